@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { bootstrapService } from '@gancho/service-kit';
+import { JourneyModule } from './journey.module';
+
+void bootstrapService(JourneyModule.register(), 'journey');

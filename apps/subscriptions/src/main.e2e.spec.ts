@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { createTestDatabase, requireEnv, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+
+// The built service, run as `node dist/main.js` against the real PostgreSQL and Kafka:
+// it listens, answers its health routes, and exits 0 on SIGTERM.
+describe('subscriptions service process', () => {
+  let database: TestDatabase;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('subscriptions');
+    service = await startServiceProcess(path.join(__dirname, '..', 'dist', 'main.js'), {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    });
+  });
+  afterAll(async () => {
+    await service?.kill();
+    await database?.drop();
+  });
+
+  it('is live and ready with its database and event transport', async () => {
+    expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${service.url}/health/ready`);
+    expect(await ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, transport: { status: 'up' } } });
+    expect(ready.status).toBe(200);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    expect(await service.stop()).toBe(0);
+  });
+});

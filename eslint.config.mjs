@@ -1,0 +1,38 @@
+// One lint configuration for the monorepo. The module-boundaries rule is the
+// architecture: domain code stays plain TypeScript, apps never import apps.
+import nx from '@nx/eslint-plugin';
+
+/** Frameworks and drivers that must never reach domain code. */
+export const bannedInDomain = ['@nestjs/*', 'typeorm', 'pg', 'pg-*', 'kafkajs', 'undici', 'express', '@opentelemetry/*'];
+
+export default [
+  { ignores: ['**/dist/**', '**/node_modules/**', '.infra/**', 'reports/**', '.nx/**', '**/coverage/**'] },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    files: ['**/*.ts', '**/*.mts', '**/*.cts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'], bannedExternalImports: bannedInDomain },
+            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
+            { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // Command-line tools talk to their operator on stdout.
+    files: ['tools/**/*.mts', 'tools/**/*.cjs'],
+    rules: { 'no-console': 'off' },
+  },
+];

@@ -1,0 +1,2 @@
+export * from './event-transport';
+export * from './kafka/kafka-transport';

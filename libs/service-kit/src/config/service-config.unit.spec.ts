@@ -1,0 +1,36 @@
+import { parseServiceConfig, ServiceConfigError } from './service-config';
+
+const valid = { DATABASE_URL: 'postgres://u:secret-password@db:5432/gancho', KAFKA_BROKERS: 'k1:9092,k2:9092' };
+
+describe('service configuration', () => {
+  it('applies defaults and coerces numbers', () => {
+    expect(parseServiceConfig({ ...valid, DATABASE_POOL_SIZE: '5' }, { PORT: 3001 })).toEqual({
+      ...valid,
+      PORT: 3001,
+      HOST: '0.0.0.0',
+      DATABASE_POOL_SIZE: 5,
+    });
+  });
+
+  it('lets the environment override the default port', () => {
+    expect(parseServiceConfig({ ...valid, PORT: '8080' }, { PORT: 3001 }).PORT).toBe(8080);
+  });
+
+  it('names every missing or malformed key without echoing values', () => {
+    let thrown: unknown;
+    try {
+      parseServiceConfig({ DATABASE_URL: 'mysql://u:secret-password@db/x', KAFKA_BROKERS: 'no-port' }, { PORT: 1 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ServiceConfigError);
+    const message = (thrown as Error).message;
+    expect(message).toContain('DATABASE_URL must be a postgres:// URL');
+    expect(message).toContain('KAFKA_BROKERS must be host:port');
+    expect(message).not.toContain('secret-password');
+  });
+
+  it('says what is required when keys are absent', () => {
+    expect(() => parseServiceConfig({}, { PORT: 1 })).toThrow(/DATABASE_URL is required[\s\S]*KAFKA_BROKERS is required/);
+  });
+});

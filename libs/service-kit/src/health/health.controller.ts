@@ -1,0 +1,32 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
+import { TransportHealthIndicator } from './transport.health';
+
+/**
+ * Kubernetes probes. Liveness says only that the process serves HTTP (a
+ * database outage must not get every pod restarted); readiness says the
+ * service can do its work now: its database and its event transport answer.
+ */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly transport: TransportHealthIndicator,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.database.pingCheck('database', { timeout: 2000 }),
+      () => this.transport.isHealthy('transport'),
+    ]);
+  }
+}

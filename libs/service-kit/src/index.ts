@@ -1,0 +1,4 @@
+export * from './bootstrap';
+export * from './config/service-config';
+export * from './service-core.module';
+export * from './service-name';

@@ -1,0 +1,64 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { openMigratedDataSource, serviceDataSourceOptions, type ServiceDatabaseOptions } from '@gancho/persistence';
+import { parseServiceConfig, type ServiceConfig } from './config/service-config';
+import { HealthModule } from './health/health.module';
+import { SERVICE_NAME } from './service-name';
+import { TransportModule } from './transport/transport.module';
+
+export interface ServiceCoreOptions {
+  /** "journey", "subscriptions", "delivery": names the schema, the Kafka client and the logs. */
+  service: string;
+  defaultPort: number;
+  migrations: ServiceDatabaseOptions['migrations'];
+  entities?: ServiceDatabaseOptions['entities'];
+}
+
+@Global()
+@Module({})
+class ServiceNameModule {
+  static forRoot(service: string): DynamicModule {
+    return { module: ServiceNameModule, providers: [{ provide: SERVICE_NAME, useValue: service }], exports: [SERVICE_NAME] };
+  }
+}
+
+/**
+ * What every Gancho service has: validated configuration, its own PostgreSQL
+ * schema (migrated at start), the event transport and the health routes.
+ */
+@Module({})
+export class ServiceCoreModule {
+  static forRoot(options: ServiceCoreOptions): DynamicModule {
+    return {
+      module: ServiceCoreModule,
+      imports: [
+        ServiceNameModule.forRoot(options.service),
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          validate: (env) => parseServiceConfig(env, { PORT: options.defaultPort }),
+        }),
+        TypeOrmModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<ServiceConfig, true>) =>
+            serviceDataSourceOptions({
+              url: config.get('DATABASE_URL', { infer: true }),
+              schema: options.service,
+              migrations: options.migrations,
+              entities: options.entities ?? [],
+              applicationName: `gancho-${options.service}`,
+              poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
+            }),
+          dataSourceFactory: async (dataSourceOptions) => {
+            if (!dataSourceOptions) throw new Error('no data source options');
+            return openMigratedDataSource(dataSourceOptions);
+          },
+        }),
+        TransportModule,
+        HealthModule,
+      ],
+      exports: [TransportModule],
+    };
+  }
+}

@@ -1,0 +1,6 @@
+export * from './env';
+export * from './eventually';
+export * from './test-database';
+export * from './unique';
+export * from './test-service';
+export * from './service-process';

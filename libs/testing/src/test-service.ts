@@ -1,0 +1,42 @@
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+
+export interface TestService {
+  app: INestApplication;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service's root module in-process on a free loopback port, with the
+ * given environment (restored on close), as its real `main` would. The module
+ * is built after the environment is set, because configuration is read then.
+ */
+export async function startTestService(rootModule: () => DynamicModule, env: Record<string, string>): Promise<TestService> {
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, env);
+  const restore = () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  try {
+    const app = await NestFactory.create(rootModule(), { logger: ['error', 'warn'], abortOnError: false });
+    app.enableShutdownHooks();
+    await app.listen(0, '127.0.0.1');
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    return {
+      app,
+      url,
+      close: async () => {
+        await app.close();
+        restore();
+      },
+    };
+  } catch (error) {
+    restore();
+    throw error;
+  }
+}
