@@ -5,6 +5,28 @@ import nx from '@nx/eslint-plugin';
 /** Frameworks and drivers that must never reach domain code. */
 export const bannedInDomain = ['@nestjs/*', 'typeorm', 'pg', 'pg-*', 'kafkajs', 'undici', 'express', '@opentelemetry/*'];
 
+/**
+ * The architecture, as lint rules. Production code may not import the testing
+ * library; test files may.
+ */
+function moduleBoundaries({ inTests }) {
+  const testing = inTests ? ['type:testing'] : [];
+  return [
+    'error',
+    {
+      enforceBuildableLibDependency: false,
+      allow: [],
+      depConstraints: [
+        { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', ...testing], bannedExternalImports: bannedInDomain },
+        { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', ...testing] },
+        { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', ...testing] },
+        { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
+      ],
+    },
+  ];
+}
+
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', '.infra/**', 'reports/**', '.nx/**', '**/coverage/**'] },
   ...nx.configs['flat/base'],
@@ -12,23 +34,14 @@ export default [
   {
     files: ['**/*.ts', '**/*.mts', '**/*.cts'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'], bannedExternalImports: bannedInDomain },
-            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
-            { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': moduleBoundaries({ inTests: false }),
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
     },
+  },
+  {
+    files: ['**/*.spec.ts'],
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ inTests: true }) },
   },
   {
     // Command-line tools talk to their operator on stdout.

@@ -3,11 +3,11 @@
 import { stopKafka } from './kafka.mts';
 import { stopPostgres } from './postgres.mts';
 
-export async function infraDown({ wipe = false } = {}): Promise<void> {
-  await Promise.all([stopKafka({ wipe }), stopPostgres()]);
+export async function infraDown({ postgres = true, kafka = true, wipe = false } = {}): Promise<void> {
+  await Promise.all([kafka ? stopKafka({ wipe }) : undefined, postgres ? stopPostgres() : undefined]);
 }
 
 if (import.meta.main) {
   await infraDown({ wipe: process.argv.includes('--wipe') });
-  process.stdout.write('infra down\n');
+  console.log('infra down');
 }

@@ -107,11 +107,12 @@ export async function roundTrip(brokers: string, timeoutMs = 60_000): Promise<vo
   }
 }
 
-export async function startKafka(): Promise<string> {
+/** Starts the broker unless it runs already; says whether this call started it. */
+export async function startKafka(): Promise<{ brokers: string; started: boolean }> {
   const pid = await readPid(kafka.pidFile);
   if (pid && isAlive(pid)) {
     await roundTrip(kafkaBrokers());
-    return kafkaBrokers();
+    return { brokers: kafkaBrokers(), started: false };
   }
   await mkdir(kafka.dir, { recursive: true });
   await fetchJars();
@@ -123,7 +124,7 @@ export async function startKafka(): Promise<string> {
   child.unref();
   await writeFile(kafka.pidFile, `${child.pid}\n`);
   await roundTrip(kafkaBrokers(), 90_000);
-  return kafkaBrokers();
+  return { brokers: kafkaBrokers(), started: true };
 }
 
 export async function stopKafka({ wipe = false }: { wipe?: boolean } = {}): Promise<void> {

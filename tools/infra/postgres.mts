@@ -54,10 +54,11 @@ async function initialiseCluster(): Promise<void> {
   await cluster.initialise();
 }
 
-export async function startPostgres(): Promise<string> {
+/** Starts the server unless it runs already; says whether this call started it. */
+export async function startPostgres(): Promise<{ url: string; started: boolean }> {
   if (await isPostgresRunning()) {
     await ensureDatabase();
-    return postgresUrl();
+    return { url: postgresUrl(), started: false };
   }
   await initialiseCluster();
   const owner = await serverUser();
@@ -73,7 +74,7 @@ export async function startPostgres(): Promise<string> {
   await run(pgCtlPath, ['-D', postgres.dataDir, '-l', postgres.logFile, '-o', serverOptions, '-w', '-t', '60', 'start'], owner);
   await waitFor('PostgreSQL', () => canConnect(), { timeoutMs: 30_000 });
   await ensureDatabase();
-  return postgresUrl();
+  return { url: postgresUrl(), started: true };
 }
 
 async function ensureDatabase(): Promise<void> {

@@ -1,26 +1,34 @@
 // `npm run infra:up`: starts PostgreSQL and Kafka (unless DATABASE_URL /
 // KAFKA_BROKERS name existing ones) and writes .infra/env. Safe to run twice.
-import { startKafka, roundTrip } from './kafka.mts';
+import { roundTrip, startKafka } from './kafka.mts';
 import { startPostgres } from './postgres.mts';
-import { writeEnvFile } from './env-file.mts';
+import { writeEnvFile, type InfraEnv } from './env-file.mts';
 import { envFile } from './paths.mts';
 
-export async function infraUp(): Promise<{ DATABASE_URL: string; KAFKA_BROKERS: string }> {
-  const [DATABASE_URL, KAFKA_BROKERS] = await Promise.all([
-    process.env.DATABASE_URL ?? startPostgres(),
-    process.env.KAFKA_BROKERS
-      ? roundTrip(process.env.KAFKA_BROKERS).then(() => process.env.KAFKA_BROKERS as string)
-      : startKafka(),
+export interface InfraUp {
+  env: InfraEnv;
+  /** What this call started (and so what a matching `down` should stop). */
+  started: { postgres: boolean; kafka: boolean };
+}
+
+export async function infraUp(): Promise<InfraUp> {
+  const givenDatabase = process.env.DATABASE_URL;
+  const givenBrokers = process.env.KAFKA_BROKERS;
+  const [postgres, kafka] = await Promise.all([
+    givenDatabase ? { url: givenDatabase, started: false } : startPostgres(),
+    givenBrokers ? roundTrip(givenBrokers).then(() => ({ brokers: givenBrokers, started: false })) : startKafka(),
   ]);
-  await writeEnvFile({ DATABASE_URL, KAFKA_BROKERS });
-  return { DATABASE_URL, KAFKA_BROKERS };
+  const env = { DATABASE_URL: postgres.url, KAFKA_BROKERS: kafka.brokers };
+  await writeEnvFile(env);
+  return { env, started: { postgres: postgres.started, kafka: kafka.started } };
 }
 
 if (import.meta.main) {
-  const started = Date.now();
-  const env = await infraUp();
-  process.stdout.write(
-    `infra up in ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
-      `  DATABASE_URL=${env.DATABASE_URL}\n  KAFKA_BROKERS=${env.KAFKA_BROKERS}\n  written to ${envFile}\n`,
+  const began = Date.now();
+  const { env, started } = await infraUp();
+  const state = (name: string, wasStarted: boolean) => `${name} ${wasStarted ? 'started' : 'already running'}`;
+  console.log(
+    `infra up in ${((Date.now() - began) / 1000).toFixed(1)} s (${state('PostgreSQL', started.postgres)}, ${state('Kafka', started.kafka)})\n` +
+      `  DATABASE_URL=${env.DATABASE_URL}\n  KAFKA_BROKERS=${env.KAFKA_BROKERS}\n  written to ${envFile}`,
   );
 }
