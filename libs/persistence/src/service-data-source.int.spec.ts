@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@gancho/testing';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
-import { openServiceDataSource } from './service-data-source';
+import { openServiceDataSource, type MigrationClass } from './service-data-source';
 
 class CreateGreetings1700000000000 implements MigrationInterface {
   name = 'CreateGreetings1700000000000';
@@ -29,8 +29,7 @@ class AddGreetingLanguage1700000000001 implements MigrationInterface {
 describe('service data source on a real PostgreSQL', () => {
   let database: TestDatabase;
   const open: DataSource[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  const openSource = async (migrations: Function[], schema = 'smoke') => {
+  const openSource = async (migrations: MigrationClass[], schema = 'smoke') => {
     const ds = await openServiceDataSource({ url: database.url, schema, migrations, applicationName: 'gancho-test' });
     open.push(ds);
     return ds;

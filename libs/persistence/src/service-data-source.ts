@@ -1,14 +1,15 @@
-import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
+import { DataSource, type DataSourceOptions, type EntitySchema, type MigrationInterface } from 'typeorm';
+
+export type MigrationClass = new () => MigrationInterface;
 
 export interface ServiceDatabaseOptions {
   /** postgres://… of the server and database this service uses. */
   url: string;
   /** Each service owns one schema; its tables and migration history live there. */
   schema: string;
+  migrations: MigrationClass[];
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  migrations: MixedList<Function>;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities?: MixedList<Function>;
+  entities?: (Function | EntitySchema)[];
   applicationName: string;
   poolSize?: number;
 }

@@ -1,7 +1,7 @@
 import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { NestFactory } from '@nestjs/core';
 import type { ServiceConfig } from './config/service-config';
+import { createServiceApp, type ServiceAppOptions } from './create-service-app';
 
 const shutdownGraceMs = 25_000;
 
@@ -10,9 +10,9 @@ const shutdownGraceMs = 25_000;
  * close it (consumers commit, pools drain) and exit 0, so an orchestrator
  * can tell a clean stop from a crash; a stop that hangs is cut short.
  */
-export async function bootstrapService(rootModule: DynamicModule, service: string): Promise<INestApplication> {
+export async function bootstrapService(rootModule: DynamicModule, service: string, options: ServiceAppOptions = {}): Promise<INestApplication> {
   const logger = new Logger('Bootstrap');
-  const app = await NestFactory.create(rootModule, { abortOnError: false });
+  const app = await createServiceApp(rootModule, options);
   const config = app.get<ConfigService<ServiceConfig, true>>(ConfigService);
   await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
   logger.log(`${service} listening on ${await app.getUrl()}`);

@@ -2,3 +2,5 @@ export * from './bootstrap';
 export * from './config/service-config';
 export * from './service-core.module';
 export * from './service-name';
+export * from './create-service-app';
+export * from './http';

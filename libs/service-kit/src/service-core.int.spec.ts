@@ -1,7 +1,8 @@
 import { createTestDatabase, requireEnv, startTestService, type TestDatabase, type TestService } from '@gancho/testing';
+import { createServiceApp } from './create-service-app';
 import { ServiceCoreModule } from './service-core.module';
 
-const ProbeServiceModule = () => ServiceCoreModule.forRoot({ service: 'kit_probe', defaultPort: 0, migrations: [] });
+const ProbeServiceModule = () => createServiceApp(ServiceCoreModule.forRoot({ service: 'kit_probe', defaultPort: 0, migrations: [] }), { logger: false });
 
 // Scenarios, with the real PostgreSQL and Kafka:
 // - live answers 200 without touching dependencies;

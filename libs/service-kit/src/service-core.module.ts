@@ -1,9 +1,12 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { openMigratedDataSource, serviceDataSourceOptions, type ServiceDatabaseOptions } from '@gancho/persistence';
 import { parseServiceConfig, type ServiceConfig } from './config/service-config';
 import { HealthModule } from './health/health.module';
+import { CreateIdempotencyKeys1764300000001, IdempotencyService } from './http/idempotency';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { SERVICE_NAME } from './service-name';
 import { TransportModule } from './transport/transport.module';
 
@@ -45,7 +48,8 @@ export class ServiceCoreModule {
             serviceDataSourceOptions({
               url: config.get('DATABASE_URL', { infer: true }),
               schema: options.service,
-              migrations: options.migrations,
+              // Every service gets the idempotency-key table beside its own tables.
+              migrations: [CreateIdempotencyKeys1764300000001, ...options.migrations],
               entities: options.entities ?? [],
               applicationName: `gancho-${options.service}`,
               poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
@@ -58,7 +62,8 @@ export class ServiceCoreModule {
         TransportModule,
         HealthModule,
       ],
-      exports: [TransportModule],
+      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, IdempotencyService],
+      exports: [TransportModule, IdempotencyService],
     };
   }
 }

@@ -1,5 +1,4 @@
-import type { DynamicModule, INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
 
 export interface TestService {
   app: INestApplication;
@@ -10,10 +9,10 @@ export interface TestService {
 
 /**
  * Starts a service's root module in-process on a free loopback port, with the
- * given environment (restored on close), as its real `main` would. The module
- * is built after the environment is set, because configuration is read then.
+ * given environment (restored on close), as its real `main` would. The app is
+ * created after the environment is set, because configuration is read then.
  */
-export async function startTestService(rootModule: () => DynamicModule, env: Record<string, string>): Promise<TestService> {
+export async function startTestService(createApp: () => Promise<INestApplication>, env: Record<string, string>): Promise<TestService> {
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   Object.assign(process.env, env);
   const restore = () => {
@@ -23,8 +22,7 @@ export async function startTestService(rootModule: () => DynamicModule, env: Rec
     }
   };
   try {
-    const app = await NestFactory.create(rootModule(), { logger: ['error', 'warn'], abortOnError: false });
-    app.enableShutdownHooks();
+    const app = await createApp();
     await app.listen(0, '127.0.0.1');
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     return {

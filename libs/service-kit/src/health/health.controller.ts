@@ -1,6 +1,15 @@
-import { Controller, Get } from '@nestjs/common';
+import { Catch, Controller, Get, HttpException, UseFilters, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import { TransportHealthIndicator } from './transport.health';
+
+/** Probes answer with Terminus' own report (which check is down), not a problem document. */
+@Catch(HttpException)
+class HealthReportFilter implements ExceptionFilter {
+  catch(exception: HttpException, host: ArgumentsHost): void {
+    host.switchToHttp().getResponse<Response>().status(exception.getStatus()).json(exception.getResponse());
+  }
+}
 
 /**
  * Kubernetes probes. Liveness says only that the process serves HTTP (a
@@ -8,6 +17,7 @@ import { TransportHealthIndicator } from './transport.health';
  * service can do its work now: its database and its event transport answer.
  */
 @Controller('health')
+@UseFilters(HealthReportFilter)
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

@@ -1,0 +1,38 @@
+/**
+ * Every stable error code of the platform and the HTTP status it becomes.
+ * Domain and library code throw errors that carry a `code`; only this table,
+ * at the HTTP edge, turns a code into a status.
+ */
+export const httpStatusByErrorCode: Record<string, number> = {
+  // Request shape
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  // Who is calling
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  // Resources and routes
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PURCHASE_NOT_FOUND: 404,
+  // State
+  ILLEGAL_TRANSITION: 409,
+  PURCHASE_ALREADY_EXISTS: 409,
+  STREAM_VERSION_CONFLICT: 409,
+  // Idempotency-Key
+  IDEMPOTENCY_KEY_INVALID: 400,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  // Limits and dependencies
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_ERROR: 500,
+};
+
+/** Codes whose outcome may change if the same request is sent again. */
+export const retryableErrorCodes = new Set(['STREAM_VERSION_CONFLICT', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'INTERNAL_ERROR']);
+
+export function httpStatusOf(code: string): number {
+  return httpStatusByErrorCode[code] ?? 500;
+}

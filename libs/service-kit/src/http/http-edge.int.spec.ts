@@ -1,0 +1,203 @@
+import { Body, Controller, Module, Post, Req, Res, UseGuards, type DynamicModule } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody } from '@nestjs/swagger';
+import { createTestDatabase, requireEnv, startTestService, type TestDatabase, type TestService } from '@gancho/testing';
+import type { Request, Response } from 'express';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { z } from 'zod';
+import { createServiceApp } from '../create-service-app';
+import { ServiceCoreModule } from '../service-core.module';
+import { BearerTokenGuard } from './bearer-token.guard';
+import { IdempotencyService } from './idempotency';
+import { openApiSchema } from './openapi';
+import { ZodBody } from './zod-body';
+
+class CreateNotes1700000000000 implements MigrationInterface {
+  name = 'CreateNotes1700000000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('CREATE TABLE notes (id bigserial PRIMARY KEY, text text NOT NULL)');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE notes');
+  }
+}
+
+const noteSchema = z.strictObject({
+  text: z.string().min(1).max(100),
+  priority: z.number().int().min(1).max(5).optional(),
+});
+
+class IllegalNoteError extends Error {
+  readonly code = 'ILLEGAL_TRANSITION';
+  constructor(readonly currentStatus: string) {
+    super(`cannot add a note in status ${currentStatus}`);
+  }
+}
+
+let failuresBeforeSuccess = 0;
+
+@Controller('notes')
+@UseGuards(new BearerTokenGuard(() => ['probe-token', 'next-probe-token'], 'probe'))
+@ApiBearerAuth('platform')
+class NotesController {
+  constructor(private readonly idempotency: IdempotencyService) {}
+
+  @Post()
+  @ApiBody({ schema: openApiSchema(noteSchema) })
+  async create(@Body(new ZodBody(noteSchema)) note: z.infer<typeof noteSchema>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.idempotency.respond('probe', req, res, async (manager) => {
+      const [row] = await manager.query('INSERT INTO notes (text) VALUES ($1) RETURNING id', [note.text]);
+      if (note.text === 'refuse') throw new IllegalNoteError('closed');
+      if (note.text === 'crash') throw new Error('database password is hunter2');
+      if (note.text === 'flaky' && failuresBeforeSuccess-- > 0) throw new Error('transient');
+      if (note.text === 'slow') await new Promise((r) => setTimeout(r, 300));
+      return { status: 201, body: { id: row.id, text: note.text } };
+    });
+  }
+}
+
+@Module({ controllers: [NotesController] })
+class NotesModule {}
+
+const probeApp = (): DynamicModule => ({
+  module: NotesModule,
+  imports: [ServiceCoreModule.forRoot({ service: 'edge_probe', defaultPort: 0, migrations: [CreateNotes1700000000000] })],
+});
+
+// Scenarios (the HTTP edge every service shares), over real HTTP and PostgreSQL:
+// - bad input of every kind gets problem+json with a stable code, and writes nothing;
+// - bearer tokens are required and compared;
+// - coded domain errors map through the one status table; unknown errors reveal nothing;
+// - Idempotency-Key: replay, reuse with another body, concurrency, refusals replayed, failures retryable;
+// - the OpenAPI document describes the route with the zod schema.
+describe('HTTP edge: problem+json, validation, bearer tokens, idempotency, OpenAPI', () => {
+  let database: TestDatabase;
+  let service: TestService;
+  const auth = { authorization: 'Bearer probe-token', 'content-type': 'application/json' };
+
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${service.url}/notes`, { method: 'POST', headers: { ...auth, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const countNotes = async () => Number((await service.app.get(IdempotencyService)['dataSource'].query('SELECT count(*) AS n FROM notes'))[0].n);
+
+  beforeAll(async () => {
+    database = await createTestDatabase('http_edge');
+    service = await startTestService(
+      () => createServiceApp(probeApp(), { logger: false, bodyLimit: '2kb', openApi: { title: 'probe', description: 'probe', bearerSchemes: ['platform'] } }),
+      { DATABASE_URL: database.url, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS') },
+    );
+  });
+  afterAll(async () => {
+    await service?.close();
+    await database?.drop();
+  });
+
+  async function expectProblem(response: Response | globalThis.Response, status: number, code: string) {
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = await response.json();
+    expect(body).toMatchObject({ status, code, type: expect.stringContaining('/problems/'), title: expect.any(String) });
+    return body;
+  }
+
+  it('refuses malformed JSON, oversize bodies and other media types', async () => {
+    await expectProblem(await post('{"text": "oops'), 400, 'MALFORMED_JSON');
+    await expectProblem(await post({ text: 'x'.repeat(5000) }), 413, 'PAYLOAD_TOO_LARGE');
+    await expectProblem(await post('text=hello', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(await countNotes()).toBe(0);
+  });
+
+  it('names unknown fields and wrong types', async () => {
+    const unknown = await expectProblem(await post({ text: 'hi', colour: 'blue' }), 400, 'VALIDATION_FAILED');
+    expect(unknown.errors).toEqual([{ path: '(body)', message: 'unknown field(s): colour' }]);
+    const wrongType = await expectProblem(await post({ text: 42, priority: 9 }), 400, 'VALIDATION_FAILED');
+    expect(wrongType.errors.map((e: { path: string }) => e.path).sort()).toEqual(['priority', 'text']);
+    await expectProblem(await post([1, 2]), 400, 'VALIDATION_FAILED');
+    expect(await countNotes()).toBe(0);
+  });
+
+  it('requires a valid bearer token, accepting every configured one', async () => {
+    await expectProblem(await post({ text: 'hi' }, { authorization: '' }), 401, 'UNAUTHORIZED');
+    await expectProblem(await post({ text: 'hi' }, { authorization: 'Bearer nope' }), 401, 'UNAUTHORIZED');
+    expect((await post({ text: 'rotated' }, { authorization: 'Bearer next-probe-token' })).status).toBe(201);
+  });
+
+  it('answers unknown routes with problem+json', async () => {
+    await expectProblem(await fetch(`${service.url}/nowhere`), 404, 'ROUTE_NOT_FOUND');
+  });
+
+  it('maps coded errors through the status table and hides unexpected ones', async () => {
+    const refused = await expectProblem(await post({ text: 'refuse' }), 409, 'ILLEGAL_TRANSITION');
+    expect(refused).toMatchObject({ detail: 'cannot add a note in status closed', currentStatus: 'closed', instance: '/notes' });
+    const crashed = await expectProblem(await post({ text: 'crash' }), 500, 'INTERNAL_ERROR');
+    expect(JSON.stringify(crashed)).not.toContain('hunter2');
+  });
+
+  describe('Idempotency-Key', () => {
+    it('replays the first response and writes once', async () => {
+      const before = await countNotes();
+      const first = await post({ text: 'once' }, { 'idempotency-key': 'key-once' });
+      const second = await post({ text: 'once' }, { 'idempotency-key': 'key-once' });
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(201);
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      expect(await second.json()).toEqual(await first.json());
+      expect(await countNotes()).toBe(before + 1);
+    });
+
+    it('treats the same body in another key order as the same request', async () => {
+      expect((await post('{"text":"ordered","priority":2}', { 'idempotency-key': 'key-order' })).status).toBe(201);
+      const again = await post('{"priority":2,"text":"ordered"}', { 'idempotency-key': 'key-order' });
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+    });
+
+    it('refuses the same key with a different body (422)', async () => {
+      await post({ text: 'first body' }, { 'idempotency-key': 'key-reused' });
+      await expectProblem(await post({ text: 'second body' }, { 'idempotency-key': 'key-reused' }), 422, 'IDEMPOTENCY_KEY_REUSED');
+    });
+
+    it('lets concurrent requests with one key write once and answer alike', async () => {
+      const before = await countNotes();
+      const responses = await Promise.all(Array.from({ length: 5 }, () => post({ text: 'slow' }, { 'idempotency-key': 'key-concurrent' })));
+      const bodies = await Promise.all(responses.map((r) => r.json()));
+      expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+      expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
+      expect(await countNotes()).toBe(before + 1);
+    });
+
+    it('replays a refusal, and undoes its partial writes', async () => {
+      const before = await countNotes();
+      await expectProblem(await post({ text: 'refuse' }, { 'idempotency-key': 'key-refused' }), 409, 'ILLEGAL_TRANSITION');
+      const replay = await post({ text: 'refuse' }, { 'idempotency-key': 'key-refused' });
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      await expectProblem(replay, 409, 'ILLEGAL_TRANSITION');
+      expect(await countNotes()).toBe(before);
+    });
+
+    it('does not remember a failure, so the client can retry with the same key', async () => {
+      failuresBeforeSuccess = 1;
+      const before = await countNotes();
+      await expectProblem(await post({ text: 'flaky' }, { 'idempotency-key': 'key-flaky' }), 500, 'INTERNAL_ERROR');
+      const retried = await post({ text: 'flaky' }, { 'idempotency-key': 'key-flaky' });
+      expect(retried.status).toBe(201);
+      expect(retried.headers.get('idempotent-replayed')).toBeNull();
+      expect(await countNotes()).toBe(before + 1);
+    });
+
+    it('refuses a malformed key', async () => {
+      await expectProblem(await post({ text: 'hi' }, { 'idempotency-key': 'x'.repeat(300) }), 400, 'IDEMPOTENCY_KEY_INVALID');
+    });
+  });
+
+  it('documents the route and its body schema in OpenAPI', async () => {
+    const response = await fetch(`${service.url}/docs-json`);
+    expect(response.status).toBe(200);
+    const document = await response.json();
+    const operation = document.paths['/notes'].post;
+    expect(operation.requestBody.content['application/json'].schema).toMatchObject({
+      type: 'object',
+      properties: { text: { type: 'string', minLength: 1, maxLength: 100 } },
+      required: ['text'],
+      additionalProperties: false,
+    });
+    expect(operation.security).toEqual([{ platform: [] }]);
+  });
+});

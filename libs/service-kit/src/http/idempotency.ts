@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request, Response } from 'express';
+import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import { retryableErrorCodes } from './error-statuses';
+import { ProblemError } from './problem';
+import { toProblem } from './problem-details.filter';
+
+export class CreateIdempotencyKeys1764300000001 implements MigrationInterface {
+  name = 'CreateIdempotencyKeys1764300000001';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE idempotency_keys (
+        scope         text        NOT NULL,
+        key           text        NOT NULL,
+        request_hash  text        NOT NULL,
+        status_code   int         NOT NULL,
+        response_body jsonb,
+        created_at    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (scope, key)
+      )`);
+    await q.query('CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE idempotency_keys');
+  }
+}
+
+export interface HttpOutcome {
+  status: number;
+  body: unknown;
+}
+
+const keyFormat = /^[\x21-\x7e]{1,255}$/;
+
+/** JSON with sorted keys, so the same body written in another order hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function requestFingerprint(request: Request): string {
+  return createHash('sha256').update(`${request.method} ${request.originalUrl}\n${canonicalJson(request.body)}`).digest('hex');
+}
+
+/**
+ * Runs a write at most once per `Idempotency-Key`. The key's record, the
+ * write and the stored response commit in ONE transaction: a crash leaves
+ * either all or none, and a second request with the same key waits on the
+ * first one's row lock, then replays its response. The same key with another
+ * body is refused (422). Outcomes that may change on a retry (5xx, version
+ * conflicts) are not stored, so the client can retry with the same key.
+ */
+@Injectable()
+export class IdempotencyService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async respond(scope: string, request: Request, response: Response, work: (manager: EntityManager) => Promise<HttpOutcome>): Promise<void> {
+    const outcome = await this.execute(scope, request, work);
+    if (outcome.replayed) response.setHeader('Idempotent-Replayed', 'true');
+    const isProblem = outcome.status >= 400;
+    response
+      .status(outcome.status)
+      .type(isProblem ? 'application/problem+json' : 'application/json')
+      .send(JSON.stringify(outcome.body));
+  }
+
+  async execute(scope: string, request: Request, work: (manager: EntityManager) => Promise<HttpOutcome>): Promise<HttpOutcome & { replayed: boolean }> {
+    const key = request.header('idempotency-key');
+    if (key === undefined) {
+      return { ...(await this.dataSource.transaction((manager) => work(manager))), replayed: false };
+    }
+    if (!keyFormat.test(key)) {
+      throw new ProblemError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+    }
+    const fingerprint = requestFingerprint(request);
+    return this.dataSource.transaction(async (manager) => {
+      const claimed = await manager.query(
+        `INSERT INTO idempotency_keys (scope, key, request_hash, status_code) VALUES ($1, $2, $3, 0)
+         ON CONFLICT DO NOTHING RETURNING key`,
+        [scope, key, fingerprint],
+      );
+      if (claimed.length === 0) {
+        const [earlier] = await manager.query('SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key]);
+        if (earlier.request_hash !== fingerprint) {
+          throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request.');
+        }
+        return { status: earlier.status_code as number, body: earlier.response_body as unknown, replayed: true };
+      }
+
+      const outcome = await this.runInSavepoint(manager, work, request);
+      await manager.query('UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE scope = $1 AND key = $2', [
+        scope,
+        key,
+        outcome.status,
+        JSON.stringify(outcome.body),
+      ]);
+      return { ...outcome, replayed: false };
+    });
+  }
+
+  /** Deletes keys older than the retention; returns how many. */
+  async purgeOlderThan(ageMs: number): Promise<number> {
+    const rows = await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1) RETURNING 1`, [ageMs / 1000]);
+    return rows.length;
+  }
+
+  /** A refused request (4xx) is an outcome to remember; its partial writes, if any, are undone. */
+  private async runInSavepoint(manager: EntityManager, work: (manager: EntityManager) => Promise<HttpOutcome>, request: Request): Promise<HttpOutcome> {
+    await manager.query('SAVEPOINT idempotent_work');
+    try {
+      const outcome = await work(manager);
+      await manager.query('RELEASE SAVEPOINT idempotent_work');
+      return outcome;
+    } catch (error) {
+      const problem = toProblem(error);
+      if (problem.status >= 500 || retryableErrorCodes.has(problem.code)) throw error;
+      await manager.query('ROLLBACK TO SAVEPOINT idempotent_work');
+      return { status: problem.status, body: { ...problem, instance: request.originalUrl } };
+    }
+  }
+}
