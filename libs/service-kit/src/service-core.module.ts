@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import type { z } from 'zod';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { openMigratedDataSource, serviceDataSourceOptions, type ServiceDatabaseOptions } from '@gancho/persistence';
@@ -16,6 +17,8 @@ export interface ServiceCoreOptions {
   defaultPort: number;
   migrations: ServiceDatabaseOptions['migrations'];
   entities?: ServiceDatabaseOptions['entities'];
+  /** The service's own configuration keys, validated with the common ones at start. */
+  configSchema?: z.ZodObject;
 }
 
 @Global()
@@ -40,7 +43,7 @@ export class ServiceCoreModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          validate: (env) => parseServiceConfig(env, { PORT: options.defaultPort }),
+          validate: (env) => parseServiceConfig(env, { PORT: options.defaultPort }, options.configSchema),
         }),
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],

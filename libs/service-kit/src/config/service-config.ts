@@ -20,11 +20,26 @@ export class ServiceConfigError extends Error {
 }
 
 /** Validates the environment; names every bad key at once, never echoes values (they may be secrets). */
-export function parseServiceConfig(env: Record<string, unknown>, defaults: { PORT: number }): ServiceConfig {
-  const result = serviceConfigSchema.safeParse({ PORT: defaults.PORT, ...env });
+export function parseServiceConfig<Extra extends z.ZodRawShape = Record<never, never>>(
+  env: Record<string, unknown>,
+  defaults: { PORT: number },
+  extra?: z.ZodObject<Extra>,
+): ServiceConfig & z.infer<z.ZodObject<Extra>> {
+  const schema = extra ? serviceConfigSchema.extend(extra.shape) : serviceConfigSchema;
+  const result = schema.safeParse({ PORT: defaults.PORT, ...env });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ServiceConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return result.data;
+  return result.data as ServiceConfig & z.infer<z.ZodObject<Extra>>;
 }
+
+/** A duration in milliseconds from the environment, e.g. "90000"; with a default. */
+export const durationMs = (defaultMs: number) => z.coerce.number().int().min(0).default(defaultMs);
+
+/** A comma-separated list of secrets (tokens), each long enough to resist guessing. */
+export const tokenList = (name: string) =>
+  z
+    .string({ error: `${name} is required (one or more tokens, comma-separated, 24+ characters each)` })
+    .transform((value) => value.split(',').map((t) => t.trim()).filter(Boolean))
+    .refine((tokens) => tokens.length > 0 && tokens.every((t) => t.length >= 24), `${name} must hold tokens of 24+ characters`);

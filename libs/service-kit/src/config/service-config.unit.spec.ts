@@ -1,4 +1,5 @@
-import { parseServiceConfig, ServiceConfigError } from './service-config';
+import { z } from 'zod';
+import { durationMs, parseServiceConfig, ServiceConfigError, tokenList } from './service-config';
 
 const valid = { DATABASE_URL: 'postgres://u:secret-password@db:5432/gancho', KAFKA_BROKERS: 'k1:9092,k2:9092' };
 
@@ -32,5 +33,20 @@ describe('service configuration', () => {
 
   it('says what is required when keys are absent', () => {
     expect(() => parseServiceConfig({}, { PORT: 1 })).toThrow(/DATABASE_URL is required[\s\S]*KAFKA_BROKERS is required/);
+  });
+});
+
+describe('service-specific configuration', () => {
+  const extra = z.object({ PLATFORM_TOKENS: tokenList('PLATFORM_TOKENS'), TIMEOUT_MS: durationMs(5000) });
+
+  it('validates the service keys with the common ones', () => {
+    const config = parseServiceConfig({ ...valid, PLATFORM_TOKENS: 'a'.repeat(24) + ', ' + 'b'.repeat(30) }, { PORT: 1 }, extra);
+    expect(config.PLATFORM_TOKENS).toEqual(['a'.repeat(24), 'b'.repeat(30)]);
+    expect(config.TIMEOUT_MS).toBe(5000);
+  });
+
+  it('refuses short tokens without echoing them', () => {
+    expect(() => parseServiceConfig({ ...valid, PLATFORM_TOKENS: 'short-secret' }, { PORT: 1 }, extra)).toThrow(/PLATFORM_TOKENS must hold tokens of 24\+ characters/);
+    expect(() => parseServiceConfig({ ...valid, PLATFORM_TOKENS: 'short-secret' }, { PORT: 1 }, extra)).not.toThrow(/short-secret/);
   });
 });
