@@ -1,1 +1,4 @@
-export {};
+export * from './types';
+export * from './errors';
+export * from './postgres-event-store';
+export * from './migrations/create-event-store';

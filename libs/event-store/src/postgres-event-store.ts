@@ -1,0 +1,299 @@
+import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { DuplicateEventIdError, StreamVersionConflictError } from './errors';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventMetadata,
+  ExpectedVersion,
+  NewEvent,
+  ReadAllOptions,
+  ReadOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from './types';
+
+/**
+ * Every append notifies this channel, on commit, with the schema (service) it
+ * wrote to, so a relay can poll `readAll` at once instead of on its next tick.
+ */
+export const EVENTS_NOTIFY_CHANNEL = 'gancho_events';
+
+interface EventRow {
+  global_position: string;
+  event_id: string;
+  stream_id: string;
+  stream_version: number;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+interface StreamRow {
+  version: number;
+  in_order: boolean;
+}
+
+const eventColumns = 'global_position, event_id, stream_id, stream_version, type, data, metadata, recorded_at';
+
+/**
+ * An append-only event log in the service's own schema (tables from
+ * `CreateEventStore1764300000000`).
+ *
+ * Ordering of `readAll`: PostgreSQL hands out `global_position` when a row is
+ * inserted, but transactions commit in another order, so a reader that follows
+ * positions alone could pass position 7 (committed) while position 6 is still
+ * in flight and skip it forever. Every event records its transaction id, and
+ * `readAll` returns only events of transactions older than the oldest one
+ * still running (`pg_snapshot_xmin(pg_current_snapshot())`): that set can no
+ * longer grow. It walks them in (transaction id, position) order, and the
+ * cursor is the position of the last event handled (its transaction id is
+ * looked up), as Beckett and Emmett do. Within one transaction that is
+ * position order; across transactions it is the order of their ids, which is
+ * usually but not always position order.
+ *
+ * Trade-off: the horizon is cluster-wide, so any write transaction left open
+ * on the server (in any schema or database) holds every reader back until it
+ * ends. Keep transactions short; nothing is lost, only delayed.
+ */
+export class PostgresEventStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Appends events to a stream if it is still at `expectedVersion`, in the
+   * caller's transaction (`manager`) or in one of its own. Throws
+   * `StreamVersionConflictError` when another writer got there first.
+   */
+  async appendToStream(streamId: string, events: NewEvent[], { expectedVersion, manager }: AppendOptions): Promise<AppendResult> {
+    if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
+    if (typeof expectedVersion === 'number' && !(Number.isInteger(expectedVersion) && expectedVersion >= 0)) {
+      throw new TypeError(`expectedVersion must be a whole number ≥ 0, 'no_stream' or 'any', not ${expectedVersion}`);
+    }
+    if (manager) return this.append(transactionRunnerOf(manager), streamId, events, expectedVersion);
+    return this.inOwnTransaction((runner) => this.append(runner, streamId, events, expectedVersion));
+  }
+
+  /** The stream's events from `fromVersion` (default 1), in version order; empty if the stream does not exist. */
+  async readStream<T = unknown>(streamId: string, { fromVersion = 1, manager }: ReadStreamOptions = {}): Promise<StoredEvent<T>[]> {
+    const rows = await this.read<EventRow>(
+      manager,
+      `SELECT ${eventColumns} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+      [streamId, fromVersion],
+    );
+    return rows.map((row) => toStoredEvent<T>(row));
+  }
+
+  /** The version of the stream's last event; 0 if it has none. */
+  async streamVersion(streamId: string, { manager }: ReadOptions = {}): Promise<number> {
+    const [row] = await this.read<{ version: number }>(manager, 'SELECT version FROM streams WHERE stream_id = $1', [streamId]);
+    return row?.version ?? 0;
+  }
+
+  /**
+   * Up to `limit` events after the cursor, only from transactions that have
+   * all ended (see the class comment), so passing the last returned event's
+   * `globalPosition` as `after` next time never skips one. Positions in a
+   * page are not always ascending: keep the last event's position as the
+   * checkpoint, not the largest.
+   */
+  async readAll<T = unknown>({ after, limit }: ReadAllOptions): Promise<StoredEvent<T>[]> {
+    if (after < 0n) throw new RangeError(`readAll: after must be ≥ 0, not ${after}`);
+    if (!(Number.isInteger(limit) && limit > 0)) throw new RangeError(`readAll: limit must be a whole number > 0, not ${limit}`);
+    // xid8 '0' is below every real transaction id: the start of the log.
+    let afterTransaction = '0';
+    if (after > 0n) {
+      const [cursor] = await this.read<{ transaction_id: string }>(
+        undefined,
+        'SELECT transaction_id::text AS transaction_id FROM events WHERE global_position = $1',
+        [after.toString()],
+      );
+      if (!cursor) throw new RangeError(`readAll: no event at position ${after}; pass the globalPosition of an event readAll returned`);
+      afterTransaction = cursor.transaction_id;
+    }
+    const rows = await this.read<EventRow>(
+      undefined,
+      `SELECT ${eventColumns} FROM events
+       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND (transaction_id, global_position) > ($1::xid8, $2::bigint)
+       ORDER BY transaction_id, global_position
+       LIMIT $3`,
+      [afterTransaction, after.toString(), limit],
+    );
+    return rows.map((row) => toStoredEvent<T>(row));
+  }
+
+  /** The position a subscriber stored under `name`, or undefined if it never stored one. */
+  async readCheckpoint(name: string, { manager }: ReadOptions = {}): Promise<bigint | undefined> {
+    const [row] = await this.read<{ position: string }>(manager, 'SELECT position FROM checkpoints WHERE name = $1', [name]);
+    return row ? BigInt(row.position) : undefined;
+  }
+
+  /**
+   * Stores a subscriber's position (the last event it handled). It may move
+   * backwards numerically, because readAll's order is not position order.
+   */
+  async storeCheckpoint(name: string, position: bigint, { manager }: ReadOptions = {}): Promise<void> {
+    await this.read(
+      manager,
+      `INSERT INTO checkpoints (name, position) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = now()`,
+      [name, position.toString()],
+    );
+  }
+
+  private async append(runner: QueryRunner, streamId: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+    const current = await lockStream(runner, streamId, expected);
+    const expectedNumber = expected === 'no_stream' ? 0 : expected;
+    if (expectedNumber !== 'any' && current.version !== expectedNumber) {
+      throw new StreamVersionConflictError(streamId, expected, current.version);
+    }
+    // readAll orders transactions by id; a transaction that got its id before
+    // the stream's last writer (and read that writer's events since) would be
+    // read before it, out of stream order. Rare; a retry gets a newer id.
+    if (!current.in_order) {
+      throw new StreamVersionConflictError(
+        streamId,
+        expected,
+        current.version,
+        `stream ${streamId} was written by a transaction that began after this one; retry in a new transaction`,
+      );
+    }
+
+    const nextVersion = current.version + events.length;
+    await query(runner, 'UPDATE streams SET version = $2, last_transaction_id = pg_current_xact_id(), updated_at = now() WHERE stream_id = $1', [
+      streamId,
+      nextVersion,
+    ]);
+    let inserted: { global_position: string }[];
+    try {
+      // ORDER BY ordinality: positions are drawn in the same order as versions.
+      inserted = await query<{ global_position: string }>(
+        runner,
+        `INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
+         SELECT e.event_id, $1, $2::int + e.ordinality::int, e.type, e.data, e.metadata
+         FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS e(event_id, type, data, metadata, ordinality)
+         ORDER BY e.ordinality
+         RETURNING global_position`,
+        [
+          streamId,
+          current.version,
+          events.map((e) => e.eventId),
+          events.map((e) => e.type),
+          events.map((e) => JSON.stringify(e.data)),
+          events.map((e) => JSON.stringify(e.metadata)),
+        ],
+      );
+    } catch (error) {
+      throw translateUniqueViolation(error, streamId, expected, current.version);
+    }
+    await query(runner, 'SELECT pg_notify($1, current_schema())', [EVENTS_NOTIFY_CHANNEL]);
+
+    const lastGlobalPosition = inserted.reduce((max, row) => {
+      const position = BigInt(row.global_position);
+      return position > max ? position : max;
+    }, 0n);
+    return { nextExpectedVersion: nextVersion, lastGlobalPosition };
+  }
+
+  private async inOwnTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('READ COMMITTED');
+      try {
+        const result = await work(runner);
+        await runner.commitTransaction();
+        return result;
+      } catch (error) {
+        await runner.rollbackTransaction();
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** One statement, on the caller's connection if it gave a transactional manager, else on a pooled one. */
+  private async read<T>(manager: EntityManager | undefined, sql: string, parameters: unknown[]): Promise<T[]> {
+    if (manager?.queryRunner && !manager.queryRunner.isReleased) return query<T>(manager.queryRunner, sql, parameters);
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await query<T>(runner, sql, parameters);
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/**
+ * Locks the stream's row (creating it at version 0 if it may be new) so
+ * concurrent appenders queue here, and answers its committed version and
+ * whether this transaction is not older than its last writer.
+ */
+async function lockStream(runner: QueryRunner, streamId: string, expected: ExpectedVersion): Promise<StreamRow> {
+  if (expected === 'no_stream' || expected === 0) {
+    // Waits for a concurrent creator to finish; if it committed, nothing is inserted.
+    const [created] = await query<{ version: number }>(
+      runner,
+      `INSERT INTO streams (stream_id, version, last_transaction_id) VALUES ($1, 0, pg_current_xact_id())
+       ON CONFLICT (stream_id) DO NOTHING RETURNING version`,
+      [streamId],
+    );
+    if (created) return { version: created.version, in_order: true };
+    const [existing] = await query<{ version: number }>(runner, 'SELECT version FROM streams WHERE stream_id = $1', [streamId]);
+    return { version: existing?.version ?? 0, in_order: true };
+  }
+  if (expected === 'any') {
+    const [row] = await query<StreamRow>(
+      runner,
+      `INSERT INTO streams (stream_id, version, last_transaction_id) VALUES ($1, 0, pg_current_xact_id())
+       ON CONFLICT (stream_id) DO UPDATE SET version = streams.version
+       RETURNING version, last_transaction_id <= pg_current_xact_id() AS in_order`,
+      [streamId],
+    );
+    if (!row) throw new Error(`could not lock stream ${streamId}`);
+    return row;
+  }
+  const [row] = await query<StreamRow>(
+    runner,
+    'SELECT version, last_transaction_id <= pg_current_xact_id() AS in_order FROM streams WHERE stream_id = $1 FOR UPDATE',
+    [streamId],
+  );
+  return row ?? { version: 0, in_order: true };
+}
+
+async function query<T>(runner: QueryRunner, sql: string, parameters: unknown[]): Promise<T[]> {
+  const result = await runner.query(sql, parameters, true);
+  return result.records as T[];
+}
+
+function transactionRunnerOf(manager: EntityManager): QueryRunner {
+  const runner = manager.queryRunner;
+  // Without a transaction each statement could run on another pooled
+  // connection and the append would not be atomic.
+  if (!runner?.isTransactionActive) throw new Error('appendToStream: the manager must belong to a running transaction');
+  return runner;
+}
+
+function translateUniqueViolation(error: unknown, streamId: string, expected: ExpectedVersion, version: number): unknown {
+  if (!(error instanceof QueryFailedError)) return error;
+  const driverError = error.driverError as { code?: string; constraint?: string } | undefined;
+  if (driverError?.code !== '23505') return error;
+  if (driverError.constraint === 'events_event_id_key') return new DuplicateEventIdError(streamId);
+  // The stream row lock makes this unreachable; kept so a bug is still a conflict, not a raw error.
+  if (driverError.constraint === 'events_stream_id_stream_version_key') return new StreamVersionConflictError(streamId, expected, version);
+  return error;
+}
+
+function toStoredEvent<T>(row: EventRow): StoredEvent<T> {
+  return {
+    eventId: row.event_id,
+    globalPosition: BigInt(row.global_position),
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    type: row.type,
+    data: row.data as T,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+  };
+}
