@@ -1,0 +1,151 @@
+import { Client } from 'pg';
+import type { StoredEvent } from '@gancho/event-store';
+import type { EventTransport, OutgoingMessage } from '@gancho/messaging';
+
+/** What the relay needs of an event store: read in commit-safe order, and remember how far it got. */
+export interface OutboxSource {
+  readAll(options: { after: bigint; limit: number }): Promise<StoredEvent[]>;
+  readCheckpoint(name: string): Promise<bigint | undefined>;
+  storeCheckpoint(name: string, position: bigint): Promise<void>;
+}
+
+export interface OutboxRelayLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface OutboxRelayOptions {
+  /** Names the checkpoint and the leadership lock: one active relay per name. */
+  name: string;
+  topic: string;
+  source: OutboxSource;
+  transport: EventTransport;
+  /** The message for a stored event, or undefined for events that are not published. */
+  toMessage(event: StoredEvent): OutgoingMessage | undefined;
+  /** For the leadership lock and LISTEN; a connection of its own, outside any pool. */
+  databaseUrl: string;
+  /** Channel the event store notifies on after an append; wakes the relay at once. */
+  notifyChannel?: string;
+  batchSize?: number;
+  /** How often an idle relay looks anyway (a notification can be missed while reconnecting). */
+  idlePollMs?: number;
+  log?: OutboxRelayLog;
+}
+
+const silent: OutboxRelayLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Publishes every stored event, in global-position order, and checkpoints
+ * after each published batch. A crash between publishing and checkpointing
+ * publishes that batch again (at-least-once; consumers dedupe by event id),
+ * and nothing is ever skipped: the source returns only events whose
+ * transactions committed, never past a gap, and never a rolled-back one.
+ *
+ * Several replicas may run it: a session advisory lock elects one leader;
+ * the others wait, and take over when its connection dies.
+ */
+export class OutboxRelay {
+  private lockClient: Client | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly log: OutboxRelayLog;
+  private published = 0n;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.log = options.log ?? silent;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.releaseLeadership();
+  }
+
+  /** Events published by this relay since it started. */
+  get publishedCount(): bigint {
+    return this.published;
+  }
+
+  /** Publishes at most one batch; returns how many events it published. */
+  async publishBatch(): Promise<number> {
+    const { source, transport, topic, name } = this.options;
+    const after = (await source.readCheckpoint(name)) ?? 0n;
+    const events = await source.readAll({ after, limit: this.options.batchSize ?? 500 });
+    const last = events.at(-1);
+    if (!last) return 0;
+    const messages = events.map((event) => this.options.toMessage(event)).filter((m): m is OutgoingMessage => m !== undefined);
+    await transport.publish(topic, messages);
+    await source.storeCheckpoint(name, last.globalPosition);
+    this.published += BigInt(events.length);
+    return events.length;
+  }
+
+  private async run(): Promise<void> {
+    let backoffMs = 250;
+    while (this.running) {
+      try {
+        if (!(await this.holdLeadership())) {
+          await this.sleep(this.options.idlePollMs ?? 1000);
+          continue;
+        }
+        const count = await this.publishBatch();
+        backoffMs = 250;
+        if (count === 0) await this.sleep(this.options.idlePollMs ?? 1000);
+      } catch (error) {
+        this.log.error(`outbox relay ${this.options.name}: ${error instanceof Error ? error.message : String(error)}; retrying in ${backoffMs} ms`);
+        await this.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 30_000);
+      }
+    }
+  }
+
+  /** True while this process holds the relay's lock; tries to take it otherwise. */
+  private async holdLeadership(): Promise<boolean> {
+    if (this.lockClient) return true;
+    const client = new Client({ connectionString: this.options.databaseUrl, application_name: `outbox-relay:${this.options.name}` });
+    client.on('error', (error) => {
+      // The lock lives and dies with this connection.
+      this.log.warn(`outbox relay ${this.options.name} lost its lock connection: ${error.message}`);
+      if (this.lockClient === client) this.lockClient = undefined;
+    });
+    await client.connect();
+    const [row] = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`outbox:${this.options.name}`])).rows;
+    if (!row?.locked) {
+      await client.end();
+      return false;
+    }
+    if (this.options.notifyChannel) {
+      client.on('notification', () => this.wake?.());
+      await client.query(`LISTEN "${this.options.notifyChannel}"`);
+    }
+    this.lockClient = client;
+    this.log.info(`outbox relay ${this.options.name} is the active publisher to ${this.options.topic}`);
+    return true;
+  }
+
+  private async releaseLeadership(): Promise<void> {
+    const client = this.lockClient;
+    this.lockClient = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
