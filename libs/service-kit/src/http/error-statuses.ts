@@ -6,6 +6,8 @@
 export const httpStatusByErrorCode: Record<string, number> = {
   // Request shape
   VALIDATION_FAILED: 400,
+  INVALID_COMMAND: 400,
+  INVALID_CLOUDEVENT: 400,
   MALFORMED_JSON: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
