@@ -34,13 +34,38 @@ export interface TopicSpec {
   compacted?: boolean;
 }
 
-export interface SubscribeOptions {
+/** Which topics a consumer group reads, and where a new group starts. */
+export interface SubscriptionTarget {
   groupId: string;
   topics: string[];
   /** Where a group with no committed offset starts. */
   fromBeginning?: boolean;
-  handle(message: IncomingMessage): Promise<void>;
 }
+
+/**
+ * One message at a time. Messages of one partition are handled in order; when
+ * `handle` throws, the messages handled before it stay committed and the one
+ * that failed (and every later one of its partition) comes again, after a
+ * bounded backoff.
+ */
+export interface MessageHandling {
+  handle(message: IncomingMessage): Promise<void>;
+  handleBatch?: never;
+}
+
+/**
+ * Several messages at a time: each call gets consecutive messages of one
+ * partition of one topic, in order. When `handleBatch` resolves they are all
+ * committed; when it throws none of them is, and the whole batch comes again
+ * (possibly split or merged differently), after a bounded backoff.
+ */
+export interface BatchHandling {
+  handleBatch(messages: IncomingMessage[]): Promise<void>;
+  handle?: never;
+}
+
+/** Exactly one of `handle` and `handleBatch`. */
+export type SubscribeOptions = SubscriptionTarget & (MessageHandling | BatchHandling);
 
 export interface Subscription {
   /** Stops consuming; what was handled is committed first. */

@@ -3,7 +3,9 @@ import {
   logLevel,
   type Admin,
   type Consumer,
+  type EachBatchPayload,
   type IHeaders,
+  type KafkaMessage,
   type LogEntry,
   type Producer,
 } from 'kafkajs';
@@ -30,6 +32,12 @@ export interface KafkaTransportOptions {
    * returns as soon as data arrives, so this bounds shutdown, not latency.
    */
   maxWaitTimeMs?: number;
+  /**
+   * Wait before a message (or batch) whose handler threw is delivered again:
+   * doubles from `initial` per consecutive failure on a partition, up to
+   * `max`, and starts over after a success. Defaults: 200 ms, 30 s.
+   */
+  redeliveryBackoffMs?: { initial?: number; max?: number };
 }
 
 /**
@@ -95,7 +103,16 @@ export class KafkaTransport implements EventTransport {
     });
   }
 
+  /**
+   * Consumes with kafkajs `eachBatch`, no auto-resolve and no auto-commit: an
+   * offset is resolved and committed (as `offset + 1`, the next to read) only
+   * after its handler resolved. When a handler throws, what succeeded before it
+   * is committed, the consumer waits (bounded backoff, heartbeating) and seeks
+   * back to the failed message, so it and every later message of its partition
+   * come again in order.
+   */
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const handler = handlerOf(options);
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -104,29 +121,110 @@ export class KafkaTransport implements EventTransport {
     this.consumers.add(consumer);
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
-    // kafkajs resolves a message's offset when eachMessage returns and commits
-    // resolved offsets after each batch and on disconnect; a handler that
-    // throws makes it seek back, so the message is delivered again.
+    const failures = new Map<string, number>();
     await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        const incoming: IncomingMessage = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value ?? Buffer.alloc(0),
-          headers: decodeHeaders(message.headers),
-          timestamp: Number(message.timestamp),
-        };
-        await options.handle(incoming);
-      },
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.consumeBatch(consumer, handler, payload, failures),
     });
     return {
       stop: async () => {
+        // Waits for the batch in hand: it stops at the next message boundary
+        // (isRunning turns false) and commits what it handled.
         await consumer.disconnect();
         this.consumers.delete(consumer);
       },
     };
+  }
+
+  private async consumeBatch(
+    consumer: Consumer,
+    handler: Handler,
+    payload: EachBatchPayload,
+    failures: Map<string, number>,
+  ): Promise<void> {
+    const { batch, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const partitionKey = `${topic}|${partition}`;
+    let handledUpTo: string | undefined;
+
+    // The payload's commit goes straight to the group coordinator. We do not
+    // use consumer.commitOffsets: it silently skips the commit once stop() has
+    // begun, which would redeliver what the last in-flight handler finished.
+    const commitHandled = async (): Promise<void> => {
+      const upTo = handledUpTo;
+      if (upTo === undefined) return;
+      const offset = (BigInt(upTo) + 1n).toString();
+      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+      if (handledUpTo === upTo) handledUpTo = undefined;
+    };
+    const handled = (offset: string): void => {
+      payload.resolveOffset(offset);
+      handledUpTo = offset;
+      failures.delete(partitionKey);
+    };
+    // A heartbeat fails when the group rebalances; commit first (the broker
+    // still accepts it from this generation), then let kafkajs rejoin.
+    const heartbeat = async (): Promise<void> => {
+      try {
+        await payload.heartbeat();
+      } catch (error) {
+        await commitHandled().catch(() => undefined);
+        throw error;
+      }
+    };
+    const failed = async (message: IncomingMessage, error: unknown): Promise<void> => {
+      await commitHandled();
+      const attempt = (failures.get(partitionKey) ?? 0) + 1;
+      failures.set(partitionKey, attempt);
+      const delayMs = this.redeliveryDelayMs(attempt);
+      this.options.log?.('error', 'event handler failed; the message will be delivered again', {
+        topic,
+        partition,
+        offset: message.offset,
+        attempt,
+        retryInMs: delayMs,
+        error: describeError(error),
+      });
+      // We seek instead of throwing into kafkajs: its retrier counts every
+      // throw over the consumer's life and then restarts the whole consumer
+      // (a group rebalance), and a TypeError or RangeError counts as fatal and
+      // stops consuming for good.
+      await waitWhileRunning(delayMs, isRunning, heartbeat);
+      if (isRunning()) consumer.seek({ topic, partition, offset: message.offset });
+    };
+
+    if (handler.kind === 'batch') {
+      if (!isRunning() || isStale()) return;
+      const messages = batch.messages.map((m) => toIncoming(topic, partition, m));
+      const last = messages.at(-1);
+      if (!last) return;
+      try {
+        await keepingAlive(payload.heartbeat, () => handler.handleBatch(messages));
+      } catch (error) {
+        return failed(messages[0] ?? last, error);
+      }
+      handled(last.offset);
+    } else {
+      for (const raw of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        const message = toIncoming(topic, partition, raw);
+        try {
+          await keepingAlive(payload.heartbeat, () => handler.handle(message));
+        } catch (error) {
+          return failed(message, error);
+        }
+        handled(message.offset);
+        await heartbeat();
+      }
+    }
+    await commitHandled();
+  }
+
+  private redeliveryDelayMs(attempt: number): number {
+    const initial = this.options.redeliveryBackoffMs?.initial ?? 200;
+    const max = this.options.redeliveryBackoffMs?.max ?? 30_000;
+    return Math.min(max, initial * 2 ** Math.min(attempt - 1, 30));
   }
 
   async ping(): Promise<void> {
@@ -191,6 +289,66 @@ export class KafkaTransport implements EventTransport {
 async function connect(admin: Admin): Promise<Admin> {
   await admin.connect();
   return admin;
+}
+
+type Handler =
+  | { kind: 'message'; handle: (message: IncomingMessage) => Promise<void> }
+  | { kind: 'batch'; handleBatch: (messages: IncomingMessage[]) => Promise<void> };
+
+function handlerOf(options: SubscribeOptions): Handler {
+  const { handle, handleBatch } = options as Partial<Record<'handle' | 'handleBatch', unknown>>;
+  if (typeof handle === 'function' && handleBatch === undefined) {
+    return { kind: 'message', handle: handle.bind(options) as (message: IncomingMessage) => Promise<void> };
+  }
+  if (typeof handleBatch === 'function' && handle === undefined) {
+    return { kind: 'batch', handleBatch: handleBatch.bind(options) as (messages: IncomingMessage[]) => Promise<void> };
+  }
+  throw new TypeError('subscribe needs exactly one of handle and handleBatch');
+}
+
+function toIncoming(topic: string, partition: number, message: KafkaMessage): IncomingMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value: message.value ?? Buffer.alloc(0),
+    headers: decodeHeaders(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+/**
+ * Runs a handler while heartbeating, so a slow handler does not cost the
+ * consumer its group membership (kafkajs sends one only when its interval has
+ * passed, so calling often is cheap). Failures are ignored here: the
+ * heartbeat after the handler reports a rebalance.
+ */
+async function keepingAlive(heartbeat: () => Promise<void>, run: () => Promise<void>): Promise<void> {
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+  try {
+    await run();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Waits `ms`, heartbeating, and returns early when the consumer stops. */
+async function waitWhileRunning(ms: number, isRunning: () => boolean, heartbeat: () => Promise<void>): Promise<void> {
+  const until = Date.now() + ms;
+  while (isRunning() && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())));
+    await heartbeat();
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? error.message;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
 }
 
 function decodeHeaders(headers: IHeaders | undefined): TransportHeaders {
