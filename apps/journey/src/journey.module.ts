@@ -1,14 +1,36 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceCoreModule } from '@gancho/service-kit';
+import { journeyConfigSchema } from './journey.config';
 import { journeyMigrations } from './migrations';
+import { CLOCK, systemClock, type Clock } from './platform/clock';
+import { PlatformTokenGuard } from './purchases/platform-token.guard';
+import { PurchaseCommandHandler } from './purchases/purchase-command.handler';
+import { PurchasesController } from './purchases/purchases.http.controller';
+import { PurchaseStatusRelay } from './relay/purchase-status-relay';
+import { InactivityScheduler } from './timeouts/inactivity-scheduler';
+
+export interface JourneyModuleOptions {
+  /** Tests drive time; production uses the system clock. */
+  clock?: Clock;
+}
 
 @Module({})
 export class JourneyModule {
   /** Built at start, after the environment is known: configuration is read then. */
-  static register(): DynamicModule {
+  static register(options: JourneyModuleOptions = {}): DynamicModule {
     return {
       module: JourneyModule,
-      imports: [ServiceCoreModule.forRoot({ service: 'journey', defaultPort: 3001, migrations: journeyMigrations })],
+      imports: [
+        ServiceCoreModule.forRoot({ service: 'journey', defaultPort: 3001, migrations: journeyMigrations, configSchema: journeyConfigSchema }),
+      ],
+      controllers: [PurchasesController],
+      providers: [
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+        PlatformTokenGuard,
+        PurchaseCommandHandler,
+        InactivityScheduler,
+        PurchaseStatusRelay,
+      ],
     };
   }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createTestDatabase, requireEnv, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { createTestDatabase, requireEnv, startServiceProcess, uniqueName, type ServiceProcess, type TestDatabase } from '@gancho/testing';
 
 // The built service, run as `node dist/main.js` against the real PostgreSQL and Kafka:
 // it listens, answers its health routes, and exits 0 on SIGTERM.
@@ -12,6 +12,8 @@ describe('journey service process', () => {
     service = await startServiceProcess(path.join(__dirname, '..', 'dist', 'main.js'), {
       DATABASE_URL: database.url,
       KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+      JOURNEY_PLATFORM_TOKENS: 'platform-token-for-the-e2e-test',
+      PURCHASE_STATUS_TOPIC: uniqueName('test.journey-status'),
     });
   });
   afterAll(async () => {

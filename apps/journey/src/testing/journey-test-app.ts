@@ -1,0 +1,79 @@
+import { createServiceApp } from '@gancho/service-kit';
+import { requireEnv, startTestService, uniqueName, type TestService } from '@gancho/testing';
+import { JourneyModule } from '../journey.module';
+import { journeyOpenApi } from '../openapi';
+import type { Clock } from '../platform/clock';
+
+export const platformToken = 'journey-platform-token-for-tests-0001';
+
+/** A settable clock for tests that exercise time-based transitions. */
+export class TestClock implements Clock {
+  constructor(private current: Date) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/** The journey service in-process, on its own database and status topic. */
+export function startJourney(databaseUrl: string, options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestService> {
+  return startTestService(
+    () => createServiceApp(JourneyModule.register(options.clock ? { clock: options.clock } : {}), { logger: ['error'], openApi: journeyOpenApi }),
+    {
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+      JOURNEY_PLATFORM_TOKENS: platformToken,
+      PURCHASE_STATUS_TOPIC: uniqueName('test.journey-status'),
+      TIMEOUT_SCAN_INTERVAL_MS: '0',
+      ...options.env,
+    },
+  );
+}
+
+/** A small client for the journey API as the checkout platform calls it. */
+export function journeyClient(baseUrl: string) {
+  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${platformToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as any };
+  };
+  return {
+    request,
+    open: (overrides: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+      request(
+        'POST',
+        '/purchases',
+        {
+          partner_id: 'ptn_escola_azul',
+          course: { id: 'crs_data_science', name: 'Ciência de Dados', price_cents: 1_234_500, currency: 'BRL' },
+          student: { name: 'Ana Souza', email: 'ana.souza@example.com' },
+          student_logged_in: true,
+          ...overrides,
+        },
+        headers,
+      ),
+    command: (purchaseId: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      request('POST', `/purchases/${purchaseId}/${path}`, body, headers),
+    get: (purchaseId: string) => request('GET', `/purchases/${purchaseId}`),
+  };
+}
+
+/** From a new logged-in purchase (shopping_cart_created) to made_effective: eight commands. */
+export const happyPath: { path: string; body?: unknown; status: string }[] = [
+  { path: 'submit-basic-info', status: 'basic_info_review' },
+  { path: 'review-basic-info', body: { decision: 'approved' }, status: 'document_info_incomplete' },
+  { path: 'submit-documents', status: 'document_info_review' },
+  { path: 'review-documents', body: { decision: 'approved' }, status: 'analysis' },
+  { path: 'approve-credit', status: 'approved_by_provi' },
+  { path: 'send-for-signature', status: 'waiting_signature' },
+  { path: 'sign-contract', status: 'waiting_payment' },
+  { path: 'confirm-payment', status: 'approved' },
+  { path: 'make-effective', status: 'made_effective' },
+];
