@@ -40,7 +40,8 @@ export default [
     },
   },
   {
-    files: ['**/*.spec.ts'],
+    // Test files, and the test-support folders beside them (never built into dist).
+    files: ['**/*.spec.ts', '**/src/testing/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ inTests: true }) },
   },
   {
