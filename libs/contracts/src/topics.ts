@@ -5,6 +5,10 @@
 export const Topics = {
   purchaseStatus: 'journey.purchase-status.v1',
   endpoints: 'subscriptions.endpoints.v1',
+  /** Compacted; key: API key id; value: `ApiKeyRecordV1`. Every service's partner authentication reads it. */
+  apiKeys: 'subscriptions.api-keys.v1',
+  /** Key: endpoint id; value: `EndpointHealthReportV1`. Delivery tells subscriptions to disable an endpoint. */
+  endpointHealth: 'delivery.endpoint-health.v1',
   deliveryAttempts: 'delivery.attempts.v1',
 } as const;
 

@@ -1,0 +1,40 @@
+/**
+ * An API key of a partner as published on `subscriptions.api-keys.v1`
+ * (compacted, key = `key_id`). The key itself is never published or stored:
+ * only its SHA-256, so a service can check a presented key without asking
+ * subscriptions. Revocation is a new record with `revoked: true`.
+ */
+export interface ApiKeyRecordV1 {
+  key_id: string;
+  partner_id: string;
+  /** Lower-case hex SHA-256 of the whole key as the partner sends it (`gk_live_…`). */
+  key_hash: string;
+  /** The key's first characters (`gk_live_` + 6), shown in listings and used to find candidates. */
+  display_prefix: string;
+  revoked: boolean;
+  /** RFC 3339. */
+  created_at: string;
+  /** RFC 3339; null while the key is valid. */
+  revoked_at: string | null;
+}
+
+/** Every partner API key starts with this, so a leaked one is easy to recognise (and to scan for). */
+export const apiKeyPrefix = 'gk_live_';
+/** Characters of the random part included in `display_prefix`. */
+export const apiKeyDisplayChars = 6;
+
+const sha256Hex = /^[0-9a-f]{64}$/;
+
+/** What is wrong with a value read from the topic as an `ApiKeyRecordV1` (empty when it is one). */
+export function apiKeyRecordProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['must be an object'];
+  const record = value as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of ['key_id', 'partner_id', 'display_prefix', 'created_at'] as const) {
+    if (typeof record[key] !== 'string' || record[key] === '') problems.push(`${key}: must be a non-empty string`);
+  }
+  if (typeof record['key_hash'] !== 'string' || !sha256Hex.test(record['key_hash'])) problems.push('key_hash: must be 64 lower-case hex digits');
+  if (typeof record['revoked'] !== 'boolean') problems.push('revoked: must be a boolean');
+  if (record['revoked_at'] !== null && typeof record['revoked_at'] !== 'string') problems.push('revoked_at: must be a string or null');
+  return problems;
+}
