@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { Client } from 'pg';
+import type { PurchaseStatusEventV1 } from '@gancho/contracts';
+import { KafkaTransport, type IncomingMessage } from '@gancho/messaging';
+import {
+  createTestDatabase,
+  eventually,
+  kafkaBrokers,
+  requireEnv,
+  startServiceProcess,
+  uniqueName,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@gancho/testing';
+import { happyPath, journeyClient, platformToken } from '../testing/journey-test-app';
+
+const mainFile = path.join(__dirname, '..', '..', 'dist', 'main.js');
+
+// With real processes: one journey process takes commands (relay off), another
+// runs the relay. The relay process is SIGKILLed while status changes keep
+// coming, then started again. Every stored event must reach Kafka at least
+// once, and per purchase the first arrivals must be in sequence order.
+describe('relay crash (SIGKILL) under a stream of status changes', () => {
+  let database: TestDatabase;
+  let apiProcess: ServiceProcess;
+  let relayProcess: ServiceProcess;
+  const topic = uniqueName('test.journey-status');
+  const transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'relay-crash-test', maxWaitTimeMs: 200 });
+  const received: IncomingMessage[] = [];
+  let stopConsumer: () => Promise<void>;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('journey_relay_crash');
+    env = {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+      JOURNEY_PLATFORM_TOKENS: platformToken,
+      PURCHASE_STATUS_TOPIC: topic,
+      PURCHASE_STATUS_PARTITIONS: '3',
+      TIMEOUT_SCAN_INTERVAL_MS: '0',
+    };
+    apiProcess = await startServiceProcess(mainFile, { ...env, OUTBOX_RELAY_ENABLED: 'false' });
+    relayProcess = await startServiceProcess(mainFile, { ...env, OUTBOX_RELAY_ENABLED: 'true' });
+    const subscription = await transport.subscribe({ groupId: uniqueName('crash-reader'), topics: [topic], fromBeginning: true, handle: async (m) => void received.push(m) });
+    stopConsumer = () => subscription.stop();
+  });
+  afterAll(async () => {
+    await stopConsumer?.();
+    await transport.close();
+    await Promise.all([apiProcess?.kill(), relayProcess?.kill()]);
+    await database?.drop();
+  });
+
+  it('publishes every event at least once and in per-purchase order across the crash', async () => {
+    const api = journeyClient(apiProcess.url);
+    const purchases = 24;
+    const drive = async () => {
+      const id = (await api.open()).body.purchase_id as string;
+      for (const step of happyPath) expect((await api.command(id, step.path, step.body)).status).toBe(200);
+      return id;
+    };
+    const ids: string[] = [];
+    const driving = (async () => {
+      for (let i = 0; i < purchases; i += 4) ids.push(...(await Promise.all([drive(), drive(), drive(), drive()])));
+    })();
+
+    await eventually(() => expect(received.length).toBeGreaterThanOrEqual(40), { timeoutMs: 20_000, intervalMs: 5 });
+    const seenAtKill = received.length;
+    await relayProcess.kill();
+    await new Promise((r) => setTimeout(r, 500));
+    relayProcess = await startServiceProcess(mainFile, { ...env, OUTBOX_RELAY_ENABLED: 'true' });
+    await driving;
+
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query<{ event_id: string }>('SELECT event_id FROM journey.events');
+    await client.end();
+    const stored = new Set(rows.map((r) => r.event_id));
+    expect(stored.size).toBe(purchases * (happyPath.length + 1));
+    await eventually(() => expect(new Set(received.map((m) => m.headers.ce_id)).size).toBe(stored.size), { timeoutMs: 30_000 });
+
+    expect(received.every((m) => stored.has(m.headers.ce_id as string))).toBe(true);
+    for (const id of ids) {
+      const firstArrivals: number[] = [];
+      for (const m of received.filter((m) => m.key === id)) {
+        const { sequence } = JSON.parse(m.value.toString()) as PurchaseStatusEventV1;
+        if (!firstArrivals.includes(sequence)) firstArrivals.push(sequence);
+      }
+      expect(firstArrivals).toEqual(Array.from({ length: happyPath.length + 1 }, (_, i) => i + 1));
+    }
+    const duplicates = received.length - stored.size;
+    process.stdout.write(`relay crash: ${stored.size} events, ${seenAtKill} received before the kill, ${duplicates} duplicates after restart\n`);
+    expect(seenAtKill).toBeLessThan(stored.size);
+  });
+});
