@@ -1,0 +1,7 @@
+export * from './api-key';
+export * from './api-key-table';
+export * from './token-bucket';
+export * from './partner-auth.options';
+export * from './api-key-directory';
+export * from './partner-auth.guard';
+export * from './partner-auth.module';

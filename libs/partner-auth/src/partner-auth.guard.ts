@@ -1,0 +1,64 @@
+import { Inject, Injectable, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { bearerTokenOf, ProblemError } from '@gancho/service-kit';
+import { ApiKeyDirectory } from './api-key-directory';
+import { PARTNER_AUTH_OPTIONS, type PartnerAuthOptions } from './partner-auth.options';
+import { TokenBucketLimiter } from './token-bucket';
+
+/** A request the guard admitted: whose key it was. */
+export interface PartnerRequest extends Request {
+  partnerId: string;
+  apiKeyId: string;
+}
+
+/**
+ * Admits requests with `Authorization: Bearer <partner API key>` whose key is
+ * known and not revoked, and records the partner on the request
+ * (`@PartnerId()`); every other request gets 401 UNAUTHORIZED. When a rate
+ * limit is configured, each key gets a token bucket: past it, 429
+ * RATE_LIMITED with Retry-After.
+ */
+@Injectable()
+export class PartnerAuthGuard implements CanActivate {
+  private readonly limiter: TokenBucketLimiter | undefined;
+
+  constructor(
+    private readonly directory: ApiKeyDirectory,
+    @Inject(PARTNER_AUTH_OPTIONS) options: PartnerAuthOptions,
+  ) {
+    this.limiter = options.rateLimit ? new TokenBucketLimiter(options.rateLimit) : undefined;
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const http = context.switchToHttp();
+    const request = http.getRequest<PartnerRequest>();
+    const response = http.getResponse<Response>();
+    const presented = bearerTokenOf(request);
+    if (!presented) throw new ProblemError('UNAUTHORIZED', 'Send your API key as Authorization: Bearer gk_live_….');
+    const lookup = this.directory.table.lookup(presented);
+    if (lookup.outcome !== 'valid') {
+      if (lookup.outcome === 'unknown' && !this.directory.isCaughtUp()) {
+        response.setHeader('Retry-After', '1');
+        throw new ProblemError('SERVICE_UNAVAILABLE', 'API keys are still loading after a restart; retry in a second.');
+      }
+      // Unknown and revoked keys get the same answer.
+      throw new ProblemError('UNAUTHORIZED', 'The API key is not valid: unknown or revoked.');
+    }
+    request.partnerId = lookup.key.partnerId;
+    request.apiKeyId = lookup.key.keyId;
+    const taken = this.limiter?.take(lookup.key.keyId);
+    if (taken && !taken.allowed) {
+      const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+      response.setHeader('Retry-After', String(seconds));
+      throw new ProblemError('RATE_LIMITED', `Too many requests with this API key; retry in ${seconds} s.`, { retry_after_seconds: seconds });
+    }
+    return true;
+  }
+}
+
+/** The id of the partner whose API key the request carried (after PartnerAuthGuard). */
+export const PartnerId = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
+  const partnerId = context.switchToHttp().getRequest<Partial<PartnerRequest>>().partnerId;
+  if (!partnerId) throw new Error('PartnerId used on a route without PartnerAuthGuard');
+  return partnerId;
+});
