@@ -4,3 +4,4 @@ export * from './service-core.module';
 export * from './service-name';
 export * from './create-service-app';
 export * from './http';
+export * from './transport/compacted-topic-follower';

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { EventTransport, IncomingMessage, Subscription } from '@gancho/messaging';
+
+export interface CompactedTopicFollowerOptions {
+  transport: EventTransport;
+  topic: string;
+  /** Start of the consumer group name; a suffix unique to this process is added. */
+  groupPrefix: string;
+  /** Applies one record; `value` is null for a tombstone. Must not throw for bad records (log and skip). */
+  apply(key: string, value: Buffer | null, message: IncomingMessage): void;
+  /** Caught up once this long passed without a record (after the first), or `maxWarmupMs` after subscribing. */
+  quietMs?: number;
+  maxWarmupMs?: number;
+}
+
+/**
+ * Keeps an in-memory table in step with a compacted topic: every process
+ * reads the whole topic from the beginning with a consumer group of its own
+ * (so each instance sees every key), then follows it.
+ */
+export class CompactedTopicFollower {
+  private subscription: Subscription | undefined;
+  private subscribedAt: number | undefined;
+  private lastRecordAt: number | undefined;
+  private caughtUp = false;
+
+  constructor(private readonly options: CompactedTopicFollowerOptions) {}
+
+  async start(): Promise<void> {
+    const { transport, topic, groupPrefix } = this.options;
+    await transport.ensureTopics([{ topic, compacted: true }]);
+    const groupId = `${groupPrefix}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    this.subscription = await transport.subscribe({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      handle: async (message) => {
+        this.lastRecordAt = Date.now();
+        if (message.key === null) return;
+        this.options.apply(message.key, message.value.length === 0 ? null : message.value, message);
+      },
+    });
+    this.subscribedAt = Date.now();
+  }
+
+  async stop(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.stop();
+  }
+
+  /** Whether the table likely holds every record published before this process started. */
+  isCaughtUp(now: number = Date.now()): boolean {
+    if (this.caughtUp) return true;
+    const quietMs = this.options.quietMs ?? 500;
+    const maxMs = this.options.maxWarmupMs ?? 10_000;
+    if (this.lastRecordAt !== undefined && now - this.lastRecordAt >= quietMs) this.caughtUp = true;
+    if (this.subscribedAt !== undefined && now - this.subscribedAt >= maxMs) this.caughtUp = true;
+    return this.caughtUp;
+  }
+
+  async waitUntilCaughtUp(pollMs = 100): Promise<void> {
+    while (!this.isCaughtUp()) await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
