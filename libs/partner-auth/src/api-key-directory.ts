@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { apiKeyRecordProblems, Topics, type ApiKeyRecordV1 } from '@gancho/contracts';
-import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage, type Subscription } from '@gancho/messaging';
-import { SERVICE_NAME } from '@gancho/service-kit';
+import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
+import { CompactedTopicFollower, SERVICE_NAME } from '@gancho/service-kit';
 import { ApiKeyTable } from './api-key-table';
 import { PARTNER_AUTH_OPTIONS, type PartnerAuthOptions } from './partner-auth.options';
 
@@ -19,10 +17,7 @@ import { PARTNER_AUTH_OPTIONS, type PartnerAuthOptions } from './partner-auth.op
 export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly table = new ApiKeyTable();
   private readonly logger = new Logger('ApiKeyDirectory');
-  private subscription: Subscription | undefined;
-  private subscribedAt: number | undefined;
-  private lastRecordAt: number | undefined;
-  private caughtUp = false;
+  private follower: CompactedTopicFollower | undefined;
 
   constructor(
     @Inject(PARTNER_AUTH_OPTIONS) private readonly options: PartnerAuthOptions,
@@ -35,44 +30,40 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // Every service gets the transport from service-kit's core module; it is
-    // looked up app-wide so this module needs no wiring to it.
-    const transport = this.moduleRef.get<EventTransport>(EVENT_TRANSPORT, { strict: false });
-    await transport.ensureTopics([{ topic: this.topic, compacted: true }]);
-    const prefix = this.options.consumerGroupPrefix ?? `gancho-${this.service}.partner-auth`;
-    const groupId = `${prefix}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    this.subscription = await transport.subscribe({ groupId, topics: [this.topic], fromBeginning: true, handle: async (message) => this.apply(message) });
-    this.subscribedAt = Date.now();
+    this.follower = new CompactedTopicFollower({
+      // Every service gets the transport from service-kit's core module; it is
+      // looked up app-wide so this module needs no wiring to it.
+      transport: this.moduleRef.get<EventTransport>(EVENT_TRANSPORT, { strict: false }),
+      topic: this.topic,
+      groupPrefix: this.options.consumerGroupPrefix ?? `gancho-${this.service}.partner-auth`,
+      apply: (key, value, message) => this.apply(key, value, message),
+      ...(this.options.warmup?.quietMs === undefined ? {} : { quietMs: this.options.warmup.quietMs }),
+      ...(this.options.warmup?.maxMs === undefined ? {} : { maxWarmupMs: this.options.warmup.maxMs }),
+    });
+    await this.follower.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    await subscription?.stop();
+    await this.follower?.stop();
   }
 
   /** Whether the table holds every record published before this process started (see PartnerAuthOptions.warmup). */
-  isCaughtUp(now: number = Date.now()): boolean {
-    if (this.caughtUp) return true;
-    const { quietMs = 500, maxMs = 10_000 } = this.options.warmup ?? {};
-    if (this.lastRecordAt !== undefined && now - this.lastRecordAt >= quietMs) this.caughtUp = true;
-    if (this.subscribedAt !== undefined && now - this.subscribedAt >= maxMs) this.caughtUp = true;
-    return this.caughtUp;
+  isCaughtUp(): boolean {
+    return this.follower?.isCaughtUp() ?? false;
   }
 
   /**
    * Applies one record. A malformed one is logged and skipped: throwing would
    * hold every later record of its partition (revocations among them) forever.
    */
-  private apply(message: IncomingMessage): void {
-    this.lastRecordAt = Date.now();
-    if (message.value.length === 0) {
-      if (message.key) this.table.remove(message.key);
+  private apply(keyId: string, value: Buffer | null, message: IncomingMessage): void {
+    if (value === null) {
+      this.table.remove(keyId);
       return;
     }
     let record: unknown;
     try {
-      record = JSON.parse(message.value.toString('utf8'));
+      record = JSON.parse(value.toString('utf8'));
     } catch {
       this.logger.error(`skipped a record of ${message.topic} at ${message.partition}/${message.offset}: not JSON`);
       return;
