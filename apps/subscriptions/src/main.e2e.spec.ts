@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { createTestDatabase, requireEnv, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { createTestDatabase, eventually, requireEnv, startServiceProcess, uniqueName, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { adminToken, subscriptionsClient, testEncryptionKey } from './testing/subscriptions-test-app';
 
 // The built service, run as `node dist/main.js` against the real PostgreSQL and Kafka:
-// it listens, answers its health routes, and exits 0 on SIGTERM.
+// it listens, answers its health routes, serves a partner end to end, and exits 0 on SIGTERM.
 describe('subscriptions service process', () => {
   let database: TestDatabase;
   let service: ServiceProcess;
@@ -12,6 +13,13 @@ describe('subscriptions service process', () => {
     service = await startServiceProcess(path.join(__dirname, '..', 'dist', 'main.js'), {
       DATABASE_URL: database.url,
       KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+      SUBSCRIPTIONS_ADMIN_TOKENS: adminToken,
+      SECRETS_ENCRYPTION_KEY: testEncryptionKey,
+      ALLOW_HTTP_ENDPOINTS: 'true',
+      ALLOW_PRIVATE_NETWORK_ENDPOINTS: 'true',
+      ENDPOINTS_TOPIC: uniqueName('test.e2e-endpoints'),
+      API_KEYS_TOPIC: uniqueName('test.e2e-api-keys'),
+      ENDPOINT_HEALTH_CONSUMER_GROUP: uniqueName('test.e2e-health'),
     });
   });
   afterAll(async () => {
@@ -24,6 +32,28 @@ describe('subscriptions service process', () => {
     const ready = await fetch(`${service.url}/health/ready`);
     expect(await ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, transport: { status: 'up' } } });
     expect(ready.status).toBe(200);
+  });
+
+  it('serves a partner: key, endpoint, secret', async () => {
+    const api = subscriptionsClient(service.url);
+    const { key } = await api.newPartner('Escola E2E');
+    const partner = api.as(key);
+    await eventually(async () => expect((await partner('GET', '/endpoints')).status).toBe(200));
+    const endpoint = await partner('POST', '/endpoints', { url: 'http://127.0.0.1:9/hook', event_types: ['purchase.*'] });
+    expect(endpoint.status).toBe(201);
+    expect((await partner('GET', `/endpoints/${endpoint.body.id}/secret`)).body.current.secret).toMatch(/^whsec_/);
+    expect((await fetch(`${service.url}/docs-json`)).status).toBe(200);
+  });
+
+  it('refuses to start without its secrets, naming them and not echoing values', async () => {
+    const failed = startServiceProcess(path.join(__dirname, '..', 'dist', 'main.js'), {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+      SUBSCRIPTIONS_ADMIN_TOKENS: 'short',
+      SECRETS_ENCRYPTION_KEY: 'c2hvcnQta2V5',
+    });
+    await expect(failed).rejects.toThrow(/SUBSCRIPTIONS_ADMIN_TOKENS[\s\S]*SECRETS_ENCRYPTION_KEY/);
+    await failed.catch((error: Error) => expect(error.message).not.toContain('c2hvcnQta2V5'));
   });
 
   it('stops cleanly on SIGTERM', async () => {

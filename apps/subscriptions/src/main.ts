@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { bootstrapService } from '@gancho/service-kit';
-import { SubscriptionsModule } from './subscriptions.module';
+import { subscriptionsOpenApi } from './openapi';
+import { startSubscriptionsConsumers, SubscriptionsModule } from './subscriptions.module';
 
-void bootstrapService(SubscriptionsModule.register(), 'subscriptions');
+void bootstrapService(SubscriptionsModule.register(), 'subscriptions', { openApi: subscriptionsOpenApi }).then(startSubscriptionsConsumers);

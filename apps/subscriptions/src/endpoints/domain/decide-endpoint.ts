@@ -1,0 +1,113 @@
+import type { EndpointDisabledReason } from '@gancho/contracts';
+import type { EndpointEvent, EndpointSettings, EndpointState } from './endpoint';
+import { customHeaderProblems, eventTypeFilterProblems } from './endpoint-rules';
+
+interface Metadata {
+  now: Date;
+}
+export type CreateEndpoint = {
+  type: 'CreateEndpoint';
+  data: { endpointId: string; partnerId: string; settings: EndpointSettings; enabled: boolean; sealedSecret: string };
+  metadata: Metadata;
+};
+export type UpdateEndpoint = { type: 'UpdateEndpoint'; data: { changes: Partial<EndpointSettings>; enabled?: boolean }; metadata: Metadata };
+export type RotateSecret = { type: 'RotateSecret'; data: { sealedSecret: string; overlapMs: number }; metadata: Metadata };
+/** From delivery's health reports (`occurredAt` is when delivery decided). */
+export type DisableEndpoint = {
+  type: 'DisableEndpoint';
+  data: { reason: Exclude<EndpointDisabledReason, 'by_partner'>; detail: string; reportedAt: string };
+  metadata: Metadata;
+};
+export type DeleteEndpoint = { type: 'DeleteEndpoint'; data: Record<string, never>; metadata: Metadata };
+export type EndpointCommand = CreateEndpoint | UpdateEndpoint | RotateSecret | DisableEndpoint | DeleteEndpoint;
+
+export class EndpointNotFoundError extends Error {
+  readonly code = 'ENDPOINT_NOT_FOUND' as const;
+  constructor(readonly endpointId: string) {
+    super(`There is no endpoint ${endpointId}.`);
+    this.name = 'EndpointNotFoundError';
+  }
+}
+
+export class EndpointAlreadyExistsError extends Error {
+  readonly code = 'ENDPOINT_ALREADY_EXISTS' as const;
+  constructor(readonly endpointId: string) {
+    super(`Endpoint ${endpointId} already exists.`);
+    this.name = 'EndpointAlreadyExistsError';
+  }
+}
+
+export class InvalidEndpointCommandError extends Error {
+  readonly code = 'INVALID_COMMAND' as const;
+  constructor(
+    readonly command: EndpointCommand['type'],
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid ${command}: ${problems.join('; ')}`);
+    this.name = 'InvalidEndpointCommandError';
+  }
+}
+
+function settingsProblems(settings: Partial<EndpointSettings>): string[] {
+  const problems: string[] = [];
+  if (settings.eventTypes !== undefined) problems.push(...eventTypeFilterProblems(settings.eventTypes));
+  if (settings.headers !== undefined) problems.push(...customHeaderProblems(settings.headers));
+  const rate = settings.rateLimitPerSecond;
+  if (rate !== undefined && rate !== null && !(Number.isInteger(rate) && rate > 0)) problems.push('rateLimitPerSecond must be a positive integer or null');
+  return problems;
+}
+
+const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * What a command does to an endpoint: the events to append (none when it
+ * changes nothing), or a typed refusal. A deleted endpoint is gone for every
+ * command. The URL's safety is checked before (it needs DNS): by the time a
+ * command is decided, its URL was accepted.
+ */
+export function decideEndpoint(command: EndpointCommand, state: EndpointState): EndpointEvent[] {
+  const occurredAt = command.metadata.now.toISOString();
+  if (command.type === 'CreateEndpoint') {
+    if (state.status !== 'absent') throw new EndpointAlreadyExistsError(command.data.endpointId);
+    const problems = settingsProblems(command.data.settings);
+    if (problems.length > 0) throw new InvalidEndpointCommandError(command.type, problems);
+    return [{ type: 'EndpointCreated', data: { ...command.data, occurredAt } }];
+  }
+  if (state.status !== 'live') throw new EndpointNotFoundError('(unknown)');
+  const endpoint = state.endpoint;
+
+  switch (command.type) {
+    case 'UpdateEndpoint': {
+      const problems = settingsProblems(command.data.changes);
+      if (problems.length > 0) throw new InvalidEndpointCommandError(command.type, problems);
+      const changes = Object.fromEntries(
+        Object.entries(command.data.changes).filter(([name, value]) => value !== undefined && !sameValue(value, endpoint.settings[name as keyof EndpointSettings])),
+      ) as Partial<EndpointSettings>;
+      const events: EndpointEvent[] = Object.keys(changes).length > 0 ? [{ type: 'EndpointUpdated', data: { changes, occurredAt } }] : [];
+      if (command.data.enabled === true && !endpoint.enabled) events.push({ type: 'EndpointEnabled', data: { occurredAt } });
+      if (command.data.enabled === false && endpoint.enabled) {
+        events.push({ type: 'EndpointDisabled', data: { reason: 'by_partner', detail: 'Disabled by the partner.', occurredAt } });
+      }
+      return events;
+    }
+    case 'RotateSecret': {
+      if (!(Number.isInteger(command.data.overlapMs) && command.data.overlapMs >= 0)) {
+        throw new InvalidEndpointCommandError(command.type, ['overlapMs must be a whole number ≥ 0']);
+      }
+      const previousValidUntil = new Date(command.metadata.now.getTime() + command.data.overlapMs).toISOString();
+      return [{ type: 'EndpointSecretRotated', data: { sealedSecret: command.data.sealedSecret, previousValidUntil, occurredAt } }];
+    }
+    case 'DisableEndpoint': {
+      // Already off (by its partner or for this very reason), or re-enabled since delivery decided: nothing to do.
+      if (!endpoint.enabled) return [];
+      if (endpoint.enabledAt !== null && Date.parse(command.data.reportedAt) < Date.parse(endpoint.enabledAt)) return [];
+      return [{ type: 'EndpointDisabled', data: { reason: command.data.reason, detail: command.data.detail, occurredAt } }];
+    }
+    case 'DeleteEndpoint':
+      return [{ type: 'EndpointDeleted', data: { occurredAt } }];
+    default: {
+      const _exhaustive: never = command;
+      return _exhaustive;
+    }
+  }
+}

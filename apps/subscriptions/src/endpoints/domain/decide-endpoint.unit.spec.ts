@@ -1,0 +1,144 @@
+import { activeSecrets, foldEndpoint, type Endpoint, type EndpointEvent, type EndpointSettings, type EndpointState } from './endpoint';
+import { decideEndpoint, EndpointAlreadyExistsError, EndpointNotFoundError, InvalidEndpointCommandError, type EndpointCommand } from './decide-endpoint';
+import { customHeaderProblems, eventTypeFilterProblems } from './endpoint-rules';
+
+const t0 = new Date('2026-11-27T12:00:00.000Z');
+const at = (minutes: number) => ({ now: new Date(t0.getTime() + minutes * 60_000) });
+const settings: EndpointSettings = {
+  url: 'https://hooks.escola.example/gancho',
+  description: 'enrollment',
+  eventTypes: ['purchase.*'],
+  headers: { 'X-Api-Token': 'abc' },
+  rateLimitPerSecond: null,
+  ordering: 'none',
+};
+const created: EndpointEvent = {
+  type: 'EndpointCreated',
+  data: { endpointId: 'ep_1', partnerId: 'ptn_1', settings, enabled: true, sealedSecret: 'v1.k.sealed-1', occurredAt: t0.toISOString() },
+};
+
+/** Given events, when a command: then these events (or this error). */
+function given(...events: EndpointEvent[]) {
+  const state: EndpointState = foldEndpoint(events);
+  return {
+    when: (command: EndpointCommand) => ({
+      then: (expected: EndpointEvent[]) => expect(decideEndpoint(command, state)).toEqual(expected),
+      thenRefuses: (error: new (...args: never[]) => Error) => expect(() => decideEndpoint(command, state)).toThrow(error),
+    }),
+    state,
+  };
+}
+const endpointOf = (state: EndpointState): Endpoint => {
+  if (state.status === 'absent') throw new Error('absent');
+  return state.endpoint;
+};
+
+describe('endpoint decider', () => {
+  it('creates an endpoint once', () => {
+    const create: EndpointCommand = {
+      type: 'CreateEndpoint',
+      data: { endpointId: 'ep_1', partnerId: 'ptn_1', settings, enabled: true, sealedSecret: 'v1.k.sealed-1' },
+      metadata: at(0),
+    };
+    given().when(create).then([created]);
+    given(created).when(create).thenRefuses(EndpointAlreadyExistsError);
+  });
+
+  it('refuses unknown event types, reserved headers and a bad rate limit', () => {
+    const create = (overrides: Partial<EndpointSettings>): EndpointCommand => ({
+      type: 'CreateEndpoint',
+      data: { endpointId: 'ep_1', partnerId: 'ptn_1', settings: { ...settings, ...overrides }, enabled: true, sealedSecret: 's' },
+      metadata: at(0),
+    });
+    given().when(create({ eventTypes: ['purchase.teleported'] })).thenRefuses(InvalidEndpointCommandError);
+    given().when(create({ headers: { 'Webhook-Signature': 'x' } })).thenRefuses(InvalidEndpointCommandError);
+    given().when(create({ rateLimitPerSecond: 0 })).thenRefuses(InvalidEndpointCommandError);
+  });
+
+  it('records only the settings that change, and nothing for a no-op', () => {
+    const later = at(5);
+    given(created)
+      .when({ type: 'UpdateEndpoint', data: { changes: { description: 'new', url: settings.url } }, metadata: later })
+      .then([{ type: 'EndpointUpdated', data: { changes: { description: 'new' }, occurredAt: later.now.toISOString() } }]);
+    given(created).when({ type: 'UpdateEndpoint', data: { changes: { eventTypes: ['purchase.*'] }, enabled: true }, metadata: later }).then([]);
+  });
+
+  it('disables and re-enables on the partner’s word', () => {
+    const off: EndpointEvent = { type: 'EndpointDisabled', data: { reason: 'by_partner', detail: 'Disabled by the partner.', occurredAt: at(1).now.toISOString() } };
+    given(created).when({ type: 'UpdateEndpoint', data: { changes: {}, enabled: false }, metadata: at(1) }).then([off]);
+    given(created, off)
+      .when({ type: 'UpdateEndpoint', data: { changes: {}, enabled: true }, metadata: at(2) })
+      .then([{ type: 'EndpointEnabled', data: { occurredAt: at(2).now.toISOString() } }]);
+  });
+
+  it('disables on a health report, once, and ignores a report older than the last re-enable', () => {
+    const report = (minutes: number): EndpointCommand => ({
+      type: 'DisableEndpoint',
+      data: { reason: 'gone', detail: '410 Gone', reportedAt: at(minutes).now.toISOString() },
+      metadata: at(10),
+    });
+    const gone: EndpointEvent = { type: 'EndpointDisabled', data: { reason: 'gone', detail: '410 Gone', occurredAt: at(10).now.toISOString() } };
+    given(created).when(report(9)).then([gone]);
+    given(created, gone).when(report(9)).then([]);
+    const reenabled: EndpointEvent = { type: 'EndpointEnabled', data: { occurredAt: at(11).now.toISOString() } };
+    given(created, gone, reenabled).when(report(9)).then([]);
+    expect(endpointOf(given(created, gone).state)).toMatchObject({ enabled: false, disabled: { reason: 'gone', detail: '410 Gone' } });
+  });
+
+  it('rotates the secret, keeping the previous one valid for the overlap', () => {
+    const rotation: EndpointCommand = { type: 'RotateSecret', data: { sealedSecret: 'v1.k.sealed-2', overlapMs: 60 * 60_000 }, metadata: at(30) };
+    const rotated: EndpointEvent = {
+      type: 'EndpointSecretRotated',
+      data: { sealedSecret: 'v1.k.sealed-2', previousValidUntil: at(90).now.toISOString(), occurredAt: at(30).now.toISOString() },
+    };
+    given(created).when(rotation).then([rotated]);
+    const endpoint = endpointOf(given(created, rotated).state);
+    expect(endpoint.secrets).toEqual({
+      current: { sealed: 'v1.k.sealed-2', validFrom: at(30).now.toISOString(), validUntil: null },
+      previous: { sealed: 'v1.k.sealed-1', validFrom: t0.toISOString(), validUntil: at(90).now.toISOString() },
+    });
+    expect(activeSecrets(endpoint, at(60).now).map((s) => s.sealed)).toEqual(['v1.k.sealed-2', 'v1.k.sealed-1']);
+    expect(activeSecrets(endpoint, at(91).now).map((s) => s.sealed)).toEqual(['v1.k.sealed-2']);
+  });
+
+  it('treats a deleted endpoint as gone for every command', () => {
+    const deleted: EndpointEvent = { type: 'EndpointDeleted', data: { occurredAt: at(3).now.toISOString() } };
+    given(created).when({ type: 'DeleteEndpoint', data: {}, metadata: at(3) }).then([deleted]);
+    const commands: EndpointCommand[] = [
+      { type: 'DeleteEndpoint', data: {}, metadata: at(4) },
+      { type: 'UpdateEndpoint', data: { changes: { description: 'x' } }, metadata: at(4) },
+      { type: 'RotateSecret', data: { sealedSecret: 's', overlapMs: 0 }, metadata: at(4) },
+    ];
+    for (const command of commands) {
+      given(created, deleted).when(command).thenRefuses(EndpointNotFoundError);
+      given().when(command).thenRefuses(EndpointNotFoundError);
+    }
+  });
+});
+
+describe('endpoint rules', () => {
+  it.each([
+    [{ 'X-Api-Token': 'abc', Authorization: 'Bearer t' }, []],
+    [{ 'bad name': 'x' }, ['"bad name" is not a valid header name (RFC 7230 token)']],
+    [{ Host: 'evil' }, ['Host is set by Gancho and cannot be customised']],
+    [{ 'content-type': 'text/plain' }, ['content-type is set by Gancho and cannot be customised']],
+    [{ 'Transfer-Encoding': 'chunked' }, ['Transfer-Encoding is set by Gancho and cannot be customised']],
+    [{ 'webhook-id': 'x' }, ['webhook-id is set by Gancho and cannot be customised']],
+    [{ 'X-A': 'x', 'x-a': 'y' }, ['x-a is given twice (header names are case-insensitive)']],
+    [{ 'X-Inject': 'a\r\nB: c' }, ['X-Inject: the value must be printable ASCII, without line breaks']],
+    [{ 'X-Long': 'x'.repeat(1025) }, ['X-Long: the value is longer than 1024 bytes']],
+  ])('headers %j', (headers, problems) => {
+    expect(customHeaderProblems(headers)).toEqual(problems);
+  });
+
+  it('caps the number of headers', () => {
+    const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`X-H${i}`, 'v']));
+    expect(customHeaderProblems(many)).toEqual(['at most 20 headers, not 21']);
+  });
+
+  it('accepts exact types, prefixes and *, and names what it refuses', () => {
+    expect(eventTypeFilterProblems(['purchase.made_effective', 'purchase.*', '*'])).toEqual([]);
+    expect(eventTypeFilterProblems([])).toHaveLength(1);
+    expect(eventTypeFilterProblems(['purchase.nope', 'refund.*'])).toHaveLength(2);
+  });
+});

@@ -1,0 +1,62 @@
+import { validateEventTypeFilter } from '@gancho/contracts';
+
+/** At most this many custom headers per endpoint. */
+export const maxCustomHeaders = 20;
+export const maxHeaderValueBytes = 1024;
+export const maxUrlLength = 2048;
+
+// RFC 7230 token.
+const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
+// Visible ASCII, space and tab: no CR, LF or NUL, nothing a client library would re-encode.
+const headerValue = /^[\t\x20-\x7e]*$/;
+
+/**
+ * Header names a partner may not set: hop-by-hop headers (RFC 9110 §7.6.1),
+ * those that describe the body or the connection (Host, Content-Length,
+ * Content-Type, Content-Encoding, Transfer-Encoding, Expect) — the body is the
+ * signed JSON Gancho sends, and a receiver must be able to parse and verify
+ * it — and every `webhook-*` header, which Standard Webhooks reserves for
+ * the signature.
+ */
+const reservedHeaderNames = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'expect',
+]);
+
+/** What is wrong with a set of custom headers, one message per problem, naming the header. */
+export function customHeaderProblems(headers: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
+  const names = Object.keys(headers);
+  if (names.length > maxCustomHeaders) problems.push(`at most ${maxCustomHeaders} headers, not ${names.length}`);
+  const seen = new Set<string>();
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    if (!headerName.test(name)) problems.push(`${JSON.stringify(name)} is not a valid header name (RFC 7230 token)`);
+    else if (reservedHeaderNames.has(lower) || lower.startsWith('webhook-')) problems.push(`${name} is set by Gancho and cannot be customised`);
+    if (seen.has(lower)) problems.push(`${name} is given twice (header names are case-insensitive)`);
+    seen.add(lower);
+    const value = headers[name] ?? '';
+    if (typeof value !== 'string' || !headerValue.test(value)) problems.push(`${name}: the value must be printable ASCII, without line breaks`);
+    // ASCII only, so characters are bytes.
+    else if (value.length > maxHeaderValueBytes) problems.push(`${name}: the value is longer than ${maxHeaderValueBytes} bytes`);
+  }
+  return problems;
+}
+
+/** What is wrong with an event-type filter: empty, or entries that are not a known type, prefix or `*`. */
+export function eventTypeFilterProblems(filter: readonly string[]): string[] {
+  if (filter.length === 0) return ['subscribe to at least one event type (or "*")'];
+  return validateEventTypeFilter(filter).map((entry) => `${JSON.stringify(entry)} is not a known event type, a known prefix like "purchase.*", or "*"`);
+}

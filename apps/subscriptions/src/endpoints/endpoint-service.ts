@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { endpointSecretContext, type EndpointHealthReportV1 } from '@gancho/contracts';
+import { PostgresEventStore } from '@gancho/event-store';
+import { SecretBox } from '@gancho/secret-box';
+import { CLOCK, type Clock } from '../platform/clock';
+import { newId } from '../platform/ids';
+import { runStreamCommand, type CommandContext } from '../platform/stream-command';
+import type { SubscriptionsConfig } from '../subscriptions.config';
+import { activeSecrets, evolveEndpoint, initialEndpointState, type Endpoint, type EndpointEvent, type EndpointSettings, type EndpointState } from './domain/endpoint';
+import { decideEndpoint, EndpointNotFoundError, type EndpointCommand } from './domain/decide-endpoint';
+import { auditEntry, endpointView, type AuditEntry, type EndpointView } from './endpoint-views';
+
+export const endpointStreamId = (endpointId: string) => `endpoint:${endpointId}`;
+const endpointAggregate = { initial: initialEndpointState, evolve: evolveEndpoint };
+
+/** `whsec_` + base64 of 32 random bytes (Standard Webhooks). */
+export function newSigningSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+export interface SecretsView {
+  current: { secret: string; valid_from: string };
+  /** The secret before the last rotation, while its overlap lasts. */
+  previous: { secret: string; valid_until: string } | null;
+}
+
+/**
+ * Endpoints of partners: every change is a command on the stream
+ * `endpoint:{id}`; listings come from the read model. Every method takes
+ * the calling partner and answers ENDPOINT_NOT_FOUND for another partner's
+ * endpoint, exactly as for one that does not exist.
+ */
+@Injectable()
+export class EndpointService {
+  private readonly store: PostgresEventStore;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly secretBox: SecretBox,
+    private readonly config: ConfigService<SubscriptionsConfig, true>,
+  ) {
+    this.store = new PostgresEventStore(dataSource);
+  }
+
+  async create(partnerId: string, settings: EndpointSettings, enabled: boolean, context: CommandContext): Promise<EndpointView> {
+    const now = this.clock.now();
+    const endpointId = newId('ep', now);
+    const sealedSecret = this.secretBox.seal(newSigningSecret(), endpointSecretContext(endpointId));
+    const command: EndpointCommand = { type: 'CreateEndpoint', data: { endpointId, partnerId, settings, enabled, sealedSecret }, metadata: { now } };
+    return endpointView(await this.run(partnerId, endpointId, command, context));
+  }
+
+  async update(partnerId: string, endpointId: string, changes: Partial<EndpointSettings>, enabled: boolean | undefined, context: CommandContext): Promise<EndpointView> {
+    const command: EndpointCommand = {
+      type: 'UpdateEndpoint',
+      data: { changes, ...(enabled === undefined ? {} : { enabled }) },
+      metadata: { now: this.clock.now() },
+    };
+    return endpointView(await this.run(partnerId, endpointId, command, context));
+  }
+
+  async delete(partnerId: string, endpointId: string, context: CommandContext): Promise<void> {
+    await this.run(partnerId, endpointId, { type: 'DeleteEndpoint', data: {}, metadata: { now: this.clock.now() } }, context);
+  }
+
+  async rotateSecret(partnerId: string, endpointId: string, context: CommandContext): Promise<{ rotated_at: string; previous_valid_until: string | null }> {
+    const now = this.clock.now();
+    const sealedSecret = this.secretBox.seal(newSigningSecret(), endpointSecretContext(endpointId));
+    const overlapMs = this.config.get('SECRET_ROTATION_OVERLAP_MS', { infer: true });
+    const endpoint = await this.run(partnerId, endpointId, { type: 'RotateSecret', data: { sealedSecret, overlapMs }, metadata: { now } }, context);
+    return { rotated_at: endpoint.secrets.current.validFrom, previous_valid_until: endpoint.secrets.previous?.validUntil ?? null };
+  }
+
+  /** Applies delivery's report; a report about an unknown, deleted or mismatched endpoint changes nothing. */
+  async applyHealthReport(report: EndpointHealthReportV1, context: CommandContext): Promise<'disabled' | 'unchanged' | 'unknown'> {
+    const command: EndpointCommand = {
+      type: 'DisableEndpoint',
+      data: { reason: report.reason, detail: report.detail, reportedAt: report.occurred_at },
+      metadata: { now: this.clock.now() },
+    };
+    try {
+      const before = await this.versionOf(report.endpoint_id, context.manager);
+      const endpoint = await this.run(report.partner_id, report.endpoint_id, command, context);
+      return endpoint.version > before ? 'disabled' : 'unchanged';
+    } catch (error) {
+      if (error instanceof EndpointNotFoundError) return 'unknown';
+      throw error;
+    }
+  }
+
+  /** The partner's endpoint as its stream has it now. */
+  async load(partnerId: string, endpointId: string, manager?: EntityManager): Promise<Endpoint> {
+    const history = await this.store.readStream<EndpointEvent['data']>(endpointStreamId(endpointId), manager ? { manager } : {});
+    const state = history.reduce<EndpointState>((s, e) => evolveEndpoint(s, { type: e.type, data: e.data } as EndpointEvent), initialEndpointState);
+    if (state.status !== 'live' || state.endpoint.partnerId !== partnerId) throw new EndpointNotFoundError(endpointId);
+    return state.endpoint;
+  }
+
+  /** The signing secrets in the clear, for their partner only. */
+  async secrets(partnerId: string, endpointId: string): Promise<SecretsView> {
+    const endpoint = await this.load(partnerId, endpointId);
+    const [current, previous] = activeSecrets(endpoint, this.clock.now());
+    const context = endpointSecretContext(endpointId);
+    if (!current) throw new Error('an endpoint always has a current secret');
+    return {
+      current: { secret: this.secretBox.open(current.sealed, context), valid_from: current.validFrom },
+      previous: previous ? { secret: this.secretBox.open(previous.sealed, context), valid_until: previous.validUntil ?? '' } : null,
+    };
+  }
+
+  async audit(partnerId: string, endpointId: string): Promise<AuditEntry[]> {
+    await this.load(partnerId, endpointId);
+    const history = await this.store.readStream<EndpointEvent['data']>(endpointStreamId(endpointId));
+    return history.map(auditEntry);
+  }
+
+  async get(partnerId: string, endpointId: string): Promise<EndpointView> {
+    const [row] = await this.dataSource.query('SELECT * FROM endpoints WHERE endpoint_id = $1 AND partner_id = $2', [endpointId, partnerId]);
+    if (!row) throw new EndpointNotFoundError(endpointId);
+    return viewOfRow(row);
+  }
+
+  async list(partnerId: string, limit: number, after?: string): Promise<{ items: EndpointView[]; next_cursor: string | null }> {
+    const rows: EndpointRow[] = await this.dataSource.query(
+      'SELECT * FROM endpoints WHERE partner_id = $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT $3',
+      [partnerId, after ?? '', limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    return { items: page.map(viewOfRow), next_cursor: rows.length > limit ? (page.at(-1)?.endpoint_id ?? null) : null };
+  }
+
+  private async versionOf(endpointId: string, manager: EntityManager): Promise<number> {
+    return this.store.streamVersion(endpointStreamId(endpointId), { manager });
+  }
+
+  private async run(partnerId: string, endpointId: string, command: EndpointCommand, context: CommandContext): Promise<Endpoint> {
+    const { after } = await runStreamCommand<EndpointState, EndpointEvent>(
+      this.store,
+      endpointAggregate,
+      endpointStreamId(endpointId),
+      (state) => {
+        const creating = command.type === 'CreateEndpoint' && state.status === 'absent';
+        if (!creating && (state.status !== 'live' || state.endpoint.partnerId !== partnerId)) throw new EndpointNotFoundError(endpointId);
+        return decideEndpoint(command, state);
+      },
+      context,
+    );
+    if (after.status === 'absent') throw new EndpointNotFoundError(endpointId);
+    await projectEndpoint(context.manager, after.endpoint, after.status === 'deleted');
+    return after.endpoint;
+  }
+}
+
+interface EndpointRow {
+  endpoint_id: string;
+  partner_id: string;
+  url: string;
+  description: string;
+  event_types: string[];
+  enabled: boolean;
+  disabled_reason: EndpointView['disabled_reason'];
+  disabled_detail: string | null;
+  disabled_at: Date | null;
+  headers: Record<string, string>;
+  rate_limit_per_second: number | null;
+  ordering: EndpointView['ordering'];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function viewOfRow(row: EndpointRow): EndpointView {
+  return {
+    id: row.endpoint_id,
+    partner_id: row.partner_id,
+    url: row.url,
+    description: row.description,
+    event_types: row.event_types,
+    enabled: row.enabled,
+    disabled_reason: row.disabled_reason,
+    disabled_detail: row.disabled_detail,
+    disabled_at: row.disabled_at?.toISOString() ?? null,
+    headers: row.headers,
+    rate_limit_per_second: row.rate_limit_per_second,
+    ordering: row.ordering,
+    version: row.version,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** Writes (or removes) the endpoint's row in the caller's transaction. */
+async function projectEndpoint(manager: EntityManager, endpoint: Endpoint, deleted: boolean): Promise<void> {
+  if (deleted) {
+    await manager.query('DELETE FROM endpoints WHERE endpoint_id = $1', [endpoint.endpointId]);
+    return;
+  }
+  const v = endpointView(endpoint);
+  await manager.query(
+    `INSERT INTO endpoints (endpoint_id, partner_id, url, description, event_types, enabled, disabled_reason, disabled_detail, disabled_at,
+                            headers, rate_limit_per_second, ordering, version, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     ON CONFLICT (endpoint_id) DO UPDATE SET
+       url = EXCLUDED.url, description = EXCLUDED.description, event_types = EXCLUDED.event_types, enabled = EXCLUDED.enabled,
+       disabled_reason = EXCLUDED.disabled_reason, disabled_detail = EXCLUDED.disabled_detail, disabled_at = EXCLUDED.disabled_at,
+       headers = EXCLUDED.headers, rate_limit_per_second = EXCLUDED.rate_limit_per_second, ordering = EXCLUDED.ordering,
+       version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
+     WHERE endpoints.version < EXCLUDED.version`,
+    [
+      v.id,
+      v.partner_id,
+      v.url,
+      v.description,
+      JSON.stringify(v.event_types),
+      v.enabled,
+      v.disabled_reason,
+      v.disabled_detail,
+      v.disabled_at,
+      JSON.stringify(v.headers),
+      v.rate_limit_per_second,
+      v.ordering,
+      v.version,
+      v.created_at,
+      v.updated_at,
+    ],
+  );
+}

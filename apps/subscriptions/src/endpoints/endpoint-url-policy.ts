@@ -1,0 +1,31 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ProblemError } from '@gancho/service-kit';
+import { checkEndpointUrl, type ResolveHost } from '@gancho/url-safety';
+import { RESOLVE_HOST } from '../platform/dns';
+import type { SubscriptionsConfig } from '../subscriptions.config';
+
+/** The save-time URL check of `@gancho/url-safety`, with this deployment's policy. */
+@Injectable()
+export class EndpointUrlPolicy {
+  constructor(
+    private readonly config: ConfigService<SubscriptionsConfig, true>,
+    @Inject(RESOLVE_HOST) private readonly resolve: ResolveHost,
+  ) {}
+
+  /** The normalised URL, or 422 ENDPOINT_URL_NOT_ALLOWED naming the reason (503 when DNS cannot answer now). */
+  async accept(url: string): Promise<string> {
+    let check;
+    try {
+      check = await checkEndpointUrl(url, {
+        allowHttp: this.config.get('ALLOW_HTTP_ENDPOINTS', { infer: true }),
+        allowPrivate: this.config.get('ALLOW_PRIVATE_NETWORK_ENDPOINTS', { infer: true }),
+        resolve: this.resolve,
+      });
+    } catch {
+      throw new ProblemError('SERVICE_UNAVAILABLE', 'The endpoint’s host name could not be resolved right now; try again.');
+    }
+    if (!check.allowed) throw new ProblemError('ENDPOINT_URL_NOT_ALLOWED', `Gancho cannot deliver to this URL: ${check.detail}`, { reason: check.reason });
+    return check.url;
+  }
+}

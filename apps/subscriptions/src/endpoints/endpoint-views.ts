@@ -1,0 +1,129 @@
+import type { EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
+import type { StoredEvent } from '@gancho/event-store';
+import type { Endpoint, EndpointEvent, EndpointSettings } from './domain/endpoint';
+import type { SubscriptionsEventMetadata } from '../platform/stream-command';
+
+/** An endpoint as the partner API shows it (snake_case; no secrets). */
+export interface EndpointView {
+  id: string;
+  partner_id: string;
+  url: string;
+  description: string;
+  event_types: string[];
+  enabled: boolean;
+  disabled_reason: EndpointDisabledReason | null;
+  disabled_detail: string | null;
+  disabled_at: string | null;
+  headers: Record<string, string>;
+  rate_limit_per_second: number | null;
+  ordering: EndpointOrdering;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export function endpointView(endpoint: Endpoint): EndpointView {
+  const { settings } = endpoint;
+  return {
+    id: endpoint.endpointId,
+    partner_id: endpoint.partnerId,
+    url: settings.url,
+    description: settings.description,
+    event_types: settings.eventTypes,
+    enabled: endpoint.enabled,
+    disabled_reason: endpoint.disabled?.reason ?? null,
+    disabled_detail: endpoint.disabled?.detail ?? null,
+    disabled_at: endpoint.disabled?.at ?? null,
+    headers: settings.headers,
+    rate_limit_per_second: settings.rateLimitPerSecond,
+    ordering: settings.ordering,
+    version: endpoint.version,
+    created_at: endpoint.createdAt,
+    updated_at: endpoint.updatedAt,
+  };
+}
+
+/** The value published on `subscriptions.endpoints.v1`: the full state, secrets sealed. */
+export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
+  const { current, previous } = endpoint.secrets;
+  return {
+    endpoint_id: endpoint.endpointId,
+    partner_id: endpoint.partnerId,
+    url: endpoint.settings.url,
+    description: endpoint.settings.description,
+    event_types: endpoint.settings.eventTypes,
+    enabled: endpoint.enabled,
+    disabled_reason: endpoint.disabled?.reason ?? null,
+    disabled_detail: endpoint.disabled?.detail ?? null,
+    headers: endpoint.settings.headers,
+    rate_limit_per_second: endpoint.settings.rateLimitPerSecond,
+    ordering: endpoint.settings.ordering,
+    signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
+    version: endpoint.version,
+    created_at: endpoint.createdAt,
+    updated_at: endpoint.updatedAt,
+  };
+}
+
+
+/** API names of the settings, for the audit trail. */
+function settingsChanges(changes: Partial<EndpointSettings>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (changes.url !== undefined) out['url'] = changes.url;
+  if (changes.description !== undefined) out['description'] = changes.description;
+  if (changes.eventTypes !== undefined) out['event_types'] = changes.eventTypes;
+  // Header values may be credentials of the partner's receiver: the trail names them only.
+  if (changes.headers !== undefined) out['header_names'] = Object.keys(changes.headers);
+  if (changes.rateLimitPerSecond !== undefined) out['rate_limit_per_second'] = changes.rateLimitPerSecond;
+  if (changes.ordering !== undefined) out['ordering'] = changes.ordering;
+  return out;
+}
+
+export interface AuditEntry {
+  event_id: string;
+  type: EndpointEvent['type'];
+  version: number;
+  occurred_at: string;
+  recorded_at: string;
+  actor: SubscriptionsEventMetadata['actor'] | null;
+  changes: Record<string, unknown>;
+}
+
+/** One entry of `GET /endpoints/{id}/audit`: who, when, what; never a secret, sealed or not. */
+export function auditEntry(stored: StoredEvent<EndpointEvent['data']>): AuditEntry {
+  const event = { type: stored.type, data: stored.data } as EndpointEvent;
+  let changes: Record<string, unknown>;
+  switch (event.type) {
+    case 'EndpointCreated':
+      changes = { ...settingsChanges(event.data.settings), enabled: event.data.enabled };
+      break;
+    case 'EndpointUpdated':
+      changes = settingsChanges(event.data.changes);
+      break;
+    case 'EndpointSecretRotated':
+      changes = { previous_secret_valid_until: event.data.previousValidUntil };
+      break;
+    case 'EndpointDisabled':
+      changes = { enabled: false, reason: event.data.reason, detail: event.data.detail };
+      break;
+    case 'EndpointEnabled':
+      changes = { enabled: true };
+      break;
+    case 'EndpointDeleted':
+      changes = {};
+      break;
+    default: {
+      const _exhaustive: never = event;
+      changes = _exhaustive;
+    }
+  }
+  return {
+    event_id: stored.eventId,
+    type: event.type,
+    version: stored.streamVersion,
+    occurred_at: event.data.occurredAt,
+    recorded_at: stored.recordedAt.toISOString(),
+    actor: (stored.metadata as Partial<SubscriptionsEventMetadata>).actor ?? null,
+    changes,
+  };
+}

@@ -1,0 +1,136 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Response } from 'express';
+import type { DataSource } from 'typeorm';
+import { PartnerAuthGuard, type PartnerRequest } from '@gancho/partner-auth';
+import { IdempotencyService, openApiSchema, parseOrThrow, ZodBody } from '@gancho/service-kit';
+import { idPattern } from '../platform/ids';
+import { inTransaction, partnerActor, requestContext } from '../platform/request-context';
+import { pageQuery } from '../partners/partner-requests';
+import type { EndpointSettings } from './domain/endpoint';
+import { EndpointNotFoundError } from './domain/decide-endpoint';
+import { createEndpointBody, updateEndpointBody, type CreateEndpointBody, type UpdateEndpointBody } from './endpoint-requests';
+import { EndpointService, type SecretsView } from './endpoint-service';
+import { EndpointUrlPolicy } from './endpoint-url-policy';
+import type { AuditEntry, EndpointView } from './endpoint-views';
+
+const idempotencyKeyHeader = { name: 'Idempotency-Key', required: false, description: 'Same key and body: the first response is replayed and nothing is done twice.' };
+
+function checkEndpointId(endpointId: string): void {
+  if (!idPattern('ep').test(endpointId)) throw new EndpointNotFoundError(endpointId);
+}
+
+function changesOf(body: UpdateEndpointBody, url: string | undefined): Partial<EndpointSettings> {
+  return {
+    ...(url !== undefined ? { url } : {}),
+    ...(body.description !== undefined ? { description: body.description } : {}),
+    ...(body.event_types !== undefined ? { eventTypes: [...new Set(body.event_types)] } : {}),
+    ...(body.headers !== undefined ? { headers: body.headers } : {}),
+    ...(body.rate_limit_per_second !== undefined ? { rateLimitPerSecond: body.rate_limit_per_second } : {}),
+    ...(body.ordering !== undefined ? { ordering: body.ordering } : {}),
+  };
+}
+
+/**
+ * A partner's webhook endpoints, through its API key. Tenant-scoped: another
+ * partner's endpoint answers 404 ENDPOINT_NOT_FOUND, exactly like one that
+ * does not exist.
+ */
+@ApiTags('endpoints')
+@ApiBearerAuth('partner')
+@UseGuards(PartnerAuthGuard)
+@Controller('endpoints')
+export class EndpointsController {
+  constructor(
+    private readonly endpoints: EndpointService,
+    private readonly urls: EndpointUrlPolicy,
+    private readonly idempotency: IdempotencyService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an endpoint (its signing secret is made with it)', operationId: 'createEndpoint' })
+  @ApiHeader(idempotencyKeyHeader)
+  @ApiBody({ schema: openApiSchema(createEndpointBody) })
+  async create(@Body(new ZodBody(createEndpointBody)) body: CreateEndpointBody, @Req() request: PartnerRequest, @Res() response: Response): Promise<void> {
+    const url = await this.urls.accept(body.url);
+    const settings: EndpointSettings = {
+      url,
+      description: body.description,
+      eventTypes: [...new Set(body.event_types)],
+      headers: body.headers,
+      rateLimitPerSecond: body.rate_limit_per_second,
+      ordering: body.ordering,
+    };
+    const context = requestContext(request, partnerActor(request));
+    // Scoped per partner: two partners using the same key never see each other's responses.
+    await this.idempotency.respond(`partner:${request.partnerId}`, request, response, async (manager) => ({
+      status: 201,
+      body: await this.endpoints.create(request.partnerId, settings, body.enabled, { ...context, manager }),
+    }));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List your endpoints, oldest first, with a cursor', operationId: 'listEndpoints' })
+  list(@Query() rawQuery: Record<string, unknown>, @Req() request: PartnerRequest): Promise<{ items: EndpointView[]; next_cursor: string | null }> {
+    const query = parseOrThrow(pageQuery('ep'), rawQuery, 'query');
+    return this.endpoints.list(request.partnerId, query.limit, query.cursor);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'An endpoint', operationId: 'getEndpoint' })
+  get(@Param('id') endpointId: string, @Req() request: PartnerRequest): Promise<EndpointView> {
+    checkEndpointId(endpointId);
+    return this.endpoints.get(request.partnerId, endpointId);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change an endpoint; `enabled: true` re-enables it', operationId: 'updateEndpoint' })
+  @ApiBody({ schema: openApiSchema(updateEndpointBody) })
+  async update(@Param('id') endpointId: string, @Body(new ZodBody(updateEndpointBody)) body: UpdateEndpointBody, @Req() request: PartnerRequest): Promise<EndpointView> {
+    checkEndpointId(endpointId);
+    // Another partner's endpoint is not found before its URL is looked at.
+    await this.endpoints.load(request.partnerId, endpointId);
+    const url = body.url === undefined ? undefined : await this.urls.accept(body.url);
+    return inTransaction(this.dataSource, requestContext(request, partnerActor(request)), (context) =>
+      this.endpoints.update(request.partnerId, endpointId, changesOf(body, url), body.enabled, context),
+    );
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an endpoint; nothing is delivered to it any more', operationId: 'deleteEndpoint' })
+  async delete(@Param('id') endpointId: string, @Req() request: PartnerRequest): Promise<void> {
+    checkEndpointId(endpointId);
+    await inTransaction(this.dataSource, requestContext(request, partnerActor(request)), (context) => this.endpoints.delete(request.partnerId, endpointId, context));
+  }
+
+  @Get(':id/secret')
+  @ApiOperation({ summary: 'The signing secret (and, during a rotation, the previous one)', operationId: 'getEndpointSecret' })
+  secret(@Param('id') endpointId: string, @Req() request: PartnerRequest, @Res({ passthrough: true }) response: Response): Promise<SecretsView> {
+    checkEndpointId(endpointId);
+    response.setHeader('Cache-Control', 'no-store');
+    return this.endpoints.secrets(request.partnerId, endpointId);
+  }
+
+  /** The answer holds no secret (an Idempotency-Key replay stores it): read the new one with GET …/secret. */
+  @Post(':id/secret/rotate')
+  @ApiOperation({ summary: 'Rotate the signing secret; the previous one stays valid for the overlap', operationId: 'rotateEndpointSecret' })
+  @ApiHeader(idempotencyKeyHeader)
+  async rotate(@Param('id') endpointId: string, @Req() request: PartnerRequest, @Res() response: Response): Promise<void> {
+    checkEndpointId(endpointId);
+    const context = requestContext(request, partnerActor(request));
+    await this.idempotency.respond(`partner:${request.partnerId}`, request, response, async (manager) => ({
+      status: 200,
+      body: await this.endpoints.rotateSecret(request.partnerId, endpointId, { ...context, manager }),
+    }));
+  }
+
+  @Get(':id/audit')
+  @ApiOperation({ summary: 'The endpoint’s lifecycle: who changed what, when (no secrets)', operationId: 'getEndpointAudit' })
+  async audit(@Param('id') endpointId: string, @Req() request: PartnerRequest): Promise<{ items: AuditEntry[] }> {
+    checkEndpointId(endpointId);
+    return { items: await this.endpoints.audit(request.partnerId, endpointId) };
+  }
+}

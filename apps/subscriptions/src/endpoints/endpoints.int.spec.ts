@@ -1,0 +1,321 @@
+import { Topics, type EndpointHealthReportV1, type EndpointStateV1 } from '@gancho/contracts';
+import { KafkaTransport } from '@gancho/messaging';
+import { SecretBox } from '@gancho/secret-box';
+import { createTestDatabase, eventually, kafkaBrokers, type TestDatabase, type TestService } from '@gancho/testing';
+import { Client } from 'pg';
+import { recordTopics, startSubscriptions, subscriptionsClient, testEncryptionKey, testTopics } from '../testing/subscriptions-test-app';
+
+// Scenarios, on real PostgreSQL and Kafka:
+// - CRUD of a partner's endpoints: validation names every bad field, Idempotency-Key replays, cursor pages;
+// - URL safety at save time: http, userinfo, private and metadata addresses and names resolving to them → 422;
+// - signing secrets: whsec_ + 32 bytes, rotation keeps the previous one for the overlap; nothing in the
+//   database or on the topic holds a secret in the clear, and what is sealed opens to what the API shows;
+// - the audit trail: who, when, what, no secrets;
+// - the compacted endpoints topic carries the full state after each change and a tombstone on delete;
+// - delivery's health reports disable an endpoint (republished); PATCH enabled: true re-enables it.
+describe('endpoints', () => {
+  let database: TestDatabase;
+  let service: TestService;
+  let recorder: Awaited<ReturnType<typeof recordTopics>>;
+  let partner: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => ReturnType<ReturnType<typeof subscriptionsClient>['request']>;
+  let partnerId: string;
+  const topics = testTopics();
+  const transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'subscriptions-test-delivery' });
+
+  const newEndpoint = (overrides: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+    partner('POST', '/endpoints', { url: 'http://127.0.0.1:9/hooks', event_types: ['purchase.*'], ...overrides }, headers);
+  const statesOf = (endpointId: string): Array<EndpointStateV1 | null> =>
+    recorder.messages.filter((m) => m.key === endpointId).map((m) => (m.value.length === 0 ? null : JSON.parse(m.value.toString())));
+
+  async function dumpDatabase(): Promise<string> {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const tables = ['events', 'endpoints', 'idempotency_keys', 'streams', 'checkpoints'];
+      const parts = await Promise.all(tables.map((t) => client.query(`SELECT coalesce(string_agg(row_to_json(r)::text, ''), '') AS all FROM subscriptions.${t} r`)));
+      return parts.map((p) => p.rows[0].all).join('');
+    } finally {
+      await client.end();
+    }
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('subscriptions_endpoints');
+    service = await startSubscriptions(database.url, { env: { ...topics, SECRET_ROTATION_OVERLAP_MS: '3600000' } });
+    recorder = await recordTopics([topics.ENDPOINTS_TOPIC as string]);
+    const api = subscriptionsClient(service.url);
+    const created = await api.newPartner('Escola Azul');
+    partnerId = created.partnerId;
+    partner = api.as(created.key);
+    await eventually(async () => expect((await partner('GET', '/endpoints')).status).toBe(200));
+  });
+  afterAll(async () => {
+    await recorder?.stop();
+    await transport.close();
+    await service?.close();
+    await database?.drop();
+  });
+
+  it('creates an endpoint with defaults, and reads it back', async () => {
+    const created = await newEndpoint({ description: 'matrículas', headers: { 'X-Api-Token': 'abc' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({
+      id: expect.stringMatching(/^ep_[0-9a-f]{32}$/),
+      partner_id: partnerId,
+      url: 'http://127.0.0.1:9/hooks',
+      description: 'matrículas',
+      event_types: ['purchase.*'],
+      enabled: true,
+      disabled_reason: null,
+      disabled_detail: null,
+      disabled_at: null,
+      headers: { 'X-Api-Token': 'abc' },
+      rate_limit_per_second: null,
+      ordering: 'none',
+      version: 1,
+      created_at: expect.any(String),
+      updated_at: created.body.created_at,
+    });
+    expect((await partner('GET', `/endpoints/${created.body.id}`)).body).toEqual(created.body);
+  });
+
+  it('names every bad field, and refuses unknown event types and reserved headers', async () => {
+    const refused = await newEndpoint({
+      event_types: ['purchase.teleported', 'refund.*'],
+      headers: { 'Webhook-Signature': 'x', Host: 'evil', 'X-Ok': 'a\nb' },
+      rate_limit_per_second: 0,
+      ordering: 'random',
+      colour: 'blue',
+    });
+    expect(refused).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    const paths = refused.body.errors.map((e: { path: string }) => e.path);
+    expect(new Set(paths)).toEqual(new Set(['(body)', 'event_types', 'headers', 'rate_limit_per_second', 'ordering']));
+    const messages = refused.body.errors.map((e: { message: string }) => e.message).join('\n');
+    for (const word of ['purchase.teleported', 'refund.*', 'Webhook-Signature', 'Host', 'X-Ok', 'colour']) expect(messages).toContain(word);
+    const tooMany = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`X-H${i}`, 'v']));
+    expect((await newEndpoint({ headers: tooMany })).status).toBe(400);
+    expect((await newEndpoint({ event_types: [] })).status).toBe(400);
+  });
+
+  it('replays a POST with the same Idempotency-Key, and refuses the key with another body', async () => {
+    const first = await newEndpoint({ description: 'once' }, { 'idempotency-key': 'create-once' });
+    const again = await newEndpoint({ description: 'once' }, { 'idempotency-key': 'create-once' });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect((await newEndpoint({ description: 'other' }, { 'idempotency-key': 'create-once' })).body).toMatchObject({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  it('lists with a bounded limit and a cursor', async () => {
+    for (let i = 0; i < 3; i++) await newEndpoint({ description: `page ${i}` });
+    const all = (await partner('GET', '/endpoints?limit=100')).body.items as Array<{ id: string }>;
+    const page1 = await partner('GET', '/endpoints?limit=2');
+    expect(page1.body.items.map((e: { id: string }) => e.id)).toEqual(all.slice(0, 2).map((e) => e.id));
+    const page2 = await partner('GET', `/endpoints?limit=2&cursor=${page1.body.next_cursor}`);
+    expect(page2.body.items.map((e: { id: string }) => e.id)).toEqual(all.slice(2, 4).map((e) => e.id));
+    expect((await partner('GET', '/endpoints?limit=101')).status).toBe(400);
+    expect((await partner('GET', '/endpoints?limit=0')).status).toBe(400);
+    expect((await partner('GET', '/endpoints?cursor=nope')).status).toBe(400);
+  });
+
+  it('updates only what a PATCH names, disables and re-enables, and deletes', async () => {
+    const { body: endpoint } = await newEndpoint();
+    const patched = await partner('PATCH', `/endpoints/${endpoint.id}`, { description: 'new', event_types: ['purchase.made_effective'], rate_limit_per_second: 5 });
+    expect(patched.body).toMatchObject({ description: 'new', event_types: ['purchase.made_effective'], rate_limit_per_second: 5, url: endpoint.url, version: 2 });
+    expect((await partner('PATCH', `/endpoints/${endpoint.id}`, { description: 'new' })).body.version).toBe(2);
+    expect((await partner('PATCH', `/endpoints/${endpoint.id}`, { enabled: false })).body).toMatchObject({ enabled: false, disabled_reason: 'by_partner' });
+    expect((await partner('PATCH', `/endpoints/${endpoint.id}`, { enabled: true })).body).toMatchObject({ enabled: true, disabled_reason: null });
+    expect((await partner('PATCH', `/endpoints/${endpoint.id}`, { rate_limit_per_second: null })).body.rate_limit_per_second).toBeNull();
+    expect((await partner('PATCH', `/endpoints/${endpoint.id}`, { headers: { Connection: 'close' } })).status).toBe(400);
+    expect((await partner('DELETE', `/endpoints/${endpoint.id}`)).status).toBe(204);
+    for (const [method, path] of [
+      ['GET', `/endpoints/${endpoint.id}`],
+      ['PATCH', `/endpoints/${endpoint.id}`],
+      ['DELETE', `/endpoints/${endpoint.id}`],
+      ['GET', `/endpoints/${endpoint.id}/secret`],
+    ] as const) {
+      expect((await partner(method, path, method === 'PATCH' ? { description: 'x' } : undefined)).body).toMatchObject({ status: 404, code: 'ENDPOINT_NOT_FOUND' });
+    }
+  });
+
+  it('gives each endpoint a signing secret, rotates it with an overlap, and never stores or publishes one in the clear', async () => {
+    const { body: endpoint } = await newEndpoint();
+    const before = await partner('GET', `/endpoints/${endpoint.id}/secret`);
+    expect(before.headers.get('cache-control')).toBe('no-store');
+    expect(before.body).toEqual({ current: { secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/), valid_from: endpoint.created_at }, previous: null });
+    expect(Buffer.from(before.body.current.secret.slice(6), 'base64')).toHaveLength(32);
+
+    const rotated = await partner('POST', `/endpoints/${endpoint.id}/secret/rotate`, undefined, { 'idempotency-key': 'rotate-1' });
+    expect(rotated.status).toBe(200);
+    expect(JSON.stringify(rotated.body)).not.toContain('whsec_');
+    const overlapMs = Date.parse(rotated.body.previous_valid_until) - Date.parse(rotated.body.rotated_at);
+    expect(overlapMs).toBe(3_600_000);
+    const after = await partner('GET', `/endpoints/${endpoint.id}/secret`);
+    expect(after.body.previous).toEqual({ secret: before.body.current.secret, valid_until: rotated.body.previous_valid_until });
+    expect(after.body.current.secret).not.toBe(before.body.current.secret);
+    // The same Idempotency-Key does not rotate twice.
+    await partner('POST', `/endpoints/${endpoint.id}/secret/rotate`, undefined, { 'idempotency-key': 'rotate-1' });
+    expect((await partner('GET', `/endpoints/${endpoint.id}/secret`)).body).toEqual(after.body);
+
+    const secrets = [before.body.current.secret, after.body.current.secret];
+    const dump = await dumpDatabase();
+    for (const secret of secrets) {
+      expect(dump).not.toContain(secret.slice(6));
+      expect(dump).not.toContain(Buffer.from(secret.slice(6), 'base64').toString('hex'));
+    }
+    let state: EndpointStateV1 | null | undefined;
+    await eventually(() => {
+      state = statesOf(endpoint.id).at(-1);
+      expect(state?.signing_secrets).toHaveLength(2);
+    });
+    const published = recorder.messages.filter((m) => m.key === endpoint.id).map((m) => m.value.toString()).join('');
+    for (const secret of secrets) expect(published).not.toContain(secret.slice(6));
+    // What is sealed opens, with the configured key and the endpoint's context, to what the partner reads.
+    const box = SecretBox.fromConfig(testEncryptionKey);
+    expect(state?.signing_secrets.map((s) => box.open(s.sealed, `endpoint:${endpoint.id}`))).toEqual([after.body.current.secret, before.body.current.secret]);
+    expect(state?.signing_secrets[1]).toMatchObject({ valid_until: rotated.body.previous_valid_until });
+  });
+
+  it('keeps an audit trail of who changed what and when, without secrets', async () => {
+    const { body: endpoint } = await newEndpoint({ headers: { Authorization: 'Bearer receiver-credential' } });
+    await partner('PATCH', `/endpoints/${endpoint.id}`, { description: 'audited', headers: { Authorization: 'Bearer other-credential' } });
+    await partner('POST', `/endpoints/${endpoint.id}/secret/rotate`);
+    await partner('PATCH', `/endpoints/${endpoint.id}`, { enabled: false });
+    const audit = await partner('GET', `/endpoints/${endpoint.id}/audit`);
+    const actor = { type: 'partner', partner_id: partnerId, api_key_id: expect.stringMatching(/^key_/) };
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({ type: 'EndpointCreated', version: 1, actor, changes: expect.objectContaining({ url: endpoint.url, header_names: ['Authorization'], enabled: true }) }),
+      expect.objectContaining({ type: 'EndpointUpdated', version: 2, actor, changes: { description: 'audited', header_names: ['Authorization'] } }),
+      expect.objectContaining({ type: 'EndpointSecretRotated', version: 3, actor, changes: { previous_secret_valid_until: expect.any(String) } }),
+      expect.objectContaining({ type: 'EndpointDisabled', version: 4, actor, changes: { enabled: false, reason: 'by_partner', detail: 'Disabled by the partner.' } }),
+    ]);
+    for (const entry of audit.body.items) expect(entry).toMatchObject({ event_id: expect.any(String), occurred_at: expect.any(String), recorded_at: expect.any(String) });
+    const text = JSON.stringify(audit.body);
+    for (const hidden of ['whsec_', 'v1.test.', 'receiver-credential', 'other-credential']) expect(text).not.toContain(hidden);
+  });
+
+  it('publishes the full state after each change to the compacted endpoints topic, and a tombstone on delete', async () => {
+    const { body: endpoint } = await newEndpoint({ headers: { 'X-Tenant': 'azul' }, rate_limit_per_second: 3 });
+    await partner('PATCH', `/endpoints/${endpoint.id}`, { event_types: ['*'] });
+    await partner('DELETE', `/endpoints/${endpoint.id}`);
+    await eventually(() => expect(statesOf(endpoint.id)).toHaveLength(3));
+    const [createdState, updatedState, tombstone] = statesOf(endpoint.id);
+    expect(createdState).toEqual({
+      endpoint_id: endpoint.id,
+      partner_id: partnerId,
+      url: endpoint.url,
+      description: '',
+      event_types: ['purchase.*'],
+      enabled: true,
+      disabled_reason: null,
+      disabled_detail: null,
+      headers: { 'X-Tenant': 'azul' },
+      rate_limit_per_second: 3,
+      ordering: 'none',
+      signing_secrets: [{ sealed: expect.stringMatching(/^v1\.test\./), valid_from: endpoint.created_at, valid_until: null }],
+      version: 1,
+      created_at: endpoint.created_at,
+      updated_at: endpoint.created_at,
+    });
+    expect(updatedState).toMatchObject({ event_types: ['*'], version: 2 });
+    expect(tombstone).toBeNull();
+    const messages = recorder.messages.filter((m) => m.key === endpoint.id);
+    expect(messages.map((m) => m.headers['gancho-event-type'])).toEqual(['EndpointCreated', 'EndpointUpdated', 'EndpointDeleted']);
+    expect(messages.every((m) => m.headers['content-type'] === 'application/json')).toBe(true);
+  });
+
+  it('disables an endpoint on a health report from delivery, republishes it, and the partner re-enables it', async () => {
+    const { body: endpoint } = await newEndpoint();
+    const report: EndpointHealthReportV1 = {
+      endpoint_id: endpoint.id,
+      partner_id: partnerId,
+      reason: 'gone',
+      detail: '410 Gone from http://127.0.0.1:9/hooks',
+      occurred_at: new Date().toISOString(),
+    };
+    const publish = (value: unknown) =>
+      transport.publish(Topics.endpointHealth, [{ key: endpoint.id, value: JSON.stringify(value), headers: { 'content-type': 'application/json' } }]);
+    // A malformed report and one naming another partner change nothing; the valid one after them applies.
+    await publish({ endpoint_id: endpoint.id, reason: 'bored' });
+    await publish({ ...report, partner_id: 'ptn_00000000000000000000000000000000' });
+    await publish(report);
+    await eventually(async () =>
+      expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: false, disabled_reason: 'gone', disabled_detail: report.detail, version: 2 }),
+    );
+    await eventually(() => expect(statesOf(endpoint.id).at(-1)).toMatchObject({ enabled: false, disabled_reason: 'gone', disabled_detail: report.detail }));
+    const audit = await partner('GET', `/endpoints/${endpoint.id}/audit`);
+    expect(audit.body.items.at(-1)).toMatchObject({ type: 'EndpointDisabled', actor: { type: 'delivery' }, changes: { reason: 'gone' } });
+
+    expect((await partner('PATCH', `/endpoints/${endpoint.id}`, { enabled: true })).body).toMatchObject({ enabled: true, disabled_reason: null });
+    // The same report delivered again is older than the re-enable: ignored.
+    await publish(report);
+    await publish({ ...report, endpoint_id: 'ep_00000000000000000000000000000000' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: true, version: 3 });
+    await eventually(() => expect(statesOf(endpoint.id).at(-1)).toMatchObject({ enabled: true, version: 3 }));
+  });
+});
+
+describe('endpoint URL safety at save time', () => {
+  let database: TestDatabase;
+  let service: TestService;
+  let partner: ReturnType<ReturnType<typeof subscriptionsClient>['as']>;
+  const dns: Record<string, string[]> = {
+    'hooks.escola.example': ['93.184.216.34'],
+    'sneaky.escola.example': ['93.184.216.34', '10.0.0.7'],
+    'metadata.escola.example': ['169.254.169.254'],
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase('subscriptions_url_safety');
+    service = await startSubscriptions(database.url, {
+      env: { ALLOW_HTTP_ENDPOINTS: 'false', ALLOW_PRIVATE_NETWORK_ENDPOINTS: 'false' },
+      resolveHost: async (host) => {
+        if (host === 'flaky.escola.example') throw new Error('SERVFAIL');
+        return dns[host] ?? [];
+      },
+    });
+    const api = subscriptionsClient(service.url);
+    partner = api.as((await api.newPartner('Escola Segura')).key);
+    await eventually(async () => expect((await partner('GET', '/endpoints')).status).toBe(200));
+  });
+  afterAll(async () => {
+    await service?.close();
+    await database?.drop();
+  });
+
+  it('accepts a public https URL', async () => {
+    const created = await partner('POST', '/endpoints', { url: 'https://hooks.escola.example/gancho', event_types: ['*'] });
+    expect(created.status).toBe(201);
+  });
+
+  it.each([
+    ['http://hooks.escola.example/', 'scheme_not_allowed'],
+    ['https://user:pw@hooks.escola.example/', 'userinfo_not_allowed'],
+    ['https://127.0.0.1/', 'loopback'],
+    ['https://2130706433/', 'loopback'],
+    ['https://0177.0.0.1/', 'loopback'],
+    ['https://127.1/', 'loopback'],
+    ['https://[::ffff:127.0.0.1]/', 'loopback'],
+    ['https://[::1]/', 'loopback'],
+    ['https://192.168.0.10/', 'private'],
+    ['https://100.64.1.1/', 'carrier_grade_nat'],
+    ['https://169.254.169.254/latest/meta-data', 'cloud_metadata'],
+    ['https://metadata.google.internal/', 'cloud_metadata'],
+    ['https://[fd00:ec2::254]/', 'cloud_metadata'],
+    ['https://localhost/', 'private_hostname'],
+    ['https://sneaky.escola.example/', 'private'],
+    ['https://metadata.escola.example/', 'cloud_metadata'],
+    ['https://nowhere.escola.example/', 'unresolvable'],
+  ])('refuses %s (%s) with 422 ENDPOINT_URL_NOT_ALLOWED, on create and on update', async (url, reason) => {
+    const refused = await partner('POST', '/endpoints', { url, event_types: ['*'] });
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ code: 'ENDPOINT_URL_NOT_ALLOWED', reason, detail: expect.any(String) });
+    const { body: ok } = await partner('POST', '/endpoints', { url: 'https://hooks.escola.example/x', event_types: ['*'] });
+    expect((await partner('PATCH', `/endpoints/${ok.id}`, { url })).body).toMatchObject({ status: 422, reason });
+  });
+
+  it('answers 503 when DNS cannot answer now', async () => {
+    expect((await partner('POST', '/endpoints', { url: 'https://flaky.escola.example/', event_types: ['*'] })).body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+  });
+});

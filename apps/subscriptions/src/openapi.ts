@@ -1,0 +1,9 @@
+import type { OpenApiInfo } from '@gancho/service-kit';
+
+export const subscriptionsOpenApi: OpenApiInfo = {
+  title: 'Gancho subscriptions API',
+  description:
+    'Where partner schools say where and what they want to be told. Partners (bearer: their API key, gk_live_…) manage webhook endpoints, read and rotate signing secrets and read each endpoint’s audit trail; the event-type catalog is public. Gancho’s operators (bearer: an admin token) manage partners and their API keys.',
+  version: '1.0.0',
+  bearerSchemes: ['partner', 'admin'],
+};

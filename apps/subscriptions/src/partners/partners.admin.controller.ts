@@ -1,0 +1,91 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request, Response } from 'express';
+import type { DataSource } from 'typeorm';
+import { IdempotencyService, openApiSchema, parseOrThrow, ZodBody } from '@gancho/service-kit';
+import { idPattern } from '../platform/ids';
+import { inTransaction, requestContext } from '../platform/request-context';
+import { AdminTokenGuard } from './admin-token.guard';
+import { ApiKeyNotFoundError, PartnerNotFoundError } from './domain/partner';
+import { createPartnerBody, pageQuery, type CreatePartnerBody } from './partner-requests';
+import { PartnerService, type ApiKeyView, type PartnerView } from './partner-service';
+
+const admin = { type: 'admin' } as const;
+const idempotencyKeyHeader = { name: 'Idempotency-Key', required: false, description: 'Same key and body: the first response is replayed.' };
+
+function checkPartnerId(partnerId: string): void {
+  if (!idPattern('ptn').test(partnerId)) throw new PartnerNotFoundError(partnerId);
+}
+
+/**
+ * Gancho's operators: partners (schools) and their API keys. A key is shown
+ * once, when it is issued; only its hash and display prefix are kept, and
+ * every key record is published to `subscriptions.api-keys.v1` for the
+ * services that authenticate partners.
+ */
+@ApiTags('admin')
+@ApiBearerAuth('admin')
+@UseGuards(AdminTokenGuard)
+@Controller('admin/partners')
+export class PartnersAdminController {
+  constructor(
+    private readonly partners: PartnerService,
+    private readonly idempotency: IdempotencyService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a partner', operationId: 'createPartner' })
+  @ApiHeader(idempotencyKeyHeader)
+  @ApiBody({ schema: openApiSchema(createPartnerBody) })
+  async create(@Body(new ZodBody(createPartnerBody)) body: CreatePartnerBody, @Req() request: Request, @Res() response: Response): Promise<void> {
+    const context = requestContext(request, admin);
+    await this.idempotency.respond('admin', request, response, async (manager) => ({
+      status: 201,
+      body: await this.partners.create(body.name, { ...context, manager }),
+    }));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List partners, oldest first, with a cursor', operationId: 'listPartners' })
+  list(@Query() rawQuery: Record<string, unknown>): Promise<{ items: PartnerView[]; next_cursor: string | null }> {
+    const query = parseOrThrow(pageQuery('ptn'), rawQuery, 'query');
+    return this.partners.list(query.limit, query.cursor);
+  }
+
+  @Get(':partnerId')
+  @ApiOperation({ summary: 'A partner', operationId: 'getPartner' })
+  get(@Param('partnerId') partnerId: string): Promise<PartnerView> {
+    checkPartnerId(partnerId);
+    return this.partners.get(partnerId);
+  }
+
+  /**
+   * No Idempotency-Key here: a replay would have to store the key to show it
+   * again. A retried request makes a second key; revoke the one not used.
+   */
+  @Post(':partnerId/api-keys')
+  @ApiOperation({ summary: 'Issue an API key (shown once)', operationId: 'issueApiKey' })
+  async issueKey(@Param('partnerId') partnerId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<ApiKeyView & { key: string }> {
+    checkPartnerId(partnerId);
+    response.status(201).setHeader('Cache-Control', 'no-store');
+    return inTransaction(this.dataSource, requestContext(request, admin), (context) => this.partners.issueKey(partnerId, context));
+  }
+
+  @Get(':partnerId/api-keys')
+  @ApiOperation({ summary: 'List a partner’s API keys (never the keys themselves)', operationId: 'listApiKeys' })
+  async listKeys(@Param('partnerId') partnerId: string): Promise<{ items: ApiKeyView[] }> {
+    checkPartnerId(partnerId);
+    return { items: await this.partners.listKeys(partnerId) };
+  }
+
+  @Post(':partnerId/api-keys/:keyId/revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke an API key; every service refuses it within seconds', operationId: 'revokeApiKey' })
+  revokeKey(@Param('partnerId') partnerId: string, @Param('keyId') keyId: string, @Req() request: Request): Promise<ApiKeyView> {
+    checkPartnerId(partnerId);
+    if (!idPattern('key').test(keyId)) throw new ApiKeyNotFoundError(keyId);
+    return inTransaction(this.dataSource, requestContext(request, admin), (context) => this.partners.revokeKey(partnerId, keyId, context));
+  }
+}

@@ -1,0 +1,8 @@
+/** Where time comes from; tests inject their own. */
+export interface Clock {
+  now(): Date;
+}
+
+export const CLOCK = Symbol('CLOCK');
+
+export const systemClock: Clock = { now: () => new Date() };
