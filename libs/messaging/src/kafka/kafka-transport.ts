@@ -38,6 +38,12 @@ export interface KafkaTransportOptions {
    * `max`, and starts over after a success. Defaults: 200 ms, 30 s.
    */
   redeliveryBackoffMs?: { initial?: number; max?: number };
+  /**
+   * How long the group coordinator waits for a silent consumer (a crashed
+   * process) before giving its partitions to others. kafkajs' default is 30 s;
+   * the broker accepts 6 s and up (`group.min.session.timeout.ms`).
+   */
+  sessionTimeoutMs?: number;
 }
 
 /**
@@ -117,6 +123,9 @@ export class KafkaTransport implements EventTransport {
       groupId: options.groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 1000,
+      ...(this.options.sessionTimeoutMs === undefined
+        ? {}
+        : { sessionTimeout: this.options.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(this.options.sessionTimeoutMs / 3)) }),
     });
     this.consumers.add(consumer);
     await consumer.connect();
