@@ -1,0 +1,3 @@
+export * from './webhook-sender';
+export { classifySendError, type SendErrorClass } from './classify-send-error';
+export { SsrfBlockedError, HostResolutionError, resolveWithSystemDns, type AddressPolicy } from './guarded-connector';

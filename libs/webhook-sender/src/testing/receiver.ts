@@ -1,0 +1,69 @@
+import { once } from 'node:events';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Answers a request whose body has been read in full. Leaving `res` alone makes a receiver that never answers. */
+export type ReceiverHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+
+export interface Receiver {
+  port: number;
+  /** `127.0.0.1:<port>`, for `allowedHosts`. */
+  authority: string;
+  url(path?: string): string;
+  requests: ReceivedRequest[];
+  /** TCP connections accepted (TLS: before the handshake). */
+  connections: number;
+  close(): Promise<void>;
+}
+
+export interface ReceiverOptions {
+  /** Default 127.0.0.1. `::` listens dual-stack (IPv6 and IPv4-mapped). */
+  listenOn?: string;
+  tls?: { key: string; cert: string };
+}
+
+const ok: ReceiverHandler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+
+/** A real HTTP(S) server on port 0 that records what it received: the `TestReceiver` of these tests. */
+export async function startReceiver(handler: ReceiverHandler = ok, options: ReceiverOptions = {}): Promise<Receiver> {
+  const requests: ReceivedRequest[] = [];
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      handler(req, res, body);
+    });
+  };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : http.createServer(onRequest);
+  const receiver: Receiver = {
+    port: 0,
+    authority: '',
+    url: (path = '/') => `${options.tls ? 'https' : 'http'}://127.0.0.1:${receiver.port}${path}`,
+    requests,
+    connections: 0,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  server.on('connection', () => {
+    receiver.connections += 1;
+  });
+  // A receiver that misbehaves on purpose sees its sockets destroyed by the sender; that is not a test failure.
+  server.on('clientError', (_error, socket) => socket.destroy());
+  server.listen(0, options.listenOn ?? '127.0.0.1');
+  await once(server, 'listening');
+  receiver.port = (server.address() as AddressInfo).port;
+  receiver.authority = `127.0.0.1:${receiver.port}`;
+  return receiver;
+}

@@ -1,0 +1,209 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
+import type { ConnectionOptions } from 'node:tls';
+import { Agent } from 'undici';
+import type { ResolveHost } from '@gancho/url-safety';
+import { classifySendError, DeadlineExceededError, type SendErrorClass } from './classify-send-error';
+import { buildGuardedConnector, resolveWithSystemDns } from './guarded-connector';
+
+export interface WebhookSenderOptions {
+  /** One deadline for connecting, the response headers and reading the kept part of the body. Default 15 000. */
+  timeoutMs?: number;
+  /** Bounds the DNS answer and each TCP+TLS connection attempt. Default 5 000. */
+  connectTimeoutMs?: number;
+  /** How much of the response body is kept; the rest is never read. Default 4 096. */
+  maxResponseBytes?: number;
+  /** Connect to loopback, private, link-local… addresses (never to cloud metadata). Tests and local development only. */
+  allowPrivateNetworks: boolean;
+  /** Accept http:// URLs; otherwise https only. */
+  allowHttp: boolean;
+  /** `host:port` (that port only) or `host` (any port) exempt from the address check, e.g. `127.0.0.1:43127` in tests. */
+  allowedHosts?: readonly string[];
+  /** Default `Gancho-Webhooks/1.0 (+https://gancho.dev)`. */
+  userAgent?: string;
+  /** Keep-alive connections per origin. Default 16. */
+  connectionsPerOrigin?: number;
+  /** How long an idle connection is kept (a server's Keep-Alive hint may shorten it). Default 4 000. */
+  keepAliveTimeoutMs?: number;
+  /** Resolves a host name to all its addresses on every new connection. Default `dns.lookup` with `all: true`. */
+  lookup?: ResolveHost;
+  /** Extra trusted certificate authorities (tests, a private PKI). */
+  ca?: ConnectionOptions['ca'];
+}
+
+export interface WebhookRequest {
+  url: string;
+  headers: Readonly<Record<string, string>>;
+  /** Sent as is, as `application/json`. */
+  body: string;
+}
+
+export type SendResult =
+  | {
+      kind: 'response';
+      /** Any status, 3xx included: redirects are never followed. */
+      status: number;
+      /** Lower-case names; repeated headers joined with `, `. */
+      headers: Record<string, string>;
+      /** At most `maxResponseBytes` of the body as UTF-8 (a character cut by the limit is left out). */
+      bodySnippet: string;
+      /** The body was longer than `maxResponseBytes`; the rest was not read. */
+      truncated: boolean;
+      elapsedMs: number;
+    }
+  | { kind: 'error'; errorClass: SendErrorClass; message: string; elapsedMs: number };
+
+export const defaultUserAgent = 'Gancho-Webhooks/1.0 (+https://gancho.dev)';
+
+/** Headers the sender owns; a caller's value for them is dropped (undici also rejects several of them outright). */
+const senderOwnedHeaders = new Set([
+  'host',
+  'content-length',
+  'content-type',
+  'user-agent',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'proxy-connection',
+]);
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, not ${value}.`);
+  return value;
+}
+
+/**
+ * POSTs signed webhooks to partner endpoints over keep-alive connection
+ * pools (one undici Agent, a pool per origin). Never throws for a network
+ * failure: every outcome is a `SendResult`, classified for the retry policy.
+ * Redirects are returned, not followed; every new connection goes through
+ * the SSRF guard (see `buildGuardedConnector`).
+ */
+export class WebhookSender {
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly schemes: readonly string[];
+  private readonly userAgent: string;
+
+  constructor(options: WebhookSenderOptions) {
+    this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 15_000);
+    this.maxResponseBytes = positiveInteger('maxResponseBytes', options.maxResponseBytes ?? 4_096);
+    this.schemes = options.allowHttp ? ['https:', 'http:'] : ['https:'];
+    this.userAgent = options.userAgent ?? defaultUserAgent;
+    const connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs ?? 5_000);
+    this.agent = new Agent({
+      connections: positiveInteger('connectionsPerOrigin', options.connectionsPerOrigin ?? 16),
+      keepAliveTimeout: positiveInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? 4_000),
+      // Our own deadline covers these; undici's are a second line at the same bound.
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      connect: buildGuardedConnector({
+        policy: { allowPrivateNetworks: options.allowPrivateNetworks, allowedHosts: options.allowedHosts ?? [] },
+        resolve: options.lookup ?? resolveWithSystemDns,
+        connectTimeoutMs,
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+      }),
+    });
+  }
+
+  /** POSTs `body` to `url` and reports what came back, or why nothing did, within `timeoutMs`. */
+  async send(request: WebhookRequest): Promise<SendResult> {
+    const started = performance.now();
+    const elapsedMs = () => Math.round(performance.now() - started);
+
+    const target = this.parseUrl(request.url);
+    if (typeof target === 'string') return { kind: 'error', errorClass: 'invalid_url', message: target, elapsedMs: elapsedMs() };
+
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DeadlineExceededError(this.timeoutMs)), this.timeoutMs);
+    try {
+      const response = await this.agent.request({
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: 'POST',
+        headers: this.headersFor(request.headers),
+        body: request.body,
+        signal: deadline.signal,
+      });
+      const { snippet, truncated } = await this.readSnippet(response.body);
+      return { kind: 'response', status: response.statusCode, headers: flatten(response.headers), bodySnippet: snippet, truncated, elapsedMs: elapsedMs() };
+    } catch (error) {
+      // Once our deadline fired, whatever undici reports (an abort, a destroyed body) is that timeout.
+      const { errorClass, message } = classifySendError(deadline.signal.aborted ? deadline.signal.reason : error);
+      return { kind: 'error', errorClass, message, elapsedMs: elapsedMs() };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes idle connections and waits for requests in flight. */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** The URL, or why it is refused without connecting. */
+  private parseUrl(url: string): URL | string {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return 'The URL cannot be parsed.';
+    }
+    if (!this.schemes.includes(parsed.protocol)) {
+      return `Only ${this.schemes.map((scheme) => scheme.slice(0, -1)).join(' or ')} URLs are sent to, not ${parsed.protocol.slice(0, -1)}.`;
+    }
+    if (parsed.username !== '' || parsed.password !== '') return 'Credentials in the URL (user:password@) are not sent.';
+    if (parsed.hostname === '') return 'The URL has no host.';
+    return parsed;
+  }
+
+  private headersFor(callerHeaders: Readonly<Record<string, string>>): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(callerHeaders)) {
+      const key = name.toLowerCase();
+      if (!senderOwnedHeaders.has(key)) headers[key] = value;
+    }
+    headers['content-type'] = 'application/json';
+    headers['user-agent'] = this.userAgent;
+    return headers;
+  }
+
+  /**
+   * Reads at most `maxResponseBytes`, then stops: leaving the loop destroys
+   * the body stream and its connection, so a huge or endless body is neither
+   * downloaded nor buffered.
+   */
+  private async readSnippet(body: AsyncIterable<Buffer>): Promise<{ snippet: string; truncated: boolean }> {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let truncated = false;
+    for await (const chunk of body) {
+      const room = this.maxResponseBytes - kept;
+      if (chunk.length > room) {
+        chunks.push(chunk.subarray(0, room));
+        kept += room;
+        truncated = true;
+        break;
+      }
+      chunks.push(chunk);
+      kept += chunk.length;
+    }
+    // write() without end() holds back an incomplete trailing character instead of emitting U+FFFD.
+    return { snippet: new StringDecoder('utf8').write(Buffer.concat(chunks, kept)), truncated };
+  }
+}
+
+function flatten(headers: IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
