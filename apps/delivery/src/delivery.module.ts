@@ -1,6 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { PartnerAuthModule } from '@gancho/partner-auth';
 import { ServiceCoreModule } from '@gancho/service-kit';
+import { WebhookSender } from '@gancho/webhook-sender';
+import { deliveryConfigSchema, type DeliveryConfig } from './delivery.config';
+import { DeliveryLifecycle } from './delivery-lifecycle';
+import { DeliveryRelays } from './dispatch/delivery-relays';
+import { Dispatcher } from './dispatch/dispatcher';
+import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
+import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
+import { EndpointDirectory } from './routing/endpoint-directory';
 
 @Module({})
 export class DeliveryModule {
@@ -8,7 +19,33 @@ export class DeliveryModule {
   static register(): DynamicModule {
     return {
       module: DeliveryModule,
-      imports: [ServiceCoreModule.forRoot({ service: 'delivery', defaultPort: 3003, migrations: deliveryMigrations })],
+      imports: [
+        ServiceCoreModule.forRoot({ service: 'delivery', defaultPort: 3003, migrations: deliveryMigrations, configSchema: deliveryConfigSchema }),
+        PartnerAuthModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<DeliveryConfig, true>) => ({ topic: config.get('API_KEYS_TOPIC', { infer: true }) }),
+        }),
+      ],
+      controllers: [MessagesController],
+      providers: [
+        {
+          provide: WEBHOOK_SENDER,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<DeliveryConfig, true>): WebhookSenderPort =>
+            new WebhookSender({
+              timeoutMs: config.get('REQUEST_TIMEOUT_MS', { infer: true }),
+              maxResponseBytes: config.get('MAX_RESPONSE_BYTES', { infer: true }),
+              allowHttp: config.get('ALLOW_HTTP_ENDPOINTS', { infer: true }),
+              allowPrivateNetworks: config.get('ALLOW_PRIVATE_NETWORK_ENDPOINTS', { infer: true }),
+              allowedHosts: config.get('ALLOWED_ENDPOINT_HOSTS', { infer: true }),
+            }),
+        },
+        EndpointDirectory,
+        StatusEventConsumer,
+        Dispatcher,
+        DeliveryRelays,
+        DeliveryLifecycle,
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { bootstrapService } from '@gancho/service-kit';
 import { DeliveryModule } from './delivery.module';
+import { deliveryOpenApi } from './openapi';
 
-void bootstrapService(DeliveryModule.register(), 'delivery');
+void bootstrapService(DeliveryModule.register(), 'delivery', { openApi: deliveryOpenApi });

@@ -5,7 +5,7 @@ import { nextAttemptAt, type RetrySchedule } from './retry-schedule';
 export type ResponseHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** Why an attempt got no response, as the HTTP adapter classifies it. */
-export type AttemptErrorClass = 'timeout' | 'connect_refused' | 'dns' | 'tls' | 'reset' | 'ssrf_blocked' | 'body_too_large' | 'other';
+export type AttemptErrorClass = 'timeout' | 'connect_refused' | 'dns' | 'tls' | 'reset' | 'ssrf_blocked' | 'invalid_url' | 'body_too_large' | 'other';
 
 /** What one HTTP attempt produced: a response (any status), or no response. */
 export type AttemptResult =
@@ -19,9 +19,9 @@ export type RetryReason =
   | 'client_error'
   | 'server_error'
   | 'unexpected_status'
-  | Exclude<AttemptErrorClass, 'ssrf_blocked'>;
+  | Exclude<AttemptErrorClass, 'ssrf_blocked' | 'invalid_url'>;
 
-export type PermanentFailureReason = 'ssrf_blocked';
+export type PermanentFailureReason = 'ssrf_blocked' | 'invalid_url';
 
 export type AttemptDecision =
   | { outcome: 'succeeded' }
@@ -136,6 +136,8 @@ export function parseRetryAfter(value: string | undefined, now: Date, bounds: Re
  *   our limit, so we cannot tell it was accepted; retry (at least once).
  * - `ssrf_blocked`: the endpoint resolves to an address we never connect to;
  *   the same resolution would be blocked on every retry, so fail now.
+ * - `invalid_url`: the URL itself is refused (scheme, credentials); no retry
+ *   can change it, so fail now.
  */
 export function classifyAttempt(result: AttemptResult, { now, retryAfterBounds = defaultRetryAfterBounds }: ClassifyOptions): AttemptDecision {
   checkBounds(retryAfterBounds);
@@ -143,7 +145,8 @@ export function classifyAttempt(result: AttemptResult, { now, retryAfterBounds =
     const errorClass = result.errorClass;
     switch (errorClass) {
       case 'ssrf_blocked':
-        return { outcome: 'failed_permanently', reason: 'ssrf_blocked' };
+      case 'invalid_url':
+        return { outcome: 'failed_permanently', reason: errorClass };
       case 'timeout':
       case 'connect_refused':
       case 'dns':

@@ -67,6 +67,7 @@ describe('classifyAttempt', () => {
     ['body_too_large', { outcome: 'retry', reason: 'body_too_large' }],
     ['other', { outcome: 'retry', reason: 'other' }],
     ['ssrf_blocked', { outcome: 'failed_permanently', reason: 'ssrf_blocked' }],
+    ['invalid_url', { outcome: 'failed_permanently', reason: 'invalid_url' }],
   ])('given no response because of %s, then %j', (errorClass, decision) => {
     expect(classify(failure(errorClass))).toEqual(decision);
   });

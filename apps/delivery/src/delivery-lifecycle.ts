@@ -1,0 +1,62 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { DeliveryConfig } from './delivery.config';
+import { DeliveryRelays } from './dispatch/delivery-relays';
+import { Dispatcher } from './dispatch/dispatcher';
+import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { EndpointDirectory } from './routing/endpoint-directory';
+
+/**
+ * Starts the pipeline in the one safe order: the routing table first (status
+ * events routed before it has read the endpoints would reach no endpoint),
+ * then the dispatcher, then the status consumer and the relays.
+ */
+@Injectable()
+export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Delivery');
+  private retentionTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly directory: EndpointDirectory,
+    private readonly dispatcher: Dispatcher,
+    private readonly consumer: StatusEventConsumer,
+    private readonly relays: DeliveryRelays,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: ConfigService<DeliveryConfig, true>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.directory.start();
+    await this.directory.waitUntilCaughtUp();
+    this.logger.log(`routing table loaded: ${this.directory.size} endpoints`);
+    this.dispatcher.start();
+    this.consumer.onMessagesStored(() => this.dispatcher.wake());
+    await this.consumer.start();
+    await this.relays.start();
+    const interval = this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true });
+    if (interval > 0) {
+      this.retentionTimer = setInterval(() => {
+        this.purge().catch((error: unknown) => this.logger.error(`retention: ${String(error)}`));
+      }, interval);
+      this.retentionTimer.unref();
+    }
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.retentionTimer);
+  }
+
+  /** Deletes settled messages (with their attempts) and published events older than the retention. */
+  async purge(now: Date = new Date()): Promise<{ messages: number; events: number }> {
+    const before = new Date(now.getTime() - this.config.get('RETENTION_MS', { infer: true }));
+    const messages = await this.dataSource.query(
+      "DELETE FROM messages WHERE created_at < $1 AND status IN ('succeeded', 'failed', 'exhausted') RETURNING 1",
+      [before],
+    );
+    const events = await this.dataSource.query('DELETE FROM events WHERE recorded_at < $1 RETURNING 1', [before]);
+    await this.dataSource.query('DELETE FROM streams s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = s.stream_id)');
+    return { messages: messages.length, events: events.length };
+  }
+}

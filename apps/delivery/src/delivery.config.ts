@@ -1,0 +1,60 @@
+import { Topics } from '@gancho/contracts';
+import { defaultRetryScheduleText, parseRetrySchedule } from '@gancho/delivery-domain';
+import { durationMs, type ServiceConfig } from '@gancho/service-kit';
+import { z } from 'zod';
+
+const day = 24 * 60 * 60 * 1000;
+const flag = (byDefault: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(byDefault ? 'true' : 'false')
+    .transform((v) => v === 'true');
+const topic = (name: string) => z.string().min(1).default(name);
+
+/** The delivery service's own configuration keys (the common ones come from service-kit). */
+export const deliveryConfigSchema = z.object({
+  /** Opens the sealed signing secrets; the same key list as the subscriptions service. */
+  SECRETS_ENCRYPTION_KEYS: z.string({ error: 'SECRETS_ENCRYPTION_KEYS is required (id:base64 of 32 bytes[,…])' }).min(1),
+  /** Delays between attempts, e.g. "0s,5s,5m,30m,2h,5h,10h,14h,20h,24h" (about three days). */
+  RETRY_SCHEDULE: z
+    .string()
+    .default(defaultRetryScheduleText)
+    .refine((text) => {
+      try {
+        parseRetrySchedule(text);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'RETRY_SCHEDULE must be durations like 0s,5s,5m,2h,1d'),
+  REQUEST_TIMEOUT_MS: durationMs(15_000),
+  MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(65_536).default(4096),
+  ALLOW_HTTP_ENDPOINTS: flag(false),
+  ALLOW_PRIVATE_NETWORK_ENDPOINTS: flag(false),
+  /** Exact host[:port] entries reachable even when private (tests, a local receiver). */
+  ALLOWED_ENDPOINT_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean)),
+  /** Attempts in flight at once in this process, and per endpoint. */
+  DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** How often idle dispatch lanes look for due messages (new messages wake them at once). */
+  DISPATCH_POLL_MS: durationMs(500),
+  /** An endpoint with no success for this long is reported for disabling. */
+  ENDPOINT_DISABLE_AFTER_MS: durationMs(5 * day),
+  /** Messages and attempts older than this are purged. */
+  RETENTION_MS: durationMs(30 * day),
+  RETENTION_SCAN_INTERVAL_MS: durationMs(60 * 60 * 1000),
+  /** At start, status events wait until the routing table has read the endpoints topic: quiet this long, or at most the warm-up. */
+  ENDPOINTS_WARMUP_MS: durationMs(5_000),
+  PURCHASE_STATUS_TOPIC: topic(Topics.purchaseStatus),
+  ENDPOINTS_TOPIC: topic(Topics.endpoints),
+  API_KEYS_TOPIC: topic(Topics.apiKeys),
+  DELIVERY_ATTEMPTS_TOPIC: topic(Topics.deliveryAttempts),
+  ENDPOINT_HEALTH_TOPIC: topic(Topics.endpointHealth),
+  /** Consumer group of the status-event consumer (all replicas share it). */
+  STATUS_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.status-events'),
+});
+
+export type DeliveryConfig = ServiceConfig & z.infer<typeof deliveryConfigSchema>;

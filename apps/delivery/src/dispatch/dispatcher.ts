@@ -1,0 +1,274 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import {
+  CircuitBreaker,
+  classifyAttempt,
+  parseRetrySchedule,
+  planNextAttempt,
+  shouldDisableEndpoint,
+  TokenBucket,
+  type AttemptErrorClass,
+  type AttemptResult,
+  type DeliveryPlan,
+  type RetrySchedule,
+} from '@gancho/delivery-domain';
+import { PostgresEventStore } from '@gancho/event-store';
+import { signWebhook } from '@gancho/webhook-signing';
+import type { DeliveryConfig } from '../delivery.config';
+import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
+import { recordAttempt, reportUnhealthy, updateEndpointHealth } from './attempt-recorder';
+import { WEBHOOK_SENDER, type SendResult, type WebhookSenderPort } from './sender';
+
+interface ClaimedMessage {
+  message_id: string;
+  endpoint_id: string;
+  partner_id: string;
+  event_type: string;
+  payload: string;
+  attempts: number;
+}
+
+type Lane = 'first' | 'retry';
+
+const errorClasses: readonly AttemptErrorClass[] = ['timeout', 'connect_refused', 'dns', 'tls', 'reset', 'ssrf_blocked', 'invalid_url', 'body_too_large', 'other'];
+
+/**
+ * Sends due messages. Two lanes, so first attempts never queue behind
+ * retries; a global cap on attempts in flight and a cap per endpoint, so an
+ * endpoint that hangs until timeout holds at most its own share of workers.
+ * A message is leased while it is being sent (`FOR UPDATE SKIP LOCKED`, then
+ * `leased_until`), so no two workers or replicas send it at once, and a crash
+ * leaves it to be taken again when the lease ends.
+ */
+@Injectable()
+export class Dispatcher implements OnApplicationShutdown {
+  private readonly logger = new Logger('Dispatcher');
+  private readonly store: PostgresEventStore;
+  private readonly schedule: RetrySchedule;
+  private readonly inFlightByEndpoint = new Map<string, number>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly wakers = new Map<Lane, () => void>();
+  private loops: Promise<void>[] = [];
+  private running = false;
+  private readonly leaseMs: number;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(WEBHOOK_SENDER) private readonly sender: WebhookSenderPort,
+    private readonly directory: EndpointDirectory,
+    private readonly config: ConfigService<DeliveryConfig, true>,
+  ) {
+    this.store = new PostgresEventStore(dataSource);
+    this.schedule = parseRetrySchedule(config.get('RETRY_SCHEDULE', { infer: true }));
+    // An attempt ends by the request timeout; the margin covers recording it.
+    this.leaseMs = config.get('REQUEST_TIMEOUT_MS', { infer: true }) + 30_000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = (['first', 'retry'] as const).map((lane) => this.run(lane));
+  }
+
+  /** New messages are due now: wake the first-attempt lane. */
+  wake(): void {
+    this.wakers.get('first')?.();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    for (const wake of this.wakers.values()) wake();
+    await Promise.all(this.loops);
+    await Promise.allSettled([...this.inFlight]);
+    await this.sender.close();
+  }
+
+  private get concurrency(): number {
+    return this.config.get('DISPATCH_CONCURRENCY', { infer: true });
+  }
+
+  private async run(lane: Lane): Promise<void> {
+    // Each lane gets at least a quarter of the slots, so neither starves the other.
+    const laneShare = Math.max(1, Math.floor(this.concurrency / 2));
+    const laneInFlight = new Set<Promise<void>>();
+    while (this.running) {
+      try {
+        const free = Math.min(laneShare - laneInFlight.size, this.concurrency - this.inFlight.size);
+        const claimed = free > 0 ? await this.claim(lane, Math.min(free, 100)) : [];
+        for (const message of claimed) {
+          const attempt = this.attempt(message).finally(() => {
+            this.inFlight.delete(attempt);
+            laneInFlight.delete(attempt);
+            const left = (this.inFlightByEndpoint.get(message.endpoint_id) ?? 1) - 1;
+            if (left <= 0) this.inFlightByEndpoint.delete(message.endpoint_id);
+            else this.inFlightByEndpoint.set(message.endpoint_id, left);
+            this.wakers.get(lane)?.();
+          });
+          this.inFlight.add(attempt);
+          laneInFlight.add(attempt);
+        }
+        if (claimed.length === 0 || free <= claimed.length) await this.sleep(lane, this.config.get('DISPATCH_POLL_MS', { infer: true }));
+      } catch (error) {
+        this.logger.error(`${lane} lane: ${error instanceof Error ? error.message : String(error)}`);
+        await this.sleep(lane, 1000);
+      }
+    }
+  }
+
+  /** Leases up to `limit` due messages of a lane, skipping endpoints already at their concurrency cap. */
+  private async claim(lane: Lane, limit: number): Promise<ClaimedMessage[]> {
+    const cap = this.config.get('ENDPOINT_CONCURRENCY', { infer: true });
+    const busy = [...this.inFlightByEndpoint.entries()].filter(([, n]) => n >= cap).map(([id]) => id);
+    const claimed: ClaimedMessage[] = await this.dataSource.query(
+      `UPDATE messages m SET status = 'sending', leased_until = now() + make_interval(secs => $1), attempts = m.attempts + 1
+        WHERE m.message_id IN (
+          SELECT message_id FROM messages
+           WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+             AND (status = 'pending' OR leased_until < now())
+             AND (attempts = 0) = $2
+             AND NOT (endpoint_id = ANY($3::text[]))
+           ORDER BY next_attempt_at
+           LIMIT $4
+           FOR UPDATE SKIP LOCKED)
+        RETURNING m.message_id, m.endpoint_id, m.partner_id, m.event_type, m.payload, m.attempts`,
+      [this.leaseMs / 1000, lane === 'first', busy, limit],
+    );
+    // The cap can be exceeded by one claim batch; keep per-endpoint counts honest and give back extras.
+    const kept: ClaimedMessage[] = [];
+    const giveBack: string[] = [];
+    for (const message of claimed) {
+      const n = this.inFlightByEndpoint.get(message.endpoint_id) ?? 0;
+      if (n >= cap) {
+        giveBack.push(message.message_id);
+        continue;
+      }
+      this.inFlightByEndpoint.set(message.endpoint_id, n + 1);
+      kept.push(message);
+    }
+    if (giveBack.length > 0) {
+      await this.dataSource.query(`UPDATE messages SET status = 'pending', leased_until = NULL, attempts = attempts - 1 WHERE message_id = ANY($1::text[])`, [giveBack]);
+    }
+    return kept;
+  }
+
+  /** Puts a message back without counting an attempt (circuit open, rate limit). */
+  private async postpone(messageId: string, delayMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE messages SET status = 'pending', leased_until = NULL, attempts = attempts - 1, next_attempt_at = now() + make_interval(secs => $2) WHERE message_id = $1`,
+      [messageId, delayMs / 1000],
+    );
+  }
+
+  private async abandon(messageId: string, reason: string): Promise<void> {
+    await this.dataSource.query(`UPDATE messages SET status = 'failed', leased_until = NULL, attempts = attempts - 1, last_error = $2 WHERE message_id = $1`, [messageId, reason]);
+  }
+
+  private breakerOf(endpointId: string): CircuitBreaker {
+    let breaker = this.breakers.get(endpointId);
+    if (!breaker) this.breakers.set(endpointId, (breaker = new CircuitBreaker()));
+    return breaker;
+  }
+
+  private bucketOf(endpoint: RoutedEndpoint): TokenBucket | undefined {
+    const rate = endpoint.state.rate_limit_per_second;
+    if (!rate) return undefined;
+    let bucket = this.buckets.get(endpoint.state.endpoint_id);
+    if (!bucket || bucket.refillPerSecond !== rate) this.buckets.set(endpoint.state.endpoint_id, (bucket = new TokenBucket({ capacity: rate, refillPerSecond: rate })));
+    return bucket;
+  }
+
+  /** One attempt of one leased message, from the checks before sending to the recorded outcome. */
+  private async attempt(message: ClaimedMessage): Promise<void> {
+    try {
+      const endpoint = this.directory.get(message.endpoint_id);
+      // A deleted or disabled endpoint receives nothing; the message can be recovered after re-enabling.
+      if (!endpoint) return await this.abandon(message.message_id, 'endpoint_deleted');
+      if (!endpoint.state.enabled) return await this.abandon(message.message_id, 'endpoint_disabled');
+      const now = new Date();
+      const breaker = this.breakerOf(message.endpoint_id);
+      if (!breaker.canSend(now)) {
+        const openUntil = breaker.snapshot().openUntil;
+        return await this.postpone(message.message_id, Math.max(1000, (openUntil?.getTime() ?? now.getTime() + 1000) - now.getTime()));
+      }
+      const taken = this.bucketOf(endpoint)?.tryTake(now);
+      if (taken && !taken.ok) return await this.postpone(message.message_id, taken.retryInMs);
+
+      const startedAt = new Date();
+      const secrets = this.directory.signingSecrets(endpoint, startedAt);
+      const headers = { ...endpoint.state.headers, ...signWebhook({ id: message.message_id, timestamp: startedAt, body: message.payload, secrets }) };
+      const result = await this.sender.send({ url: endpoint.state.url, headers, body: message.payload });
+      const finishedAt = new Date();
+      const plan = this.plan(result, message.attempts, finishedAt);
+      if (plan.state === 'succeeded') breaker.recordSuccess(finishedAt);
+      else breaker.recordFailure(finishedAt);
+
+      await this.dataSource.transaction(async (manager) => {
+        await recordAttempt(manager, this.store, {
+          messageId: message.message_id,
+          endpointId: message.endpoint_id,
+          partnerId: message.partner_id,
+          eventType: message.event_type,
+          attemptNumber: message.attempts,
+          startedAt,
+          finishedAt,
+          latencyMs: result.elapsedMs,
+          statusCode: result.kind === 'response' ? result.status : null,
+          errorClass: result.kind === 'error' ? result.errorClass : null,
+          errorMessage: result.kind === 'error' ? result.message.slice(0, 500) : null,
+          responseSnippet: result.kind === 'response' ? result.bodySnippet : null,
+          plan,
+        });
+        const health = await updateEndpointHealth(manager, message.endpoint_id, message.partner_id, plan.state === 'succeeded', finishedAt);
+        if (plan.state === 'endpoint_disabled') {
+          await reportUnhealthy(manager, this.store, {
+            endpoint_id: message.endpoint_id,
+            partner_id: message.partner_id,
+            reason: 'gone',
+            detail: `410 Gone from ${endpoint.state.url}`,
+            occurred_at: finishedAt.toISOString(),
+          });
+        } else if (plan.state !== 'succeeded') {
+          const decision = shouldDisableEndpoint({ ...health, now: finishedAt, disableAfterMs: this.config.get('ENDPOINT_DISABLE_AFTER_MS', { infer: true }) });
+          if (decision.disable) {
+            await reportUnhealthy(manager, this.store, {
+              endpoint_id: message.endpoint_id,
+              partner_id: message.partner_id,
+              reason: 'failing',
+              detail: decision.detail,
+              occurred_at: finishedAt.toISOString(),
+            });
+          }
+        }
+      });
+    } catch (error) {
+      // Our own failure (database, a bug): the lease runs out and the message is taken again.
+      this.logger.error(`message ${message.message_id}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private plan(result: SendResult, attemptsMade: number, now: Date): DeliveryPlan {
+    const attemptResult: AttemptResult =
+      result.kind === 'response'
+        ? { kind: 'response', status: result.status, headers: result.headers, elapsedMs: result.elapsedMs }
+        : { kind: 'error', errorClass: errorClasses.includes(result.errorClass as AttemptErrorClass) ? (result.errorClass as AttemptErrorClass) : 'other', message: result.message };
+    const decision = classifyAttempt(attemptResult, { now });
+    return planNextAttempt({ decision, attemptsMade, schedule: this.schedule, now, random: Math.random });
+  }
+
+  private sleep(lane: Lane, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const wakers = this.wakers;
+      function done() {
+        clearTimeout(timer);
+        if (wakers.get(lane) === done) wakers.delete(lane);
+        resolve();
+      }
+      this.wakers.set(lane, done);
+    });
+  }
+}

@@ -1,0 +1,17 @@
+/** What the dispatcher needs of an HTTP client (the undici adapter in `@gancho/webhook-sender`). */
+export interface SendRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type SendResult =
+  | { kind: 'response'; status: number; headers: Record<string, string>; bodySnippet: string; elapsedMs: number }
+  | { kind: 'error'; errorClass: string; message: string; elapsedMs: number };
+
+export interface WebhookSenderPort {
+  send(request: SendRequest): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+export const WEBHOOK_SENDER = Symbol('WEBHOOK_SENDER');

@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { fromCloudEventsKafkaMessage, type PurchaseStatusCloudEvent } from '@gancho/contracts';
+import { messageIdFor, webhookBodyFor } from '@gancho/delivery-domain';
+import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage, type Subscription } from '@gancho/messaging';
+import type { DeliveryConfig } from '../delivery.config';
+import { EndpointDirectory } from '../routing/endpoint-directory';
+
+export interface NewMessage {
+  messageId: string;
+  eventId: string;
+  endpointId: string;
+  partnerId: string;
+  eventType: string;
+  purchaseId: string;
+  payload: string;
+  eventRecordedAt: string;
+}
+
+/**
+ * Consumes `journey.purchase-status.v1` in the delivery consumer group and
+ * turns each status event into one message per matching endpoint. The
+ * message id comes from (event id, endpoint id), so a batch consumed again
+ * after a crash inserts nothing new; offsets are committed only after the
+ * insert, so nothing consumed is lost.
+ */
+@Injectable()
+export class StatusEventConsumer implements OnApplicationShutdown {
+  private readonly logger = new Logger('StatusEventConsumer');
+  private subscription: Subscription | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
+    private readonly directory: EndpointDirectory,
+    private readonly config: ConfigService<DeliveryConfig, true>,
+  ) {}
+
+  /** Called when new messages were stored (the dispatcher wakes up). */
+  onMessagesStored(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  async start(): Promise<void> {
+    const topic = this.config.get('PURCHASE_STATUS_TOPIC', { infer: true });
+    await this.transport.ensureTopics([{ topic }]);
+    this.subscription = await this.transport.subscribe({
+      groupId: this.config.get('STATUS_CONSUMER_GROUP', { infer: true }),
+      topics: [topic],
+      fromBeginning: true,
+      handleBatch: async (messages) => {
+        await this.ingest(messages);
+      },
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.stop();
+  }
+
+  /** Stores the messages for a batch of status events; returns how many were new. */
+  async ingest(records: IncomingMessage[]): Promise<number> {
+    const rows: NewMessage[] = [];
+    for (const record of records) {
+      let event: PurchaseStatusCloudEvent;
+      try {
+        event = fromCloudEventsKafkaMessage({ key: record.key, value: record.value, headers: record.headers });
+      } catch (error) {
+        // Not ours to fix, and holding it would stall every purchase behind it on the partition.
+        this.logger.error(`skipped a malformed status event at ${record.topic}/${record.partition}/${record.offset}: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
+      const payload = webhookBodyFor(event.data, event.type);
+      for (const endpoint of this.directory.route(event.data.partner_id, event.type)) {
+        rows.push({
+          messageId: messageIdFor(event.eventId, endpoint.state.endpoint_id),
+          eventId: event.eventId,
+          endpointId: endpoint.state.endpoint_id,
+          partnerId: event.data.partner_id,
+          eventType: event.type,
+          purchaseId: event.purchaseId,
+          payload,
+          eventRecordedAt: event.time,
+        });
+      }
+    }
+    const inserted = await insertMessages(this.dataSource, rows);
+    if (inserted > 0) for (const listener of this.listeners) listener();
+    return inserted;
+  }
+}
+
+/** Inserts messages due now; an existing message id is left as it is. */
+export async function insertMessages(dataSource: DataSource, rows: NewMessage[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const result: unknown[] = await dataSource.query(
+    `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, next_attempt_at)
+     SELECT *, now() FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+     ON CONFLICT (message_id) DO NOTHING
+     RETURNING message_id`,
+    [
+      rows.map((r) => r.messageId),
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.endpointId),
+      rows.map((r) => r.partnerId),
+      rows.map((r) => r.eventType),
+      rows.map((r) => r.purchaseId),
+      rows.map((r) => r.payload),
+      rows.map((r) => r.eventRecordedAt),
+    ],
+  );
+  return result.length;
+}

@@ -1,0 +1,230 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { eventTypes, examplePayload, type EventType } from '@gancho/contracts';
+import { webhookBodyFor } from '@gancho/delivery-domain';
+import { PartnerAuthGuard, PartnerId } from '@gancho/partner-auth';
+import { openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
+import { z } from 'zod';
+import { Dispatcher } from '../dispatch/dispatcher';
+import { insertMessages } from '../ingest/status-event.consumer';
+import { EndpointDirectory } from '../routing/endpoint-directory';
+
+const messageStatuses = ['pending', 'sending', 'succeeded', 'failed', 'exhausted'] as const;
+const isoDate = z.iso.datetime({ offset: true });
+
+const listQuery = z.strictObject({
+  endpoint_id: z.string().max(64).optional(),
+  event_type: z.enum(eventTypes).optional(),
+  status: z.enum(messageStatuses).optional(),
+  since: isoDate.optional(),
+  until: isoDate.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+const recoverBody = z.strictObject({ since: isoDate, until: isoDate.optional() });
+const testBody = z.strictObject({ event_type: z.enum(eventTypes) });
+const statsQuery = z.strictObject({ since: isoDate.optional(), until: isoDate.optional() });
+
+interface MessageRow {
+  message_id: string;
+  endpoint_id: string;
+  event_type: string;
+  purchase_id: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_attempt_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Date;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const messageView = (m: MessageRow) => ({
+  message_id: m.message_id,
+  endpoint_id: m.endpoint_id,
+  event_type: m.event_type,
+  purchase_id: m.purchase_id,
+  status: m.status,
+  attempts: m.attempts,
+  next_attempt_at: iso(m.next_attempt_at),
+  last_attempt_at: iso(m.last_attempt_at),
+  last_status_code: m.last_status_code,
+  last_error: m.last_error,
+  created_at: m.created_at.toISOString(),
+});
+
+function encodeCursor(row: MessageRow): string {
+  return Buffer.from(`${row.created_at.toISOString()}|${row.message_id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!at || !id || Number.isNaN(Date.parse(at))) throw new ProblemError('VALIDATION_FAILED', 'The cursor is not one this API gave.');
+  return [at, id];
+}
+
+/**
+ * The partner's view of deliveries: the message log, each message's
+ * attempts, resend, recovery of a window, test sends and endpoint stats.
+ * Everything is scoped to the API key's partner; another partner's message
+ * or endpoint is answered 404, as if it did not exist.
+ */
+@ApiTags('messages')
+@ApiBearerAuth('partner')
+@UseGuards(PartnerAuthGuard)
+@Controller()
+export class MessagesController {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly directory: EndpointDirectory,
+    private readonly dispatcher: Dispatcher,
+  ) {}
+
+  @Get('messages')
+  @ApiOperation({ summary: 'The message log, newest first, with filters and a cursor', operationId: 'listMessages' })
+  async list(@PartnerId() partnerId: string, @Query() raw: Record<string, unknown>): Promise<unknown> {
+    const query = parseOrThrow(listQuery, raw, 'query');
+    const conditions = ['partner_id = $1'];
+    const params: unknown[] = [partnerId];
+    if (query.endpoint_id) conditions.push(`endpoint_id = $${params.push(query.endpoint_id)}`);
+    if (query.event_type) conditions.push(`event_type = $${params.push(query.event_type)}`);
+    if (query.status) conditions.push(`status = $${params.push(query.status)}`);
+    if (query.since) conditions.push(`created_at >= $${params.push(query.since)}`);
+    if (query.until) conditions.push(`created_at < $${params.push(query.until)}`);
+    if (query.cursor) {
+      const [at, id] = decodeCursor(query.cursor);
+      conditions.push(`(created_at, message_id) < ($${params.push(at)}::timestamptz, $${params.push(id)})`);
+    }
+    const rows: MessageRow[] = await this.dataSource.query(
+      `SELECT * FROM messages WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, message_id DESC LIMIT $${params.push(query.limit + 1)}`,
+      params,
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return { items: page.map(messageView), next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+
+  @Get('messages/:id')
+  @ApiOperation({ summary: 'A message: what was sent, and every attempt with its response', operationId: 'getMessage' })
+  async get(@PartnerId() partnerId: string, @Param('id') messageId: string): Promise<unknown> {
+    const [message] = await this.dataSource.query('SELECT * FROM messages WHERE message_id = $1 AND partner_id = $2', [messageId, partnerId]);
+    if (!message) throw new ProblemError('NOT_FOUND', `There is no message ${messageId}.`);
+    const attempts = await this.dataSource.query('SELECT * FROM attempts WHERE message_id = $1 ORDER BY attempt_number', [messageId]);
+    return {
+      ...messageView(message),
+      payload: JSON.parse(message.payload),
+      attempts: attempts.map((a: Record<string, unknown>) => ({
+        attempt_number: a.attempt_number,
+        started_at: iso(a.started_at as Date),
+        latency_ms: a.latency_ms,
+        status_code: a.status_code,
+        error_class: a.error_class,
+        error_message: a.error_message,
+        response_snippet: a.response_snippet,
+        outcome: a.outcome,
+        next_attempt_at: iso(a.next_attempt_at as Date | null),
+      })),
+    };
+  }
+
+  @Post('messages/:id/resend')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send a message again now (same webhook-id)', operationId: 'resendMessage' })
+  async resend(@PartnerId() partnerId: string, @Param('id') messageId: string): Promise<unknown> {
+    const [updated] = await this.dataSource.query(
+      `UPDATE messages SET status = 'pending', next_attempt_at = now(), leased_until = NULL
+        WHERE message_id = $1 AND partner_id = $2 AND status <> 'sending' RETURNING message_id`,
+      [messageId, partnerId],
+    );
+    if (!updated) {
+      const [exists] = await this.dataSource.query('SELECT status FROM messages WHERE message_id = $1 AND partner_id = $2', [messageId, partnerId]);
+      if (!exists) throw new ProblemError('NOT_FOUND', `There is no message ${messageId}.`);
+    }
+    this.dispatcher.wake();
+    return { message_id: messageId, status: 'pending' };
+  }
+
+  @Post('endpoints/:id/recover')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Resend every message to this endpoint that failed in a time window', operationId: 'recoverEndpoint' })
+  @ApiBody({ schema: openApiSchema(recoverBody) })
+  async recover(@PartnerId() partnerId: string, @Param('id') endpointId: string, @Body(new ZodBody(recoverBody)) body: z.infer<typeof recoverBody>): Promise<unknown> {
+    this.ownEndpoint(partnerId, endpointId);
+    const rows = await this.dataSource.query(
+      `UPDATE messages SET status = 'pending', next_attempt_at = now(), leased_until = NULL
+        WHERE endpoint_id = $1 AND partner_id = $2 AND status IN ('failed', 'exhausted') AND created_at >= $3 AND created_at < $4
+        RETURNING message_id`,
+      [endpointId, partnerId, body.since, body.until ?? new Date().toISOString()],
+    );
+    this.dispatcher.wake();
+    return { endpoint_id: endpointId, resent: rows.length };
+  }
+
+  @Post('endpoints/:id/test')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send the example of an event type to this endpoint', operationId: 'testEndpoint' })
+  @ApiBody({ schema: openApiSchema(testBody) })
+  async test(@PartnerId() partnerId: string, @Param('id') endpointId: string, @Body(new ZodBody(testBody)) body: z.infer<typeof testBody>): Promise<unknown> {
+    this.ownEndpoint(partnerId, endpointId);
+    const type = body.event_type as EventType;
+    const example = examplePayload(type);
+    const data = { ...example.data, partner_id: partnerId };
+    const messageId = `msg_test_${randomBytes(9).toString('hex')}`;
+    await insertMessages(this.dataSource, [
+      {
+        messageId,
+        eventId: randomUUID(),
+        endpointId,
+        partnerId,
+        eventType: type,
+        purchaseId: data.purchase_id,
+        payload: webhookBodyFor(data, type),
+        eventRecordedAt: new Date().toISOString(),
+      },
+    ]);
+    this.dispatcher.wake();
+    return { message_id: messageId, event_type: type };
+  }
+
+  @Get('endpoints/:id/stats')
+  @ApiOperation({ summary: 'Success rate and latency percentiles of an endpoint over a window (24 h by default)', operationId: 'endpointStats' })
+  async stats(@PartnerId() partnerId: string, @Param('id') endpointId: string, @Query() raw: Record<string, unknown>): Promise<unknown> {
+    this.ownEndpoint(partnerId, endpointId);
+    const query = parseOrThrow(statsQuery, raw, 'query');
+    const until = query.until ?? new Date().toISOString();
+    const since = query.since ?? new Date(Date.parse(until) - 24 * 3600_000).toISOString();
+    const [row] = await this.dataSource.query(
+      `SELECT count(*)::int AS attempts,
+              count(*) FILTER (WHERE outcome = 'succeeded')::int AS succeeded,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
+              percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ms) AS p90,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
+         FROM attempts WHERE endpoint_id = $1 AND finished_at >= $2 AND finished_at < $3`,
+      [endpointId, since, until],
+    );
+    const [health] = await this.dataSource.query('SELECT last_success_at, first_failure_since_success_at, consecutive_failures FROM endpoint_health WHERE endpoint_id = $1', [endpointId]);
+    const endpoint = this.directory.get(endpointId);
+    return {
+      endpoint_id: endpointId,
+      since,
+      until,
+      attempts: row.attempts,
+      succeeded: row.succeeded,
+      success_rate: row.attempts === 0 ? null : row.succeeded / row.attempts,
+      latency_ms: { p50: row.p50, p90: row.p90, p99: row.p99 },
+      enabled: endpoint?.state.enabled ?? false,
+      disabled_reason: endpoint?.state.disabled_reason ?? null,
+      last_success_at: iso(health?.last_success_at ?? null),
+      failing_since: iso(health?.first_failure_since_success_at ?? null),
+      consecutive_failures: health?.consecutive_failures ?? 0,
+    };
+  }
+
+  private ownEndpoint(partnerId: string, endpointId: string): void {
+    if (this.directory.get(endpointId)?.state.partner_id !== partnerId) throw new ProblemError('NOT_FOUND', `There is no endpoint ${endpointId}.`);
+  }
+}
