@@ -42,7 +42,7 @@ export const partnerView = (partner: Pick<Partner, 'partnerId' | 'name' | 'creat
   created_at: partner.createdAt,
 });
 
-export const apiKeyView = (partnerId: string, key: ApiKey): ApiKeyView => ({
+export const apiKeyView = (partnerId: string, key: Omit<ApiKey, 'keyHash'>): ApiKeyView => ({
   id: key.keyId,
   partner_id: partnerId,
   display_prefix: key.displayPrefix,
@@ -111,7 +111,6 @@ export class PartnerService {
     return rows.map((row) =>
       apiKeyView(partnerId, {
         keyId: row.key_id,
-        keyHash: '',
         displayPrefix: row.display_prefix,
         createdAt: row.created_at.toISOString(),
         revokedAt: row.revoked_at?.toISOString() ?? null,

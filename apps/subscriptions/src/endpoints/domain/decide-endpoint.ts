@@ -12,7 +12,7 @@ export type CreateEndpoint = {
 };
 export type UpdateEndpoint = { type: 'UpdateEndpoint'; data: { changes: Partial<EndpointSettings>; enabled?: boolean }; metadata: Metadata };
 export type RotateSecret = { type: 'RotateSecret'; data: { sealedSecret: string; overlapMs: number }; metadata: Metadata };
-/** From delivery's health reports (`occurredAt` is when delivery decided). */
+/** From delivery's health reports; `reportedAt` is when delivery decided (a report older than the last re-enable is stale). */
 export type DisableEndpoint = {
   type: 'DisableEndpoint';
   data: { reason: Exclude<EndpointDisabledReason, 'by_partner'>; detail: string; reportedAt: string };
