@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { queryRows } from '@gancho/persistence';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -51,11 +52,12 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
   /** Deletes settled messages (with their attempts) and published events older than the retention. */
   async purge(now: Date = new Date()): Promise<{ messages: number; events: number }> {
     const before = new Date(now.getTime() - this.config.get('RETENTION_MS', { infer: true }));
-    const messages = await this.dataSource.query(
+    const messages = await queryRows(
+      this.dataSource,
       "DELETE FROM messages WHERE created_at < $1 AND status IN ('succeeded', 'failed', 'exhausted') RETURNING 1",
       [before],
     );
-    const events = await this.dataSource.query('DELETE FROM events WHERE recorded_at < $1 RETURNING 1', [before]);
+    const events = await queryRows(this.dataSource, 'DELETE FROM events WHERE recorded_at < $1 RETURNING 1', [before]);
     await this.dataSource.query('DELETE FROM streams s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = s.stream_id)');
     return { messages: messages.length, events: events.length };
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { queryRows } from '@gancho/persistence';
 import type { EntityManager } from 'typeorm';
 import type { EndpointHealthReportV1 } from '@gancho/contracts';
 import { PostgresEventStore, type NewEvent } from '@gancho/event-store';
@@ -103,7 +104,8 @@ export async function updateEndpointHealth(
   succeeded: boolean,
   at: Date,
 ): Promise<{ lastSuccessAt: Date | null; firstFailureSinceSuccessAt: Date | null; reportedAt: Date | null }> {
-  const [row] = await manager.query(
+  const [row] = await queryRows<{ last_success_at: Date | null; first_failure_since_success_at: Date | null; reported_at: Date | null }>(
+    manager,
     succeeded
       ? `INSERT INTO endpoint_health (endpoint_id, partner_id, last_success_at, consecutive_failures) VALUES ($1, $2, $3, 0)
          ON CONFLICT (endpoint_id) DO UPDATE SET last_success_at = GREATEST(endpoint_health.last_success_at, $3),
@@ -116,12 +118,13 @@ export async function updateEndpointHealth(
          RETURNING last_success_at, first_failure_since_success_at, reported_at`,
     [endpointId, partnerId, at],
   );
+  if (!row) throw new Error(`endpoint health of ${endpointId} was not written`);
   return { lastSuccessAt: row.last_success_at, firstFailureSinceSuccessAt: row.first_failure_since_success_at, reportedAt: row.reported_at };
 }
 
 /** Asks subscriptions (through the outbox) to disable an endpoint, once per failing spell. */
 export async function reportUnhealthy(manager: EntityManager, store: PostgresEventStore, report: EndpointHealthReportV1): Promise<void> {
-  const [claimed] = await manager.query('UPDATE endpoint_health SET reported_at = $2 WHERE endpoint_id = $1 AND reported_at IS NULL RETURNING endpoint_id', [
+  const [claimed] = await queryRows(manager, 'UPDATE endpoint_health SET reported_at = $2 WHERE endpoint_id = $1 AND reported_at IS NULL RETURNING endpoint_id', [
     report.endpoint_id,
     report.occurred_at,
   ]);

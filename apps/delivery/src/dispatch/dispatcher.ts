@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { queryRows } from '@gancho/persistence';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -123,7 +124,8 @@ export class Dispatcher implements OnApplicationShutdown {
   private async claim(lane: Lane, limit: number): Promise<ClaimedMessage[]> {
     const cap = this.config.get('ENDPOINT_CONCURRENCY', { infer: true });
     const busy = [...this.inFlightByEndpoint.entries()].filter(([, n]) => n >= cap).map(([id]) => id);
-    const claimed: ClaimedMessage[] = await this.dataSource.query(
+    const claimed = await queryRows<ClaimedMessage>(
+      this.dataSource,
       `UPDATE messages m SET status = 'sending', leased_until = now() + make_interval(secs => $1), attempts = m.attempts + 1
         WHERE m.message_id IN (
           SELECT message_id FROM messages

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { queryRows } from '@gancho/persistence';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -49,7 +50,7 @@ const messageView = (m: MessageRow) => ({
   event_type: m.event_type,
   purchase_id: m.purchase_id,
   status: m.status,
-  attempts: m.attempts,
+  attempt_count: m.attempts,
   next_attempt_at: iso(m.next_attempt_at),
   last_attempt_at: iso(m.last_attempt_at),
   last_status_code: m.last_status_code,
@@ -135,7 +136,8 @@ export class MessagesController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a message again now (same webhook-id)', operationId: 'resendMessage' })
   async resend(@PartnerId() partnerId: string, @Param('id') messageId: string): Promise<unknown> {
-    const [updated] = await this.dataSource.query(
+    const [updated] = await queryRows(
+      this.dataSource,
       `UPDATE messages SET status = 'pending', next_attempt_at = now(), leased_until = NULL
         WHERE message_id = $1 AND partner_id = $2 AND status <> 'sending' RETURNING message_id`,
       [messageId, partnerId],
@@ -154,7 +156,8 @@ export class MessagesController {
   @ApiBody({ schema: openApiSchema(recoverBody) })
   async recover(@PartnerId() partnerId: string, @Param('id') endpointId: string, @Body(new ZodBody(recoverBody)) body: z.infer<typeof recoverBody>): Promise<unknown> {
     this.ownEndpoint(partnerId, endpointId);
-    const rows = await this.dataSource.query(
+    const rows = await queryRows(
+      this.dataSource,
       `UPDATE messages SET status = 'pending', next_attempt_at = now(), leased_until = NULL
         WHERE endpoint_id = $1 AND partner_id = $2 AND status IN ('failed', 'exhausted') AND created_at >= $3 AND created_at < $4
         RETURNING message_id`,

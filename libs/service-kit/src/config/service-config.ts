@@ -7,9 +7,13 @@ export const serviceConfigSchema = z.object({
   DATABASE_URL: z
     .string({ error: 'DATABASE_URL is required (postgres://user:password@host:port/database)' })
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL'),
+  /** Set: Kafka carries the events. Unset: a durable log in PostgreSQL does (the one-machine default). */
   KAFKA_BROKERS: z
-    .string({ error: 'KAFKA_BROKERS is required (host:port[,host:port…])' })
-    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'KAFKA_BROKERS must be host:port[,host:port…]'),
+    .string()
+    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'KAFKA_BROKERS must be host:port[,host:port…]')
+    .optional(),
+  /** Schema of the PostgreSQL event log, shared by every service on the database. */
+  TRANSPORT_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('gancho_transport'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 });
 

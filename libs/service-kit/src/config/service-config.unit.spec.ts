@@ -10,6 +10,7 @@ describe('service configuration', () => {
       PORT: 3001,
       HOST: '0.0.0.0',
       DATABASE_POOL_SIZE: 5,
+      TRANSPORT_SCHEMA: 'gancho_transport',
     });
   });
 
@@ -32,7 +33,11 @@ describe('service configuration', () => {
   });
 
   it('says what is required when keys are absent', () => {
-    expect(() => parseServiceConfig({}, { PORT: 1 })).toThrow(/DATABASE_URL is required[\s\S]*KAFKA_BROKERS is required/);
+    expect(() => parseServiceConfig({}, { PORT: 1 })).toThrow(/DATABASE_URL is required/);
+  });
+
+  it('leaves KAFKA_BROKERS unset for the PostgreSQL transport', () => {
+    expect(parseServiceConfig({ DATABASE_URL: valid.DATABASE_URL }, { PORT: 1 }).KAFKA_BROKERS).toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { queryRows } from '@gancho/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
@@ -110,7 +111,7 @@ export class IdempotencyService {
 
   /** Deletes keys older than the retention; returns how many. */
   async purgeOlderThan(ageMs: number): Promise<number> {
-    const rows = await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1) RETURNING 1`, [ageMs / 1000]);
+    const rows = await queryRows(this.dataSource, `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1) RETURNING 1`, [ageMs / 1000]);
     return rows.length;
   }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { EVENT_TRANSPORT, KafkaTransport, type EventTransport } from '@gancho/messaging';
+import { EVENT_TRANSPORT, KafkaTransport, PostgresTransport, type EventTransport } from '@gancho/messaging';
 import { SERVICE_NAME } from '../service-name';
 import type { ServiceConfig } from '../config/service-config';
 
@@ -13,7 +13,7 @@ class TransportShutdown implements OnApplicationShutdown {
   }
 }
 
-/** Provides the event transport under EVENT_TRANSPORT, built from configuration. */
+/** Provides the event transport under EVENT_TRANSPORT: Kafka when KAFKA_BROKERS is set, else the PostgreSQL log. */
 @Module({
   providers: [
     {
@@ -21,10 +21,14 @@ class TransportShutdown implements OnApplicationShutdown {
       inject: [ConfigService, SERVICE_NAME],
       useFactory: (config: ConfigService<ServiceConfig, true>, service: string): EventTransport => {
         const logger = new Logger('EventTransport');
-        return new KafkaTransport({
-          brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
+        const log = (level: 'error' | 'warn', message: string, extra: Record<string, unknown>) => logger[level](`${message} ${JSON.stringify(extra)}`);
+        const brokers = config.get('KAFKA_BROKERS', { infer: true });
+        if (brokers) return new KafkaTransport({ brokers: brokers.split(','), clientId: `gancho-${service}`, log });
+        return new PostgresTransport({
+          connectionString: config.get('DATABASE_URL', { infer: true }),
+          schema: config.get('TRANSPORT_SCHEMA', { infer: true }),
           clientId: `gancho-${service}`,
-          log: (level, message, extra) => logger[level](`${message} ${JSON.stringify(extra)}`),
+          log,
         });
       },
     },

@@ -1,0 +1,205 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import {
+  endpointSecretContext,
+  eventTypeOf,
+  examplePayload,
+  toCloudEventsKafkaMessage,
+  type ApiKeyRecordV1,
+  type EndpointStateV1,
+  type PurchaseStatus,
+  type PurchaseStatusEventV1,
+} from '@gancho/contracts';
+import { KafkaTransport, type EventTransport } from '@gancho/messaging';
+import { generateApiKey } from '@gancho/partner-auth';
+import { SecretBox } from '@gancho/secret-box';
+import { createServiceApp } from '@gancho/service-kit';
+import { kafkaBrokers, requireEnv, startTestService, uniqueName, type TestService } from '@gancho/testing';
+import { generateSecret } from '@gancho/webhook-signing';
+import { DeliveryModule } from '../delivery.module';
+import { deliveryOpenApi } from '../openapi';
+
+export const encryptionKeys = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
+export const secretBox = SecretBox.fromConfig(encryptionKeys);
+
+/** One run's topics, so test files never see each other's events. */
+export function testTopics() {
+  return {
+    PURCHASE_STATUS_TOPIC: uniqueName('test.status'),
+    ENDPOINTS_TOPIC: uniqueName('test.endpoints'),
+    API_KEYS_TOPIC: uniqueName('test.api-keys'),
+    DELIVERY_ATTEMPTS_TOPIC: uniqueName('test.attempts'),
+    ENDPOINT_HEALTH_TOPIC: uniqueName('test.endpoint-health'),
+    STATUS_CONSUMER_GROUP: uniqueName('test.delivery'),
+  };
+}
+export type TestTopics = ReturnType<typeof testTopics>;
+
+export function deliveryEnv(databaseUrl: string, topics: TestTopics, receiverHosts: string[], extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    SECRETS_ENCRYPTION_KEYS: encryptionKeys,
+    ALLOW_HTTP_ENDPOINTS: 'true',
+    ALLOWED_ENDPOINT_HOSTS: receiverHosts.join(','),
+    ENDPOINTS_WARMUP_MS: '1500',
+    DISPATCH_POLL_MS: '100',
+    ...topics,
+    ...extra,
+  };
+}
+
+export function startDelivery(databaseUrl: string, topics: TestTopics, receiverHosts: string[], extra: Record<string, string> = {}): Promise<TestService> {
+  return startTestService(() => createServiceApp(DeliveryModule.register(), { logger: ['error', 'warn'], openApi: deliveryOpenApi }), deliveryEnv(databaseUrl, topics, receiverHosts, extra));
+}
+
+export interface ReceivedWebhook {
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** A partner's endpoint on loopback: verifies each signature with the public standardwebhooks package, and answers as told. */
+export class TestReceiver {
+  readonly received: ReceivedWebhook[] = [];
+  readonly verificationFailures: string[] = [];
+  respond: (webhook: ReceivedWebhook) => { status: number; headers?: Record<string, string>; body?: string } | 'hang' = () => ({ status: 204 });
+  private server: Server | undefined;
+  secrets: string[] = [];
+
+  async start(): Promise<this> {
+    this.server = createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8');
+      request.on('data', (chunk: string) => (body += chunk));
+      request.on('end', () => {
+        const webhook = { headers: request.headers, body, at: Date.now() };
+        const verified = this.secrets.some((secret) => {
+          try {
+            new Webhook(secret).verify(body, request.headers as Record<string, string>);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        if (!verified) this.verificationFailures.push(String(request.headers['webhook-id']));
+        this.received.push(webhook);
+        const answer = this.respond(webhook);
+        if (answer === 'hang') return;
+        response.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
+      });
+    });
+    this.server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get host(): string {
+    return `127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+  }
+
+  url(path = '/webhooks'): string {
+    return `http://${this.host}${path}`;
+  }
+
+  ids(): string[] {
+    return this.received.map((w) => String(w.headers['webhook-id']));
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+/** Publishes what subscriptions would: endpoint states and API keys, on the run's own topics. */
+export class SubscriptionsStandIn {
+  readonly transport: EventTransport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'delivery-test', maxWaitTimeMs: 200 });
+  private readonly versions = new Map<string, number>();
+
+  constructor(private readonly topics: TestTopics) {}
+
+  async createTopics(): Promise<void> {
+    await this.transport.ensureTopics([
+      { topic: this.topics.ENDPOINTS_TOPIC, compacted: true },
+      { topic: this.topics.API_KEYS_TOPIC, compacted: true },
+      { topic: this.topics.PURCHASE_STATUS_TOPIC, partitions: 3 },
+      { topic: this.topics.DELIVERY_ATTEMPTS_TOPIC },
+      { topic: this.topics.ENDPOINT_HEALTH_TOPIC },
+    ]);
+  }
+
+  async issueApiKey(partnerId: string): Promise<string> {
+    const { key, keyHash, displayPrefix } = generateApiKey();
+    const record: ApiKeyRecordV1 = {
+      key_id: `key_${randomBytes(6).toString('hex')}`,
+      partner_id: partnerId,
+      key_hash: keyHash,
+      display_prefix: displayPrefix,
+      revoked: false,
+      created_at: new Date().toISOString(),
+      revoked_at: null,
+    };
+    await this.transport.publish(this.topics.API_KEYS_TOPIC, [{ key: record.key_id, value: JSON.stringify(record) }]);
+    return key;
+  }
+
+  /** Publishes an endpoint; returns its id and plain secrets (current last). */
+  async putEndpoint(options: {
+    partnerId: string;
+    url: string;
+    eventTypes?: string[];
+    enabled?: boolean;
+    endpointId?: string;
+    secrets?: string[];
+    headers?: Record<string, string>;
+    rateLimitPerSecond?: number | null;
+  }): Promise<{ endpointId: string; secrets: string[] }> {
+    const endpointId = options.endpointId ?? `ep_${randomBytes(8).toString('hex')}`;
+    const secrets = options.secrets ?? [generateSecret(randomBytes)];
+    const version = (this.versions.get(endpointId) ?? 0) + 1;
+    this.versions.set(endpointId, version);
+    const now = new Date().toISOString();
+    const state: EndpointStateV1 = {
+      endpoint_id: endpointId,
+      partner_id: options.partnerId,
+      url: options.url,
+      description: 'test endpoint',
+      event_types: options.eventTypes ?? ['*'],
+      enabled: options.enabled ?? true,
+      disabled_reason: options.enabled === false ? 'by_partner' : null,
+      disabled_detail: null,
+      headers: options.headers ?? {},
+      rate_limit_per_second: options.rateLimitPerSecond ?? null,
+      ordering: 'none',
+      signing_secrets: secrets.map((secret, i) => ({
+        sealed: secretBox.seal(secret, endpointSecretContext(endpointId)),
+        valid_from: new Date(Date.now() - 60_000).toISOString(),
+        valid_until: i < secrets.length - 1 ? new Date(Date.now() + 3600_000).toISOString() : null,
+      })),
+      version,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [{ key: endpointId, value: JSON.stringify(state) }]);
+    return { endpointId, secrets };
+  }
+
+  async deleteEndpoint(endpointId: string): Promise<void> {
+    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [{ key: endpointId, value: Buffer.alloc(0) }]);
+  }
+
+  /** Publishes a status event as the journey relay does; returns its event id. */
+  async publishStatus(partnerId: string, status: PurchaseStatus, overrides: Partial<PurchaseStatusEventV1> = {}, eventId: string = randomUUID()): Promise<{ eventId: string; data: PurchaseStatusEventV1 }> {
+    const type = eventTypeOf(status);
+    const data: PurchaseStatusEventV1 = { ...examplePayload(type).data, partner_id: partnerId, ...overrides };
+    await this.transport.publish(this.topics.PURCHASE_STATUS_TOPIC, [toCloudEventsKafkaMessage({ eventId, type, time: data.occurred_at, purchaseId: data.purchase_id, data })]);
+    return { eventId, data };
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
