@@ -66,7 +66,8 @@ export class Dispatcher implements OnApplicationShutdown {
     this.store = new PostgresEventStore(dataSource);
     this.schedule = parseRetrySchedule(config.get('RETRY_SCHEDULE', { infer: true }));
     // An attempt ends by the request timeout; the margin covers recording it.
-    this.leaseMs = config.get('REQUEST_TIMEOUT_MS', { infer: true }) + 30_000;
+    // After a crash, the messages it held are taken again when this runs out.
+    this.leaseMs = config.get('REQUEST_TIMEOUT_MS', { infer: true }) + 5_000;
   }
 
   start(): void {

@@ -12,6 +12,8 @@ export const serviceConfigSchema = z.object({
     .string()
     .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'KAFKA_BROKERS must be host:port[,host:port…]')
     .optional(),
+  /** How soon Kafka hands a dead consumer's partitions to another (kafkajs default 30 s; the broker allows 6 s and up). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   /** Schema of the PostgreSQL event log, shared by every service on the database. */
   TRANSPORT_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('gancho_transport'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),

@@ -11,6 +11,7 @@ describe('service configuration', () => {
       HOST: '0.0.0.0',
       DATABASE_POOL_SIZE: 5,
       TRANSPORT_SCHEMA: 'gancho_transport',
+      KAFKA_SESSION_TIMEOUT_MS: 30_000,
     });
   });
 

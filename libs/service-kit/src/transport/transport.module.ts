@@ -23,7 +23,9 @@ class TransportShutdown implements OnApplicationShutdown {
         const logger = new Logger('EventTransport');
         const log = (level: 'error' | 'warn', message: string, extra: Record<string, unknown>) => logger[level](`${message} ${JSON.stringify(extra)}`);
         const brokers = config.get('KAFKA_BROKERS', { infer: true });
-        if (brokers) return new KafkaTransport({ brokers: brokers.split(','), clientId: `gancho-${service}`, log });
+        if (brokers) {
+          return new KafkaTransport({ brokers: brokers.split(','), clientId: `gancho-${service}`, log, sessionTimeoutMs: config.get('KAFKA_SESSION_TIMEOUT_MS', { infer: true }) });
+        }
         return new PostgresTransport({
           connectionString: config.get('DATABASE_URL', { infer: true }),
           schema: config.get('TRANSPORT_SCHEMA', { infer: true }),
