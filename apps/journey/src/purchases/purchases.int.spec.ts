@@ -152,7 +152,7 @@ describe('journey HTTP API', () => {
     it('requires the platform token', async () => {
       const response = await fetch(`${service.url}/purchases`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body: '{}' });
       expect(response.status).toBe(401);
-      expect((await response.json()).code).toBe('UNAUTHORIZED');
+      expect(((await response.json()) as { code: string }).code).toBe('UNAUTHORIZED');
     });
   });
 
@@ -171,7 +171,7 @@ describe('journey HTTP API', () => {
   });
 
   it('documents one route per command in OpenAPI', async () => {
-    const document = await (await fetch(`${service.url}/docs-json`)).json();
+    const document = (await api.request('GET', '/docs-json')).body;
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/purchases', '/purchases/{id}', '/purchases/{id}/sign-contract', '/purchases/{id}/make-effective', '/purchases/{id}/review-documents']));
     expect(document.paths['/purchases/{id}/review-documents'].post.requestBody.content['application/json'].schema.required).toEqual(['decision']);
   });
