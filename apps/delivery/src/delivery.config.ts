@@ -14,7 +14,7 @@ const topic = (name: string) => z.string().min(1).default(name);
 /** The delivery service's own configuration keys (the common ones come from service-kit). */
 export const deliveryConfigSchema = z.object({
   /** Opens the sealed signing secrets; the same key list as the subscriptions service. */
-  SECRETS_ENCRYPTION_KEYS: z.string({ error: 'SECRETS_ENCRYPTION_KEYS is required (id:base64 of 32 bytes[,…])' }).min(1),
+  SECRETS_ENCRYPTION_KEY: z.string({ error: 'SECRETS_ENCRYPTION_KEY is required (id:base64 of 32 bytes[,…])' }).min(1),
   /** Delays between attempts, e.g. "0s,5s,5m,30m,2h,5h,10h,14h,20h,24h" (about three days). */
   RETRY_SCHEDULE: z
     .string()

@@ -12,7 +12,7 @@ describe('delivery service process', () => {
     service = await startServiceProcess(path.join(__dirname, '..', 'dist', 'main.js'), {
       DATABASE_URL: database.url,
       KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-      SECRETS_ENCRYPTION_KEYS: `e2e:${Buffer.alloc(32, 3).toString('base64')}`,
+      SECRETS_ENCRYPTION_KEY: `e2e:${Buffer.alloc(32, 3).toString('base64')}`,
       ENDPOINTS_WARMUP_MS: '500',
     });
   });

@@ -27,7 +27,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
   private readonly follower: CompactedTopicFollower;
 
   constructor(@Inject(EVENT_TRANSPORT) transport: EventTransport, config: ConfigService<DeliveryConfig, true>) {
-    this.box = SecretBox.fromConfig(config.get('SECRETS_ENCRYPTION_KEYS', { infer: true }));
+    this.box = SecretBox.fromConfig(config.get('SECRETS_ENCRYPTION_KEY', { infer: true }));
     this.follower = new CompactedTopicFollower({
       transport,
       topic: config.get('ENDPOINTS_TOPIC', { infer: true }),

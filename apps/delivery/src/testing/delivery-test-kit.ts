@@ -41,7 +41,7 @@ export function deliveryEnv(databaseUrl: string, topics: TestTopics, receiverHos
   return {
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-    SECRETS_ENCRYPTION_KEYS: encryptionKeys,
+    SECRETS_ENCRYPTION_KEY: encryptionKeys,
     ALLOW_HTTP_ENDPOINTS: 'true',
     ALLOWED_ENDPOINT_HOSTS: receiverHosts.join(','),
     ENDPOINTS_WARMUP_MS: '1500',
