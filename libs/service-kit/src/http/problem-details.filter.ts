@@ -59,7 +59,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const problem = { ...toProblem(error), instance: request.originalUrl };
-    if (problem.status >= 500) {
+    // Our own failures are logged; a 503 that asks the caller to retry (warming up, overloaded) is not one.
+    if (problem.code === 'INTERNAL_ERROR') {
       this.logger.error(`${request.method} ${request.path} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
     if (response.headersSent) return;

@@ -1,0 +1,113 @@
+// The whole platform on one machine: the three services as processes, wired
+// by configuration only — Kafka when KAFKA_BROKERS is set, else the
+// PostgreSQL event log in the same database.
+import { randomBytes } from 'node:crypto';
+import { serviceNames, startService, stopService, type RunningService, type ServiceName } from './service-processes.mts';
+
+export interface PlatformSecrets {
+  adminToken: string;
+  platformToken: string;
+  /** `<keyId>:<base64 of 32 bytes>` */
+  encryptionKey: string;
+}
+
+export function newPlatformSecrets(): PlatformSecrets {
+  return {
+    adminToken: `adm_${randomBytes(24).toString('base64url')}`,
+    platformToken: `plt_${randomBytes(24).toString('base64url')}`,
+    encryptionKey: `k1:${randomBytes(32).toString('base64')}`,
+  };
+}
+
+export interface PlatformOptions {
+  databaseUrl: string;
+  kafkaBrokers?: string;
+  ports: Record<ServiceName, number>;
+  secrets: PlatformSecrets;
+  /** Endpoint hosts delivery may reach although they are private (the demo receiver, test receivers). */
+  allowedEndpointHosts: string[];
+  /** Extra environment for every service (topic names in tests, timeouts…). */
+  env?: Record<string, string>;
+  onOutput?: (service: ServiceName, line: string) => void;
+  onStopped?: (service: ServiceName, tookMs: number) => void;
+}
+
+export interface Platform {
+  urls: Record<ServiceName, string>;
+  services: Record<ServiceName, RunningService>;
+  options: PlatformOptions;
+  /** Restarts one service (after a crash test's SIGKILL, for example). */
+  restart(name: ServiceName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function serviceEnv(name: ServiceName, options: PlatformOptions): Record<string, string> {
+  const common: Record<string, string> = {
+    DATABASE_URL: options.databaseUrl,
+    ...(options.kafkaBrokers ? { KAFKA_BROKERS: options.kafkaBrokers } : {}),
+    ...options.env,
+  };
+  switch (name) {
+    case 'journey':
+      return { ...common, JOURNEY_PLATFORM_TOKENS: options.secrets.platformToken };
+    case 'subscriptions':
+      return {
+        ...common,
+        SUBSCRIPTIONS_ADMIN_TOKENS: options.secrets.adminToken,
+        SECRETS_ENCRYPTION_KEY: options.secrets.encryptionKey,
+        // One machine: partners' endpoints may be local receivers.
+        ALLOW_HTTP_ENDPOINTS: 'true',
+        ALLOW_PRIVATE_NETWORK_ENDPOINTS: 'true',
+      };
+    case 'delivery':
+      return {
+        ...common,
+        SECRETS_ENCRYPTION_KEY: options.secrets.encryptionKey,
+        ALLOW_HTTP_ENDPOINTS: 'true',
+        ALLOWED_ENDPOINT_HOSTS: options.allowedEndpointHosts.join(','),
+        ENDPOINTS_WARMUP_MS: options.env?.ENDPOINTS_WARMUP_MS ?? '1500',
+      };
+    default: {
+      const _exhaustive: never = name;
+      throw new Error(`unknown service ${String(_exhaustive)}`);
+    }
+  }
+}
+
+/** Starts journey, subscriptions and delivery (in that order) and waits until each is ready. */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const services = {} as Record<ServiceName, RunningService>;
+  const start = async (name: ServiceName) => {
+    services[name] = await startService({
+      name,
+      port: options.ports[name],
+      env: serviceEnv(name, options),
+      ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    });
+  };
+  try {
+    // Subscriptions first: it creates the topics delivery and partner auth read.
+    for (const name of ['subscriptions', 'journey', 'delivery'] as const) await start(name);
+  } catch (error) {
+    await Promise.all(Object.values(services).map((s) => stopService(s)));
+    throw error;
+  }
+  const urls = Object.fromEntries(serviceNames.map((n) => [n, services[n].url])) as Record<ServiceName, string>;
+  return {
+    urls,
+    services,
+    options,
+    restart: async (name) => {
+      await stopService(services[name]);
+      await start(name);
+    },
+    stop: async () => {
+      // Delivery first, so it does not find its routing sources gone.
+      for (const name of ['delivery', 'journey', 'subscriptions'] as const) {
+        const stoppedAt = Date.now();
+        await stopService(services[name]);
+        options.onStopped?.(name, Date.now() - stoppedAt);
+      }
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Runs the three services as separate OS processes from their builds, the
+// same way in `npm start`, in the cross-process e2e tests and in the bench.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from '../infra/paths.mts';
+
+export type ServiceName = 'journey' | 'subscriptions' | 'delivery';
+export const serviceNames: ServiceName[] = ['journey', 'subscriptions', 'delivery'];
+
+export interface RunningService {
+  name: ServiceName;
+  url: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export interface StartServiceOptions {
+  name: ServiceName;
+  port: number;
+  env: Record<string, string>;
+  /** Receives every line the service writes (JSON logs or Nest's text). */
+  onOutput?: (service: ServiceName, line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+export function mainFileOf(name: ServiceName): string {
+  return path.join(repoRoot, 'apps', name, 'dist', 'main.js');
+}
+
+/** Starts one service and resolves when its /health/ready answers 200. */
+export async function startService(options: StartServiceOptions): Promise<RunningService> {
+  const { name, port } = options;
+  const child = spawn(process.execPath, ['--enable-source-maps', '--disable-warning=TimeoutNegativeWarning', mainFileOf(name)], {
+    env: { ...process.env, NO_COLOR: '1', HOST: '127.0.0.1', PORT: String(port), ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let tail = '';
+  const forward = (chunk: Buffer) => {
+    const text = chunk.toString();
+    tail = (tail + text).slice(-4000);
+    if (options.onOutput) for (const line of text.split('\n')) if (line.trim()) options.onOutput(name, line);
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} while starting:\n${tail}`);
+    try {
+      const response = await fetch(`${url}/health/ready`);
+      if (response.status === 200) return { name, url, child, exited };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} was not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${tail}`);
+}
+
+/** SIGTERM, and SIGKILL if it has not exited within the grace period. */
+export async function stopService(service: RunningService, graceMs = 15_000): Promise<void> {
+  if (service.child.exitCode !== null || service.child.signalCode !== null) return;
+  service.child.kill('SIGTERM');
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), graceMs);
+  await service.exited;
+  clearTimeout(timer);
+}
