@@ -4,3 +4,4 @@ export * from './test-database';
 export * from './unique';
 export * from './test-service';
 export * from './service-process';
+export * from './webhook-schemas';
