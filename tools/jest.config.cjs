@@ -1,1 +1,1 @@
-module.exports = require('../jest.preset.cjs')(__dirname, { testPathIgnorePatterns: ['/node_modules/', '/dist/', '/kafka/'] });
+module.exports = require('../jest.preset.cjs')(__dirname, { testPathIgnorePatterns: ['/node_modules/', '/dist/', '/kafka/', '<rootDir>/deploy/'] });

@@ -1,0 +1,191 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { apps, chartDir, ensureDeployTools } from './deploy-paths';
+import { kubernetesVersion } from './schemas/kinds.mts';
+
+// Scenarios: helm lint passes with the default and the production values;
+// every manifest either renders is valid, strictly and offline, against the
+// Kubernetes schemas kept in schemas/; an unknown field or a kind with no
+// schema fails that check; each service has its Deployment (probes,
+// resources, ConfigMap + existing Secret), Service, HPA, PDB and migration
+// hook Job; delivery's NetworkPolicy lets it reach the internet only.
+
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+
+const tools = ensureDeployTools();
+const schemaLocation = join(__dirname, 'schemas', kubernetesVersion, '{{ .ResourceKind }}{{ .KindSuffix }}.json');
+const productionValues = join(chartDir, 'values-production.yaml');
+
+function helm(args: string[]): string {
+  return execFileSync(tools.helm, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function render(extra: string[] = []): string {
+  return helm(['template', 'gancho', chartDir, '--namespace', 'gancho', '--kube-version', kubernetesVersion.slice(1), ...extra]);
+}
+
+const parseAll = (text: string) => YAML.parseAllDocuments(text).map((d) => d.toJSON() as Manifest).filter(Boolean);
+
+/** kubeconform -strict against the local schemas only; never a URL. */
+function kubeconform(manifests: string): { ok: boolean; output: string; summary: { valid: number; invalid: number; errors: number; skipped: number } } {
+  const dir = mkdtempSync(join(tmpdir(), 'gancho-kubeconform-'));
+  const file = join(dir, 'manifests.yaml');
+  writeFileSync(file, manifests);
+  const args = ['-strict', '-summary', '-output', 'json', '-schema-location', schemaLocation, file];
+  let output: string;
+  let ok = true;
+  try {
+    output = execFileSync(tools.kubeconform, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    ok = false;
+    output = String((error as { stdout?: string }).stdout);
+  }
+  const summary = (JSON.parse(output) as { summary: { valid: number; invalid: number; errors: number; skipped: number } }).summary;
+  return { ok, output, summary };
+}
+
+const byKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind);
+const named = (manifests: Manifest[], kind: string, name: string) => {
+  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found;
+};
+
+describe('Helm chart k8s/gancho', () => {
+  const defaultText = render();
+  const productionText = render(['-f', productionValues]);
+  const defaults = parseAll(defaultText);
+  const production = parseAll(productionText);
+
+  it.each([
+    ['default', []],
+    ['production', ['-f', productionValues]],
+  ])('passes helm lint with the %s values', (_name, extra) => {
+    expect(helm(['lint', '--strict', chartDir, '--kube-version', kubernetesVersion.slice(1), ...extra])).toContain('0 chart(s) failed');
+  });
+
+  it.each([
+    ['default', () => defaultText, () => defaults],
+    ['production', () => productionText, () => production],
+  ])('renders, with the %s values, manifests that are all valid strictly against Kubernetes schemas', (_name, text, manifests) => {
+    const result = kubeconform(text());
+    expect(result.output).not.toContain('could not find schema');
+    expect(result).toMatchObject({ ok: true, summary: { valid: manifests().length, invalid: 0, errors: 0, skipped: 0 } });
+  });
+
+  it('fails the check for a manifest with an unknown field', () => {
+    const broken = parseAll(defaultText);
+    const deployment = named(broken, 'Deployment', 'gancho-journey');
+    deployment.spec.template.spec.containers[0].livenessProbe.httpGett = { path: '/health/live', port: 'http' };
+    const result = kubeconform(broken.map((m) => YAML.stringify(m)).join('---\n'));
+    expect(result.ok).toBe(false);
+    expect(result.summary.invalid).toBe(1);
+    expect(result.output).toContain('httpGett');
+  });
+
+  it('fails the check for a field of the wrong type, and for a kind it has no schema for', () => {
+    const broken = parseAll(defaultText);
+    named(broken, 'HorizontalPodAutoscaler', 'gancho-delivery').spec.maxReplicas = 'many';
+    expect(kubeconform(broken.map((m) => YAML.stringify(m)).join('---\n')).summary.invalid).toBe(1);
+    const unknownKind = kubeconform(YAML.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' }, stringData: { a: 'b' } }));
+    expect(unknownKind).toMatchObject({ ok: false, summary: { errors: 1 } });
+  });
+
+  it.each(apps)('deploys %s with probes, resources, its ConfigMap and the existing Secret', (app) => {
+    const name = `gancho-${app}`;
+    const deployment = named(defaults, 'Deployment', name);
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    expect(container.image).toBe(`ghcr.io/gancho/gancho-${app}:0.1.0`);
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+    expect(container.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+    expect(container.resources).toEqual({ requests: { cpu: expect.anything(), memory: expect.any(String) }, limits: { cpu: expect.anything(), memory: expect.any(String) } });
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.envFrom).toEqual([{ configMapRef: { name } }]);
+    expect(named(defaults, 'ConfigMap', name).data).toMatchObject({ PORT: '8080' });
+    const secretRefs = (container.env as { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[]).map((e) => [e.name, e.valueFrom.secretKeyRef.name]);
+    expect(secretRefs).toEqual(expect.arrayContaining([['DATABASE_URL', 'gancho-secrets'], ['KAFKA_BROKERS', 'gancho-secrets']]));
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+
+    expect(named(defaults, 'Service', name).spec.ports[0]).toMatchObject({ port: 80, targetPort: 'http' });
+    expect(named(defaults, 'HorizontalPodAutoscaler', name).spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
+    expect(deployment.spec.replicas).toBeUndefined(); // the HPA owns the count
+    expect(named(defaults, 'PodDisruptionBudget', name).spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  it.each(apps)('gives %s every variable its own configuration requires, from the ConfigMap or the Secret', (app) => {
+    const container = named(defaults, 'Deployment', `gancho-${app}`).spec.template.spec.containers[0];
+    const provided = new Set([...Object.keys(named(defaults, 'ConfigMap', `gancho-${app}`).data ?? {}), ...container.env.map((e: { name: string }) => e.name)]);
+    const required: Record<string, string[]> = {
+      journey: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'JOURNEY_PLATFORM_TOKENS'],
+      subscriptions: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'SUBSCRIPTIONS_ADMIN_TOKENS', 'SECRETS_ENCRYPTION_KEY'],
+      delivery: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'SECRETS_ENCRYPTION_KEY'],
+    };
+    expect([...provided].sort()).toEqual(expect.arrayContaining(required[app]!));
+    // Least privilege: journey never sees the encryption key.
+    expect(provided.has('SECRETS_ENCRYPTION_KEY')).toBe(app !== 'journey');
+  });
+
+  it.each(apps)('migrates %s in a pre-install/pre-upgrade hook Job that reads only the database URL', (app) => {
+    const job = named(defaults, 'Job', `gancho-${app}-migrate`);
+    expect(job.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' });
+    const container = job.spec.template.spec.containers[0];
+    expect(container.image).toBe(named(defaults, 'Deployment', `gancho-${app}`).spec.template.spec.containers[0].image);
+    expect(container.command).toEqual(['node', '--enable-source-maps', 'dist/migrate.js']);
+    expect(container.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'gancho-secrets', key: 'DATABASE_URL' } } }]);
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+  });
+
+  it('lets delivery reach the internet but no private, CGNAT, link-local or loopback range; DNS, Kafka and PostgreSQL explicitly', () => {
+    const [policy, ...others] = byKind(defaults, 'NetworkPolicy');
+    expect(others).toEqual([]);
+    expect(policy!.spec.podSelector.matchLabels['app.kubernetes.io/component']).toBe('delivery');
+    expect(policy!.spec.policyTypes).toEqual(['Egress']);
+    const [internet, dns, kafka, postgres] = policy!.spec.egress;
+    expect(internet.to[0].ipBlock.cidr).toBe('0.0.0.0/0');
+    expect(internet.to[0].ipBlock.except).toEqual(
+      expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8']),
+    );
+    expect(internet.to[1].ipBlock).toEqual({ cidr: '::/0', except: expect.arrayContaining(['fc00::/7', 'fe80::/10', '::1/128']) });
+    expect(internet.ports).toBeUndefined();
+    expect(dns.ports).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
+    expect(kafka.ports).toEqual([{ protocol: 'TCP', port: 9092 }]);
+    expect(postgres.ports).toEqual([{ protocol: 'TCP', port: 5432 }]);
+  });
+
+  it('renders a ServiceMonitor per service only when asked, and production asks', () => {
+    expect(byKind(defaults, 'ServiceMonitor')).toEqual([]);
+    expect(byKind(production, 'ServiceMonitor').map((m) => m.metadata.name).sort()).toEqual(apps.map((a) => `gancho-${a}`).sort());
+  });
+
+  it('renders nothing for a disabled service', () => {
+    const manifests = parseAll(render(['--set', 'services.journey.enabled=false']));
+    expect(manifests.filter((m) => m.metadata.name.startsWith('gancho-journey'))).toEqual([]);
+    expect(byKind(manifests, 'Deployment')).toHaveLength(2);
+  });
+});
+
+describe('the chart README', () => {
+  it('documents every value of values.yaml', () => {
+    const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
+    const values = YAML.parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+    const keys: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      // Maps passed through whole (labels, selectors, resources, security contexts) are documented as one value.
+      const wholeValue = /(Selector|config|Config|secretEnv|resources|SecurityContext)$/.test(path);
+      if (node && typeof node === 'object' && !Array.isArray(node) && Object.keys(node).length > 0 && !wholeValue) {
+        for (const [key, value] of Object.entries(node)) walk(value, path ? `${path}.${key}` : key);
+      } else {
+        keys.push(path.replace(/^services\.(journey|subscriptions|delivery)\./, 'services.<name>.'));
+      }
+    };
+    walk(values, '');
+    const undocumented = [...new Set(keys)].filter((key) => !readme.includes(`\`${key}\``));
+    expect(undocumented).toEqual([]);
+  });
+});

@@ -1,0 +1,15 @@
+// Where the deploy checks find the repository's files and their tools.
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(__dirname, '..', '..');
+export const toolsBin = join(repoRoot, '.tools', 'bin');
+export const chartDir = join(repoRoot, 'k8s', 'gancho');
+export const apps = ['journey', 'subscriptions', 'delivery'] as const;
+export type AppName = (typeof apps)[number];
+
+/** Builds or finds helm, kubeconform and hadolint at their pinned versions (idempotent; slow only the first time on a machine). */
+export function ensureDeployTools(): { helm: string; kubeconform: string; hadolint: string } {
+  execFileSync('bash', [join(__dirname, 'install-tools.sh')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 15 * 60_000 });
+  return { helm: join(toolsBin, 'helm'), kubeconform: join(toolsBin, 'kubeconform'), hadolint: join(toolsBin, 'hadolint') };
+}
