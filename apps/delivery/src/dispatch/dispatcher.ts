@@ -108,7 +108,8 @@ export class Dispatcher implements OnApplicationShutdown {
             const left = (this.inFlightByEndpoint.get(message.endpoint_id) ?? 1) - 1;
             if (left <= 0) this.inFlightByEndpoint.delete(message.endpoint_id);
             else this.inFlightByEndpoint.set(message.endpoint_id, left);
-            this.wakers.get(lane)?.();
+            // A settled message may release the next one of an ordered purchase, in either lane.
+            for (const wake of [...this.wakers.values()]) wake();
           });
           this.inFlight.add(attempt);
           laneInFlight.add(attempt);
@@ -134,6 +135,11 @@ export class Dispatcher implements OnApplicationShutdown {
              AND (status = 'pending' OR leased_until < now())
              AND (attempts = 0) = $2
              AND NOT (endpoint_id = ANY($3::text[]))
+             -- Per-purchase order: an ordered message waits while an earlier one of its purchase is unsettled.
+             AND (NOT ordered OR NOT EXISTS (
+                   SELECT 1 FROM messages earlier
+                    WHERE earlier.ordered AND earlier.endpoint_id = messages.endpoint_id AND earlier.purchase_id = messages.purchase_id
+                      AND earlier.sequence < messages.sequence AND earlier.status IN ('pending', 'sending')))
            ORDER BY next_attempt_at
            LIMIT $4
            FOR UPDATE SKIP LOCKED)

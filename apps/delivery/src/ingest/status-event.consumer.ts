@@ -17,6 +17,10 @@ export interface NewMessage {
   purchaseId: string;
   payload: string;
   eventRecordedAt: string;
+  /** The purchase's status sequence; ordered messages of one purchase go out in this order. */
+  sequence: number;
+  /** The endpoint asked for per-purchase order when the message was made. */
+  ordered: boolean;
 }
 
 /**
@@ -86,6 +90,8 @@ export class StatusEventConsumer implements OnApplicationShutdown {
           purchaseId: event.purchaseId,
           payload,
           eventRecordedAt: event.time,
+          sequence: event.data.sequence,
+          ordered: endpoint.state.ordering === 'per_purchase',
         });
       }
     }
@@ -99,8 +105,8 @@ export class StatusEventConsumer implements OnApplicationShutdown {
 export async function insertMessages(dataSource: DataSource, rows: NewMessage[]): Promise<number> {
   if (rows.length === 0) return 0;
   const result: unknown[] = await dataSource.query(
-    `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, next_attempt_at)
-     SELECT *, now() FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+    `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, next_attempt_at)
+     SELECT *, now() FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::int[], $10::boolean[])
      ON CONFLICT (message_id) DO NOTHING
      RETURNING message_id`,
     [
@@ -112,6 +118,8 @@ export async function insertMessages(dataSource: DataSource, rows: NewMessage[])
       rows.map((r) => r.purchaseId),
       rows.map((r) => r.payload),
       rows.map((r) => r.eventRecordedAt),
+      rows.map((r) => r.sequence),
+      rows.map((r) => r.ordered),
     ],
   );
   return result.length;

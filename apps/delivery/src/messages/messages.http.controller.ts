@@ -13,7 +13,7 @@ import { Dispatcher } from '../dispatch/dispatcher';
 import { insertMessages } from '../ingest/status-event.consumer';
 import { EndpointDirectory } from '../routing/endpoint-directory';
 
-const messageStatuses = ['pending', 'sending', 'succeeded', 'failed', 'exhausted'] as const;
+const messageStatuses = ['pending', 'sending', 'succeeded', 'failed', 'exhausted', 'skipped'] as const;
 const isoDate = z.iso.datetime({ offset: true });
 
 const listQuery = z.strictObject({
@@ -41,6 +41,8 @@ interface MessageRow {
   last_status_code: number | null;
   last_error: string | null;
   created_at: Date;
+  sequence: number;
+  ordered: boolean;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -56,6 +58,8 @@ const messageView = (m: MessageRow) => ({
   last_status_code: m.last_status_code,
   last_error: m.last_error,
   created_at: m.created_at.toISOString(),
+  sequence: m.sequence,
+  ordered: m.ordered,
 });
 
 function encodeCursor(row: MessageRow): string {
@@ -115,8 +119,17 @@ export class MessagesController {
     const [message] = await this.dataSource.query('SELECT * FROM messages WHERE message_id = $1 AND partner_id = $2', [messageId, partnerId]);
     if (!message) throw new ProblemError('NOT_FOUND', `There is no message ${messageId}.`);
     const attempts = await this.dataSource.query('SELECT * FROM attempts WHERE message_id = $1 ORDER BY attempt_number', [messageId]);
+    // An ordered message that is not settled may be held behind an earlier one of its purchase.
+    const [blocker] = message.ordered && ['pending', 'sending'].includes(message.status)
+      ? await this.dataSource.query(
+          `SELECT message_id FROM messages WHERE ordered AND endpoint_id = $1 AND purchase_id = $2 AND sequence < $3 AND status IN ('pending', 'sending')
+            ORDER BY sequence LIMIT 1`,
+          [message.endpoint_id, message.purchase_id, message.sequence],
+        )
+      : [];
     return {
       ...messageView(message),
+      waiting_behind: blocker?.message_id ?? null,
       payload: JSON.parse(message.payload),
       attempts: attempts.map((a: Record<string, unknown>) => ({
         attempt_number: a.attempt_number,
@@ -148,6 +161,25 @@ export class MessagesController {
     }
     this.dispatcher.wake();
     return { message_id: messageId, status: 'pending' };
+  }
+
+  @Post('messages/:id/skip')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Give up on a message that is not delivered yet, so the next message of an ordered purchase can go', operationId: 'skipMessage' })
+  async skip(@PartnerId() partnerId: string, @Param('id') messageId: string): Promise<unknown> {
+    const [skipped] = await queryRows(
+      this.dataSource,
+      `UPDATE messages SET status = 'skipped', next_attempt_at = NULL, leased_until = NULL
+        WHERE message_id = $1 AND partner_id = $2 AND status IN ('pending', 'failed', 'exhausted') RETURNING message_id`,
+      [messageId, partnerId],
+    );
+    if (!skipped) {
+      const [exists] = await this.dataSource.query('SELECT status FROM messages WHERE message_id = $1 AND partner_id = $2', [messageId, partnerId]);
+      if (!exists) throw new ProblemError('NOT_FOUND', `There is no message ${messageId}.`);
+      throw new ProblemError('ILLEGAL_TRANSITION', `A message that is ${exists.status} cannot be skipped.`, { currentStatus: exists.status });
+    }
+    this.dispatcher.wake();
+    return { message_id: messageId, status: 'skipped' };
   }
 
   @Post('endpoints/:id/recover')
@@ -187,6 +219,9 @@ export class MessagesController {
         purchaseId: data.purchase_id,
         payload: webhookBodyFor(data, type),
         eventRecordedAt: new Date().toISOString(),
+        sequence: data.sequence,
+        // A test send stands outside any purchase's order.
+        ordered: false,
       },
     ]);
     this.dispatcher.wake();

@@ -61,11 +61,14 @@ export interface ReceivedWebhook {
   at: number;
 }
 
+export type ReceiverAnswer = { status: number; headers?: Record<string, string>; body?: string };
+
 /** A partner's endpoint on loopback: verifies each signature with the public standardwebhooks package, and answers as told. */
 export class TestReceiver {
   readonly received: ReceivedWebhook[] = [];
   readonly verificationFailures: string[] = [];
-  respond: (webhook: ReceivedWebhook) => { status: number; headers?: Record<string, string>; body?: string } | 'hang' = () => ({ status: 204 });
+  /** How to answer; may take its time (a Promise), or never answer ('hang'). */
+  respond: (webhook: ReceivedWebhook) => ReceiverAnswer | 'hang' | Promise<ReceiverAnswer> = () => ({ status: 204 });
   private server: Server | undefined;
   secrets: string[] = [];
 
@@ -74,7 +77,7 @@ export class TestReceiver {
       let body = '';
       request.setEncoding('utf8');
       request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => {
+      request.on('end', async () => {
         const webhook = { headers: request.headers, body, at: Date.now() };
         const verified = this.secrets.some((secret) => {
           try {
@@ -86,7 +89,7 @@ export class TestReceiver {
         });
         if (!verified) this.verificationFailures.push(String(request.headers['webhook-id']));
         this.received.push(webhook);
-        const answer = this.respond(webhook);
+        const answer = await this.respond(webhook);
         if (answer === 'hang') return;
         response.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
       });
@@ -156,6 +159,7 @@ export class SubscriptionsStandIn {
     secrets?: string[];
     headers?: Record<string, string>;
     rateLimitPerSecond?: number | null;
+    ordering?: 'none' | 'per_purchase';
   }): Promise<{ endpointId: string; secrets: string[] }> {
     const endpointId = options.endpointId ?? `ep_${randomBytes(8).toString('hex')}`;
     const secrets = options.secrets ?? [generateSecret(randomBytes)];
@@ -173,7 +177,7 @@ export class SubscriptionsStandIn {
       disabled_detail: null,
       headers: options.headers ?? {},
       rate_limit_per_second: options.rateLimitPerSecond ?? null,
-      ordering: 'none',
+      ordering: options.ordering ?? 'none',
       signing_secrets: secrets.map((secret, i) => ({
         sealed: secretBox.seal(secret, endpointSecretContext(endpointId)),
         valid_from: new Date(Date.now() - 60_000).toISOString(),
