@@ -5,3 +5,4 @@ export * from './service-name';
 export * from './create-service-app';
 export * from './http';
 export * from './transport/compacted-topic-follower';
+export * from './migrate-command';

@@ -6,7 +6,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { openMigratedDataSource, serviceDataSourceOptions, type ServiceDatabaseOptions } from '@gancho/persistence';
 import { parseServiceConfig, type ServiceConfig } from './config/service-config';
 import { HealthModule } from './health/health.module';
-import { CreateIdempotencyKeys1764300000001, IdempotencyService } from './http/idempotency';
+import { IdempotencyService } from './http/idempotency';
+import { serviceMigrations } from './migrate-command';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { SERVICE_NAME } from './service-name';
 import { TransportModule } from './transport/transport.module';
@@ -52,7 +53,7 @@ export class ServiceCoreModule {
               url: config.get('DATABASE_URL', { infer: true }),
               schema: options.service,
               // Every service gets the idempotency-key table beside its own tables.
-              migrations: [CreateIdempotencyKeys1764300000001, ...options.migrations],
+              migrations: serviceMigrations(options.migrations),
               entities: options.entities ?? [],
               applicationName: `gancho-${options.service}`,
               poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
