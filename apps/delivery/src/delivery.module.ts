@@ -12,6 +12,7 @@ import { StatusEventConsumer } from './ingest/status-event.consumer';
 import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
 import { EndpointDirectory } from './routing/endpoint-directory';
+import { StreamModule } from './stream/stream.module';
 
 @Module({})
 export class DeliveryModule {
@@ -25,6 +26,7 @@ export class DeliveryModule {
           inject: [ConfigService],
           useFactory: (config: ConfigService<DeliveryConfig, true>) => ({ topic: config.get('API_KEYS_TOPIC', { infer: true }) }),
         }),
+        StreamModule,
       ],
       controllers: [MessagesController],
       providers: [
