@@ -26,7 +26,8 @@ export function runMigrationsAndExit(service: string, own: MigrationClass[]): vo
       schema: service,
       migrations: serviceMigrations(own),
       applicationName: `gancho-${service}-migrate`,
-      poolSize: 1,
+      // migrate() holds the advisory lock on one connection while TypeORM migrates on another: one would deadlock.
+      poolSize: 2,
     });
     try {
       if (await dataSource.showMigrations()) throw new Error('migrations still pending after migrating');
