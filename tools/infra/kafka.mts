@@ -5,12 +5,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, openSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import kafkajs from 'kafkajs';
-import { kafka, kafkaBrokers } from './paths.mts';
+import { kafka as testBroker, kafkaBrokers, type KafkaServer } from './paths.mts';
 import { isAlive, readPid, run, stopPid, waitFor } from './process.mts';
 
 const { Kafka, logLevel } = kafkajs;
 
-function serverProperties(): string {
+function serverProperties(kafka: KafkaServer): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
@@ -46,7 +46,7 @@ const log4jProperties = [
   '',
 ].join('\n');
 
-async function fetchJars(): Promise<void> {
+async function fetchJars(kafka: KafkaServer): Promise<void> {
   if (existsSync(kafka.libsDir) && readdirSync(kafka.libsDir).some((f) => f.startsWith('kafka_2.13-'))) return;
   await mkdir(kafka.libsDir, { recursive: true });
   await run('mvn', [
@@ -57,15 +57,15 @@ async function fetchJars(): Promise<void> {
   ]);
 }
 
-function java(args: string[]): string[] {
+function java(kafka: KafkaServer, args: string[]): string[] {
   return [`-Xms128m`, `-Xmx${kafka.heap}`, '-XX:+UseG1GC', `-Dlog4j.configuration=file:${kafka.log4jFile}`, '-cp', `${kafka.libsDir}/*`, ...args];
 }
 
-async function formatStorage(): Promise<void> {
+async function formatStorage(kafka: KafkaServer): Promise<void> {
   if (existsSync(`${kafka.dataDir}/meta.properties`)) return;
   // A Kafka cluster id is 16 random bytes in URL-safe base64.
   const clusterId = randomBytes(16).toString('base64url');
-  await run('java', java(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', kafka.configFile]));
+  await run('java', java(kafka, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', kafka.configFile]));
 }
 
 /** Proves the broker serves: a message produced to a topic is consumed back by a new group. */
@@ -108,28 +108,39 @@ export async function roundTrip(brokers: string, timeoutMs = 60_000): Promise<vo
 }
 
 /** Starts the broker unless it runs already; says whether this call started it. */
-export async function startKafka(): Promise<{ brokers: string; started: boolean }> {
+export async function startKafka(kafka: KafkaServer = testBroker): Promise<{ brokers: string; started: boolean }> {
+  const brokers = kafkaBrokers(kafka);
   const pid = await readPid(kafka.pidFile);
   if (pid && isAlive(pid)) {
-    await roundTrip(kafkaBrokers());
-    return { brokers: kafkaBrokers(), started: false };
+    await roundTrip(brokers);
+    return { brokers, started: false };
   }
   await mkdir(kafka.dir, { recursive: true });
-  await fetchJars();
-  await writeFile(kafka.configFile, serverProperties());
+  await fetchJars(kafka);
+  await writeFile(kafka.configFile, serverProperties(kafka));
   await writeFile(kafka.log4jFile, log4jProperties);
-  await formatStorage();
+  await formatStorage(kafka);
   const out = openSync(kafka.logFile, 'a');
-  const child = spawn('java', java(['kafka.Kafka', kafka.configFile]), { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn('java', java(kafka, ['kafka.Kafka', kafka.configFile]), { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   await writeFile(kafka.pidFile, `${child.pid}\n`);
-  await roundTrip(kafkaBrokers(), 90_000);
-  return { brokers: kafkaBrokers(), started: true };
+  await roundTrip(brokers, 90_000);
+  return { brokers, started: true };
 }
 
-export async function stopKafka({ wipe = false }: { wipe?: boolean } = {}): Promise<void> {
+export async function stopKafka({ wipe = false }: { wipe?: boolean } = {}, kafka: KafkaServer = testBroker): Promise<void> {
   const pid = await readPid(kafka.pidFile);
   if (pid) await stopPid(pid, { graceMs: 20_000 });
   await rm(kafka.pidFile, { force: true });
   if (wipe) await rm(kafka.dataDir, { recursive: true, force: true });
+}
+
+/** SIGKILLs the broker's JVM (a crash, not a shutdown); its data stays for the next start. */
+export async function killKafka(kafka: KafkaServer): Promise<void> {
+  const pid = await readPid(kafka.pidFile);
+  if (pid && isAlive(pid)) {
+    process.kill(pid, 'SIGKILL');
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  }
+  await rm(kafka.pidFile, { force: true });
 }

@@ -40,24 +40,51 @@ export function postgresServer(dir: string, port: number): PostgresServer {
 
 export const postgres = postgresServer(path.join(infraDir, 'postgres'), Number(process.env.GANCHO_PG_PORT ?? 15432));
 
-export const kafka = {
-  dir: path.join(infraDir, 'kafka'),
-  libsDir: path.join(infraDir, 'kafka', 'libs'),
-  dataDir: path.join(infraDir, 'kafka', 'data'),
-  configFile: path.join(infraDir, 'kafka', 'server.properties'),
-  log4jFile: path.join(infraDir, 'kafka', 'log4j.properties'),
-  logFile: path.join(infraDir, 'kafka', 'kafka.log'),
-  pidFile: path.join(infraDir, 'kafka', 'kafka.pid'),
-  pom: path.join(repoRoot, 'tools', 'kafka', 'pom.xml'),
-  port: Number(process.env.GANCHO_KAFKA_PORT ?? 19092),
-  controllerPort: Number(process.env.GANCHO_KAFKA_CONTROLLER_PORT ?? 19093),
-  heap: process.env.GANCHO_KAFKA_HEAP ?? '512m',
-};
+export interface KafkaServer {
+  dir: string;
+  libsDir: string;
+  dataDir: string;
+  configFile: string;
+  log4jFile: string;
+  logFile: string;
+  pidFile: string;
+  pom: string;
+  port: number;
+  controllerPort: number;
+  heap: string;
+}
+
+/**
+ * A single-node Kafka broker whose files live under `dir` (the test broker, or
+ * a private one in a reliability test). The jars are shared with the test
+ * broker's folder so they are fetched once per machine.
+ */
+export function kafkaServer(dir: string, port: number, controllerPort: number): KafkaServer {
+  return {
+    dir,
+    libsDir: path.join(infraDir, 'kafka', 'libs'),
+    dataDir: path.join(dir, 'data'),
+    configFile: path.join(dir, 'server.properties'),
+    log4jFile: path.join(dir, 'log4j.properties'),
+    logFile: path.join(dir, 'kafka.log'),
+    pidFile: path.join(dir, 'kafka.pid'),
+    pom: path.join(repoRoot, 'tools', 'kafka', 'pom.xml'),
+    port,
+    controllerPort,
+    heap: process.env.GANCHO_KAFKA_HEAP ?? '512m',
+  };
+}
+
+export const kafka = kafkaServer(
+  path.join(infraDir, 'kafka'),
+  Number(process.env.GANCHO_KAFKA_PORT ?? 19092),
+  Number(process.env.GANCHO_KAFKA_CONTROLLER_PORT ?? 19093),
+);
 
 export function postgresUrl(database = postgres.database, server: PostgresServer = postgres): string {
   return `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${database}`;
 }
 
-export function kafkaBrokers(): string {
-  return `127.0.0.1:${kafka.port}`;
+export function kafkaBrokers(server: KafkaServer = kafka): string {
+  return `127.0.0.1:${server.port}`;
 }
