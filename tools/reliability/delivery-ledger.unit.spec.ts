@@ -1,19 +1,20 @@
 import { reconcile, subscribes, type EndpointSubscription, type ReceivedDelivery, type StoredEvent } from './delivery-ledger.mts';
 
-const endpoints: EndpointSubscription[] = [
+const [aAll, aWon, bAll]: EndpointSubscription[] = [
   { name: 'a-all', partnerId: 'ptn_a', eventTypes: ['purchase.*'] },
   { name: 'a-won', partnerId: 'ptn_a', eventTypes: ['purchase.made_effective'] },
   { name: 'b-all', partnerId: 'ptn_b', eventTypes: ['*'] },
-];
+] as const;
+const endpoints = [aAll, aWon, bAll];
 const event = (purchaseId: string, partnerId: string, sequence: number, status: string, recordedAt = 1000): StoredEvent => ({ purchaseId, partnerId, sequence, type: `purchase.${status}`, recordedAt });
 const got = (endpoint: string, webhookId: string, purchaseId: string, partnerId: string, sequence: number, receivedAt = 2000, verified = true): ReceivedDelivery => ({ endpoint, webhookId, purchaseId, partnerId, sequence, receivedAt, verified });
 
 describe('delivery ledger', () => {
   it('matches event types as endpoints subscribe to them', () => {
-    expect(subscribes(endpoints[0]!, 'purchase.logged')).toBe(true);
-    expect(subscribes(endpoints[1]!, 'purchase.logged')).toBe(false);
-    expect(subscribes(endpoints[1]!, 'purchase.made_effective')).toBe(true);
-    expect(subscribes(endpoints[2]!, 'anything.at_all')).toBe(true);
+    expect(subscribes(aAll, 'purchase.logged')).toBe(true);
+    expect(subscribes(aWon, 'purchase.logged')).toBe(false);
+    expect(subscribes(aWon, 'purchase.made_effective')).toBe(true);
+    expect(subscribes(bAll, 'anything.at_all')).toBe(true);
     expect(subscribes({ name: 'x', partnerId: 'p', eventTypes: ['purchase.*'] }, 'purchases.logged')).toBe(false);
   });
 

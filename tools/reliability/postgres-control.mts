@@ -2,6 +2,9 @@
 // drives a private PostgreSQL server through tools/infra/postgres.mts. A child
 // process, because that module awaits at its top level, which Jest's CommonJS
 // transform cannot load.
+// These reuse the infra and platform scripts of tools/ rather than copies of
+// them; they are scripts, not a library, so the boundary rule does not know them.
+/* eslint-disable @nx/enforce-module-boundaries */
 import { postgresServer, postgresUrl } from '../infra/paths.mts';
 import { startPostgres, stopPostgres } from '../infra/postgres.mts';
 import { run } from '../infra/process.mts';
