@@ -2,6 +2,11 @@ import { purchaseStatuses } from '@gancho/contracts';
 import { z } from 'zod';
 import { purchaseIdPattern } from '../platform/ids';
 
+/** PostgreSQL's jsonb cannot hold U+0000: refuse it at the edge (400) rather than fail at the insert (500). */
+// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
+export const withoutNul = /^[^\u0000]*$/;
+const personText = z.string().trim().min(1).max(200).regex(withoutNul, 'must not contain U+0000');
+
 const identifier = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 
 export const openPurchaseBody = z.strictObject({
@@ -9,12 +14,12 @@ export const openPurchaseBody = z.strictObject({
   partner_id: identifier,
   course: z.strictObject({
     id: identifier,
-    name: z.string().trim().min(1).max(200),
+    name: personText,
     price_cents: z.number().int().min(0).max(1_000_000_000_00),
     currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. BRL'),
   }),
   student: z.strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: personText,
     email: z.email().max(254),
   }),
   student_logged_in: z.boolean().default(true),

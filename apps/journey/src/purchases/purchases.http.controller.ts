@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
@@ -145,6 +145,8 @@ for (const route of commandRoutes) {
   for (const decorate of [
     Post(`:id/${route.path}`),
     ApiOperation({ summary: `${route.type}`, operationId: methodName }),
+    // Generated routes get no path parameter from reflection: declare it, or the document is invalid.
+    ApiParam({ name: 'id', description: 'The purchase id.', schema: { type: 'string', pattern: purchaseIdPattern.source } }),
     ApiHeader(idempotencyKeyHeader),
     ApiHeader(ifMatchHeader),
     ApiBody({ schema: openApiSchema(route.body) }),
