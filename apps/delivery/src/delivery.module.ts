@@ -9,6 +9,7 @@ import { DeliveryRelays } from './dispatch/delivery-relays';
 import { Dispatcher } from './dispatch/dispatcher';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
 import { EndpointDirectory } from './routing/endpoint-directory';
@@ -43,6 +44,7 @@ export class DeliveryModule {
             }),
         },
         EndpointDirectory,
+        DeliveryMetrics,
         StatusEventConsumer,
         Dispatcher,
         DeliveryRelays,

@@ -72,12 +72,26 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** How far a consumer group is behind on one partition. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** Messages published to the partition and not yet committed by the group. */
+  lag: number;
+  /** The next offset the group reads; null before its first commit (then the lag counts from the start of the log). */
+  committedOffset: string | null;
+  /** The offset the next published message gets (Kafka's high watermark). */
+  endOffset: string;
+}
+
 export interface EventTransport {
   ensureTopics(topics: TopicSpec[]): Promise<void>;
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Resolves when the transport can serve requests now; for readiness probes. */
   ping(): Promise<void>;
+  /** Per partition of `topics`, how far `groupId` is behind; for metrics. Optional: adapters without it report nothing. */
+  consumerLag?(groupId: string, topics: string[]): Promise<PartitionLag[]>;
   close(): Promise<void>;
 }
 

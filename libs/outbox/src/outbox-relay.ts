@@ -1,12 +1,24 @@
 import { Client } from 'pg';
 import type { StoredEvent } from '@gancho/event-store';
 import type { EventTransport, OutgoingMessage } from '@gancho/messaging';
+import { extractTraceContext, injectTraceContext, recordError, startSpan, withActiveSpan, type Span } from '@gancho/telemetry';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 
 /** What the relay needs of an event store: read in commit-safe order, and remember how far it got. */
 export interface OutboxSource {
   readAll(options: { after: bigint; limit: number }): Promise<StoredEvent[]>;
   readCheckpoint(name: string): Promise<bigint | undefined>;
   storeCheckpoint(name: string, position: bigint): Promise<void>;
+  /** The highest global position stored, committed or not; lets `lag()` count events behind. Optional. */
+  headPosition?(): Promise<bigint>;
+}
+
+/** How far the relay is behind its event store. */
+export interface OutboxLag {
+  /** Age of the oldest event not yet published; 0 when caught up. */
+  seconds: number;
+  /** Positions between the checkpoint and the head (undefined when the source cannot tell the head). */
+  events: number | undefined;
 }
 
 export interface OutboxRelayLog {
@@ -82,11 +94,60 @@ export class OutboxRelay {
     const events = await source.readAll({ after, limit: this.options.batchSize ?? 500 });
     const last = events.at(-1);
     if (!last) return 0;
-    const messages = events.map((event) => this.options.toMessage(event)).filter((m): m is OutgoingMessage => m !== undefined);
-    await transport.publish(topic, messages);
-    await source.storeCheckpoint(name, last.globalPosition);
+    const traced = events.flatMap((event) => {
+      const message = this.options.toMessage(event);
+      return message ? [this.traced(event, message)] : [];
+    });
+    const spans = traced.map((t) => t.span);
+    try {
+      await transport.publish(
+        topic,
+        traced.map((t) => t.message),
+      );
+      await source.storeCheckpoint(name, last.globalPosition);
+    } catch (error) {
+      for (const span of spans) recordError(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
     this.published += BigInt(events.length);
     return events.length;
+  }
+
+  /**
+   * How far publishing is behind: the age of the oldest event past the
+   * checkpoint, and (when the source knows its head) how many positions.
+   * Reads the shared checkpoint, so every replica can answer, leader or not.
+   */
+  async lag(now: Date = new Date()): Promise<OutboxLag> {
+    const { source, name } = this.options;
+    const checkpoint = (await source.readCheckpoint(name)) ?? 0n;
+    const [oldest] = await source.readAll({ after: checkpoint, limit: 1 });
+    const head = await source.headPosition?.();
+    return {
+      seconds: oldest ? Math.max(0, (now.getTime() - oldest.recordedAt.getTime()) / 1000) : 0,
+      events: head === undefined ? undefined : Number(head > checkpoint ? head - checkpoint : 0n),
+    };
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /**
+   * One `outbox.publish` span per event, the child of the trace context
+   * stored with it (the command that recorded it), and the message carries
+   * that span's context on: the transport's producer span becomes its child.
+   */
+  private traced(event: StoredEvent, message: OutgoingMessage): { message: OutgoingMessage; span: Span } {
+    const span = startSpan(
+      'outbox.publish',
+      { 'gancho.outbox.relay': this.options.name, 'messaging.destination.name': this.options.topic, 'gancho.event.id': event.eventId, 'gancho.event.type': event.type },
+      { parent: extractTraceContext(message.headers, ROOT_CONTEXT) },
+    );
+    const headers = withActiveSpan(span, () => injectTraceContext({ ...(message.headers ?? {}) }), ROOT_CONTEXT);
+    return { message: { ...message, headers }, span };
   }
 
   private async run(): Promise<void> {

@@ -5,4 +5,6 @@ export * from './service-name';
 export * from './create-service-app';
 export * from './http';
 export * from './transport/compacted-topic-follower';
+export * from './observability/service-metrics';
+export { PinoNestLogger } from './observability/nest-logger';
 export * from './migrate-command';

@@ -9,6 +9,8 @@ import { HealthModule } from './health/health.module';
 import { IdempotencyService } from './http/idempotency';
 import { serviceMigrations } from './migrate-command';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { MetricsController } from './observability/metrics.controller';
+import { ServiceMetrics } from './observability/service-metrics';
 import { SERVICE_NAME } from './service-name';
 import { TransportModule } from './transport/transport.module';
 
@@ -32,7 +34,8 @@ class ServiceNameModule {
 
 /**
  * What every Gancho service has: validated configuration, its own PostgreSQL
- * schema (migrated at start), the event transport and the health routes.
+ * schema (migrated at start), the event transport, the health routes and
+ * /metrics.
  */
 @Module({})
 export class ServiceCoreModule {
@@ -66,8 +69,9 @@ export class ServiceCoreModule {
         TransportModule,
         HealthModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, IdempotencyService],
-      exports: [TransportModule, IdempotencyService],
+      controllers: [MetricsController],
+      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, IdempotencyService, ServiceMetrics],
+      exports: [TransportModule, IdempotencyService, ServiceMetrics],
     };
   }
 }

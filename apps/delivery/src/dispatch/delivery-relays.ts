@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { EVENTS_NOTIFY_CHANNEL, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
 import { OutboxRelay } from '@gancho/outbox';
+import { ServiceMetrics } from '@gancho/service-kit';
 import type { DeliveryConfig } from '../delivery.config';
 import { attemptEventType, healthReportEventType } from './attempt-recorder';
 
@@ -44,6 +45,7 @@ export class DeliveryRelays implements OnApplicationShutdown {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
     private readonly config: ConfigService<DeliveryConfig, true>,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   async start(): Promise<void> {
@@ -58,7 +60,10 @@ export class DeliveryRelays implements OnApplicationShutdown {
       new OutboxRelay({ ...common, name: 'delivery.attempts', topic: attemptsTopic, toMessage: attemptMessageOf }),
       new OutboxRelay({ ...common, name: 'delivery.endpoint-health', topic: healthTopic, toMessage: healthReportMessageOf }),
     ];
-    for (const relay of this.relays) relay.start();
+    for (const relay of this.relays) {
+      this.metrics.trackOutbox(relay);
+      relay.start();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

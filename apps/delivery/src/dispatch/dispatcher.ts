@@ -16,8 +16,11 @@ import {
   type RetrySchedule,
 } from '@gancho/delivery-domain';
 import { PostgresEventStore } from '@gancho/event-store';
+import { contextFromTraceparent, injectTraceContext, recordError, SpanKind, SpanStatusCode, withSpan } from '@gancho/telemetry';
 import { signWebhook } from '@gancho/webhook-signing';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
+import { DeliveryMetrics } from '../metrics/delivery-metrics';
 import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
 import { recordAttempt, reportUnhealthy, updateEndpointHealth } from './attempt-recorder';
 import { WEBHOOK_SENDER, type SendResult, type WebhookSenderPort } from './sender';
@@ -29,6 +32,8 @@ interface ClaimedMessage {
   event_type: string;
   payload: string;
   attempts: number;
+  event_recorded_at: Date;
+  trace_context: string | null;
 }
 
 type Lane = 'first' | 'retry';
@@ -62,6 +67,7 @@ export class Dispatcher implements OnApplicationShutdown {
     @Inject(WEBHOOK_SENDER) private readonly sender: WebhookSenderPort,
     private readonly directory: EndpointDirectory,
     private readonly config: ConfigService<DeliveryConfig, true>,
+    private readonly metrics: DeliveryMetrics,
   ) {
     this.store = new PostgresEventStore(dataSource);
     this.schedule = parseRetrySchedule(config.get('RETRY_SCHEDULE', { infer: true }));
@@ -143,7 +149,7 @@ export class Dispatcher implements OnApplicationShutdown {
            ORDER BY next_attempt_at
            LIMIT $4
            FOR UPDATE SKIP LOCKED)
-        RETURNING m.message_id, m.endpoint_id, m.partner_id, m.event_type, m.payload, m.attempts`,
+        RETURNING m.message_id, m.endpoint_id, m.partner_id, m.event_type, m.payload, m.attempts, m.event_recorded_at, m.trace_context`,
       [this.leaseMs / 1000, lane === 'first', busy, limit],
     );
     // The cap can be exceeded by one claim batch; keep per-endpoint counts honest and give back extras.
@@ -208,10 +214,22 @@ export class Dispatcher implements OnApplicationShutdown {
 
       const startedAt = new Date();
       const secrets = this.directory.signingSecrets(endpoint, startedAt);
-      const headers = { ...endpoint.state.headers, ...signWebhook({ id: message.message_id, timestamp: startedAt, body: message.payload, secrets }) };
-      const result = await this.sender.send({ url: endpoint.state.url, headers, body: message.payload });
+      const signed = { ...endpoint.state.headers, ...signWebhook({ id: message.message_id, timestamp: startedAt, body: message.payload, secrets }) };
+      const result = await this.send(message, endpoint, signed);
       const finishedAt = new Date();
       const plan = this.plan(result, message.attempts, finishedAt);
+      this.metrics.attemptMade({
+        outcome: plan.state,
+        statusCode: result.kind === 'response' ? result.status : null,
+        errorClass: result.kind === 'error' ? result.errorClass : null,
+        latencyMs: result.elapsedMs,
+        eventRecordedAt: new Date(message.event_recorded_at),
+        respondedAt: finishedAt,
+        firstAttempt: message.attempts === 1,
+      });
+      this.logger.debug(
+        `message ${message.message_id} attempt ${message.attempts} to ${message.endpoint_id}: ${result.kind === 'response' ? result.status : result.errorClass} in ${result.elapsedMs} ms, ${plan.state}`,
+      );
       if (plan.state === 'succeeded') breaker.recordSuccess(finishedAt);
       else breaker.recordFailure(finishedAt);
 
@@ -257,6 +275,39 @@ export class Dispatcher implements OnApplicationShutdown {
       // Our own failure (database, a bug): the lease runs out and the message is taken again.
       this.logger.error(`message ${message.message_id}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * The POST, in an HTTP client span that continues the status change's trace
+   * (stored with the message at ingest) and whose context the partner gets as
+   * `traceparent`. A partner's 4xx/5xx marks the span as an error, not our code.
+   */
+  private send(message: ClaimedMessage, endpoint: RoutedEndpoint, headers: Record<string, string>): Promise<SendResult> {
+    const url = new URL(endpoint.state.url);
+    return withSpan(
+      'POST',
+      {
+        'http.request.method': 'POST',
+        'server.address': url.hostname,
+        'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        'url.scheme': url.protocol.replace(':', ''),
+        'gancho.message.id': message.message_id,
+        'gancho.endpoint.id': message.endpoint_id,
+        'http.request.resend_count': message.attempts - 1,
+      },
+      async (span) => {
+        const result = await this.sender.send({ url: endpoint.state.url, headers: injectTraceContext({ ...headers }), body: message.payload });
+        if (result.kind === 'response') {
+          span.setAttribute('http.response.status_code', result.status);
+          if (result.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+        } else {
+          recordError(span, new Error(result.errorClass));
+          span.setAttribute('error.type', result.errorClass);
+        }
+        return result;
+      },
+      { kind: SpanKind.CLIENT, parent: contextFromTraceparent(message.trace_context, ROOT_CONTEXT) },
+    );
   }
 
   private plan(result: SendResult, attemptsMade: number, now: Date): DeliveryPlan {

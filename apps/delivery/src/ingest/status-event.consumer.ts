@@ -5,6 +5,8 @@ import type { DataSource } from 'typeorm';
 import { fromCloudEventsKafkaMessage, type PurchaseStatusCloudEvent } from '@gancho/contracts';
 import { messageIdFor, webhookBodyFor } from '@gancho/delivery-domain';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage, type Subscription } from '@gancho/messaging';
+import { extractTraceContext, injectTraceContext, recordError, SpanKind, startSpan, withActiveSpan, type Span } from '@gancho/telemetry';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
 import { EndpointDirectory } from '../routing/endpoint-directory';
 
@@ -21,6 +23,8 @@ export interface NewMessage {
   sequence: number;
   /** The endpoint asked for per-purchase order when the message was made. */
   ordered: boolean;
+  /** `traceparent` of the ingest span; every attempt continues the status change's trace from it. */
+  traceContext?: string | null;
 }
 
 /**
@@ -70,6 +74,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
   /** Stores the messages for a batch of status events; returns how many were new. */
   async ingest(records: IncomingMessage[]): Promise<number> {
     const rows: NewMessage[] = [];
+    const spans: Span[] = [];
     for (const record of records) {
       let event: PurchaseStatusCloudEvent;
       try {
@@ -80,7 +85,16 @@ export class StatusEventConsumer implements OnApplicationShutdown {
         continue;
       }
       const payload = webhookBodyFor(event.data, event.type);
-      for (const endpoint of this.directory.route(event.data.partner_id, event.type)) {
+      const endpoints = this.directory.route(event.data.partner_id, event.type);
+      // One span per status event, the child of the producer span named in its headers.
+      const span = startSpan(
+        'status-event.ingest',
+        { 'messaging.destination.name': record.topic, 'messaging.message.id': event.eventId, 'gancho.event.type': event.type, 'gancho.endpoints.routed': endpoints.length },
+        { kind: SpanKind.CONSUMER, parent: extractTraceContext(record.headers, ROOT_CONTEXT) },
+      );
+      spans.push(span);
+      const traceContext = withActiveSpan(span, () => injectTraceContext<Record<string, string>>({}), ROOT_CONTEXT)['traceparent'] ?? null;
+      for (const endpoint of endpoints) {
         rows.push({
           messageId: messageIdFor(event.eventId, endpoint.state.endpoint_id),
           eventId: event.eventId,
@@ -92,10 +106,19 @@ export class StatusEventConsumer implements OnApplicationShutdown {
           eventRecordedAt: event.time,
           sequence: event.data.sequence,
           ordered: endpoint.state.ordering === 'per_purchase',
+          traceContext,
         });
       }
     }
-    const inserted = await insertMessages(this.dataSource, rows);
+    let inserted: number;
+    try {
+      inserted = await insertMessages(this.dataSource, rows);
+    } catch (error) {
+      for (const span of spans) recordError(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
     if (inserted > 0) for (const listener of this.listeners) listener();
     return inserted;
   }
@@ -105,8 +128,8 @@ export class StatusEventConsumer implements OnApplicationShutdown {
 export async function insertMessages(dataSource: DataSource, rows: NewMessage[]): Promise<number> {
   if (rows.length === 0) return 0;
   const result: unknown[] = await dataSource.query(
-    `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, next_attempt_at)
-     SELECT *, now() FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::int[], $10::boolean[])
+    `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, trace_context, next_attempt_at)
+     SELECT *, now() FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::int[], $10::boolean[], $11::text[])
      ON CONFLICT (message_id) DO NOTHING
      RETURNING message_id`,
     [
@@ -120,6 +143,7 @@ export async function insertMessages(dataSource: DataSource, rows: NewMessage[])
       rows.map((r) => r.eventRecordedAt),
       rows.map((r) => r.sequence),
       rows.map((r) => r.ordered),
+      rows.map((r) => r.traceContext ?? null),
     ],
   );
   return result.length;

@@ -75,6 +75,19 @@ export class EndpointDirectory implements OnApplicationShutdown {
     return this.endpoints.size;
   }
 
+  /** How many endpoints are enabled, and how many are disabled for each reason (for metrics). */
+  countsByState(): { enabled: boolean; reason: string | null; count: number }[] {
+    const counts = new Map<string, { enabled: boolean; reason: string | null; count: number }>();
+    for (const { state } of this.endpoints.values()) {
+      const reason = state.enabled ? null : (state.disabled_reason ?? 'unknown');
+      const key = `${state.enabled}:${reason}`;
+      const entry = counts.get(key) ?? { enabled: state.enabled, reason, count: 0 };
+      entry.count += 1;
+      counts.set(key, entry);
+    }
+    return [...counts.values()];
+  }
+
   /** Applies one record of the topic (exported for tests of the table itself). */
   apply(endpointId: string, value: Buffer | null): void {
     if (value === null) {

@@ -14,6 +14,7 @@ import {
   type PurchaseEvent,
   type PurchaseState,
 } from '@gancho/purchase-domain';
+import { currentTraceparent, withSpan } from '@gancho/telemetry';
 import { projectPurchase, purchaseView, type PurchaseView } from './purchase-projection';
 
 export const purchaseStreamId = (purchaseId: string) => `purchase:${purchaseId}`;
@@ -67,9 +68,18 @@ export class PurchaseCommandHandler {
   /**
    * Runs the command that `commandFor` derives from the current state (the
    * scheduler decides from the state; HTTP routes ignore it). Undefined means
-   * nothing to do.
+   * nothing to do. Runs in a `command.handle` span; the append is its
+   * `eventStore.appendToStream` child.
    */
-  async execute(purchaseId: string, commandFor: (state: PurchaseState) => PurchaseCommand | undefined, context: CommandContext): Promise<HandledCommand | undefined> {
+  execute(purchaseId: string, commandFor: (state: PurchaseState) => PurchaseCommand | undefined, context: CommandContext): Promise<HandledCommand | undefined> {
+    return withSpan('command.handle', { 'gancho.purchase.id': purchaseId }, async (span) => {
+      const handled = await this.executeCommand(purchaseId, commandFor, context);
+      if (handled) span.setAttribute('gancho.events.appended', handled.appended);
+      return handled;
+    });
+  }
+
+  private async executeCommand(purchaseId: string, commandFor: (state: PurchaseState) => PurchaseCommand | undefined, context: CommandContext): Promise<HandledCommand | undefined> {
     const { state, previousStatus } = await this.load(purchaseId, context.manager);
     const version = state.exists ? state.version : 0;
     if (context.expectedVersion !== undefined && context.expectedVersion !== version) {
@@ -79,6 +89,8 @@ export class PurchaseCommandHandler {
     if (!command) return undefined;
 
     const decided = decide(command, state);
+    // Stored with the events: the relay continues this trace. With tracing off, the caller's traceparent passes through.
+    const traceparent = currentTraceparent() ?? context.traceparent;
     let current: PurchaseState = state;
     let lastPrevious = previousStatus;
     const toAppend: NewEvent<PurchaseEvent['data']>[] = decided.map((event) => {
@@ -88,13 +100,16 @@ export class PurchaseCommandHandler {
       const metadata: PurchaseEventMetadata = {
         ...(context.correlationId ? { correlationId: context.correlationId } : {}),
         ...(context.causationId ? { causationId: context.causationId } : {}),
-        ...(context.traceparent ? { traceparent: context.traceparent } : {}),
+        ...(traceparent ? { traceparent } : {}),
         ...(context.tracestate ? { tracestate: context.tracestate } : {}),
         statusEvent,
       };
       return { eventId: randomUUID(), type: event.type, data: event.data, metadata: { ...metadata } };
     });
-    await this.store.appendToStream(purchaseStreamId(purchaseId), toAppend, { expectedVersion: version, manager: context.manager });
+    const streamId = purchaseStreamId(purchaseId);
+    await withSpan('eventStore.appendToStream', { 'gancho.stream.id': streamId, 'gancho.command.type': command.type, 'gancho.events.count': toAppend.length }, () =>
+      this.store.appendToStream(streamId, toAppend, { expectedVersion: version, manager: context.manager }),
+    );
     const view = purchaseView(current as Purchase, lastPrevious);
     await projectPurchase(context.manager, view);
     return { purchase: view, appended: toAppend.length };

@@ -6,6 +6,7 @@ import { eventTypeOf, toCloudEventsKafkaMessage } from '@gancho/contracts';
 import { EVENTS_NOTIFY_CHANNEL, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
 import { OutboxRelay } from '@gancho/outbox';
+import { ServiceMetrics } from '@gancho/service-kit';
 import type { JourneyConfig } from '../journey.config';
 import type { PurchaseEventMetadata } from '../purchases/purchase-command.handler';
 
@@ -34,6 +35,7 @@ export class PurchaseStatusRelay implements OnApplicationBootstrap, OnApplicatio
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
     private readonly config: ConfigService<JourneyConfig, true>,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -41,16 +43,26 @@ export class PurchaseStatusRelay implements OnApplicationBootstrap, OnApplicatio
     const topic = this.config.get('PURCHASE_STATUS_TOPIC', { infer: true });
     await this.transport.ensureTopics([{ topic, partitions: this.config.get('PURCHASE_STATUS_PARTITIONS', { infer: true }) }]);
     const logger = new Logger('PurchaseStatusRelay');
+    const store = new PostgresEventStore(this.dataSource);
     this.relay = new OutboxRelay({
       name: 'journey.purchase-status',
       topic,
-      source: new PostgresEventStore(this.dataSource),
+      source: {
+        readAll: (options) => store.readAll(options),
+        readCheckpoint: (name) => store.readCheckpoint(name),
+        storeCheckpoint: (name, position) => store.storeCheckpoint(name, position),
+        headPosition: async () => {
+          const [row] = (await this.dataSource.query('SELECT coalesce(max(global_position), 0)::text AS head FROM events')) as { head: string }[];
+          return BigInt(row?.head ?? '0');
+        },
+      },
       transport: this.transport,
       toMessage: statusMessageOf,
       databaseUrl: this.config.get('DATABASE_URL', { infer: true }),
       notifyChannel: EVENTS_NOTIFY_CHANNEL,
       log: { info: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
     });
+    this.metrics.trackOutbox(this.relay);
     this.relay.start();
   }
 

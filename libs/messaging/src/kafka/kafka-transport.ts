@@ -13,11 +13,13 @@ import type {
   EventTransport,
   IncomingMessage,
   OutgoingMessage,
+  PartitionLag,
   SubscribeOptions,
   Subscription,
   TopicSpec,
   TransportHeaders,
 } from '../event-transport';
+import { sendTraced, traceHandler } from '../tracing';
 
 export interface KafkaTransportOptions {
   brokers: string[];
@@ -102,11 +104,32 @@ export class KafkaTransport implements EventTransport {
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const producer = await this.connectedProducer();
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+    await sendTraced('kafka', topic, messages, async (traced) => {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: traced.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+      });
     });
+  }
+
+  /** Committed offsets of the group against each partition's high watermark, from the admin API. */
+  async consumerLag(groupId: string, topics: string[]): Promise<PartitionLag[]> {
+    const admin = await this.connectedAdmin();
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    const lags: PartitionLag[] = [];
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const byPartition = new Map(committed.find((c) => c.topic === topic)?.partitions.map((p) => [p.partition, p.offset]) ?? []);
+      for (const end of ends) {
+        const offset = byPartition.get(end.partition);
+        const hasCommitted = offset !== undefined && BigInt(offset) >= 0n;
+        const from = hasCommitted ? BigInt(offset) : BigInt(end.low);
+        const lag = BigInt(end.high) - from;
+        lags.push({ topic, partition: end.partition, lag: Number(lag > 0n ? lag : 0n), committedOffset: hasCommitted ? offset : null, endOffset: end.high });
+      }
+    }
+    return lags;
   }
 
   /**
@@ -118,7 +141,7 @@ export class KafkaTransport implements EventTransport {
    * come again in order.
    */
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const handler = handlerOf(options);
+    const handler = traceHandler('kafka', options.groupId, handlerOf(options));
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,

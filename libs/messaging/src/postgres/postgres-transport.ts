@@ -1,5 +1,6 @@
 import { Pool, type PoolClient } from 'pg';
-import type { EventTransport, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '../event-transport';
+import type { EventTransport, OutgoingMessage, PartitionLag, SubscribeOptions, Subscription, TopicSpec } from '../event-transport';
+import { sendTraced, traceHandler } from '../tracing';
 import { GroupMember, type MemberContext } from './group-member';
 import { handlerOf } from './handler';
 import { partitionForKey } from './partitioner';
@@ -100,6 +101,25 @@ export class PostgresTransport implements EventTransport {
     if (messages.length === 0) return;
     await this.ready();
     const partitions = await this.partitionCount(topic);
+    await sendTraced('postgresql', topic, messages, (traced) => this.append(topic, partitions, traced));
+  }
+
+  /** The group's committed offsets against each partition's counter, in one query. */
+  async consumerLag(groupId: string, topics: string[]): Promise<PartitionLag[]> {
+    await this.ready();
+    const { rows } = await this.pool.query<{ topic: string; partition: number; committed: string | null; end_offset: string; lag: string }>(
+      `SELECT p.topic, p.partition, g.next_offset::text AS committed, p.next_offset::text AS end_offset,
+              greatest(p.next_offset - coalesce(g.next_offset, 0), 0)::text AS lag
+         FROM ${this.schema}.partitions p
+         LEFT JOIN ${this.schema}.group_offsets g ON g.group_id = $1 AND g.topic = p.topic AND g.partition = p.partition
+        WHERE p.topic = ANY($2)
+        ORDER BY p.topic, p.partition`,
+      [groupId, topics],
+    );
+    return rows.map((row) => ({ topic: row.topic, partition: row.partition, lag: Number(row.lag), committedOffset: row.committed, endOffset: row.end_offset }));
+  }
+
+  private async append(topic: string, partitions: number, messages: OutgoingMessage[]): Promise<void> {
     const byPartition = new Map<number, OutgoingMessage[]>();
     for (const message of messages) {
       const partition = partitionForKey(message.key, partitions);
@@ -135,7 +155,7 @@ export class PostgresTransport implements EventTransport {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const handler = handlerOf(options);
+    const handler = traceHandler('postgresql', options.groupId, handlerOf(options));
     if (this.closing) throw new Error('the transport is closed');
     await this.ready();
     const member = new GroupMember(this.memberContext(), { groupId: options.groupId, topics: options.topics, fromBeginning: options.fromBeginning ?? false }, handler);

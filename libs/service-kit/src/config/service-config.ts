@@ -17,6 +17,8 @@ export const serviceConfigSchema = z.object({
   /** Schema of the PostgreSQL event log, shared by every service on the database. */
   TRANSPORT_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('gancho_transport'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** pino level of the JSON logs (read when the app is created; validated here with the rest). */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

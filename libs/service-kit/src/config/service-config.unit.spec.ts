@@ -12,7 +12,13 @@ describe('service configuration', () => {
       DATABASE_POOL_SIZE: 5,
       TRANSPORT_SCHEMA: 'gancho_transport',
       KAFKA_SESSION_TIMEOUT_MS: 30_000,
+      LOG_LEVEL: 'info',
     });
+  });
+
+  it('takes a pino LOG_LEVEL and refuses others', () => {
+    expect(parseServiceConfig({ ...valid, LOG_LEVEL: 'debug' }, { PORT: 1 }).LOG_LEVEL).toBe('debug');
+    expect(() => parseServiceConfig({ ...valid, LOG_LEVEL: 'chatty' }, { PORT: 1 })).toThrow(/LOG_LEVEL/);
   });
 
   it('lets the environment override the default port', () => {

@@ -1,0 +1,105 @@
+import { Writable } from 'node:stream';
+import { createServiceApp } from '@gancho/service-kit';
+import { createTestDatabase, eventually, requireEnv, startTestService, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
+// The subscriptions service is started here as its own tests start it: the secrets come from it.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { subscriptionsOpenApi } from '../../subscriptions/src/openapi';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { startSubscriptionsConsumers, SubscriptionsModule } from '../../subscriptions/src/subscriptions.module';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { adminToken, subscriptionsClient, testEncryptionKey } from '../../subscriptions/src/testing/subscriptions-test-app';
+import { DeliveryModule } from './delivery.module';
+import { deliveryOpenApi } from './openapi';
+import { deliveryEnv, SubscriptionsStandIn, TestReceiver, testTopics } from './testing/delivery-test-kit';
+
+// Scenario, with subscriptions and delivery in-process at LOG_LEVEL=debug, every log line captured:
+// an operator creates a partner and its API key; the partner creates an endpoint (with a credential header of
+// its own), rotates its signing secret, and reads its messages with the key; a status event with a student's
+// email is delivered, signed with both secrets. No log line holds the API key, either signing secret, the
+// admin token, the encryption key, the endpoint's credential or the student's email; the lines are JSON with
+// the service name, and the delivery was logged (so the search ran over real lines).
+describe('logs without secrets', () => {
+  const lines: string[] = [];
+  const logDestination = new Writable({ write: (chunk: Buffer, _e, done) => void (lines.push(...chunk.toString().split('\n').filter(Boolean)), done()) });
+  const topics = testTopics();
+  const statusEvents = new SubscriptionsStandIn(topics);
+  const receiver = new TestReceiver();
+  let database: TestDatabase;
+  let subscriptions: TestService;
+  let delivery: TestService;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('log_secrets');
+    await statusEvents.createTopics();
+    await receiver.start();
+    subscriptions = await startTestService(() => createServiceApp(SubscriptionsModule.register(), { logDestination, openApi: subscriptionsOpenApi }), {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+      LOG_LEVEL: 'debug',
+      SUBSCRIPTIONS_ADMIN_TOKENS: adminToken,
+      SECRETS_ENCRYPTION_KEY: testEncryptionKey,
+      ALLOW_HTTP_ENDPOINTS: 'true',
+      ALLOW_PRIVATE_NETWORK_ENDPOINTS: 'true',
+      SECRET_ROTATION_OVERLAP_MS: '3600000',
+      ENDPOINTS_TOPIC: topics.ENDPOINTS_TOPIC,
+      API_KEYS_TOPIC: topics.API_KEYS_TOPIC,
+      ENDPOINT_HEALTH_CONSUMER_GROUP: uniqueName('test.health'),
+    });
+    await startSubscriptionsConsumers(subscriptions.app);
+    delivery = await startTestService(
+      () => createServiceApp(DeliveryModule.register(), { logDestination, openApi: deliveryOpenApi }),
+      deliveryEnv(database.url, topics, [receiver.host], { LOG_LEVEL: 'debug', SECRETS_ENCRYPTION_KEY: testEncryptionKey }),
+    );
+  });
+  afterAll(async () => {
+    await delivery?.close();
+    await subscriptions?.close();
+    await statusEvents.close();
+    await receiver.stop();
+    await database?.drop();
+  });
+
+  it('keeps keys, secrets, tokens and payloads out of every log line at debug level', async () => {
+    const api = subscriptionsClient(subscriptions.url);
+    const { partnerId, key } = await api.newPartner('Escola Azul');
+    expect(key).toMatch(/^gk_live_/);
+    const partner = api.as(key);
+    const endpointCredential = 'receiver-credential-7c1d9e2f';
+    await eventually(async () => expect((await partner('GET', '/endpoints')).status).toBe(200));
+    const created = await partner('POST', '/endpoints', { url: receiver.url(), event_types: ['purchase.*'], headers: { Authorization: `Bearer ${endpointCredential}` } });
+    expect(created.status).toBe(201);
+    const endpointId: string = created.body.id;
+    const first: string = (await partner('GET', `/endpoints/${endpointId}/secret`)).body.current.secret;
+    expect((await partner('POST', `/endpoints/${endpointId}/secret/rotate`)).status).toBe(200);
+    const second: string = (await partner('GET', `/endpoints/${endpointId}/secret`)).body.current.secret;
+    expect(second).not.toBe(first);
+    receiver.secrets = [first, second];
+
+    const email = 'ana.segredo@example.com';
+    await eventually(async () => {
+      // Delivery routes once the endpoint's rotated state reached it; until then an event would go nowhere.
+      expect((await fetch(`${delivery.url}/messages`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await statusEvents.publishStatus(partnerId, 'made_effective', { student: { name: 'Ana Segredo', email } });
+    await eventually(() => expect(receiver.received).toHaveLength(1));
+    const webhook = receiver.received[0]!;
+    expect(webhook.body).toContain(email);
+    expect(String(webhook.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(receiver.verificationFailures).toEqual([]);
+    expect(webhook.headers['authorization']).toBe(`Bearer ${endpointCredential}`);
+    const messageId = String(webhook.headers['webhook-id']);
+    await eventually(() => expect(lines.some((l) => l.includes(messageId) && l.includes('"level":"debug"'))).toBe(true));
+
+    const log = lines.join('\n');
+    const parsed = lines.map((line) => JSON.parse(line) as { service?: string; level?: string });
+    expect(new Set(parsed.map((l) => l.service))).toEqual(new Set(['subscriptions', 'delivery']));
+    expect(parsed.some((l) => l.level === 'debug')).toBe(true);
+    const encryptionKey = testEncryptionKey.split(':')[1]!;
+    for (const [what, secret] of Object.entries({ key, first, second, adminToken, encryptionKey, endpointCredential, email })) {
+      expect({ what, found: log.includes(secret) }).toEqual({ what, found: false });
+      // Signing secrets are base64: look for the bytes without the prefix too.
+      if (secret.startsWith('whsec_')) expect({ what, found: log.includes(secret.slice(6)) }).toEqual({ what, found: false });
+    }
+  });
+});

@@ -1,0 +1,4 @@
+export * from './trace-context';
+export * from './tracing';
+export * from './logging';
+export * from './metrics';
