@@ -12,6 +12,8 @@
 //   npm run bench -- --long            longer windows
 //   npm run bench -- --only=delivery-fanout-1,e2e-max --profile-delivery
 //   npm run bench -- --compare-node=22 also the HTTP ceiling under Node 22 (from the npm registry)
+//   npm run bench -- --delivery-env=DATABASE_POOL_SIZE=30   an experiment on delivery's configuration
+//   npm run bench -- --only=ceiling-http --ceiling-node-options='--max-semi-space-size=16'
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -35,10 +37,11 @@ import { httpCeiling, kafkaCeiling } from './ceilings.mts';
 import type { HttpCeilingResult } from './http-ceiling.mts';
 import type { KafkaCeilingResult } from './kafka-ceiling.mts';
 import { drive, JourneySource, StatusEventSource, type DriveMode, type DriveResult, type LoadSource } from './load.mts';
-import { GroupCpuWatch, ProcessWatch, findPids, round, type ProcessFigures } from './proc-stats.mts';
+import { GroupCpuWatch, ProcessWatch, findPids, readProc, round, type ProcessFigures } from './proc-stats.mts';
 import { formatProfileSummary, readProfile, summarizeProfile, type ProfileSummary } from './profile-summary.mts';
 import { ReceiverFleet } from './receivers.mts';
 import type { LatencySummary } from './histogram.mts';
+import { pgPerDelivery, pgSnapshot } from './pg-stats.mts';
 import { EndpointPublisher, routesOf, seedThroughApis, type BenchPartner } from './seed.mts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -84,7 +87,7 @@ const wants = (name: ScenarioName) => selected.has(name);
 /** Delivery's own caps, which the ceiling's client mirrors. */
 const dispatchConcurrency = 64;
 /** Deliveries owed but not yet received, when offering as much as the platform takes. */
-const saturationBacklog = 3000;
+const saturationBacklog = 1000;
 const e2eOfferedDeliveriesPerSecond = 500;
 const degradedOfferedDeliveriesPerSecond = 500;
 const receiverCount = Number(option('receivers') ?? 2);
@@ -104,6 +107,10 @@ interface ScenarioResult {
   processes: Record<string, ProcessFigures | { cpuSeconds: number; cores: number; processes: number }>;
   /** CPU microseconds the delivery process spent per healthy delivery. */
   deliveryCpuMicrosPerDelivery?: number;
+  /** CPU microseconds per healthy delivery, by process (and all of them together). */
+  cpuMicrosPerDelivery?: Record<string, number>;
+  /** Transactions committed and rows written per healthy delivery, by table. */
+  database?: { commits: number; rowsWritten: Record<string, number> };
   ratioToCeiling?: number;
   receivers?: { received: number; verified: number; unverified: number; duplicates: number; failed: number; hung: number };
   drive?: DriveResult;
@@ -156,10 +163,13 @@ async function main(): Promise<void> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const results: ScenarioResult[] = [];
   let deliveryProfile: ProfileSummary | undefined;
+  const platformInfo: Record<string, unknown> = {};
   let failure: unknown;
   const profileDir = path.join(here, 'profiles', runId);
   try {
-    const fleet = await ReceiverFleet.start(receiverCount);
+    // Experiments on the runtime: flags for the ceiling's client and the receivers, e.g. --ceiling-node-options=--max-semi-space-size=16
+    const ceilingNodeArgs = (option('ceiling-node-options') ?? '').split(' ').filter(Boolean);
+    const fleet = await ReceiverFleet.start(receiverCount, process.execPath, ceilingNodeArgs);
     cleanups.push(() => fleet.close());
     const receiverPids = Object.fromEntries(fleet.pids.map((pid, i) => [`receiver-${i}`, pid]));
 
@@ -175,7 +185,7 @@ async function main(): Promise<void> {
         targets: ceilingEndpoints.map((e) => ({ url: receivers.target(e.key).url, secret: e.secret })),
         durationMs: durations.httpCeilingMs,
         concurrency: dispatchConcurrency,
-      });
+      }, ceilingNodeArgs);
       const processes = watch.stop();
       const stats = await receivers.stats();
       results.push({
@@ -186,9 +196,10 @@ async function main(): Promise<void> {
         latencyMs: stats.latency.summary(),
         processes: { ...processes, 'ceiling-client': { cpuSeconds: result.cpuSeconds, cores: round(result.cpuSeconds / result.seconds, 2), peakRssMb: 0 } },
         receivers: pickReceiverStats(stats),
-        extra: { client: result },
+        extra: { client: result, cpuMicrosPerRequest: { client: round((result.cpuSeconds * 1e6) / Math.max(1, stats.healthyVerified), 1), receivers: round((Object.entries(processes).filter(([k]) => k.startsWith('receiver-')).reduce((sum, [, p]) => sum + p.cpuSeconds, 0) * 1e6) / Math.max(1, stats.healthyVerified), 1) }, nodeArgs: ceilingNodeArgs },
       });
-      say(`bench: ${name}: ${Math.round(stats.healthyVerified / result.seconds)} verified POSTs/s (client saw ${result.perSecond}/s, ${result.errors} errors) (${elapsed()})`);
+      const perRequest = results[results.length - 1]?.extra?.cpuMicrosPerRequest as { client: number; receivers: number };
+      say(`bench: ${name}: ${Math.round(stats.healthyVerified / result.seconds)} verified POSTs/s (client saw ${result.perSecond}/s, ${result.errors} errors); CPU per request: client ${perRequest.client} µs, receivers ${perRequest.receivers} µs (${elapsed()})`);
       return result;
     };
     if (wants('ceiling-http')) {
@@ -196,7 +207,7 @@ async function main(): Promise<void> {
       const compare = option('compare-node');
       if (compare) {
         const other = nodeBinary(compare);
-        const otherFleet = await ReceiverFleet.start(receiverCount, other);
+        const otherFleet = await ReceiverFleet.start(receiverCount, other, ceilingNodeArgs);
         cleanups.push(() => otherFleet.close());
         await otherFleet.setRoutes(ceilingEndpoints.map((e) => ({ key: e.key, secrets: [e.secret] })));
         await runHttpCeiling(`ceiling-http-node${compare}`, other, otherFleet, Object.fromEntries(otherFleet.pids.map((pid, i) => [`receiver-${i}`, pid])));
@@ -253,6 +264,8 @@ async function main(): Promise<void> {
         allowedEndpointHosts: fleet.hosts,
         env: topics,
       };
+      // Experiments: `--delivery-env=DATABASE_POOL_SIZE=30,DISPATCH_CONCURRENCY=128` (reported in the JSON).
+      const deliveryEnv = Object.fromEntries((option('delivery-env') ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
       const logged: Record<ServiceName, number> = { journey: 0, subscriptions: 0, delivery: 0 };
       let errorsShown = 0;
       const services = {} as Record<ServiceName, RunningService>;
@@ -267,7 +280,7 @@ async function main(): Promise<void> {
         services[name] = await startService({
           name,
           port: options.ports[name],
-          env: { ...serviceEnv(name, options), ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) },
+          env: { ...serviceEnv(name, options), ...(name === 'delivery' ? deliveryEnv : {}), ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) },
           onOutput: (service, line) => {
             logged[service]++;
             if (/"level":(50|60)|\bERROR\b/.test(line) && errorsShown++ < 20) say(`  ${service}: ${line.slice(0, 400)}`);
@@ -281,7 +294,9 @@ async function main(): Promise<void> {
         ...receiverPids,
         bench: process.pid,
       };
-      say(`bench: platform ready (${elapsed()})`);
+      const rssAtStartMb = Object.fromEntries((['journey', 'subscriptions', 'delivery'] as const).map((s) => [s, round(readProc(services[s].child.pid ?? 0)?.rssMb ?? 0, 1)]));
+      say(`bench: platform ready; RSS at start: journey ${rssAtStartMb.journey} MB, subscriptions ${rssAtStartMb.subscriptions} MB, delivery ${rssAtStartMb.delivery} MB (${elapsed()})`);
+      platformInfo.rssAtStartMb = rssAtStartMb;
 
       const kafkaClient = new Kafka({ clientId: 'gancho-bench', brokers: infra.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
       const producer: Producer = kafkaClient.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -328,10 +343,17 @@ async function main(): Promise<void> {
         const watch = new ProcessWatch(pids);
         watch.start();
         for (const w of Object.values(groupWatches)) w.start();
+        const pgBefore = await pgSnapshot(databaseUrl);
         const driven = await drive({ fleet, source, mode, durationMs, warmupMs: durations.warmupMs, drainTimeoutMs: durations.drainMs });
         const processes: ScenarioResult['processes'] = { ...watch.stop(), postgres: groupWatches.postgres.stop(), kafka: groupWatches.kafka.stop() };
         const stats = await fleet.stats();
         await fleet.release();
+        await sleep(1200); // PostgreSQL flushes its statistics about once a second
+        const pgAfter = await pgSnapshot(databaseUrl);
+        const cpuMicrosPerDelivery = Object.fromEntries(
+          Object.entries(processes).map(([k, v]) => [k, stats.healthyVerified > 0 ? Math.round((v.cpuSeconds * 1e6) / stats.healthyVerified) : 0]),
+        );
+        cpuMicrosPerDelivery.total = Object.entries(cpuMicrosPerDelivery).reduce((sum, [, v]) => sum + v, 0);
         const deliveryCpu = (processes.delivery as ProcessFigures | undefined)?.cpuSeconds ?? 0;
         const result: ScenarioResult = {
           name,
@@ -341,6 +363,8 @@ async function main(): Promise<void> {
           latencyMs: stats.latency.summary(),
           processes,
           deliveryCpuMicrosPerDelivery: stats.healthyVerified > 0 ? Math.round((deliveryCpu * 1e6) / stats.healthyVerified) : 0,
+          cpuMicrosPerDelivery,
+          database: pgPerDelivery(pgBefore, pgAfter, stats.healthyVerified),
           ...(ceiling ? { ratioToCeiling: round(driven.sustainedPerSecond / Math.max(1, results.find((r) => r.name === 'ceiling-http')?.deliveriesPerSecond ?? 1), 3) } : {}),
           receivers: pickReceiverStats(stats),
           drive: driven,
@@ -349,7 +373,7 @@ async function main(): Promise<void> {
         results.push(result);
         const l = result.latencyMs;
         say(
-          `bench: ${name}: ${result.deliveriesPerSecond}/s, latency p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; delivery ${deliveryCpu} CPU s, ${result.deliveryCpuMicrosPerDelivery} µs/delivery${
+          `bench: ${name}: ${result.deliveriesPerSecond}/s, latency p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; delivery ${deliveryCpu} CPU s, CPU µs/delivery: delivery ${result.deliveryCpuMicrosPerDelivery}, postgres ${cpuMicrosPerDelivery.postgres}, all ${cpuMicrosPerDelivery.total}; ${result.database?.commits} commits/delivery${
             driven.drained ? '' : `; ${driven.missing} not received after ${driven.drainSeconds} s`
           }${stats.unverified > 0 ? `; ${stats.unverified} UNVERIFIED` : ''} (${elapsed()})`,
         );
@@ -515,9 +539,10 @@ async function main(): Promise<void> {
     seconds: Math.round((Date.now() - began) / 1000),
     machine: machine(),
     loadAverage: { before: loadBefore, after: loadAfter },
-    settings: { dispatchConcurrency, saturationBacklog, receivers: receiverCount, durations },
+    settings: { dispatchConcurrency, saturationBacklog, receivers: receiverCount, durations, deliveryEnv: option('delivery-env') ?? '' },
     summary,
     targets: targetsOf(results, summary),
+    platform: platformInfo,
     scenarios: results,
     ...(deliveryProfile ? { deliveryProfile } : {}),
   };

@@ -14,8 +14,8 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function runChild(nodePath: string, script: string, args: string[]): Child {
-  const child = spawn(nodePath, ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning', path.join(here, script), ...args], {
+function runChild(nodePath: string, script: string, args: string[], nodeArgs: string[] = []): Child {
+  const child = spawn(nodePath, ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning', ...nodeArgs, path.join(here, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
@@ -43,8 +43,8 @@ async function lastLine<T>(child: Child, script: string): Promise<T> {
   return last as T;
 }
 
-export async function httpCeiling(nodePath: string, input: HttpCeilingInput): Promise<HttpCeilingResult> {
-  return lastLine<HttpCeilingResult>(runChild(nodePath, 'http-ceiling.mts', [JSON.stringify(input)]), 'http-ceiling.mts');
+export async function httpCeiling(nodePath: string, input: HttpCeilingInput, nodeArgs: string[] = []): Promise<HttpCeilingResult> {
+  return lastLine<HttpCeilingResult>(runChild(nodePath, 'http-ceiling.mts', [JSON.stringify(input)], nodeArgs), 'http-ceiling.mts');
 }
 
 export async function kafkaCeiling(nodePath: string, input: KafkaCeilingInput): Promise<KafkaCeilingResult & { producerCpuSeconds: number }> {

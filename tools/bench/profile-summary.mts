@@ -26,6 +26,12 @@ export interface ProfileSummary {
   busySeconds: number;
   byPackage: { name: string; seconds: number; share: number }[];
   topFunctions: { name: string; where: string; seconds: number; share: number }[];
+  /**
+   * Each sample charged to the nearest of our own functions on its stack (so
+   * the pg, kafkajs or undici work a function of ours asked for is counted
+   * with it); samples with none of ours on the stack stay with their package.
+   */
+  byOurCaller: { name: string; seconds: number; share: number }[];
 }
 
 /** `@gancho/delivery`, `pg`, `node:internal/streams`, `(garbage collector)`… */
@@ -47,6 +53,17 @@ export function packageOf(url: string, functionName: string): string {
 
 export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
+  const ourCaller = (id: number): string | undefined => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parentOf.get(cur)) {
+      const frame = byId.get(cur)?.callFrame;
+      const ours = frame && /\/(apps|libs)\/([^/]+)\/dist\/(.*)$/.exec(frame.url);
+      if (frame && ours) return `${frame.functionName || '(anonymous)'} (${ours[1]}/${ours[2]}/${ours[3]})`;
+    }
+    return undefined;
+  };
+  const callers = new Map<string, number>();
   const selfMicros = new Map<number, number>();
   profile.samples.forEach((id, i) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const total = [...selfMicros.values()].reduce((a, b) => a + b, 0);
@@ -63,6 +80,8 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
     }
     const pkg = packageOf(url, functionName);
     packages.set(pkg, (packages.get(pkg) ?? 0) + micros);
+    const caller = ourCaller(id) ?? `${pkg} (no function of ours on the stack)`;
+    callers.set(caller, (callers.get(caller) ?? 0) + micros);
     const where = url ? `${url.replace(/^.*\/(node_modules|apps|libs)\//, '$1/')}:${lineNumber + 1}` : '';
     const key = `${functionName}@${where}`;
     const entry = functions.get(key) ?? { name: functionName || '(anonymous)', where, micros: 0 };
@@ -83,6 +102,10 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
       .sort((a, b) => b.micros - a.micros)
       .slice(0, top)
       .map((f) => ({ name: f.name, where: f.where, seconds: seconds(f.micros), share: share(f.micros) })),
+    byOurCaller: [...callers]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, micros]) => ({ name, seconds: seconds(micros), share: share(micros) })),
   };
 }
 
@@ -93,6 +116,8 @@ export function readProfile(file: string): CpuProfile {
 export function formatProfileSummary(summary: ProfileSummary, top = 15): string {
   const lines = [`profile: ${summary.seconds} s, busy ${summary.busySeconds} s (shares below are of busy time)`, '  by package (self time):'];
   for (const p of summary.byPackage.slice(0, top)) lines.push(`    ${String(p.share).padStart(5)} %  ${p.seconds.toFixed(2).padStart(7)} s  ${p.name}`);
+  lines.push('  by the nearest function of ours on the stack (inclusive of what it called):');
+  for (const c of summary.byOurCaller.slice(0, top)) lines.push(`    ${String(c.share).padStart(5)} %  ${c.seconds.toFixed(2).padStart(7)} s  ${c.name}`);
   lines.push('  hottest functions (self time):');
   for (const f of summary.topFunctions.slice(0, top)) lines.push(`    ${String(f.share).padStart(5)} %  ${f.seconds.toFixed(2).padStart(7)} s  ${f.name}  ${f.where}`);
   return lines.join('\n');

@@ -28,8 +28,8 @@ class ReceiverProcess {
     });
   }
 
-  static async start(nodePath: string): Promise<ReceiverProcess> {
-    const child = spawn(nodePath, ['--disable-warning=ExperimentalWarning', path.join(here, 'receiver-process.mts')], {
+  static async start(nodePath: string, nodeArgs: string[]): Promise<ReceiverProcess> {
+    const child = spawn(nodePath, ['--disable-warning=ExperimentalWarning', ...nodeArgs, path.join(here, 'receiver-process.mts')], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // A receiver must not inherit a profiling flag meant for a service.
       env: { ...process.env, NODE_OPTIONS: '' },
@@ -72,8 +72,9 @@ export class ReceiverFleet {
     this.receivers = receivers;
   }
 
-  static async start(count: number, nodePath = process.execPath): Promise<ReceiverFleet> {
-    return new ReceiverFleet(await Promise.all(Array.from({ length: count }, () => ReceiverProcess.start(nodePath))));
+  /** `nodeArgs`: extra flags for the receivers' Node (experiments: `--max-semi-space-size=…`, `--cpu-prof`). */
+  static async start(count: number, nodePath = process.execPath, nodeArgs: string[] = []): Promise<ReceiverFleet> {
+    return new ReceiverFleet(await Promise.all(Array.from({ length: count }, () => ReceiverProcess.start(nodePath, nodeArgs))));
   }
 
   get pids(): number[] {
