@@ -9,6 +9,7 @@ import { eventTypeOf, examplePayload } from '@gancho/contracts';
 import { webhookBodyFor } from '@gancho/delivery-domain';
 import { signWebhook } from '@gancho/webhook-signing';
 import { Histogram } from './histogram.mts';
+import { signWithKeyObject, useKeyObjects } from './keyobject-hmac.mts';
 
 export interface HttpCeilingInput {
   targets: { url: string; secret: string }[];
@@ -58,7 +59,9 @@ export async function runHttpCeiling(input: HttpCeilingInput): Promise<HttpCeili
       const n = requests++;
       const now = new Date();
       const body = webhookBody('ptn_bench_ceiling', `pur_ceiling_${n}`, now);
-      const headers = { 'content-type': 'application/json', ...signWebhook({ id: `msg_ceiling_${process.pid}_${n}`, timestamp: now, body, secrets: [target.secret] }) };
+      const id = `msg_ceiling_${process.pid}_${n}`;
+      const signed = useKeyObjects ? signWithKeyObject(id, now, body, target.secret) : signWebhook({ id, timestamp: now, body, secrets: [target.secret] });
+      const headers = { 'content-type': 'application/json', ...signed };
       const sentAt = performance.now();
       try {
         const response = await target.pool.request({ path: target.path, method: 'POST', headers, body });

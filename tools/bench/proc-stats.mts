@@ -9,6 +9,8 @@ const clockTicksPerSecond = 100; // USER_HZ: 100 on every Linux ABI Node support
 export interface ProcSample {
   /** user + system CPU seconds since the process started */
   cpuSeconds: number;
+  /** of which in the kernel (system calls: sockets, pipes) */
+  systemSeconds: number;
   rssMb: number;
   peakRssMb: number;
 }
@@ -22,7 +24,7 @@ export function readProc(pid: number): ProcSample | undefined {
     const stime = Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    return { cpuSeconds: (utime + stime) / clockTicksPerSecond, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+    return { cpuSeconds: (utime + stime) / clockTicksPerSecond, systemSeconds: stime / clockTicksPerSecond, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
   } catch {
     return undefined;
   }
@@ -40,6 +42,7 @@ export function resetPeakRss(pid: number): boolean {
 
 export interface ProcessFigures {
   cpuSeconds: number;
+  systemSeconds?: number;
   /** CPU seconds per wall second over the window (1.0 = one core busy). */
   cores: number;
   peakRssMb: number;
@@ -90,7 +93,7 @@ export class ProcessWatch {
       if (!last || !first) continue;
       const cpuSeconds = last.cpuSeconds - first.cpuSeconds;
       const peak = this.hwmReset.get(name) ? last.peakRssMb : Math.max(this.sampledPeak.get(name) ?? 0, last.rssMb);
-      figures[name] = { cpuSeconds: round(cpuSeconds, 2), cores: round(cpuSeconds / Math.max(seconds, 0.001), 2), peakRssMb: round(peak, 1) };
+      figures[name] = { cpuSeconds: round(cpuSeconds, 2), systemSeconds: round(last.systemSeconds - first.systemSeconds, 2), cores: round(cpuSeconds / Math.max(seconds, 0.001), 2), peakRssMb: round(peak, 1) };
     }
     return figures;
   }

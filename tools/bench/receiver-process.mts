@@ -8,6 +8,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '@gancho/webhook-signing';
 import { Histogram } from './histogram.mts';
+import { useKeyObjects, verifyWithKeyObject } from './keyobject-hmac.mts';
 import type { ReceiverReply, ReceiverRequest, ReceiverStats, RouteMode } from './receiver-protocol.mts';
 
 interface Route {
@@ -51,7 +52,7 @@ const server = createServer((request, response) => {
     }
     let id: string;
     try {
-      id = verifyWebhook({ headers: request.headers, body, secrets: route.secrets, now: new Date(now) }).id;
+      id = useKeyObjects ? verifyWithKeyObject(request.headers, body, route.secrets, now) : verifyWebhook({ headers: request.headers, body, secrets: route.secrets, now: new Date(now) }).id;
     } catch {
       stats.unverified++;
       response.writeHead(401).end();
