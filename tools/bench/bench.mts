@@ -37,7 +37,7 @@ import { httpCeiling, kafkaCeiling } from './ceilings.mts';
 import type { HttpCeilingResult } from './http-ceiling.mts';
 import type { KafkaCeilingResult } from './kafka-ceiling.mts';
 import { drive, JourneySource, StatusEventSource, type DriveMode, type DriveResult, type LoadSource } from './load.mts';
-import { GroupCpuWatch, ProcessWatch, findPids, readProc, round, type ProcessFigures } from './proc-stats.mts';
+import { GroupCpuWatch, ProcessWatch, findPids, machineBusySeconds, readProc, round, type ProcessFigures } from './proc-stats.mts';
 import { formatProfileSummary, readProfile, summarizeProfile, type ProfileSummary } from './profile-summary.mts';
 import { ReceiverFleet } from './receivers.mts';
 import type { LatencySummary } from './histogram.mts';
@@ -109,6 +109,8 @@ interface ScenarioResult {
   deliveryCpuMicrosPerDelivery?: number;
   /** CPU microseconds per healthy delivery, by process (and all of them together). */
   cpuMicrosPerDelivery?: Record<string, number>;
+  /** Cores busy during the scenario: all, the bench's processes, everything else (other work on the machine). */
+  machine?: { cores: number; busyCores: number; benchCores: number; otherCores: number };
   /** Transactions committed and rows written per healthy delivery, by table. */
   database?: { commits: number; rowsWritten: Record<string, number> };
   ratioToCeiling?: number;
@@ -344,8 +346,14 @@ async function main(): Promise<void> {
         watch.start();
         for (const w of Object.values(groupWatches)) w.start();
         const pgBefore = await pgSnapshot(databaseUrl);
+        const machineBefore = { busy: machineBusySeconds(), at: performance.now() };
         const driven = await drive({ fleet, source, mode, durationMs, warmupMs: durations.warmupMs, drainTimeoutMs: durations.drainMs });
         const processes: ScenarioResult['processes'] = { ...watch.stop(), postgres: groupWatches.postgres.stop(), kafka: groupWatches.kafka.stop() };
+        // What else the machine did meanwhile (other people's work): busy CPU not spent by any process of the bench.
+        const machineSeconds = (performance.now() - machineBefore.at) / 1000;
+        const machineBusy = machineBusySeconds() - machineBefore.busy;
+        const ours = Object.values(processes).reduce((sum, p) => sum + p.cpuSeconds, 0);
+        const machine = { cores: os.cpus().length, busyCores: round(machineBusy / machineSeconds, 2), benchCores: round(ours / machineSeconds, 2), otherCores: round(Math.max(0, machineBusy - ours) / machineSeconds, 2) };
         const stats = await fleet.stats();
         await fleet.release();
         await sleep(1200); // PostgreSQL flushes its statistics about once a second
@@ -365,6 +373,7 @@ async function main(): Promise<void> {
           deliveryCpuMicrosPerDelivery: stats.healthyVerified > 0 ? Math.round((deliveryCpu * 1e6) / stats.healthyVerified) : 0,
           cpuMicrosPerDelivery,
           database: pgPerDelivery(pgBefore, pgAfter, stats.healthyVerified),
+          machine,
           ...(ceiling ? { ratioToCeiling: round(driven.sustainedPerSecond / Math.max(1, results.find((r) => r.name === 'ceiling-http')?.deliveriesPerSecond ?? 1), 3) } : {}),
           receivers: pickReceiverStats(stats),
           drive: driven,
@@ -373,7 +382,7 @@ async function main(): Promise<void> {
         results.push(result);
         const l = result.latencyMs;
         say(
-          `bench: ${name}: ${result.deliveriesPerSecond}/s, latency p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; delivery ${deliveryCpu} CPU s, CPU µs/delivery: delivery ${result.deliveryCpuMicrosPerDelivery}, postgres ${cpuMicrosPerDelivery.postgres}, all ${cpuMicrosPerDelivery.total}; ${result.database?.commits} commits/delivery${
+          `bench: ${name}: ${result.deliveriesPerSecond}/s, latency p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; delivery ${deliveryCpu} CPU s, CPU µs/delivery: delivery ${result.deliveryCpuMicrosPerDelivery}, postgres ${cpuMicrosPerDelivery.postgres}, all ${cpuMicrosPerDelivery.total}; ${result.database?.commits} commits/delivery; cores busy ${machine.busyCores} of ${machine.cores} (others ${machine.otherCores})${
             driven.drained ? '' : `; ${driven.missing} not received after ${driven.drainSeconds} s`
           }${stats.unverified > 0 ? `; ${stats.unverified} UNVERIFIED` : ''} (${elapsed()})`,
         );
@@ -587,7 +596,7 @@ function targetsOf(results: ScenarioResult[], summary: Record<string, number | u
 }
 
 function table(results: ScenarioResult[]): string {
-  const header = ['scenario', 'deliveries/s', 'p50', 'p95', 'p99', 'max ms', 'delivery CPU s', 'µs/deliv', 'RSS MB d/j/s', 'journey CPU s', 'subs CPU s', 'recv CPU s', 'pg CPU s', 'kafka CPU s', 'ratio'];
+  const header = ['scenario', 'deliveries/s', 'p50', 'p95', 'p99', 'max ms', 'delivery CPU s', 'µs/deliv', 'RSS MB d/j/s', 'journey CPU s', 'subs CPU s', 'recv CPU s', 'pg CPU s', 'kafka CPU s', 'other cores', 'ratio'];
   const cpu = (r: ScenarioResult, name: string) => {
     const p = r.processes[name];
     return p ? p.cpuSeconds.toFixed(1) : '-';
@@ -617,6 +626,7 @@ function table(results: ScenarioResult[]): string {
     receiversCpu(r),
     cpu(r, 'postgres'),
     cpu(r, 'kafka'),
+    r.machine ? r.machine.otherCores.toFixed(2) : '-',
     r.ratioToCeiling === undefined ? '-' : r.ratioToCeiling.toFixed(3),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));

@@ -148,3 +148,11 @@ export class GroupCpuWatch {
     return { cpuSeconds: round(cpu, 2), cores: round(cpu / Math.max(seconds, 0.001), 2), processes: pids.length };
   }
 }
+
+/** CPU seconds the whole machine spent busy (every process, kernel included), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal …
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicksPerSecond;
+}
