@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { InvalidSigningSecretError, InvalidWebhookIdError } from './errors';
 import { parseSecret } from './secret';
 
@@ -34,8 +34,26 @@ export function unixSeconds(time: Date): number {
 }
 
 /** HMAC-SHA256 of `{id}.{timestamp}.{body}` with the key, as Standard Webhooks defines it. */
-export function computeSignature(key: Buffer, id: string, timestampSeconds: number, body: string | Buffer): Buffer {
+export function computeSignature(key: Buffer | KeyObject, id: string, timestampSeconds: number, body: string | Buffer): Buffer {
   return createHmac('sha256', key).update(`${id}.${timestampSeconds}.`).update(body).digest();
+}
+
+// Node 24's createHmac costs about 9 µs more with a Buffer key than with a
+// KeyObject (it probes the key's type by catching an error, twice), so keys
+// are made once per secret. Bounded: a process signs for a known set of
+// endpoints; the oldest entries go first when it is full.
+const keyObjects = new Map<string, KeyObject>();
+const maxCachedKeys = 50_000;
+
+/** The secret's HMAC key as a KeyObject, made once per secret. */
+export function signingKeyOf(secret: string): KeyObject {
+  let key = keyObjects.get(secret);
+  if (!key) {
+    key = createSecretKey(parseSecret(secret));
+    if (keyObjects.size >= maxCachedKeys) keyObjects.delete(keyObjects.keys().next().value as string);
+    keyObjects.set(secret, key);
+  }
+  return key;
 }
 
 /**
@@ -51,7 +69,7 @@ export function signWebhook({ id, timestamp, body, secrets }: SignWebhookInput):
   if (secrets.length === 0) throw new InvalidSigningSecretError('at least one secret is needed to sign');
   const seconds = unixSeconds(timestamp);
   const signatures = [...new Set(secrets)].map(
-    (secret) => `${signatureVersion},${computeSignature(parseSecret(secret), id, seconds, body).toString('base64')}`,
+    (secret) => `${signatureVersion},${computeSignature(signingKeyOf(secret), id, seconds, body).toString('base64')}`,
   );
   return {
     [webhookIdHeader]: id,

@@ -5,8 +5,7 @@ import {
   WebhookSignatureMismatchError,
   WebhookTimestampOutOfToleranceError,
 } from './errors';
-import { parseSecret } from './secret';
-import { computeSignature, signatureVersion, webhookIdHeader, webhookSignatureHeader, webhookTimestampHeader } from './sign';
+import { computeSignature, signingKeyOf, signatureVersion, webhookIdHeader, webhookSignatureHeader, webhookTimestampHeader } from './sign';
 
 /** Request headers as HTTP servers give them (names in any case; Node gives arrays for repeated headers). */
 export type IncomingHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -55,7 +54,7 @@ export function verifyWebhook({
 }: VerifyWebhookInput): VerifiedWebhook {
   if (!(toleranceSeconds >= 0)) throw new RangeError('toleranceSeconds must be ≥ 0');
   if (secrets.length === 0) throw new InvalidSigningSecretError('at least one secret is needed to verify');
-  const keys = secrets.map(parseSecret);
+  const keys = secrets.map(signingKeyOf);
 
   const id = header(headers, webhookIdHeader);
   const timestampText = header(headers, webhookTimestampHeader);
