@@ -22,6 +22,8 @@ function moduleBoundaries({ inTests }) {
         { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
         { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', ...testing] },
         { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
+        // Tests that run several services together are the one place that reaches into apps.
+        { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:app', 'type:domain', 'type:adapter', 'type:testing'] },
       ],
     },
   ];

@@ -2,15 +2,12 @@ import { Writable } from 'node:stream';
 import { createServiceApp } from '@gancho/service-kit';
 import { createTestDatabase, eventually, requireEnv, startTestService, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
 // The subscriptions service is started here as its own tests start it: the secrets come from it.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { subscriptionsOpenApi } from '../../subscriptions/src/openapi';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSubscriptionsConsumers, SubscriptionsModule } from '../../subscriptions/src/subscriptions.module';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { adminToken, subscriptionsClient, testEncryptionKey } from '../../subscriptions/src/testing/subscriptions-test-app';
-import { DeliveryModule } from './delivery.module';
-import { deliveryOpenApi } from './openapi';
-import { deliveryEnv, SubscriptionsStandIn, TestReceiver, testTopics } from './testing/delivery-test-kit';
+import { subscriptionsOpenApi } from '../../../apps/subscriptions/src/openapi';
+import { startSubscriptionsConsumers, SubscriptionsModule } from '../../../apps/subscriptions/src/subscriptions.module';
+import { adminToken, subscriptionsClient, testEncryptionKey } from '../../../apps/subscriptions/src/testing/subscriptions-test-app';
+import { DeliveryModule } from '../../../apps/delivery/src/delivery.module';
+import { deliveryOpenApi } from '../../../apps/delivery/src/openapi';
+import { deliveryEnv, SubscriptionsStandIn, TestReceiver, testTopics } from '../../../apps/delivery/src/testing/delivery-test-kit';
 
 // Scenario, with subscriptions and delivery in-process at LOG_LEVEL=debug, every log line captured:
 // an operator creates a partner and its API key; the partner creates an endpoint (with a credential header of

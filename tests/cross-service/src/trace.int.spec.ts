@@ -3,10 +3,9 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { startTelemetry } from '@gancho/telemetry';
 import { createTestDatabase, eventually, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
 // The one place two services meet in a test: a status change traced from the journey's API to the partner.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { journeyClient, startJourney } from '../../journey/src/testing/journey-test-app';
-import { StatusEventConsumer } from './ingest/status-event.consumer';
-import { SubscriptionsStandIn, TestReceiver, startDelivery, testTopics } from './testing/delivery-test-kit';
+import { journeyClient, startJourney } from '../../../apps/journey/src/testing/journey-test-app';
+import { StatusEventConsumer } from '../../../apps/delivery/src/ingest/status-event.consumer';
+import { SubscriptionsStandIn, TestReceiver, startDelivery, testTopics } from '../../../apps/delivery/src/testing/delivery-test-kit';
 
 // Scenarios, with journey and delivery in-process on the real PostgreSQL and Kafka, spans in an in-memory exporter:
 // - one trace per status change: journey HTTP server span → command.handle → eventStore.appendToStream, and
