@@ -164,7 +164,8 @@ export class OutboxRelay {
       } catch (error) {
         this.log.error(`outbox relay ${this.options.name}: ${error instanceof Error ? error.message : String(error)}; retrying in ${backoffMs} ms`);
         await this.sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 30_000);
+        // Short ceiling: once the broker or database is back, publishing resumes within seconds.
+        backoffMs = Math.min(backoffMs * 2, 5_000);
       }
     }
   }

@@ -105,12 +105,29 @@ export class KafkaTransport implements EventTransport {
     if (messages.length === 0) return;
     const producer = await this.connectedProducer();
     await sendTraced('kafka', topic, messages, async (traced) => {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: traced.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
-      });
+      try {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: traced.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+        });
+      } catch (error) {
+        // After a broker restart kafkajs' idempotent producer can keep
+        // sequence numbers the broker no longer accepts
+        // (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID) and fails every
+        // send from then on. Any failed send drops the producer, so the
+        // caller's retry gets a new producer id; the batch may then be
+        // published twice, which at-least-once consumers absorb.
+        await this.discardProducer(producer);
+        throw error;
+      }
     });
+  }
+
+  private async discardProducer(producer: Producer): Promise<void> {
+    const current = await this.producer?.catch(() => undefined);
+    if (current === producer) this.producer = undefined;
+    await producer.disconnect().catch(() => undefined);
   }
 
   /** Committed offsets of the group against each partition's high watermark, from the admin API. */
