@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createTestDatabase, requireEnv, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { createTestDatabase, expectLiveAndReady, requireEnv, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
 
 // The built service, run as `node dist/main.js` against the real PostgreSQL and Kafka:
 // it listens, answers its health routes, and exits 0 on SIGTERM.
@@ -22,10 +22,7 @@ describe('delivery service process', () => {
   });
 
   it('is live and ready with its database and event transport', async () => {
-    expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${service.url}/health/ready`);
-    expect(await ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, transport: { status: 'up' } } });
-    expect(ready.status).toBe(200);
+    await expectLiveAndReady(service.url);
   });
 
   it('stops cleanly on SIGTERM', async () => {

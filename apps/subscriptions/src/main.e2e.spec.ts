@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createTestDatabase, eventually, requireEnv, startServiceProcess, uniqueName, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { createTestDatabase, expectLiveAndReady, eventually, requireEnv, startServiceProcess, uniqueName, type ServiceProcess, type TestDatabase } from '@gancho/testing';
 import { adminToken, subscriptionsClient, testEncryptionKey } from './testing/subscriptions-test-app';
 
 // The built service, run as `node dist/main.js` against the real PostgreSQL and Kafka:
@@ -28,10 +28,7 @@ describe('subscriptions service process', () => {
   });
 
   it('is live and ready with its database and event transport', async () => {
-    expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${service.url}/health/ready`);
-    expect(await ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, transport: { status: 'up' } } });
-    expect(ready.status).toBe(200);
+    await expectLiveAndReady(service.url);
   });
 
   it('serves a partner: key, endpoint, secret', async () => {

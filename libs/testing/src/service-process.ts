@@ -57,3 +57,11 @@ export function startServiceProcess(mainFile: string, env: Record<string, string
     });
   });
 }
+
+/** Asserts a service's probes: live, and ready with its database and event transport up. */
+export async function expectLiveAndReady(url: string): Promise<void> {
+  expect((await fetch(`${url}/health/live`)).status).toBe(200);
+  const ready = await fetch(`${url}/health/ready`);
+  expect(await ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, transport: { status: 'up' } } });
+  expect(ready.status).toBe(200);
+}
