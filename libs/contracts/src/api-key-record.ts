@@ -16,6 +16,12 @@ export interface ApiKeyRecordV1 {
   created_at: string;
   /** RFC 3339; null while the key is valid. */
   revoked_at: string | null;
+  /**
+   * RFC 3339; absent or null for a key that never expires. Portal sessions
+   * (the console embedded in a partner's dashboard) are keys that expire
+   * within an hour; every service refuses them after this instant.
+   */
+  expires_at?: string | null;
 }
 
 /** Every partner API key starts with this, so a leaked one is easy to recognise (and to scan for). */
@@ -36,5 +42,9 @@ export function apiKeyRecordProblems(value: unknown): string[] {
   if (typeof record['key_hash'] !== 'string' || !sha256Hex.test(record['key_hash'])) problems.push('key_hash: must be 64 lower-case hex digits');
   if (typeof record['revoked'] !== 'boolean') problems.push('revoked: must be a boolean');
   if (record['revoked_at'] !== null && typeof record['revoked_at'] !== 'string') problems.push('revoked_at: must be a string or null');
+  const expiresAt = record['expires_at'];
+  if (expiresAt !== undefined && expiresAt !== null && (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt)))) {
+    problems.push('expires_at: must be an RFC 3339 time, null or absent');
+  }
   return problems;
 }

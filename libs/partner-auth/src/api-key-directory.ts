@@ -18,6 +18,7 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
   readonly table = new ApiKeyTable();
   private readonly logger = new Logger('ApiKeyDirectory');
   private follower: CompactedTopicFollower | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(PARTNER_AUTH_OPTIONS) private readonly options: PartnerAuthOptions,
@@ -41,9 +42,12 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
       ...(this.options.warmup?.maxMs === undefined ? {} : { maxWarmupMs: this.options.warmup.maxMs }),
     });
     await this.follower.start();
+    // Expired portal sessions are forgotten a day later, so the table does not grow with every embed.
+    this.sweeper = setInterval(() => this.table.sweepExpired(), 10 * 60 * 1000).unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
     await this.follower?.stop();
   }
 

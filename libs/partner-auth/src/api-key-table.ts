@@ -5,9 +5,18 @@ import { displayPrefixOf, hashApiKey, looksLikeApiKey } from './api-key';
 export interface AuthenticatedKey {
   keyId: string;
   partnerId: string;
+  /** RFC 3339 for a key that expires (a portal session), else null. */
+  expiresAt: string | null;
 }
 
-export type KeyLookup = { outcome: 'valid'; key: AuthenticatedKey } | { outcome: 'revoked'; key: AuthenticatedKey } | { outcome: 'unknown' };
+export type KeyLookup =
+  | { outcome: 'valid'; key: AuthenticatedKey }
+  | { outcome: 'revoked'; key: AuthenticatedKey }
+  | { outcome: 'expired'; key: AuthenticatedKey }
+  | { outcome: 'unknown' };
+
+/** How long an expired key is still told apart ("expired" rather than "unknown") before it is forgotten. */
+export const expiredKeyRetentionMs = 24 * 60 * 60 * 1000;
 
 interface Entry {
   keyId: string;
@@ -15,6 +24,8 @@ interface Entry {
   hash: Buffer;
   displayPrefix: string;
   revoked: boolean;
+  expiresAt: string | null;
+  expiresAtMs: number;
 }
 
 /**
@@ -31,15 +42,24 @@ export class ApiKeyTable {
     return this.byId.size;
   }
 
-  /** Adds or replaces the record of a key (a later record of the same key wins, as in the topic). */
-  apply(record: ApiKeyRecordV1): void {
+  /**
+   * Adds or replaces the record of a key (a later record of the same key wins,
+   * as in the topic). A key that expired more than a day before `now` is not
+   * kept: portal sessions pile up on the topic, and none can come back.
+   */
+  apply(record: ApiKeyRecordV1, now: number = Date.now()): void {
     this.remove(record.key_id);
+    const expiresAt = record.expires_at ?? null;
+    const expiresAtMs = expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(expiresAt);
+    if (expiresAtMs + expiredKeyRetentionMs < now) return;
     const entry: Entry = {
       keyId: record.key_id,
       partnerId: record.partner_id,
       hash: Buffer.from(record.key_hash, 'hex'),
       displayPrefix: record.display_prefix,
       revoked: record.revoked,
+      expiresAt,
+      expiresAtMs,
     };
     this.byId.set(entry.keyId, entry);
     this.byPrefix.set(entry.displayPrefix, [...(this.byPrefix.get(entry.displayPrefix) ?? []), entry]);
@@ -55,7 +75,19 @@ export class ApiKeyTable {
     else this.byPrefix.delete(entry.displayPrefix);
   }
 
-  lookup(presented: string): KeyLookup {
+  /** Forgets keys that expired more than a day before `now`; returns how many. */
+  sweepExpired(now: number = Date.now()): number {
+    let removed = 0;
+    for (const entry of [...this.byId.values()]) {
+      if (entry.expiresAtMs + expiredKeyRetentionMs < now) {
+        this.remove(entry.keyId);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  lookup(presented: string, now: number = Date.now()): KeyLookup {
     if (!looksLikeApiKey(presented)) return { outcome: 'unknown' };
     const hash = Buffer.from(hashApiKey(presented), 'hex');
     let found: Entry | undefined;
@@ -64,7 +96,8 @@ export class ApiKeyTable {
       if (timingSafeEqual(candidate.hash, hash)) found = candidate;
     }
     if (!found) return { outcome: 'unknown' };
-    const key = { keyId: found.keyId, partnerId: found.partnerId };
-    return found.revoked ? { outcome: 'revoked', key } : { outcome: 'valid', key };
+    const key = { keyId: found.keyId, partnerId: found.partnerId, expiresAt: found.expiresAt };
+    if (found.revoked) return { outcome: 'revoked', key };
+    return now >= found.expiresAtMs ? { outcome: 'expired', key } : { outcome: 'valid', key };
   }
 }

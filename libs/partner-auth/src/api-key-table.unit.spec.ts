@@ -1,6 +1,6 @@
-import type { ApiKeyRecordV1 } from '@gancho/contracts';
+import { apiKeyRecordProblems, type ApiKeyRecordV1 } from '@gancho/contracts';
 import { displayPrefixOf, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key';
-import { ApiKeyTable } from './api-key-table';
+import { ApiKeyTable, expiredKeyRetentionMs } from './api-key-table';
 
 function recordOf(key: string, overrides: Partial<ApiKeyRecordV1> = {}): ApiKeyRecordV1 {
   return {
@@ -33,7 +33,7 @@ describe('ApiKeyTable', () => {
     const table = new ApiKeyTable();
     const { key } = generateApiKey();
     table.apply(recordOf(key));
-    expect(table.lookup(key)).toEqual({ outcome: 'valid', key: { keyId: 'key_1', partnerId: 'ptn_1' } });
+    expect(table.lookup(key)).toEqual({ outcome: 'valid', key: { keyId: 'key_1', partnerId: 'ptn_1', expiresAt: null } });
     expect(table.lookup(generateApiKey().key)).toEqual({ outcome: 'unknown' });
     expect(table.lookup('not a key')).toEqual({ outcome: 'unknown' });
   });
@@ -58,5 +58,44 @@ describe('ApiKeyTable', () => {
     table.remove('key_a');
     expect(table.lookup(a)).toEqual({ outcome: 'unknown' });
     expect(table.lookup(b)).toMatchObject({ outcome: 'valid' });
+  });
+});
+
+describe('ApiKeyTable and expiring keys (portal sessions)', () => {
+  const expiresAt = '2026-11-28T00:15:00.000Z';
+  const expiry = Date.parse(expiresAt);
+
+  it('admits a key until its expires_at, then tells it expired (not unknown)', () => {
+    const table = new ApiKeyTable();
+    const { key } = generateApiKey();
+    table.apply(recordOf(key, { expires_at: expiresAt }), expiry - 60_000);
+    expect(table.lookup(key, expiry - 1)).toEqual({ outcome: 'valid', key: { keyId: 'key_1', partnerId: 'ptn_1', expiresAt } });
+    expect(table.lookup(key, expiry)).toEqual({ outcome: 'expired', key: { keyId: 'key_1', partnerId: 'ptn_1', expiresAt } });
+    // A revoked session says revoked, whatever its expiry.
+    table.apply(recordOf(key, { expires_at: expiresAt, revoked: true, revoked_at: expiresAt }), expiry - 60_000);
+    expect(table.lookup(key, expiry - 1)).toMatchObject({ outcome: 'revoked' });
+  });
+
+  it('forgets keys a day after they expired: not kept when read that late, and swept later', () => {
+    const table = new ApiKeyTable();
+    const stale = generateApiKey().key;
+    table.apply(recordOf(stale, { key_id: 'key_stale', expires_at: expiresAt }), expiry + expiredKeyRetentionMs + 1);
+    expect(table.size).toBe(0);
+    const fresh = generateApiKey().key;
+    const forever = generateApiKey().key;
+    table.apply(recordOf(fresh, { key_id: 'key_fresh', expires_at: expiresAt }), expiry - 1);
+    table.apply(recordOf(forever, { key_id: 'key_forever' }), expiry - 1);
+    expect(table.sweepExpired(expiry + expiredKeyRetentionMs - 1)).toBe(0);
+    expect(table.sweepExpired(expiry + expiredKeyRetentionMs + 1)).toBe(1);
+    expect(table.lookup(fresh, expiry + expiredKeyRetentionMs + 2)).toEqual({ outcome: 'unknown' });
+    expect(table.lookup(forever, expiry + expiredKeyRetentionMs + 2)).toMatchObject({ outcome: 'valid' });
+  });
+
+  it('reads expires_at as optional in the record contract, and refuses a malformed one', () => {
+    const { key } = generateApiKey();
+    expect(apiKeyRecordProblems(recordOf(key))).toEqual([]);
+    expect(apiKeyRecordProblems(recordOf(key, { expires_at: null }))).toEqual([]);
+    expect(apiKeyRecordProblems(recordOf(key, { expires_at: expiresAt }))).toEqual([]);
+    expect(apiKeyRecordProblems(recordOf(key, { expires_at: 'tomorrow' }))).toEqual(['expires_at: must be an RFC 3339 time, null or absent']);
   });
 });

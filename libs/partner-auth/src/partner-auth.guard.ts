@@ -9,12 +9,15 @@ import { TokenBucketLimiter } from './token-bucket';
 export interface PartnerRequest extends Request {
   partnerId: string;
   apiKeyId: string;
+  /** When the credential stops working (a portal session), or null. */
+  apiKeyExpiresAt: string | null;
 }
 
 /**
  * Admits requests with `Authorization: Bearer <partner API key>` whose key is
- * known and not revoked, and records the partner on the request
- * (`@PartnerId()`); every other request gets 401 UNAUTHORIZED. When a rate
+ * known, not revoked and not expired, and records the partner on the request
+ * (`@PartnerId()`); every other request gets 401 UNAUTHORIZED (an expired
+ * portal session says so, with `reason: "expired"`). When a rate
  * limit is configured, each key gets a token bucket: past it, 429
  * RATE_LIMITED with Retry-After.
  */
@@ -41,11 +44,18 @@ export class PartnerAuthGuard implements CanActivate {
         response.setHeader('Retry-After', '1');
         throw new ProblemError('SERVICE_UNAVAILABLE', 'API keys are still loading after a restart; retry in a second.');
       }
-      // Unknown and revoked keys get the same answer.
+      // Expiry is no secret of anyone's (the holder was told when it ends); unknown and revoked keys get one answer.
+      if (lookup.outcome === 'expired') {
+        throw new ProblemError('UNAUTHORIZED', `This portal session expired at ${lookup.key.expiresAt}; open the console again from your dashboard.`, {
+          reason: 'expired',
+          expired_at: lookup.key.expiresAt,
+        });
+      }
       throw new ProblemError('UNAUTHORIZED', 'The API key is not valid: unknown or revoked.');
     }
     request.partnerId = lookup.key.partnerId;
     request.apiKeyId = lookup.key.keyId;
+    request.apiKeyExpiresAt = lookup.key.expiresAt;
     const taken = this.limiter?.take(lookup.key.keyId);
     if (taken && !taken.allowed) {
       const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));

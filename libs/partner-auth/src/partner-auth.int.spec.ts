@@ -25,7 +25,8 @@ class WhoAmIController {
 // - a key published later works, and stops working once its revocation is published;
 // - unknown keys, malformed headers and tombstoned keys get 401 problem+json;
 // - past the per-key rate limit: 429 with Retry-After;
-// - a malformed record on the topic is skipped, and later records still apply.
+// - a malformed record on the topic is skipped, and later records still apply;
+// - a key with expires_at (a portal session) works until then, and is refused after with reason "expired".
 describe('PartnerAuthModule on a real broker', () => {
   const transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'partner-auth-test', maxWaitTimeMs: 200 });
   const topic = uniqueName('test.api-keys');
@@ -96,6 +97,17 @@ describe('PartnerAuthModule on a real broker', () => {
     await transport.publish(topic, [{ key: 'key_bad', value: '{"key_id": 42}' }, { key: 'key_junk', value: 'not json' }]);
     await publish('key_after', record('key_after', 'ptn_after', after));
     await eventually(async () => expect((await call(after.key)).status).toBe(200));
+  });
+
+  it('admits an expiring key until its expires_at, then answers 401 with reason expired', async () => {
+    const portal = generateApiKey();
+    const expiresAt = new Date(Date.now() + 2500).toISOString();
+    await publish('key_portal', { ...record('key_portal', 'ptn_portal', portal), expires_at: expiresAt });
+    await eventually(async () => expect(await (await call(portal.key)).json()).toEqual({ partner_id: 'ptn_portal' }));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(expiresAt) - Date.now() + 50)));
+    const refused = await call(portal.key);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ code: 'UNAUTHORIZED', reason: 'expired', expired_at: expiresAt, detail: expect.stringContaining('expired') });
   });
 
   it('limits each key with a token bucket: 429 with Retry-After past the burst', async () => {
