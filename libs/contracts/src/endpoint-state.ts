@@ -1,4 +1,5 @@
 import type { EventTypeFilter } from './event-types';
+import type { PurchaseStatus } from './status-catalog';
 
 /** `per_purchase` is reserved: delivery may later keep each purchase's events in order per endpoint. */
 export const endpointOrderings = ['none', 'per_purchase'] as const;
@@ -6,9 +7,10 @@ export type EndpointOrdering = (typeof endpointOrderings)[number];
 
 /**
  * Why an endpoint is disabled: its partner turned it off, it answered 410
- * Gone, or it failed without a single success for the configured period.
+ * Gone, it failed without a single success for the configured period, or its
+ * destination refused Gancho's credentials (ActiveCampaign 401/403).
  */
-export const endpointDisabledReasons = ['by_partner', 'gone', 'failing'] as const;
+export const endpointDisabledReasons = ['by_partner', 'gone', 'failing', 'unauthorized'] as const;
 export type EndpointDisabledReason = (typeof endpointDisabledReasons)[number];
 
 /**
@@ -28,6 +30,63 @@ export interface SealedSigningSecretV1 {
 /** The context a signing secret of an endpoint is sealed under. */
 export function endpointSecretContext(endpointId: string): string {
   return `endpoint:${endpointId}`;
+}
+
+/** Where an endpoint's events go: a signed webhook POST (the default), or an ActiveCampaign account. */
+export const endpointDestinationTypes = ['webhook', 'activecampaign'] as const;
+export type EndpointDestinationType = (typeof endpointDestinationTypes)[number];
+
+/** The custom fields Gancho fills on an ActiveCampaign contact; each is a personalization tag (perstag), or null to leave it out. */
+export const activeCampaignFieldKeys = ['course', 'purchase_id', 'status', 'phase', 'price'] as const;
+export type ActiveCampaignFieldKey = (typeof activeCampaignFieldKeys)[number];
+
+/**
+ * How a status event becomes ActiveCampaign data (see docs/activecampaign.md):
+ * the contact is synced by e-mail with these custom fields, tagged
+ * `<tag_prefix><status>` when `status_tags`, and also tagged `recovery_tag`
+ * on the `recovery_statuses` (cart recovery). Always complete on the topic:
+ * subscriptions fills the defaults in.
+ */
+export interface ActiveCampaignMappingV1 {
+  tag_prefix: string;
+  status_tags: boolean;
+  /** null: no recovery tag. */
+  recovery_tag: string | null;
+  recovery_statuses: PurchaseStatus[];
+  fields: Record<ActiveCampaignFieldKey, string | null>;
+}
+
+/** The mapping an ActiveCampaign endpoint gets unless its partner says otherwise. */
+export function defaultActiveCampaignMapping(): ActiveCampaignMappingV1 {
+  return {
+    tag_prefix: 'gancho:',
+    status_tags: true,
+    recovery_tag: 'gancho:cart_recovery',
+    // The lost statuses a recovery campaign can still win back; `denied` (credit refused for good) is not one.
+    recovery_statuses: ['abandonment_before_signed', 'link_inactive', 'expired'],
+    fields: { course: 'GANCHO_COURSE', purchase_id: 'GANCHO_PURCHASE_ID', status: 'GANCHO_STATUS', phase: 'GANCHO_PHASE', price: 'GANCHO_PRICE' },
+  };
+}
+
+export type EndpointDestinationV1 =
+  | { type: 'webhook' }
+  | {
+      type: 'activecampaign';
+      /** The account's API base URL, e.g. https://<account>.api-us1.com (also the endpoint's `url`). */
+      api_url: string;
+      /** The API token, sealed by `@gancho/secret-box` with the context `endpointDestinationSecretContext(endpoint_id)`. */
+      api_token_sealed: string;
+      mapping: ActiveCampaignMappingV1;
+    };
+
+/** The context an endpoint's destination credential (an ActiveCampaign API token) is sealed under. */
+export function endpointDestinationSecretContext(endpointId: string): string {
+  return `endpoint-destination:${endpointId}`;
+}
+
+/** The destination of a state; states published before destinations existed are webhooks. */
+export function destinationOf(state: Pick<EndpointStateV1, 'destination'>): EndpointDestinationV1 {
+  return state.destination ?? { type: 'webhook' };
 }
 
 /**
@@ -51,6 +110,8 @@ export interface EndpointStateV1 {
   /** Deliveries per second at most; null for no limit of the partner's own. */
   rate_limit_per_second: number | null;
   ordering: EndpointOrdering;
+  /** Absent in states published before destinations existed: read it with `destinationOf` (absent = webhook). */
+  destination?: EndpointDestinationV1;
   /** Sign with every secret whose window holds the send time (two during a rotation), space-separated signatures. */
   signing_secrets: SealedSigningSecretV1[];
   /** Version of the endpoint's stream: a consumer ignores a state older than one it has. */

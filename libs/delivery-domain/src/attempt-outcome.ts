@@ -21,13 +21,17 @@ export type RetryReason =
   | 'unexpected_status'
   | Exclude<AttemptErrorClass, 'ssrf_blocked' | 'invalid_url'>;
 
-export type PermanentFailureReason = 'ssrf_blocked' | 'invalid_url';
+/** `rejected`: the destination refused this message for good (an ActiveCampaign 422, with its error text). */
+export type PermanentFailureReason = 'ssrf_blocked' | 'invalid_url' | 'rejected';
+
+/** `gone`: a webhook answered 410; `unauthorized`: a destination refused Gancho's credentials (ActiveCampaign 401/403). */
+export type DisableReason = 'gone' | 'unauthorized';
 
 export type AttemptDecision =
   | { outcome: 'succeeded' }
   | { outcome: 'retry'; reason: RetryReason; retryAfterMs?: number }
   | { outcome: 'failed_permanently'; reason: PermanentFailureReason }
-  | { outcome: 'disable_endpoint'; reason: 'gone' };
+  | { outcome: 'disable_endpoint'; reason: DisableReason };
 
 /** How far a partner's `Retry-After` is trusted: at least `minMs`, at most `maxMs`. */
 export interface RetryAfterBounds {
@@ -181,7 +185,7 @@ export type DeliveryPlan =
   | { state: 'scheduled'; nextAttemptAt: Date; reason: RetryReason }
   | { state: 'exhausted'; reason: RetryReason }
   | { state: 'failed'; reason: PermanentFailureReason }
-  | { state: 'endpoint_disabled'; reason: 'gone' };
+  | { state: 'endpoint_disabled'; reason: DisableReason };
 
 export interface PlanNextAttemptInput {
   decision: AttemptDecision;

@@ -4,6 +4,8 @@ export * from './attempt-outcome';
 export * from './token-bucket';
 export * from './circuit-breaker';
 export * from './endpoint-health';
+export * from './endpoint-outcomes';
 export * from './message-id';
 export * from './webhook-body';
 export * from './webhook-request';
+export * from './activecampaign-mapping';
