@@ -3,7 +3,7 @@ import type { OpenApiInfo } from '@gancho/service-kit';
 export const subscriptionsOpenApi: OpenApiInfo = {
   title: 'Gancho subscriptions API',
   description:
-    'Where partner schools say where and what they want to be told. Partners (bearer: their API key, gk_live_…) manage webhook endpoints, read and rotate signing secrets and read each endpoint’s audit trail; the event-type catalog is public. Gancho’s operators (bearer: an admin token) manage partners and their API keys.',
+    'Where partner schools say where and what they want to be told. Partners (bearer: their API key, gk_live_…) manage webhook endpoints, read and rotate signing secrets and read each endpoint’s audit trail; the event-type catalog is public. Gancho’s operators (bearer: an admin token) manage partners and their API keys, and issue portal sessions: short-lived, partner-scoped tokens (API keys with an expiry) that let a partner dashboard embed the console; every partner API accepts them until they expire.',
   version: '1.0.0',
   bearerSchemes: ['partner', 'admin'],
 };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Topics } from '@gancho/contracts';
 import { parseSecretBoxKeys } from '@gancho/secret-box';
 import { durationMs, tokenList, type ServiceConfig } from '@gancho/service-kit';
+import { portalConfigShape } from './portal/portal.config';
 
 const day = 24 * 60 * 60 * 1000;
 const flag = (defaultValue: boolean) =>
@@ -43,6 +44,7 @@ export const subscriptionsConfigSchema = z.object({
   API_KEYS_TOPIC: z.string().min(1).default(Topics.apiKeys),
   /** Consumer group that applies delivery's endpoint-health reports (one per deployment). */
   ENDPOINT_HEALTH_CONSUMER_GROUP: z.string().min(1).default('gancho-subscriptions.endpoint-health'),
+  ...portalConfigShape,
 });
 
 export type SubscriptionsConfig = ServiceConfig & z.infer<typeof subscriptionsConfigSchema>;

@@ -13,7 +13,10 @@ import { EndpointsController } from './endpoints/endpoints.http.controller';
 import { subscriptionsMigrations } from './migrations';
 import { AdminTokenGuard } from './partners/admin-token.guard';
 import { PartnerService } from './partners/partner-service';
+import { PartnerSelfController } from './partners/partner-self.http.controller';
 import { PartnersAdminController } from './partners/partners.admin.controller';
+import { PortalSessionService } from './portal/portal-session-service';
+import { PortalSessionsAdminController } from './portal/portal-sessions.admin.controller';
 import { CLOCK, systemClock, type Clock } from './platform/clock';
 import { RESOLVE_HOST, systemResolveHost } from './platform/dns';
 import { secretBoxProvider } from './platform/secret-box.provider';
@@ -46,13 +49,14 @@ export class SubscriptionsModule {
           },
         }),
       ],
-      controllers: [PartnersAdminController, EndpointsController, EventTypesController, EndpointHealthController],
+      controllers: [PartnersAdminController, PortalSessionsAdminController, PartnerSelfController, EndpointsController, EventTypesController, EndpointHealthController],
       providers: [
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: RESOLVE_HOST, useValue: options.resolveHost ?? systemResolveHost },
         secretBoxProvider,
         AdminTokenGuard,
         PartnerService,
+        PortalSessionService,
         EndpointService,
         EndpointUrlPolicy,
         SubscriptionsOutbox,

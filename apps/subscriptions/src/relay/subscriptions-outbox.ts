@@ -9,6 +9,7 @@ import { OutboxRelay, type OutboxSource } from '@gancho/outbox';
 import { evolveEndpoint, initialEndpointState, type EndpointEvent, type EndpointState } from '../endpoints/domain/endpoint';
 import { endpointStateV1 } from '../endpoints/endpoint-views';
 import type { ApiKeyIssued, ApiKeyRevoked } from '../partners/domain/partner';
+import type { PortalSessionIssued } from '../portal/portal-session';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 
 const endpointStreamPrefix = 'endpoint:';
@@ -26,6 +27,20 @@ function headersOf(event: StoredEvent): TransportHeaders {
 
 /** An API key event as the record on `subscriptions.api-keys.v1`; other events are not published there. */
 export function apiKeyMessageOf(event: StoredEvent): OutgoingMessage | undefined {
+  if (event.type === 'PortalSessionIssued') {
+    const { data } = { type: event.type, data: event.data } as PortalSessionIssued;
+    const record: ApiKeyRecordV1 = {
+      key_id: data.keyId,
+      partner_id: data.partnerId,
+      key_hash: data.keyHash,
+      display_prefix: data.displayPrefix,
+      revoked: false,
+      created_at: data.occurredAt,
+      revoked_at: null,
+      expires_at: data.expiresAt,
+    };
+    return { key: data.keyId, value: JSON.stringify(record), headers: headersOf(event) };
+  }
   if (event.type !== 'ApiKeyIssued' && event.type !== 'ApiKeyRevoked') return undefined;
   const typed = { type: event.type, data: event.data } as ApiKeyIssued | ApiKeyRevoked;
   const { data } = typed;
