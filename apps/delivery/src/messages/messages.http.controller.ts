@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { Dispatcher } from '../dispatch/dispatcher';
 import { insertMessages } from '../ingest/status-event.consumer';
 import { EndpointDirectory } from '../routing/endpoint-directory';
+import { chooseBucket, endpointTimeseries, maxTimeseriesPoints, timeseriesBuckets, type TimeseriesBucket } from './endpoint-timeseries';
 
 const messageStatuses = ['pending', 'sending', 'succeeded', 'failed', 'exhausted', 'skipped'] as const;
 const isoDate = z.iso.datetime({ offset: true });
@@ -28,6 +29,9 @@ const listQuery = z.strictObject({
 const recoverBody = z.strictObject({ since: isoDate, until: isoDate.optional() });
 const testBody = z.strictObject({ event_type: z.enum(eventTypes) });
 const statsQuery = z.strictObject({ since: isoDate.optional(), until: isoDate.optional() });
+const timeseriesQuery = statsQuery.extend({
+  bucket: z.enum(Object.keys(timeseriesBuckets) as [TimeseriesBucket, ...TimeseriesBucket[]]).optional(),
+});
 
 interface MessageRow {
   message_id: string;
@@ -259,6 +263,32 @@ export class MessagesController {
       last_success_at: iso(health?.last_success_at ?? null),
       failing_since: iso(health?.first_failure_since_success_at ?? null),
       consecutive_failures: health?.consecutive_failures ?? 0,
+    };
+  }
+
+  @Get('endpoints/:id/stats/timeseries')
+  @ApiOperation({
+    summary: 'Success rate and latency of an endpoint over time, per bucket (24 h by default; bucket 1m…1d, chosen for about 120 points when not given)',
+    operationId: 'endpointStatsTimeseries',
+  })
+  async timeseries(@PartnerId() partnerId: string, @Param('id') endpointId: string, @Query() raw: Record<string, unknown>): Promise<unknown> {
+    this.ownEndpoint(partnerId, endpointId);
+    const query = parseOrThrow(timeseriesQuery, raw, 'query');
+    const until = new Date(query.until ?? Date.now());
+    const since = new Date(query.since ?? until.getTime() - 24 * 3600_000);
+    const windowMs = until.getTime() - since.getTime();
+    if (windowMs <= 0) throw new ProblemError('VALIDATION_FAILED', 'since must be before until.');
+    const bucket = chooseBucket(windowMs, query.bucket);
+    if (windowMs / (bucket.seconds * 1000) > maxTimeseriesPoints) {
+      throw new ProblemError('VALIDATION_FAILED', `That window holds more than ${maxTimeseriesPoints} buckets of ${bucket.name}; choose a wider bucket or a shorter window.`);
+    }
+    return {
+      endpoint_id: endpointId,
+      since: since.toISOString(),
+      until: until.toISOString(),
+      bucket: bucket.name,
+      bucket_seconds: bucket.seconds,
+      points: await endpointTimeseries(this.dataSource, endpointId, since, until, bucket.seconds),
     };
   }
 
