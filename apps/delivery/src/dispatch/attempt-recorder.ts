@@ -3,7 +3,7 @@ import { queryRows } from '@gancho/persistence';
 import type { EntityManager } from 'typeorm';
 import type { EndpointHealthReportV1 } from '@gancho/contracts';
 import { PostgresEventStore, type NewEvent } from '@gancho/event-store';
-import type { DeliveryPlan } from '@gancho/delivery-domain';
+import { shouldDisableEndpoint, summarizeEndpointOutcomes, type DeliveryPlan, type EndpointOutcomeSummary } from '@gancho/delivery-domain';
 
 /** What one attempt did, as the log keeps it and analytics receive it. */
 export interface AttemptRecord {
@@ -20,6 +20,8 @@ export interface AttemptRecord {
   errorMessage: string | null;
   responseSnippet: string | null;
   plan: DeliveryPlan;
+  /** Named in the report when the endpoint answered 410 Gone. */
+  endpointUrl: string;
 }
 
 /** The value published on `delivery.attempts.v1` (key: message id). */
@@ -49,77 +51,138 @@ const messageStatusOf: Record<DeliveryPlan['state'], string> = {
 };
 
 /**
- * Writes an attempt, the message's new state, the endpoint's health and the
- * events for Kafka (attempt, health report) in the caller's transaction, so
- * the log and what analytics receive never disagree.
+ * Writes a batch of attempts in the caller's transaction with set-based
+ * statements: the attempts, the messages' new states, one `AttemptMade` event
+ * each (appended together to the writer's own stream, for Kafka), and one
+ * health row per endpoint — asking subscriptions to disable an endpoint that
+ * answered 410 or has failed for too long. The log and what analytics receive
+ * never disagree, and a batch costs about as many statements as one attempt.
  */
-export async function recordAttempt(manager: EntityManager, store: PostgresEventStore, attempt: AttemptRecord): Promise<void> {
-  const next = attempt.plan.state === 'scheduled' ? attempt.plan.nextAttemptAt : null;
+export async function recordAttempts(
+  manager: EntityManager,
+  store: PostgresEventStore,
+  attempts: readonly AttemptRecord[],
+  { streamId, disableAfterMs }: { streamId: string; disableAfterMs: number },
+): Promise<void> {
+  if (attempts.length === 0) return;
+  const nextOf = (a: AttemptRecord) => (a.plan.state === 'scheduled' ? a.plan.nextAttemptAt : null);
   await manager.query(
     `INSERT INTO attempts (message_id, attempt_number, endpoint_id, started_at, finished_at, latency_ms, status_code, error_class, error_message, response_snippet, outcome, next_attempt_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
      ON CONFLICT (message_id, attempt_number) DO NOTHING`,
     [
-      attempt.messageId,
-      attempt.attemptNumber,
-      attempt.endpointId,
-      attempt.startedAt,
-      attempt.finishedAt,
-      attempt.latencyMs,
-      attempt.statusCode,
-      attempt.errorClass,
-      attempt.errorMessage,
-      attempt.responseSnippet,
-      attempt.plan.state,
-      next,
+      attempts.map((a) => a.messageId),
+      attempts.map((a) => a.attemptNumber),
+      attempts.map((a) => a.endpointId),
+      attempts.map((a) => a.startedAt),
+      attempts.map((a) => a.finishedAt),
+      attempts.map((a) => Math.round(a.latencyMs)),
+      attempts.map((a) => a.statusCode),
+      attempts.map((a) => a.errorClass),
+      attempts.map((a) => a.errorMessage),
+      attempts.map((a) => a.responseSnippet),
+      attempts.map((a) => a.plan.state),
+      attempts.map(nextOf),
     ],
   );
   await manager.query(
-    `UPDATE messages SET status = $2, next_attempt_at = $3, leased_until = NULL, last_attempt_at = $4, last_status_code = $5, last_error = $6
-     WHERE message_id = $1`,
-    [attempt.messageId, messageStatusOf[attempt.plan.state], next, attempt.finishedAt, attempt.statusCode, attempt.errorClass],
+    `UPDATE messages m SET status = u.status, next_attempt_at = u.next_attempt_at, leased_until = NULL, last_attempt_at = u.finished_at,
+            last_status_code = u.status_code, last_error = u.error_class
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[])
+            AS u(message_id, status, next_attempt_at, finished_at, status_code, error_class)
+      WHERE m.message_id = u.message_id`,
+    [
+      attempts.map((a) => a.messageId),
+      attempts.map((a) => messageStatusOf[a.plan.state]),
+      attempts.map(nextOf),
+      attempts.map((a) => a.finishedAt),
+      attempts.map((a) => a.statusCode),
+      attempts.map((a) => a.errorClass),
+    ],
   );
-  const value: DeliveryAttemptV1 = {
-    message_id: attempt.messageId,
-    endpoint_id: attempt.endpointId,
-    partner_id: attempt.partnerId,
-    event_type: attempt.eventType,
-    attempt_number: attempt.attemptNumber,
-    started_at: attempt.startedAt.toISOString(),
-    latency_ms: attempt.latencyMs,
-    status_code: attempt.statusCode,
-    error_class: attempt.errorClass,
-    outcome: attempt.plan.state,
-    next_attempt_at: next?.toISOString() ?? null,
-  };
-  const event: NewEvent<DeliveryAttemptV1> = { eventId: randomUUID(), type: attemptEventType, data: value, metadata: {} };
-  await store.appendToStream(`message:${attempt.messageId}`, [event], { expectedVersion: 'any', manager });
+  const events: NewEvent<DeliveryAttemptV1>[] = attempts.map((attempt) => ({
+    eventId: randomUUID(),
+    type: attemptEventType,
+    data: {
+      message_id: attempt.messageId,
+      endpoint_id: attempt.endpointId,
+      partner_id: attempt.partnerId,
+      event_type: attempt.eventType,
+      attempt_number: attempt.attemptNumber,
+      started_at: attempt.startedAt.toISOString(),
+      latency_ms: attempt.latencyMs,
+      status_code: attempt.statusCode,
+      error_class: attempt.errorClass,
+      outcome: attempt.plan.state,
+      next_attempt_at: nextOf(attempt)?.toISOString() ?? null,
+    },
+    metadata: {},
+  }));
+  await store.appendToStream(streamId, events, { expectedVersion: 'any', manager });
+
+  const summaries = summarizeEndpointOutcomes(
+    attempts.map((a) => ({ endpointId: a.endpointId, partnerId: a.partnerId, succeeded: a.plan.state === 'succeeded', finishedAt: a.finishedAt })),
+  );
+  const clocks = await updateEndpointHealth(manager, summaries);
+  for (const summary of summaries) {
+    const gone = attempts.find((a) => a.endpointId === summary.endpointId && a.plan.state === 'endpoint_disabled');
+    if (gone) {
+      await reportUnhealthy(manager, store, {
+        endpoint_id: gone.endpointId,
+        partner_id: gone.partnerId,
+        reason: 'gone',
+        detail: `410 Gone from ${gone.endpointUrl}`,
+        occurred_at: gone.finishedAt.toISOString(),
+      });
+      continue;
+    }
+    const clock = clocks.get(summary.endpointId);
+    if (!clock || !summary.lastFailureAt) continue;
+    const decision = shouldDisableEndpoint({ ...clock, now: summary.lastFailureAt, disableAfterMs });
+    if (decision.disable) {
+      await reportUnhealthy(manager, store, {
+        endpoint_id: summary.endpointId,
+        partner_id: summary.partnerId,
+        reason: 'failing',
+        detail: decision.detail,
+        occurred_at: summary.lastFailureAt.toISOString(),
+      });
+    }
+  }
 }
 
-/** Keeps the endpoint's success/failure clock; returns it after this attempt. */
-export async function updateEndpointHealth(
-  manager: EntityManager,
-  endpointId: string,
-  partnerId: string,
-  succeeded: boolean,
-  at: Date,
-): Promise<{ lastSuccessAt: Date | null; firstFailureSinceSuccessAt: Date | null; reportedAt: Date | null }> {
-  const [row] = await queryRows<{ last_success_at: Date | null; first_failure_since_success_at: Date | null; reported_at: Date | null }>(
+interface HealthClock {
+  lastSuccessAt: Date | null;
+  firstFailureSinceSuccessAt: Date | null;
+}
+
+/**
+ * Moves each endpoint's success/failure clock by a batch's summary (a success
+ * restarts it and allows a new report; failures alone add up) and returns the
+ * clocks after the batch.
+ */
+async function updateEndpointHealth(manager: EntityManager, summaries: readonly EndpointOutcomeSummary[]): Promise<Map<string, HealthClock>> {
+  const rows = await queryRows<{ endpoint_id: string; last_success_at: Date | null; first_failure_since_success_at: Date | null }>(
     manager,
-    succeeded
-      ? `INSERT INTO endpoint_health (endpoint_id, partner_id, last_success_at, consecutive_failures) VALUES ($1, $2, $3, 0)
-         ON CONFLICT (endpoint_id) DO UPDATE SET last_success_at = GREATEST(endpoint_health.last_success_at, $3),
-           first_failure_since_success_at = NULL, consecutive_failures = 0, reported_at = NULL
-         RETURNING last_success_at, first_failure_since_success_at, reported_at`
-      : `INSERT INTO endpoint_health (endpoint_id, partner_id, first_failure_since_success_at, consecutive_failures) VALUES ($1, $2, $3, 1)
-         ON CONFLICT (endpoint_id) DO UPDATE SET
-           first_failure_since_success_at = COALESCE(endpoint_health.first_failure_since_success_at, $3),
-           consecutive_failures = endpoint_health.consecutive_failures + 1
-         RETURNING last_success_at, first_failure_since_success_at, reported_at`,
-    [endpointId, partnerId, at],
+    `INSERT INTO endpoint_health AS h (endpoint_id, partner_id, last_success_at, first_failure_since_success_at, consecutive_failures)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[]) ORDER BY 1
+     ON CONFLICT (endpoint_id) DO UPDATE SET
+       last_success_at = GREATEST(h.last_success_at, EXCLUDED.last_success_at),
+       first_failure_since_success_at = CASE WHEN EXCLUDED.last_success_at IS NOT NULL THEN EXCLUDED.first_failure_since_success_at
+                                             ELSE COALESCE(h.first_failure_since_success_at, EXCLUDED.first_failure_since_success_at) END,
+       consecutive_failures = CASE WHEN EXCLUDED.last_success_at IS NOT NULL THEN EXCLUDED.consecutive_failures
+                                   ELSE h.consecutive_failures + EXCLUDED.consecutive_failures END,
+       reported_at = CASE WHEN EXCLUDED.last_success_at IS NOT NULL THEN NULL ELSE h.reported_at END
+     RETURNING endpoint_id, last_success_at, first_failure_since_success_at`,
+    [
+      summaries.map((s) => s.endpointId),
+      summaries.map((s) => s.partnerId),
+      summaries.map((s) => s.lastSuccessAt),
+      summaries.map((s) => s.firstFailureAfterSuccessAt),
+      summaries.map((s) => s.failuresAfterSuccess),
+    ],
   );
-  if (!row) throw new Error(`endpoint health of ${endpointId} was not written`);
-  return { lastSuccessAt: row.last_success_at, firstFailureSinceSuccessAt: row.first_failure_since_success_at, reportedAt: row.reported_at };
+  return new Map(rows.map((r) => [r.endpoint_id, { lastSuccessAt: r.last_success_at, firstFailureSinceSuccessAt: r.first_failure_since_success_at }]));
 }
 
 /** Asks subscriptions (through the outbox) to disable an endpoint, once per failing spell. */

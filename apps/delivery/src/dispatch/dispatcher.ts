@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { queryRows } from '@gancho/persistence';
 import { ConfigService } from '@nestjs/config';
@@ -8,7 +9,6 @@ import {
   classifyAttempt,
   parseRetrySchedule,
   planNextAttempt,
-  shouldDisableEndpoint,
   TokenBucket,
   type AttemptErrorClass,
   type AttemptResult,
@@ -22,7 +22,8 @@ import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
 import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
-import { recordAttempt, reportUnhealthy, updateEndpointHealth } from './attempt-recorder';
+import { recordAttempts, type AttemptRecord } from './attempt-recorder';
+import { GroupCommit } from './group-commit';
 import { WEBHOOK_SENDER, type SendResult, type WebhookSenderPort } from './sender';
 
 interface ClaimedMessage {
@@ -61,6 +62,8 @@ export class Dispatcher implements OnApplicationShutdown {
   private loops: Promise<void>[] = [];
   private running = false;
   private readonly leaseMs: number;
+  /** Finished attempts, written in batches (one transaction for all that finish while the last batch commits). */
+  private readonly attemptLog: GroupCommit<AttemptRecord>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -74,6 +77,13 @@ export class Dispatcher implements OnApplicationShutdown {
     // An attempt ends by the request timeout; the margin covers recording it.
     // After a crash, the messages it held are taken again when this runs out.
     this.leaseMs = config.get('REQUEST_TIMEOUT_MS', { infer: true }) + 5_000;
+    // Each process appends its attempt events to a stream of its own: batches of one writer never wait on another's lock.
+    const streamId = `delivery-attempts:${randomUUID()}`;
+    const disableAfterMs = config.get('ENDPOINT_DISABLE_AFTER_MS', { infer: true });
+    this.attemptLog = new GroupCommit(
+      (attempts) => this.dataSource.transaction((manager) => recordAttempts(manager, this.store, attempts, { streamId, disableAfterMs })),
+      config.get('DISPATCH_CONCURRENCY', { infer: true }),
+    );
   }
 
   start(): void {
@@ -213,9 +223,7 @@ export class Dispatcher implements OnApplicationShutdown {
       if (taken && !taken.ok) return await this.postpone(message.message_id, taken.retryInMs);
 
       const startedAt = new Date();
-      const secrets = this.directory.signingSecrets(endpoint, startedAt);
-      const signed = { ...endpoint.state.headers, ...signWebhook({ id: message.message_id, timestamp: startedAt, body: message.payload, secrets }) };
-      const result = await this.send(message, endpoint, signed);
+      const result = await this.deliverWebhook(message, endpoint, startedAt);
       const finishedAt = new Date();
       const plan = this.plan(result, message.attempts, finishedAt);
       this.metrics.attemptMade({
@@ -233,48 +241,34 @@ export class Dispatcher implements OnApplicationShutdown {
       if (plan.state === 'succeeded') breaker.recordSuccess(finishedAt);
       else breaker.recordFailure(finishedAt);
 
-      await this.dataSource.transaction(async (manager) => {
-        await recordAttempt(manager, this.store, {
-          messageId: message.message_id,
-          endpointId: message.endpoint_id,
-          partnerId: message.partner_id,
-          eventType: message.event_type,
-          attemptNumber: message.attempts,
-          startedAt,
-          finishedAt,
-          latencyMs: result.elapsedMs,
-          statusCode: result.kind === 'response' ? result.status : null,
-          errorClass: result.kind === 'error' ? result.errorClass : null,
-          errorMessage: result.kind === 'error' ? result.message.slice(0, 500) : null,
-          responseSnippet: result.kind === 'response' ? result.bodySnippet : null,
-          plan,
-        });
-        const health = await updateEndpointHealth(manager, message.endpoint_id, message.partner_id, plan.state === 'succeeded', finishedAt);
-        if (plan.state === 'endpoint_disabled') {
-          await reportUnhealthy(manager, this.store, {
-            endpoint_id: message.endpoint_id,
-            partner_id: message.partner_id,
-            reason: 'gone',
-            detail: `410 Gone from ${endpoint.state.url}`,
-            occurred_at: finishedAt.toISOString(),
-          });
-        } else if (plan.state !== 'succeeded') {
-          const decision = shouldDisableEndpoint({ ...health, now: finishedAt, disableAfterMs: this.config.get('ENDPOINT_DISABLE_AFTER_MS', { infer: true }) });
-          if (decision.disable) {
-            await reportUnhealthy(manager, this.store, {
-              endpoint_id: message.endpoint_id,
-              partner_id: message.partner_id,
-              reason: 'failing',
-              detail: decision.detail,
-              occurred_at: finishedAt.toISOString(),
-            });
-          }
-        }
+      // Resolves when the batch holding this attempt has committed; until then the message stays leased.
+      await this.attemptLog.add({
+        messageId: message.message_id,
+        endpointId: message.endpoint_id,
+        partnerId: message.partner_id,
+        eventType: message.event_type,
+        attemptNumber: message.attempts,
+        startedAt,
+        finishedAt,
+        latencyMs: result.elapsedMs,
+        statusCode: result.kind === 'response' ? result.status : null,
+        errorClass: result.kind === 'error' ? result.errorClass : null,
+        errorMessage: result.kind === 'error' ? result.message.slice(0, 500) : null,
+        responseSnippet: result.kind === 'response' ? result.bodySnippet : null,
+        plan,
+        endpointUrl: endpoint.state.url,
       });
     } catch (error) {
       // Our own failure (database, a bug): the lease runs out and the message is taken again.
       this.logger.error(`message ${message.message_id}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** Signs the message with the endpoint's current secrets (two during a rotation) and POSTs it. */
+  private deliverWebhook(message: ClaimedMessage, endpoint: RoutedEndpoint, startedAt: Date): Promise<SendResult> {
+    const secrets = this.directory.signingSecrets(endpoint, startedAt);
+    const signed = { ...endpoint.state.headers, ...signWebhook({ id: message.message_id, timestamp: startedAt, body: message.payload, secrets }) };
+    return this.send(message, endpoint, signed);
   }
 
   /**
