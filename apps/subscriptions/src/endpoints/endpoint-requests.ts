@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpointOrderings } from '@gancho/contracts';
+import { activeCampaignFieldKeys, defaultActiveCampaignMapping, endpointOrderings, purchaseStatuses } from '@gancho/contracts';
 import { customHeaderProblems, eventTypeFilterProblems, maxCustomHeaders, maxUrlLength } from './domain/endpoint-rules';
 
 const eventTypes = z
@@ -28,20 +28,79 @@ const url = z.string().min(1).max(maxUrlLength).describe('https:// URL on the pu
 const rateLimit = z.number().int().min(1).max(10_000).nullable().describe('At most this many deliveries per second; null for no limit.');
 const ordering = z.enum(endpointOrderings).describe('Reserved: "per_purchase" will keep each purchase’s events in order.');
 
+const defaults = defaultActiveCampaignMapping();
+// ActiveCampaign refuses commas in tag names ("Create a tag", developers.activecampaign.com); jsonb refuses U+0000.
+// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
+const withoutCommaOrNul = /^[^,\u0000]*$/;
+const tagName = z.string().min(1).max(200).regex(withoutCommaOrNul, 'must not contain commas');
+const perstag = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a personalization tag: letters, digits and _, starting with a letter')
+  .nullable();
+const fieldsShape = Object.fromEntries(activeCampaignFieldKeys.map((key) => [key, perstag.default(defaults.fields[key])])) as Record<
+  (typeof activeCampaignFieldKeys)[number],
+  z.ZodDefault<typeof perstag>
+>;
+
+export const activeCampaignMapping = z
+  .strictObject({
+    tag_prefix: z.string().max(100).regex(withoutCommaOrNul, 'must not contain commas').default(defaults.tag_prefix).describe('Each status tags the contact `<tag_prefix><status>`.'),
+    status_tags: z.boolean().default(defaults.status_tags).describe('Add a tag per status.'),
+    recovery_tag: tagName.nullable().default(defaults.recovery_tag).describe('Added on the recovery statuses, for a cart-recovery automation; null for none.'),
+    recovery_statuses: z
+      .array(z.enum(purchaseStatuses))
+      .max(purchaseStatuses.length)
+      .default(defaults.recovery_statuses)
+      .describe('The statuses that get the recovery tag.'),
+    fields: z
+      .strictObject(fieldsShape)
+      .default(defaults.fields)
+      .describe('The custom field (by personalization tag) each value is written to; null leaves it out. Missing fields are created on first use.'),
+  })
+  .describe('How status events become ActiveCampaign data; every key has a default (see docs/activecampaign.md).');
+export type ActiveCampaignMappingBody = z.infer<typeof activeCampaignMapping>;
+
+const apiToken = z
+  .string()
+  .min(20)
+  .max(512)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+  .describe('The API token (Settings → Developer in ActiveCampaign). Stored encrypted; shown only as its last four characters.');
+const apiUrl = z.string().min(1).max(maxUrlLength).describe("The account's API URL, e.g. https://<account>.api-us1.com (Settings → Developer).");
+
+const webhookDestination = z.strictObject({ type: z.literal('webhook') }).describe('Signed HTTP POSTs to `url` (the default).');
+const activeCampaignDestination = z
+  .strictObject({ type: z.literal('activecampaign'), api_url: apiUrl, api_token: apiToken, mapping: activeCampaignMapping.optional() })
+  .describe("Status events go to an ActiveCampaign account: contacts synced by e-mail, custom fields, tags. The endpoint's url is the api_url.");
+/** On update the token may be left out to keep the current one, as long as the api_url stays the same. */
+const activeCampaignDestinationUpdate = activeCampaignDestination.extend({ api_token: apiToken.optional() });
+
+const destinationOnCreate = z.discriminatedUnion('type', [webhookDestination, activeCampaignDestination]);
+const destinationOnUpdate = z.discriminatedUnion('type', [webhookDestination, activeCampaignDestinationUpdate]);
+export type DestinationBody = z.infer<typeof destinationOnUpdate>;
+
 export const createEndpointBody = z.strictObject({
-  url,
+  url: url.optional().describe('Required for a webhook; left out for ActiveCampaign (its api_url is the URL).'),
+  destination: destinationOnCreate.default({ type: 'webhook' }),
   description: description.default(''),
   event_types: eventTypes,
   enabled: z.boolean().default(true),
   headers: headers.default({}),
   rate_limit_per_second: rateLimit.default(null),
   ordering: ordering.default('none'),
+}).superRefine((body, context) => {
+  if (body.destination.type === 'webhook' && body.url === undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'a webhook endpoint needs a url' });
+  if (body.destination.type === 'activecampaign') {
+    if (body.url !== undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'leave url out: an ActiveCampaign endpoint uses destination.api_url' });
+    if (Object.keys(body.headers).length > 0) context.addIssue({ code: 'custom', path: ['headers'], message: 'an ActiveCampaign destination takes no custom headers' });
+  }
 });
 export type CreateEndpointBody = z.infer<typeof createEndpointBody>;
 
 /** Every field optional; `enabled: true` re-enables an endpoint disabled for any reason. */
 export const updateEndpointBody = z.strictObject({
   url: url.optional(),
+  destination: destinationOnUpdate.optional().describe('Replaces the destination; for ActiveCampaign, api_token may be left out to keep the current one while api_url stays the same.'),
   description: description.optional(),
   event_types: eventTypes.optional(),
   enabled: z.boolean().optional(),

@@ -3,16 +3,32 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { endpointSecretContext, type EndpointHealthReportV1 } from '@gancho/contracts';
+import {
+  defaultActiveCampaignMapping,
+  endpointDestinationSecretContext,
+  endpointSecretContext,
+  type ActiveCampaignMappingV1,
+  type EndpointHealthReportV1,
+} from '@gancho/contracts';
 import { PostgresEventStore } from '@gancho/event-store';
 import { SecretBox } from '@gancho/secret-box';
+import { ProblemError } from '@gancho/service-kit';
 import { CLOCK, type Clock } from '../platform/clock';
 import { newId } from '../platform/ids';
 import { runStreamCommand, type CommandContext } from '../platform/stream-command';
 import type { SubscriptionsConfig } from '../subscriptions.config';
-import { activeSecrets, evolveEndpoint, initialEndpointState, type Endpoint, type EndpointEvent, type EndpointSettings, type EndpointState } from './domain/endpoint';
+import {
+  activeSecrets,
+  evolveEndpoint,
+  initialEndpointState,
+  type Endpoint,
+  type EndpointDestination,
+  type EndpointEvent,
+  type EndpointSettings,
+  type EndpointState,
+} from './domain/endpoint';
 import { decideEndpoint, EndpointNotFoundError, type EndpointCommand } from './domain/decide-endpoint';
-import { auditEntry, endpointView, type AuditEntry, type EndpointView } from './endpoint-views';
+import { auditEntry, endpointView, type AuditEntry, type DestinationView, type EndpointView } from './endpoint-views';
 
 export const endpointStreamId = (endpointId: string) => `endpoint:${endpointId}`;
 const endpointAggregate = { initial: initialEndpointState, evolve: evolveEndpoint };
@@ -20,6 +36,17 @@ const endpointAggregate = { initial: initialEndpointState, evolve: evolveEndpoin
 /** `whsec_` + base64 of 32 random bytes (Standard Webhooks). */
 export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/**
+ * A destination as the API received it: the ActiveCampaign token in the
+ * clear (sealed before it is recorded), or left out to keep the current one.
+ * The api_url has passed the URL policy.
+ */
+export type DestinationInput = { type: 'webhook' } | { type: 'activecampaign'; apiUrl: string; apiToken?: string; mapping?: ActiveCampaignMappingV1 };
+
+function destinationProblem(message: string): ProblemError {
+  return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path: 'destination.api_token', message }] });
 }
 
 export interface SecretsView {
@@ -47,21 +74,63 @@ export class EndpointService {
     this.store = new PostgresEventStore(dataSource);
   }
 
-  async create(partnerId: string, settings: EndpointSettings, enabled: boolean, context: CommandContext): Promise<EndpointView> {
+  async create(
+    partnerId: string,
+    settings: Omit<EndpointSettings, 'destination'>,
+    destination: DestinationInput,
+    enabled: boolean,
+    context: CommandContext,
+  ): Promise<EndpointView> {
     const now = this.clock.now();
     const endpointId = newId('ep', now);
     const sealedSecret = this.secretBox.seal(newSigningSecret(), endpointSecretContext(endpointId));
-    const command: EndpointCommand = { type: 'CreateEndpoint', data: { endpointId, partnerId, settings, enabled, sealedSecret }, metadata: { now } };
+    const full: EndpointSettings = { ...settings, destination: this.sealDestination(endpointId, destination, null) };
+    const command: EndpointCommand = { type: 'CreateEndpoint', data: { endpointId, partnerId, settings: full, enabled, sealedSecret }, metadata: { now } };
     return endpointView(await this.run(partnerId, endpointId, command, context));
   }
 
-  async update(partnerId: string, endpointId: string, changes: Partial<EndpointSettings>, enabled: boolean | undefined, context: CommandContext): Promise<EndpointView> {
+  async update(
+    partnerId: string,
+    endpointId: string,
+    changes: Partial<Omit<EndpointSettings, 'destination'>>,
+    enabled: boolean | undefined,
+    context: CommandContext,
+    destination?: DestinationInput,
+  ): Promise<EndpointView> {
+    const withDestination: Partial<EndpointSettings> = { ...changes };
+    if (destination !== undefined) {
+      const current = await this.load(partnerId, endpointId, context.manager);
+      withDestination.destination = this.sealDestination(endpointId, destination, current.settings.destination);
+    }
     const command: EndpointCommand = {
       type: 'UpdateEndpoint',
-      data: { changes, ...(enabled === undefined ? {} : { enabled }) },
+      data: { changes: withDestination, ...(enabled === undefined ? {} : { enabled }) },
       metadata: { now: this.clock.now() },
     };
     return endpointView(await this.run(partnerId, endpointId, command, context));
+  }
+
+  /**
+   * The destination to record: an ActiveCampaign token sealed under the
+   * endpoint's own context. Keeping the current token is allowed only for the
+   * same API URL, so a changed URL can never receive a token it was not given.
+   */
+  private sealDestination(endpointId: string, input: DestinationInput, current: EndpointDestination | null): EndpointDestination {
+    if (input.type === 'webhook') return { type: 'webhook' };
+    const currentAc = current?.type === 'activecampaign' ? current : null;
+    const mapping = input.mapping ?? currentAc?.mapping ?? defaultActiveCampaignMapping();
+    if (input.apiToken === undefined) {
+      if (!currentAc) throw destinationProblem('the API token is required');
+      if (currentAc.apiUrl !== input.apiUrl) throw destinationProblem('give the API token again when the api_url changes');
+      return { ...currentAc, mapping };
+    }
+    return {
+      type: 'activecampaign',
+      apiUrl: input.apiUrl,
+      sealedApiToken: this.secretBox.seal(input.apiToken, endpointDestinationSecretContext(endpointId)),
+      apiTokenHint: input.apiToken.slice(-4),
+      mapping,
+    };
   }
 
   async delete(partnerId: string, endpointId: string, context: CommandContext): Promise<void> {
@@ -160,6 +229,7 @@ interface EndpointRow {
   endpoint_id: string;
   partner_id: string;
   url: string;
+  destination: DestinationView;
   description: string;
   event_types: string[];
   enabled: boolean;
@@ -179,6 +249,7 @@ function viewOfRow(row: EndpointRow): EndpointView {
     id: row.endpoint_id,
     partner_id: row.partner_id,
     url: row.url,
+    destination: row.destination,
     description: row.description,
     event_types: row.event_types,
     enabled: row.enabled,
@@ -203,10 +274,10 @@ async function projectEndpoint(manager: EntityManager, endpoint: Endpoint, delet
   const v = endpointView(endpoint);
   await manager.query(
     `INSERT INTO endpoints (endpoint_id, partner_id, url, description, event_types, enabled, disabled_reason, disabled_detail, disabled_at,
-                            headers, rate_limit_per_second, ordering, version, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                            headers, rate_limit_per_second, ordering, version, created_at, updated_at, destination)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
      ON CONFLICT (endpoint_id) DO UPDATE SET
-       url = EXCLUDED.url, description = EXCLUDED.description, event_types = EXCLUDED.event_types, enabled = EXCLUDED.enabled,
+       url = EXCLUDED.url, destination = EXCLUDED.destination, description = EXCLUDED.description, event_types = EXCLUDED.event_types, enabled = EXCLUDED.enabled,
        disabled_reason = EXCLUDED.disabled_reason, disabled_detail = EXCLUDED.disabled_detail, disabled_at = EXCLUDED.disabled_at,
        headers = EXCLUDED.headers, rate_limit_per_second = EXCLUDED.rate_limit_per_second, ordering = EXCLUDED.ordering,
        version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
@@ -227,6 +298,7 @@ async function projectEndpoint(manager: EntityManager, endpoint: Endpoint, delet
       v.version,
       v.created_at,
       v.updated_at,
+      JSON.stringify(v.destination),
     ],
   );
 }

@@ -28,4 +28,19 @@ export class EndpointUrlPolicy {
     if (!check.allowed) throw new ProblemError('ENDPOINT_URL_NOT_ALLOWED', `Gancho cannot deliver to this URL: ${check.detail}`, { reason: check.reason });
     return check.url;
   }
+
+  /**
+   * An ActiveCampaign API URL: the same policy (https, public address), and
+   * only an origin such as https://<account>.api-us1.com — Gancho appends the
+   * /api/3/… paths itself. Answers the origin, without a trailing slash.
+   */
+  async acceptApiBase(url: string, path = 'destination.api_url'): Promise<string> {
+    const accepted = new URL(await this.accept(url));
+    if ((accepted.pathname !== '/' && accepted.pathname !== '') || accepted.search !== '' || accepted.hash !== '') {
+      throw new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', {
+        errors: [{ path, message: "the account's API URL only, like https://<account>.api-us1.com (no path or query)" }],
+      });
+    }
+    return accepted.origin;
+  }
 }

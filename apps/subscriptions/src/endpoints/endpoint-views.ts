@@ -1,13 +1,29 @@
-import type { EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
+import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
 import type { StoredEvent } from '@gancho/event-store';
-import type { Endpoint, EndpointEvent, EndpointSettings } from './domain/endpoint';
+import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings } from './domain/endpoint';
 import type { SubscriptionsEventMetadata } from '../platform/stream-command';
+
+/** A destination as the partner API shows it: an ActiveCampaign token only by its last four characters. */
+export type DestinationView =
+  | { type: 'webhook' }
+  | { type: 'activecampaign'; api_url: string; api_token_last4: string; mapping: ActiveCampaignMappingV1 };
+
+export function destinationView(destination: EndpointDestination): DestinationView {
+  if (destination.type === 'webhook') return { type: 'webhook' };
+  return { type: 'activecampaign', api_url: destination.apiUrl, api_token_last4: destination.apiTokenHint, mapping: destination.mapping };
+}
+
+function destinationState(destination: EndpointDestination): EndpointDestinationV1 {
+  if (destination.type === 'webhook') return { type: 'webhook' };
+  return { type: 'activecampaign', api_url: destination.apiUrl, api_token_sealed: destination.sealedApiToken, mapping: destination.mapping };
+}
 
 /** An endpoint as the partner API shows it (snake_case; no secrets). */
 export interface EndpointView {
   id: string;
   partner_id: string;
   url: string;
+  destination: DestinationView;
   description: string;
   event_types: string[];
   enabled: boolean;
@@ -28,6 +44,7 @@ export function endpointView(endpoint: Endpoint): EndpointView {
     id: endpoint.endpointId,
     partner_id: endpoint.partnerId,
     url: settings.url,
+    destination: destinationView(settings.destination),
     description: settings.description,
     event_types: settings.eventTypes,
     enabled: endpoint.enabled,
@@ -50,6 +67,7 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     endpoint_id: endpoint.endpointId,
     partner_id: endpoint.partnerId,
     url: endpoint.settings.url,
+    destination: destinationState(endpoint.settings.destination),
     description: endpoint.settings.description,
     event_types: endpoint.settings.eventTypes,
     enabled: endpoint.enabled,
@@ -70,6 +88,8 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
 function settingsChanges(changes: Partial<EndpointSettings>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (changes.url !== undefined) out['url'] = changes.url;
+  // The token is never in the trail, sealed or not: its last four characters say which one it was.
+  if (changes.destination !== undefined) out['destination'] = destinationView(changes.destination);
   if (changes.description !== undefined) out['description'] = changes.description;
   if (changes.eventTypes !== undefined) out['event_types'] = changes.eventTypes;
   // Header values may be credentials of the partner's receiver: the trail names them only.

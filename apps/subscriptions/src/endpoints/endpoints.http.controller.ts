@@ -4,14 +4,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { PartnerAuthGuard, type PartnerRequest } from '@gancho/partner-auth';
-import { IdempotencyService, openApiSchema, parseOrThrow, ZodBody } from '@gancho/service-kit';
+import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
 import { idPattern } from '../platform/ids';
 import { inTransaction, partnerActor, requestContext } from '../platform/request-context';
 import { pageQuery } from '../partners/partner-requests';
 import type { EndpointSettings } from './domain/endpoint';
 import { EndpointNotFoundError } from './domain/decide-endpoint';
-import { createEndpointBody, updateEndpointBody, type CreateEndpointBody, type UpdateEndpointBody } from './endpoint-requests';
-import { EndpointService, type SecretsView } from './endpoint-service';
+import { createEndpointBody, updateEndpointBody, type CreateEndpointBody, type DestinationBody, type UpdateEndpointBody } from './endpoint-requests';
+import { EndpointService, type DestinationInput, type SecretsView } from './endpoint-service';
 import { EndpointUrlPolicy } from './endpoint-url-policy';
 import type { AuditEntry, EndpointView } from './endpoint-views';
 
@@ -21,7 +21,11 @@ function checkEndpointId(endpointId: string): void {
   if (!idPattern('ep').test(endpointId)) throw new EndpointNotFoundError(endpointId);
 }
 
-function changesOf(body: UpdateEndpointBody, url: string | undefined): Partial<EndpointSettings> {
+function invalid(path: string, message: string): ProblemError {
+  return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path, message }] });
+}
+
+function changesOf(body: UpdateEndpointBody, url: string | undefined): Partial<Omit<EndpointSettings, 'destination'>> {
   return {
     ...(url !== undefined ? { url } : {}),
     ...(body.description !== undefined ? { description: body.description } : {}),
@@ -50,12 +54,19 @@ export class EndpointsController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create an endpoint (its signing secret is made with it)', operationId: 'createEndpoint' })
+  @ApiOperation({
+    summary: 'Create an endpoint (its signing secret is made with it)',
+    description:
+      'A webhook endpoint (`destination` left out, or `{"type":"webhook"}`) needs a `url`. An ActiveCampaign endpoint leaves `url` out and gives `destination: {"type":"activecampaign","api_url":"https://<account>.api-us1.com","api_token":"…","mapping":{…}}`; the token is stored encrypted and only its last four characters are ever shown. See docs/activecampaign.md.',
+    operationId: 'createEndpoint',
+  })
   @ApiHeader(idempotencyKeyHeader)
   @ApiBody({ schema: openApiSchema(createEndpointBody) })
   async create(@Body(new ZodBody(createEndpointBody)) body: CreateEndpointBody, @Req() request: PartnerRequest, @Res() response: Response): Promise<void> {
-    const url = await this.urls.accept(body.url);
-    const settings: EndpointSettings = {
+    const destination = await this.destinationInput(body.destination);
+    // The request schema requires a url for a webhook; an ActiveCampaign endpoint's url is its API URL.
+    const url = destination.type === 'activecampaign' ? destination.apiUrl : await this.urls.accept(body.url ?? '');
+    const settings: Omit<EndpointSettings, 'destination'> = {
       url,
       description: body.description,
       eventTypes: [...new Set(body.event_types)],
@@ -67,7 +78,7 @@ export class EndpointsController {
     // Scoped per partner: two partners using the same key never see each other's responses.
     await this.idempotency.respond(`partner:${request.partnerId}`, request, response, async (manager) => ({
       status: 201,
-      body: await this.endpoints.create(request.partnerId, settings, body.enabled, { ...context, manager }),
+      body: await this.endpoints.create(request.partnerId, settings, destination, body.enabled, { ...context, manager }),
     }));
   }
 
@@ -91,11 +102,26 @@ export class EndpointsController {
   async update(@Param('id') endpointId: string, @Body(new ZodBody(updateEndpointBody)) body: UpdateEndpointBody, @Req() request: PartnerRequest): Promise<EndpointView> {
     checkEndpointId(endpointId);
     // Another partner's endpoint is not found before its URL is looked at.
-    await this.endpoints.load(request.partnerId, endpointId);
-    const url = body.url === undefined ? undefined : await this.urls.accept(body.url);
+    const current = await this.endpoints.load(request.partnerId, endpointId);
+    const destination = body.destination === undefined ? undefined : await this.destinationInput(body.destination);
+    const activeCampaignAfter = destination ? destination.type === 'activecampaign' : current.settings.destination.type === 'activecampaign';
+    if (activeCampaignAfter && body.url !== undefined) throw invalid('url', "an ActiveCampaign endpoint's url is its destination.api_url");
+    if (destination?.type === 'webhook' && current.settings.destination.type !== 'webhook' && body.url === undefined) throw invalid('url', 'a webhook endpoint needs a url');
+    const url = destination?.type === 'activecampaign' ? destination.apiUrl : body.url === undefined ? undefined : await this.urls.accept(body.url);
     return inTransaction(this.dataSource, requestContext(request, partnerActor(request)), (context) =>
-      this.endpoints.update(request.partnerId, endpointId, changesOf(body, url), body.enabled, context),
+      this.endpoints.update(request.partnerId, endpointId, changesOf(body, url), body.enabled, context, destination),
     );
+  }
+
+  /** The destination with its API URL checked by the URL policy (the token stays in the clear until the service seals it). */
+  private async destinationInput(body: DestinationBody): Promise<DestinationInput> {
+    if (body.type === 'webhook') return { type: 'webhook' };
+    return {
+      type: 'activecampaign',
+      apiUrl: await this.urls.acceptApiBase(body.api_url),
+      ...(body.api_token === undefined ? {} : { apiToken: body.api_token }),
+      ...(body.mapping === undefined ? {} : { mapping: body.mapping }),
+    };
   }
 
   @Delete(':id')

@@ -1,4 +1,4 @@
-import { Topics, type EndpointHealthReportV1, type EndpointStateV1 } from '@gancho/contracts';
+import { defaultActiveCampaignMapping, endpointDestinationSecretContext, Topics, type EndpointHealthReportV1, type EndpointStateV1 } from '@gancho/contracts';
 import { KafkaTransport } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
 import { createTestDatabase, eventually, kafkaBrokers, type TestDatabase, type TestService } from '@gancho/testing';
@@ -12,7 +12,10 @@ import { recordTopics, startSubscriptions, subscriptionsClient, testEncryptionKe
 //   database or on the topic holds a secret in the clear, and what is sealed opens to what the API shows;
 // - the audit trail: who, when, what, no secrets;
 // - the compacted endpoints topic carries the full state after each change and a tombstone on delete;
-// - delivery's health reports disable an endpoint (republished); PATCH enabled: true re-enables it.
+// - delivery's health reports disable an endpoint (republished); PATCH enabled: true re-enables it;
+// - ActiveCampaign destinations: url is the API URL, the token is sealed on the topic and never in the clear in
+//   the database, the API or the audit trail (last four characters only); the mapping gets its defaults; a
+//   PATCH may keep the token only for the same API URL; a refused token ('unauthorized') disables the endpoint.
 describe('endpoints', () => {
   let database: TestDatabase;
   let service: TestService;
@@ -63,6 +66,7 @@ describe('endpoints', () => {
       id: expect.stringMatching(/^ep_[0-9a-f]{32}$/),
       partner_id: partnerId,
       url: 'http://127.0.0.1:9/hooks',
+      destination: { type: 'webhook' },
       description: 'matrículas',
       event_types: ['purchase.*'],
       enabled: true,
@@ -203,6 +207,7 @@ describe('endpoints', () => {
       endpoint_id: endpoint.id,
       partner_id: partnerId,
       url: endpoint.url,
+      destination: { type: 'webhook' },
       description: '',
       event_types: ['purchase.*'],
       enabled: true,
@@ -221,6 +226,107 @@ describe('endpoints', () => {
     const messages = recorder.messages.filter((m) => m.key === endpoint.id);
     expect(messages.map((m) => m.headers['gancho-event-type'])).toEqual(['EndpointCreated', 'EndpointUpdated', 'EndpointDeleted']);
     expect(messages.every((m) => m.headers['content-type'] === 'application/json')).toBe(true);
+  });
+
+  it('creates an ActiveCampaign endpoint: token sealed, shown by its last four characters, mapping completed with defaults', async () => {
+    const token = 'ac-token-0123456789abcdef0123456789abcdef-7e3a';
+    const created = await partner('POST', '/endpoints', {
+      event_types: ['purchase.*'],
+      destination: { type: 'activecampaign', api_url: 'http://127.0.0.1:9/', api_token: token, mapping: { recovery_tag: 'recuperar-carrinho', fields: { price: null } } },
+    });
+    expect(created.status).toBe(201);
+    const mapping = { ...defaultActiveCampaignMapping(), recovery_tag: 'recuperar-carrinho', fields: { ...defaultActiveCampaignMapping().fields, price: null } };
+    expect(created.body).toMatchObject({
+      url: 'http://127.0.0.1:9',
+      destination: { type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_last4: '7e3a', mapping },
+      headers: {},
+    });
+    expect(JSON.stringify(created.body)).not.toContain(token);
+    const id: string = created.body.id;
+    expect((await partner('GET', `/endpoints/${id}`)).body).toEqual(created.body);
+    expect((await partner('GET', '/endpoints?limit=100')).body.items.find((e: { id: string }) => e.id === id)).toEqual(created.body);
+
+    // On the topic: sealed under the endpoint's destination context, opening to the token.
+    await eventually(() => expect(statesOf(id)).toHaveLength(1));
+    const [state] = statesOf(id) as EndpointStateV1[];
+    if (!state) throw new Error('no state');
+    expect(state.url).toBe('http://127.0.0.1:9');
+    expect(state.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_sealed: expect.stringMatching(/^v1\.test\./), mapping });
+    const sealed = state.destination?.type === 'activecampaign' ? state.destination.api_token_sealed : '';
+    const box = SecretBox.fromConfig(testEncryptionKey);
+    expect(box.open(sealed, endpointDestinationSecretContext(id))).toBe(token);
+    expect(() => box.open(sealed, `endpoint:${id}`)).toThrow();
+
+    // The mapping changes without the token; the API URL does not.
+    const remapped = await partner('PATCH', `/endpoints/${id}`, { destination: { type: 'activecampaign', api_url: 'http://127.0.0.1:9', mapping: { tag_prefix: 'escola:' } } });
+    expect(remapped.status).toBe(200);
+    expect(remapped.body.destination).toMatchObject({ api_token_last4: '7e3a', mapping: { tag_prefix: 'escola:', recovery_tag: 'gancho:cart_recovery' } });
+    await eventually(() => expect(statesOf(id)).toHaveLength(2));
+    const remappedState = statesOf(id)[1];
+    expect(remappedState?.destination?.type === 'activecampaign' && box.open(remappedState.destination.api_token_sealed, endpointDestinationSecretContext(id))).toBe(token);
+    const moved = await partner('PATCH', `/endpoints/${id}`, { destination: { type: 'activecampaign', api_url: 'http://127.0.0.2:9', mapping: {} } });
+    expect(moved.status).toBe(400);
+    expect(moved.body.errors).toEqual([{ path: 'destination.api_token', message: 'give the API token again when the api_url changes' }]);
+    const newToken = 'ac-token-fedcba9876543210fedcba9876543210-11b2';
+    const movedWithToken = await partner('PATCH', `/endpoints/${id}`, { destination: { type: 'activecampaign', api_url: 'http://127.0.0.2:9', api_token: newToken } });
+    expect(movedWithToken.body).toMatchObject({ url: 'http://127.0.0.2:9', destination: { api_url: 'http://127.0.0.2:9', api_token_last4: '11b2', mapping: { tag_prefix: 'escola:' } } });
+    expect((await partner('PATCH', `/endpoints/${id}`, { url: 'http://127.0.0.1:9/hooks' })).status).toBe(400);
+    expect((await partner('PATCH', `/endpoints/${id}`, { headers: { 'X-A': 'b' } })).status).toBe(400);
+
+    // Back to a webhook: it needs a url.
+    expect((await partner('PATCH', `/endpoints/${id}`, { destination: { type: 'webhook' } })).status).toBe(400);
+    const back = await partner('PATCH', `/endpoints/${id}`, { destination: { type: 'webhook' }, url: 'http://127.0.0.1:9/hooks' });
+    expect(back.body).toMatchObject({ url: 'http://127.0.0.1:9/hooks', destination: { type: 'webhook' } });
+
+    // Never in the clear: not in the database, not in the audit trail.
+    const dump = await dumpDatabase();
+    for (const secret of [token, newToken]) {
+      expect(dump).not.toContain(secret);
+      expect(JSON.stringify((await partner('GET', `/endpoints/${id}/audit`)).body)).not.toContain(secret);
+    }
+    const audit = (await partner('GET', `/endpoints/${id}/audit`)).body.items;
+    expect(audit[0].changes.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_last4: '7e3a', mapping });
+  });
+
+  it('names what is wrong with an ActiveCampaign destination', async () => {
+    const token = 'ac-token-0123456789abcdef0123456789abcdef';
+    const post = (body: Record<string, unknown>) => partner('POST', '/endpoints', { event_types: ['*'], ...body });
+    const ac = (destination: Record<string, unknown>, rest: Record<string, unknown> = {}) =>
+      post({ destination: { type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token: token, ...destination }, ...rest });
+    const pathsOf = async (response: Promise<{ status: number; body: { code: string; errors?: { path: string }[] } }>) => {
+      const { status, body } = await response;
+      return { status, code: body.code, paths: (body.errors ?? []).map((e) => e.path) };
+    };
+    expect(await pathsOf(post({}))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['url'] });
+    expect(await pathsOf(ac({}, { url: 'http://127.0.0.1:9/hooks' }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['url'] });
+    expect(await pathsOf(ac({}, { headers: { 'X-A': 'b' } }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['headers'] });
+    expect(await pathsOf(ac({ api_token: 'short' }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['destination.api_token'] });
+    expect(await pathsOf(ac({ api_url: 'http://127.0.0.1:9/api/3' }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['destination.api_url'] });
+    expect(await pathsOf(ac({ mapping: { recovery_tag: 'a,b', recovery_statuses: ['teleported'], fields: { course: 'not a tag' } } }))).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      paths: ['destination.mapping.recovery_tag', 'destination.mapping.recovery_statuses.0', 'destination.mapping.fields.course'],
+    });
+    expect(await pathsOf(post({ destination: { type: 'mailchimp' }, url: 'http://127.0.0.1:9/hooks' }))).toMatchObject({ status: 400, paths: ['destination.type'] });
+  });
+
+  it('disables an endpoint whose destination refused the token (unauthorized), with the reason', async () => {
+    const { body: endpoint } = await partner('POST', '/endpoints', {
+      event_types: ['*'],
+      destination: { type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token: 'ac-token-0123456789abcdef0123456789abcdef' },
+    });
+    const report: EndpointHealthReportV1 = {
+      endpoint_id: endpoint.id,
+      partner_id: partnerId,
+      reason: 'unauthorized',
+      detail: 'ActiveCampaign refused the API token (403) at http://127.0.0.1:9: Forbidden. Give the endpoint a valid token and re-enable it.',
+      occurred_at: new Date().toISOString(),
+    };
+    await transport.publish(Topics.endpointHealth, [{ key: endpoint.id, value: JSON.stringify(report), headers: { 'content-type': 'application/json' } }]);
+    await eventually(async () =>
+      expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: false, disabled_reason: 'unauthorized', disabled_detail: report.detail }),
+    );
+    await eventually(() => expect(statesOf(endpoint.id).at(-1)).toMatchObject({ enabled: false, disabled_reason: 'unauthorized' }));
   });
 
   it('disables an endpoint on a health report from delivery, republishes it, and the partner re-enables it', async () => {
@@ -313,6 +419,16 @@ describe('endpoint URL safety at save time', () => {
     expect(refused.body).toMatchObject({ code: 'ENDPOINT_URL_NOT_ALLOWED', reason, detail: expect.any(String) });
     const { body: ok } = await partner('POST', '/endpoints', { url: 'https://hooks.escola.example/x', event_types: ['*'] });
     expect((await partner('PATCH', `/endpoints/${ok.id}`, { url })).body).toMatchObject({ status: 422, reason });
+  });
+
+  it('applies the same policy to an ActiveCampaign API URL', async () => {
+    const ac = (api_url: string) =>
+      partner('POST', '/endpoints', { event_types: ['*'], destination: { type: 'activecampaign', api_url, api_token: 'ac-token-0123456789abcdef0123456789abcdef' } });
+    expect((await ac('https://hooks.escola.example')).body).toMatchObject({ url: 'https://hooks.escola.example', destination: { api_url: 'https://hooks.escola.example' } });
+    for (const url of ['http://hooks.escola.example', 'https://10.0.0.7', 'https://metadata.escola.example', 'https://sneaky.escola.example']) {
+      const refused = await ac(url);
+      expect({ url, status: refused.status, code: refused.body.code }).toEqual({ url, status: 422, code: 'ENDPOINT_URL_NOT_ALLOWED' });
+    }
   });
 
   it('answers 503 when DNS cannot answer now', async () => {

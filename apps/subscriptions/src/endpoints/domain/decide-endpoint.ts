@@ -57,6 +57,23 @@ function settingsProblems(settings: Partial<EndpointSettings>): string[] {
   return problems;
 }
 
+/** What is wrong with the settings an endpoint would have, taken together. */
+function combinedProblems(settings: EndpointSettings): string[] {
+  if (settings.destination.type !== 'activecampaign') return [];
+  const problems: string[] = [];
+  const { mapping } = settings.destination;
+  // ActiveCampaign refuses commas in tag names.
+  const tags = [mapping.tag_prefix, ...(mapping.recovery_tag === null ? [] : [mapping.recovery_tag])];
+  if (tags.some((tag) => tag.includes(','))) problems.push('ActiveCampaign tag names cannot contain commas');
+  // Nothing but Gancho's own calls go to ActiveCampaign: a partner header there would be sent with the API token.
+  if (Object.keys(settings.headers).length > 0) problems.push('an ActiveCampaign destination takes no custom headers');
+  if (settings.url !== settings.destination.apiUrl) problems.push("an ActiveCampaign endpoint's url is its api_url");
+  return problems;
+}
+
+const definedChanges = (changes: Partial<EndpointSettings>): Partial<EndpointSettings> =>
+  Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<EndpointSettings>;
+
 const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /**
@@ -69,7 +86,7 @@ export function decideEndpoint(command: EndpointCommand, state: EndpointState): 
   const occurredAt = command.metadata.now.toISOString();
   if (command.type === 'CreateEndpoint') {
     if (state.status !== 'absent') throw new EndpointAlreadyExistsError(command.data.endpointId);
-    const problems = settingsProblems(command.data.settings);
+    const problems = [...settingsProblems(command.data.settings), ...combinedProblems(command.data.settings)];
     if (problems.length > 0) throw new InvalidEndpointCommandError(command.type, problems);
     return [{ type: 'EndpointCreated', data: { ...command.data, occurredAt } }];
   }
@@ -78,7 +95,7 @@ export function decideEndpoint(command: EndpointCommand, state: EndpointState): 
 
   switch (command.type) {
     case 'UpdateEndpoint': {
-      const problems = settingsProblems(command.data.changes);
+      const problems = [...settingsProblems(command.data.changes), ...combinedProblems({ ...endpoint.settings, ...definedChanges(command.data.changes) })];
       if (problems.length > 0) throw new InvalidEndpointCommandError(command.type, problems);
       const changes = Object.fromEntries(
         Object.entries(command.data.changes).filter(([name, value]) => value !== undefined && !sameValue(value, endpoint.settings[name as keyof EndpointSettings])),

@@ -1,3 +1,4 @@
+import { defaultActiveCampaignMapping } from '@gancho/contracts';
 import { activeSecrets, foldEndpoint, type Endpoint, type EndpointEvent, type EndpointSettings, type EndpointState } from './endpoint';
 import { decideEndpoint, EndpointAlreadyExistsError, EndpointNotFoundError, InvalidEndpointCommandError, type EndpointCommand } from './decide-endpoint';
 import { customHeaderProblems, eventTypeFilterProblems } from './endpoint-rules';
@@ -6,6 +7,7 @@ const t0 = new Date('2026-11-27T12:00:00.000Z');
 const at = (minutes: number) => ({ now: new Date(t0.getTime() + minutes * 60_000) });
 const settings: EndpointSettings = {
   url: 'https://hooks.escola.example/gancho',
+  destination: { type: 'webhook' },
   description: 'enrollment',
   eventTypes: ['purchase.*'],
   headers: { 'X-Api-Token': 'abc' },
@@ -99,6 +101,41 @@ describe('endpoint decider', () => {
     });
     expect(activeSecrets(endpoint, at(60).now).map((s) => s.sealed)).toEqual(['v1.k.sealed-2', 'v1.k.sealed-1']);
     expect(activeSecrets(endpoint, at(91).now).map((s) => s.sealed)).toEqual(['v1.k.sealed-2']);
+  });
+
+  it('reads an endpoint created before destinations existed as a webhook', () => {
+    const { destination: _none, ...oldSettings } = settings;
+    const old = { ...created, data: { ...created.data, settings: oldSettings } } as EndpointEvent;
+    expect(endpointOf(given(old).state).settings.destination).toEqual({ type: 'webhook' });
+  });
+
+  it('moves an endpoint to ActiveCampaign only with its url the API URL, no custom headers and no comma in a tag', () => {
+    const destination = {
+      type: 'activecampaign' as const,
+      apiUrl: 'https://escola.api-us1.com',
+      sealedApiToken: 'v1.k.sealed-token',
+      apiTokenHint: 'f00d',
+      mapping: defaultActiveCampaignMapping(),
+    };
+    const update = (changes: Partial<EndpointSettings>): EndpointCommand => ({ type: 'UpdateEndpoint', data: { changes }, metadata: at(5) });
+    // The created endpoint has a custom header: it must go in the same change.
+    given(created).when(update({ destination, url: destination.apiUrl })).thenRefuses(InvalidEndpointCommandError);
+    given(created).when(update({ destination, headers: {} })).thenRefuses(InvalidEndpointCommandError);
+    const moved = update({ destination, url: destination.apiUrl, headers: {} });
+    given(created).when(moved).then([{ type: 'EndpointUpdated', data: { changes: { destination, url: destination.apiUrl, headers: {} }, occurredAt: at(5).now.toISOString() } }]);
+    const withComma = { ...destination, mapping: { ...destination.mapping, recovery_tag: 'carrinho, recuperar' } };
+    given(created).when(update({ destination: withComma, url: destination.apiUrl, headers: {} })).thenRefuses(InvalidEndpointCommandError);
+  });
+
+  it('disables on a refused destination token (unauthorized), with the reason kept', () => {
+    const report: EndpointCommand = {
+      type: 'DisableEndpoint',
+      data: { reason: 'unauthorized', detail: 'ActiveCampaign refused the API token (403)', reportedAt: at(9).now.toISOString() },
+      metadata: at(10),
+    };
+    const off: EndpointEvent = { type: 'EndpointDisabled', data: { reason: 'unauthorized', detail: 'ActiveCampaign refused the API token (403)', occurredAt: at(10).now.toISOString() } };
+    given(created).when(report).then([off]);
+    expect(endpointOf(given(created, off).state)).toMatchObject({ enabled: false, disabled: { reason: 'unauthorized' } });
   });
 
   it('treats a deleted endpoint as gone for every command', () => {

@@ -1,12 +1,23 @@
-import type { EndpointDisabledReason, EndpointOrdering } from '@gancho/contracts';
+import type { ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering } from '@gancho/contracts';
 
 /**
  * An endpoint's lifecycle, event-sourced on the stream `endpoint:{id}`; the
  * stream is also its audit trail. Signing secrets appear only sealed
  * (`@gancho/secret-box`). Pure: no framework, no clock, no randomness.
  */
+/**
+ * Where events go. An ActiveCampaign token appears only sealed (context
+ * `endpoint-destination:<id>`), with its last four characters as a hint for
+ * the partner. Events recorded before destinations existed have none: webhook.
+ */
+export type EndpointDestination =
+  | { type: 'webhook' }
+  | { type: 'activecampaign'; apiUrl: string; sealedApiToken: string; apiTokenHint: string; mapping: ActiveCampaignMappingV1 };
+
 export interface EndpointSettings {
+  /** For an ActiveCampaign destination, its API URL. */
   url: string;
+  destination: EndpointDestination;
   description: string;
   eventTypes: string[];
   headers: Record<string, string>;
@@ -61,7 +72,8 @@ export function evolveEndpoint(state: EndpointState, event: EndpointEvent): Endp
       endpoint: {
         endpointId,
         partnerId,
-        settings,
+        // Recorded before destinations existed: a webhook.
+        settings: { ...settings, destination: (settings as Partial<EndpointSettings>).destination ?? { type: 'webhook' } },
         enabled,
         disabled: enabled ? null : { reason: 'by_partner', detail: 'Created disabled.', at: occurredAt },
         secrets: { current: { sealed: sealedSecret, validFrom: occurredAt, validUntil: null }, previous: null },
