@@ -141,6 +141,20 @@ describe('WebhookSender: requests and responses', () => {
     expect(await post(to, target.url('/longer'))).toMatchObject({ bodySnippet: 'a'.repeat(15), truncated: true });
   });
 
+  it('GETs without a body or content-type when asked, and keeps a per-request response limit', async () => {
+    const answer = JSON.stringify({ fields: Array.from({ length: 200 }, (_, i) => ({ id: String(i), perstag: `FIELD_${i}` })) });
+    const target = await receiver((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(answer));
+    const to = senderFor([target], { maxResponseBytes: 64 });
+    const got = expectResponse(await to.send({ url: target.url('/api/3/fields?limit=100'), method: 'GET', headers: { 'Api-Token': 't' }, body: 'ignored', maxResponseBytes: 65_536 }));
+    expect(got).toMatchObject({ status: 200, bodySnippet: answer, truncated: false });
+    expect(target.requests[0]).toMatchObject({ method: 'GET', path: '/api/3/fields?limit=100' });
+    expect(target.requests[0]?.body.length).toBe(0);
+    expect(target.requests[0]?.headers['content-type']).toBeUndefined();
+    expect(target.requests[0]?.headers['api-token']).toBe('t');
+    // Without the override, the sender's own limit holds.
+    expect(await post(to, target.url('/api/3/fields'))).toMatchObject({ truncated: true });
+  });
+
   it('reads only maxResponseBytes of a 50 MB response, does not download the rest, and returns promptly', async () => {
     const total = 50 * 1024 * 1024;
     let written = 0;

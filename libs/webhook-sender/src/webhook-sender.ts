@@ -35,8 +35,12 @@ export interface WebhookSenderOptions {
 export interface WebhookRequest {
   url: string;
   headers: Readonly<Record<string, string>>;
-  /** Sent as is, as `application/json`. */
+  /** Sent as is, as `application/json`; ignored for a GET. */
   body: string;
+  /** Default POST. API clients built on the sender (ActiveCampaign) also read with GET. */
+  method?: 'POST' | 'GET';
+  /** How much of this response to keep, instead of the sender's `maxResponseBytes` (an API client reads whole JSON answers). */
+  maxResponseBytes?: number;
 }
 
 export type SendResult =
@@ -126,12 +130,13 @@ export class WebhookSender {
       const response = await this.agent.request({
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
-        method: 'POST',
-        headers: this.headersFor(request.headers),
-        body: request.body,
+        method: request.method ?? 'POST',
+        headers: this.headersFor(request.headers, request.method === 'GET'),
+        ...(request.method === 'GET' ? {} : { body: request.body }),
         signal: deadline.signal,
       });
-      const { snippet, truncated } = await this.readSnippet(response.body);
+      const limit = request.maxResponseBytes === undefined ? this.maxResponseBytes : positiveInteger('maxResponseBytes', request.maxResponseBytes);
+      const { snippet, truncated } = await this.readSnippet(response.body, limit);
       return { kind: 'response', status: response.statusCode, headers: flatten(response.headers), bodySnippet: snippet, truncated, elapsedMs: elapsedMs() };
     } catch (error) {
       // Once our deadline fired, whatever undici reports (an abort, a destroyed body) is that timeout.
@@ -163,13 +168,13 @@ export class WebhookSender {
     return parsed;
   }
 
-  private headersFor(callerHeaders: Readonly<Record<string, string>>): Record<string, string> {
+  private headersFor(callerHeaders: Readonly<Record<string, string>>, withoutBody = false): Record<string, string> {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(callerHeaders)) {
       const key = name.toLowerCase();
       if (!senderOwnedHeaders.has(key)) headers[key] = value;
     }
-    headers['content-type'] = 'application/json';
+    if (!withoutBody) headers['content-type'] = 'application/json';
     headers['user-agent'] = this.userAgent;
     return headers;
   }
@@ -179,12 +184,12 @@ export class WebhookSender {
    * the body stream and its connection, so a huge or endless body is neither
    * downloaded nor buffered.
    */
-  private async readSnippet(body: AsyncIterable<Buffer>): Promise<{ snippet: string; truncated: boolean }> {
+  private async readSnippet(body: AsyncIterable<Buffer>, maxBytes: number): Promise<{ snippet: string; truncated: boolean }> {
     const chunks: Buffer[] = [];
     let kept = 0;
     let truncated = false;
     for await (const chunk of body) {
-      const room = this.maxResponseBytes - kept;
+      const room = maxBytes - kept;
       if (chunk.length > room) {
         chunks.push(chunk.subarray(0, room));
         kept += room;
