@@ -38,11 +38,13 @@ export const httpStatusByErrorCode: Record<string, number> = {
   // Limits and dependencies
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
+  // The service's database cannot be reached (refused, dropped, restarting).
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
 };
 
 /** Codes whose outcome may change if the same request is sent again. */
-export const retryableErrorCodes = new Set(['STREAM_VERSION_CONFLICT', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'INTERNAL_ERROR']);
+export const retryableErrorCodes = new Set(['STREAM_VERSION_CONFLICT', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'INTERNAL_ERROR']);
 
 export function httpStatusOf(code: string): number {
   return httpStatusByErrorCode[code] ?? 500;

@@ -1,4 +1,5 @@
 export * from './bearer-token.guard';
+export * from './database-unavailable';
 export * from './error-statuses';
 export * from './idempotency';
 export * from './openapi';

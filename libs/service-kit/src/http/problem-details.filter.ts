@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isDatabaseUnavailable } from './database-unavailable';
 import { httpStatusByErrorCode } from './error-statuses';
 import { ProblemError, problemDetails, type ProblemDetails } from './problem';
 
@@ -15,7 +16,17 @@ const statusCodes: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-/** Turns any error into RFC 9457 problem+json; unknown errors become a 500 that reveals nothing. */
+/** What a 503 or 429 tells the client to wait when the error did not say (the Retry-After header, in seconds). */
+export const defaultRetryAfterSeconds = 1;
+
+/** A database outage is usually a restart or a failover: seconds, not minutes. */
+export const databaseRetryAfterSeconds = 2;
+
+/**
+ * Turns any error into RFC 9457 problem+json; a database that cannot be
+ * reached becomes 503 DATABASE_UNAVAILABLE, and other unknown errors a 500
+ * that reveals nothing.
+ */
 export function toProblem(error: unknown): ProblemDetails {
   if (error instanceof ProblemError) {
     return problemDetails(error.code, error.message, error.extensions);
@@ -36,6 +47,9 @@ export function toProblem(error: unknown): ProblemDetails {
     const status = error.getStatus();
     const code = statusCodes[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_FAILED');
     return { ...problemDetails(code, error.message), status };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return problemDetails('DATABASE_UNAVAILABLE', 'The database cannot be reached right now; retry shortly.', { retry_after_seconds: databaseRetryAfterSeconds });
   }
   return problemDetails('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
 }
@@ -58,12 +72,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    const problem = { ...toProblem(error), instance: request.originalUrl };
+    const problem: ProblemDetails = { ...toProblem(error), instance: request.originalUrl };
     // Our own failures are logged; a 503 that asks the caller to retry (warming up, overloaded) is not one.
     if (problem.code === 'INTERNAL_ERROR') {
       this.logger.error(`${request.method} ${request.path} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    } else if (problem.code === 'DATABASE_UNAVAILABLE') {
+      this.logger.warn(`${request.method} ${request.path}: database unavailable (${error instanceof Error ? error.message : String(error)})`);
     }
     if (response.headersSent) return;
+    // Every "come back later" says when; a guard may have set it already.
+    if ((problem.status === 503 || problem.status === 429) && !response.hasHeader('retry-after')) {
+      const seconds = problem.retry_after_seconds;
+      response.setHeader('Retry-After', String(typeof seconds === 'number' && seconds >= 1 ? Math.ceil(seconds) : defaultRetryAfterSeconds));
+    }
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 }
