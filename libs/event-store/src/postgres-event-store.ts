@@ -60,6 +60,17 @@ export class PostgresEventStore {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
+   * The payload of this store's append notifications (its schema, which
+   * `current_schema()` names), so a relay wakes only for its own service's
+   * appends when several services share one database. Undefined when the
+   * data source names no schema.
+   */
+  get notifyPayload(): string | undefined {
+    const options = this.dataSource.options;
+    return 'schema' in options && typeof options.schema === 'string' ? options.schema : undefined;
+  }
+
+  /**
    * Appends events to a stream if it is still at `expectedVersion`, in the
    * caller's transaction (`manager`) or in one of its own. Throws
    * `StreamVersionConflictError` when another writer got there first.

@@ -11,6 +11,8 @@ export interface OutboxSource {
   storeCheckpoint(name: string, position: bigint): Promise<void>;
   /** The highest global position stored, committed or not; lets `lag()` count events behind. Optional. */
   headPosition?(): Promise<bigint>;
+  /** When set, only notifications with this payload wake the relay (another service's appends on the same channel do not). */
+  readonly notifyPayload?: string;
 }
 
 /** How far the relay is behind its event store. */
@@ -186,7 +188,10 @@ export class OutboxRelay {
       return false;
     }
     if (this.options.notifyChannel) {
-      client.on('notification', () => this.wake?.());
+      const ownPayload = this.options.source.notifyPayload;
+      client.on('notification', (notification) => {
+        if (ownPayload === undefined || notification.payload === ownPayload) this.wake?.();
+      });
       await client.query(`LISTEN "${this.options.notifyChannel}"`);
     }
     this.lockClient = client;

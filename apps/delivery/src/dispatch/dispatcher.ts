@@ -110,8 +110,8 @@ export class Dispatcher implements OnApplicationShutdown {
   }
 
   private async run(lane: Lane): Promise<void> {
-    // Each lane gets at least a quarter of the slots, so neither starves the other.
-    const laneShare = Math.max(1, Math.floor(this.concurrency / 2));
+    // A lane may take three quarters of the slots, so each keeps at least a quarter and neither starves the other.
+    const laneShare = Math.max(1, Math.floor((this.concurrency * 3) / 4));
     const laneInFlight = new Set<Promise<void>>();
     while (this.running) {
       try {
@@ -130,7 +130,11 @@ export class Dispatcher implements OnApplicationShutdown {
           this.inFlight.add(attempt);
           laneInFlight.add(attempt);
         }
-        if (claimed.length === 0 || free <= claimed.length) await this.sleep(lane, this.config.get('DISPATCH_POLL_MS', { infer: true }));
+        if (claimed.length === 0 || free <= claimed.length) {
+          await this.sleep(lane, this.config.get('DISPATCH_POLL_MS', { infer: true }));
+          // Attempts finish in batches (one commit each); let the whole batch settle so one claim refills all their slots.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       } catch (error) {
         this.logger.error(`${lane} lane: ${error instanceof Error ? error.message : String(error)}`);
         await this.sleep(lane, 1000);

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { CreateEventStore1764300000000, EVENTS_NOTIFY_CHANNEL, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
+import { KafkaTransport, type IncomingMessage } from '@gancho/messaging';
+import { openServiceDataSource } from '@gancho/persistence';
+import { createTestDatabase, eventually, kafkaBrokers, uniqueName, type TestDatabase } from '@gancho/testing';
+import type { DataSource } from 'typeorm';
+import { OutboxRelay } from './outbox-relay';
+
+// Services may share one database, each in its own schema, and every event
+// store notifies on the same channel with its schema as the payload. On the
+// real PostgreSQL and Kafka: a relay wakes at once for its own service's
+// appends, and another service's appends do not make it read.
+describe('outbox relay wake-ups', () => {
+  let database: TestDatabase;
+  const dataSources: DataSource[] = [];
+  let own: PostgresEventStore;
+  let other: PostgresEventStore;
+  const transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'outbox-wakeup-test', maxWaitTimeMs: 200 });
+  const received: IncomingMessage[] = [];
+  let stopConsumer: () => Promise<void>;
+  let relay: OutboxRelay;
+  let reads = 0;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('outbox_wakeup');
+    for (const schema of ['journey', 'delivery']) {
+      dataSources.push(await openServiceDataSource({ url: database.url, schema, migrations: [CreateEventStore1764300000000], applicationName: 'outbox-wakeup-test' }));
+    }
+    own = new PostgresEventStore(dataSources[0]!);
+    other = new PostgresEventStore(dataSources[1]!);
+    const topic = uniqueName('test.outbox-wakeup');
+    await transport.ensureTopics([{ topic, partitions: 1 }]);
+    const subscription = await transport.subscribe({ groupId: uniqueName('wakeup-reader'), topics: [topic], fromBeginning: true, handle: async (m) => void received.push(m) });
+    stopConsumer = () => subscription.stop();
+    // The store itself, counting the reads the relay makes of it.
+    const counted = {
+      notifyPayload: own.notifyPayload,
+      readAll: (options: { after: bigint; limit: number }) => {
+        reads++;
+        return own.readAll(options);
+      },
+      readCheckpoint: (name: string) => own.readCheckpoint(name),
+      storeCheckpoint: (name: string, position: bigint) => own.storeCheckpoint(name, position),
+    };
+    relay = new OutboxRelay({
+      name: 'wakeup',
+      topic,
+      source: counted,
+      transport,
+      databaseUrl: database.url,
+      notifyChannel: EVENTS_NOTIFY_CHANNEL,
+      // Long enough that only a notification can explain a prompt read.
+      idlePollMs: 60_000,
+      toMessage: (event: StoredEvent) => ({ key: event.streamId, value: JSON.stringify(event.data) }),
+    });
+    relay.start();
+    await eventually(() => expect(reads).toBeGreaterThanOrEqual(1));
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    await stopConsumer?.();
+    await transport.close();
+    await Promise.all(dataSources.map((d) => d.destroy()));
+    await database?.drop();
+  });
+
+  const append = (store: PostgresEventStore) => store.appendToStream(`purchase:${randomUUID()}`, [{ eventId: randomUUID(), type: 'Tested', data: { at: Date.now() }, metadata: {} }], { expectedVersion: 'no_stream' });
+
+  it('names its schema as the notification payload', () => {
+    expect([own.notifyPayload, other.notifyPayload]).toEqual(['journey', 'delivery']);
+  });
+
+  it("wakes for its own service's appends and not for another's", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = reads;
+    for (let i = 0; i < 5; i++) await append(other);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(reads).toBe(before);
+
+    await append(own);
+    await eventually(() => expect(received).toHaveLength(1), { timeoutMs: 5_000 });
+    expect(reads).toBeGreaterThan(before);
+  });
+});
