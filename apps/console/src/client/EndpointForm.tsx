@@ -1,0 +1,268 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { api, type Endpoint, type EventTypeInfo } from './api';
+import { groupByPhase, isAllEvents, useCatalog } from './catalog';
+import { Link, navigate, useI18n, useLoad } from './core';
+import type { MessageKey } from './i18n';
+import { ErrorMessage, JsonBlock, Loading } from './ui';
+
+interface HeaderRow {
+  name: string;
+  value: string;
+}
+
+interface FormState {
+  url: string;
+  description: string;
+  enabled: boolean;
+  allEvents: boolean;
+  types: Set<string>;
+  headers: HeaderRow[];
+  rateLimit: string;
+}
+
+const emptyForm: FormState = { url: '', description: '', enabled: true, allEvents: false, types: new Set(), headers: [], rateLimit: '' };
+
+function formOf(endpoint: Endpoint): FormState {
+  return {
+    url: endpoint.url,
+    description: endpoint.description,
+    enabled: endpoint.enabled,
+    allEvents: isAllEvents(endpoint.event_types),
+    types: new Set(isAllEvents(endpoint.event_types) ? [] : endpoint.event_types),
+    headers: Object.entries(endpoint.headers).map(([name, value]) => ({ name, value })),
+    rateLimit: endpoint.rate_limit_per_second === null ? '' : String(endpoint.rate_limit_per_second),
+  };
+}
+
+export function EndpointFormPage({ endpointId }: { endpointId?: string | undefined }) {
+  const { t } = useI18n();
+  const existing = useLoad(() => (endpointId ? api<Endpoint>('subscriptions', `/endpoints/${endpointId}`) : Promise.resolve(undefined)), [endpointId]);
+  if (endpointId && existing.loading && !existing.data) return <Loading />;
+  if (endpointId && !existing.data) return <ErrorMessage error={existing.error} />;
+  return (
+    <>
+      <p>
+        <Link to={endpointId ? `/endpoints/${endpointId}` : '/endpoints'}>← {t('app.back')}</Link>
+      </p>
+      <h1>{endpointId ? t('form.edit.title') : t('form.create.title')}</h1>
+      <EndpointForm endpoint={existing.data} />
+    </>
+  );
+}
+
+function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
+  const { t } = useI18n();
+  const [form, setForm] = useState<FormState>(() => (endpoint ? formOf(endpoint) : emptyForm));
+  const [error, setError] = useState<unknown>(undefined);
+  const [eventsProblem, setEventsProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const { types, error: catalogError } = useCatalog();
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!form.allEvents && form.types.size === 0) {
+      setEventsProblem(t('form.events.none'));
+      document.getElementById('events-all')?.focus();
+      return;
+    }
+    setEventsProblem(null);
+    const headers = Object.fromEntries(form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value]));
+    const body = {
+      url: form.url.trim(),
+      description: form.description,
+      event_types: form.allEvents ? ['*'] : [...form.types],
+      enabled: form.enabled,
+      headers,
+      rate_limit_per_second: form.rateLimit.trim() === '' ? null : Number(form.rateLimit),
+    };
+    setBusy(true);
+    setError(undefined);
+    try {
+      const saved = endpoint
+        ? await api<Endpoint>('subscriptions', `/endpoints/${endpoint.id}`, { method: 'PATCH', body })
+        : await api<Endpoint>('subscriptions', '/endpoints', { method: 'POST', body });
+      navigate(`/endpoints/${saved.id}?saved=1`);
+    } catch (caught) {
+      setError(caught);
+      setBusy(false);
+      document.getElementById('form-error')?.focus();
+    }
+  };
+
+  return (
+    <form onSubmit={submit} className="form" noValidate>
+      <div id="form-error" tabIndex={-1}>
+        <ErrorMessage error={error} />
+      </div>
+      <div className="field">
+        <label htmlFor="endpoint-url">{t('form.url')}</label>
+        <input id="endpoint-url" type="url" required value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} aria-describedby="endpoint-url-hint" />
+        <p id="endpoint-url-hint" className="hint">
+          {t('form.url.hint')}
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor="endpoint-description">{t('form.description')}</label>
+        <input id="endpoint-description" value={form.description} maxLength={500} onChange={(e) => setForm({ ...form, description: e.target.value })} aria-describedby="endpoint-description-hint" />
+        <p id="endpoint-description-hint" className="hint">
+          {t('form.description.hint')}
+        </p>
+      </div>
+      <div className="field field-inline">
+        <input id="endpoint-enabled" type="checkbox" checked={form.enabled} onChange={(e) => setForm({ ...form, enabled: e.target.checked })} />
+        <label htmlFor="endpoint-enabled">{t('form.enabled')}</label>
+      </div>
+
+      <fieldset className="events">
+        <legend>{t('form.events')}</legend>
+        {eventsProblem ? (
+          <p className="field-error" role="alert">
+            {eventsProblem}
+          </p>
+        ) : null}
+        <div className="field field-inline">
+          <input id="events-all" type="radio" name="events-mode" checked={form.allEvents} onChange={() => setForm({ ...form, allEvents: true })} />
+          <label htmlFor="events-all">{t('form.events.all')}</label>
+        </div>
+        <div className="field field-inline">
+          <input id="events-some" type="radio" name="events-mode" checked={!form.allEvents} onChange={() => setForm({ ...form, allEvents: false })} />
+          <label htmlFor="events-some">{t('form.events.some')}</label>
+        </div>
+        <ErrorMessage error={catalogError} />
+        {!form.allEvents && types ? <EventTypePicker types={types} selected={form.types} onChange={(next) => setForm({ ...form, types: next })} /> : null}
+        {!form.allEvents && !types && !catalogError ? <Loading /> : null}
+      </fieldset>
+
+      <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} />
+
+      <div className="field">
+        <label htmlFor="endpoint-rate">{t('form.rateLimit')}</label>
+        <input id="endpoint-rate" type="number" min={1} max={10000} inputMode="numeric" value={form.rateLimit} onChange={(e) => setForm({ ...form, rateLimit: e.target.value })} aria-describedby="endpoint-rate-hint" />
+        <p id="endpoint-rate-hint" className="hint">
+          {t('form.rateLimit.hint')}
+        </p>
+      </div>
+
+      <div className="actions">
+        <button type="submit" className="button-primary" disabled={busy}>
+          {busy ? t('form.saving') : endpoint ? t('app.save') : t('form.create')}
+        </button>
+        <Link to={endpoint ? `/endpoints/${endpoint.id}` : '/endpoints'} className="button">
+          {t('app.cancel')}
+        </Link>
+      </div>
+    </form>
+  );
+}
+
+function EventTypePicker({ types, selected, onChange }: { types: EventTypeInfo[]; selected: Set<string>; onChange(next: Set<string>): void }) {
+  const { t } = useI18n();
+  const toggle = (type: string, on: boolean) => {
+    const next = new Set(selected);
+    if (on) next.add(type);
+    else next.delete(type);
+    onChange(next);
+  };
+  return (
+    <div className="phases">
+      {groupByPhase(types).map(([phase, list]) => {
+        const all = list.every((type) => selected.has(type.type));
+        const some = list.some((type) => selected.has(type.type));
+        return (
+          <fieldset key={phase} className="phase">
+            <legend>{t('form.events.phase', { phase: t(`phase.${phase}` as MessageKey) })}</legend>
+            <div className="field field-inline">
+              <PhaseCheckbox
+                id={`phase-${phase}`}
+                checked={all}
+                indeterminate={some && !all}
+                onChange={(on) => {
+                  const next = new Set(selected);
+                  for (const type of list) {
+                    if (on) next.add(type.type);
+                    else next.delete(type.type);
+                  }
+                  onChange(next);
+                }}
+              />
+              <label htmlFor={`phase-${phase}`}>{t('form.events.selectPhase')}</label>
+            </div>
+            <ul className="types">
+              {list.map((type) => (
+                <li key={type.type}>
+                  <EventTypeOption info={type} checked={selected.has(type.type)} onChange={(on) => toggle(type.type, on)} />
+                </li>
+              ))}
+            </ul>
+          </fieldset>
+        );
+      })}
+    </div>
+  );
+}
+
+function PhaseCheckbox({ id, checked, indeterminate, onChange }: { id: string; checked: boolean; indeterminate: boolean; onChange(on: boolean): void }) {
+  const [element, setElement] = useState<HTMLInputElement | null>(null);
+  useEffect(() => {
+    if (element) element.indeterminate = indeterminate;
+  }, [element, indeterminate]);
+  return <input id={id} ref={setElement} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />;
+}
+
+function EventTypeOption({ info, checked, onChange }: { info: EventTypeInfo; checked: boolean; onChange(on: boolean): void }) {
+  const { t } = useI18n();
+  const id = useId();
+  const [example, setExample] = useState<unknown>(undefined);
+  return (
+    <div className="type-option">
+      <div className="field-inline">
+        <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={`${id}-desc`} />
+        <label htmlFor={id}>
+          <code>{info.type}</code>
+        </label>
+      </div>
+      <p id={`${id}-desc`} className="hint">
+        {info.description}
+      </p>
+      <details
+        onToggle={(event) => {
+          if ((event.target as HTMLDetailsElement).open && example === undefined) {
+            void api<unknown>('subscriptions', `/event-types/${encodeURIComponent(info.type)}/example`).then(setExample, () => setExample(null));
+          }
+        }}
+      >
+        <summary>
+          {t('form.events.details')} <span className="visually-hidden">{info.type}</span>
+        </summary>
+        <h4>{t('form.events.example')}</h4>
+        {example === undefined ? <Loading /> : <JsonBlock value={example} label={`${t('form.events.example')} ${info.type}`} />}
+        <h4>{t('form.events.schema')}</h4>
+        <JsonBlock value={info.schema} label={`${t('form.events.schema')} ${info.type}`} />
+      </details>
+    </div>
+  );
+}
+
+function HeadersEditor({ rows, onChange }: { rows: HeaderRow[]; onChange(rows: HeaderRow[]): void }) {
+  const { t } = useI18n();
+  const update = (index: number, row: HeaderRow) => onChange(rows.map((r, i) => (i === index ? row : r)));
+  return (
+    <fieldset className="headers">
+      <legend>{t('form.headers')}</legend>
+      <p className="hint">{t('form.headers.hint')}</p>
+      {rows.length === 0 ? <p className="muted small">{t('form.headers.none')}</p> : null}
+      {rows.map((row, index) => (
+        <div key={index} className="header-row">
+          <input aria-label={t('form.headers.name', { n: index + 1 })} placeholder="X-Escola-Token" value={row.name} onChange={(e) => update(index, { ...row, name: e.target.value })} />
+          <input aria-label={t('form.headers.value', { n: index + 1 })} value={row.value} onChange={(e) => update(index, { ...row, value: e.target.value })} autoComplete="off" />
+          <button type="button" className="button-small" onClick={() => onChange(rows.filter((_, i) => i !== index))}>
+            {t('form.headers.remove', { n: index + 1 })}
+          </button>
+        </div>
+      ))}
+      <button type="button" className="button-small" onClick={() => onChange([...rows, { name: '', value: '' }])}>
+        {t('form.headers.add')}
+      </button>
+    </fieldset>
+  );
+}
