@@ -26,6 +26,8 @@ export interface LoadStats {
   failedAttempts: number;
   /** Statuses of the failed attempts that had an answer, e.g. {"503": 12}. */
   failureStatuses: Record<string, number>;
+  /** 503 and 429 answers that did not say when to come back (no Retry-After header). */
+  withoutRetryAfter: number;
   /** The longest time during which no call succeeded (the API's outage as a client saw it). */
   longestGapMs: number;
 }
@@ -37,7 +39,7 @@ export interface JourneyLoad {
 }
 
 export function startJourneyLoad(options: { journeyUrl: string; token: string; partnerIds: string[]; lanes: number; pauseMs: number }): JourneyLoad {
-  const stats: LoadStats = { purchaseIds: [], accepted: 0, failedAttempts: 0, failureStatuses: {}, longestGapMs: 0 };
+  const stats: LoadStats = { purchaseIds: [], accepted: 0, failedAttempts: 0, failureStatuses: {}, withoutRetryAfter: 0, longestGapMs: 0 };
   let lastSuccess = Date.now();
   let stopping = false;
   let drainDeadline = Infinity;
@@ -61,6 +63,7 @@ export function startJourneyLoad(options: { journeyUrl: string; token: string; p
           return true;
         }
         stats.failureStatuses[response.status] = (stats.failureStatuses[response.status] ?? 0) + 1;
+        if ((response.status === 503 || response.status === 429) && !response.headers.get('retry-after')) stats.withoutRetryAfter++;
       } catch {
         stats.failureStatuses['no answer'] = (stats.failureStatuses['no answer'] ?? 0) + 1;
       }

@@ -1,12 +1,15 @@
 // The platform on a private PostgreSQL and a private Kafka broker, with two
 // partners, three verifying receivers and a journey load: what the broker and
 // database restart tests share.
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 // These reuse the infra and platform scripts of tools/ rather than copies of
 // them; they are scripts, not a library, so the boundary rule does not know them.
 /* eslint-disable @nx/enforce-module-boundaries */
 import { newPlatformSecrets, startPlatform, type Platform, type PlatformSecrets } from '../platform/platform.mts';
 import type { ServiceName } from '../platform/service-processes.mts';
+import { repoRoot } from '../infra/paths.mts';
 import { reconcile, type EndpointSubscription, type LedgerReport, type StoredEvent } from './delivery-ledger.mts';
 import { startJourneyLoad, type LoadStats } from './journey-load.mts';
 import { freePort, startPrivateInfra, type PrivateInfra } from './private-infra.mts';
@@ -26,10 +29,14 @@ export interface RestartFixture {
   receivers: RecordingReceiver[];
   endpoints: EndpointSubscription[];
   partnerIds: string[];
+  /** One API key per partner, in the order of `partnerIds`. */
+  apiKeys: string[];
   /** Services that exited on their own (never expected). */
   exits: ServiceExit[];
-  /** The last lines each service wrote. */
+  /** The last lines each service wrote (all of them are in `logDir`). */
   logTail: Record<ServiceName, string[]>;
+  /** reports/reliability/restart-logs/: each service's whole output, `<service>.log`, kept after the run. */
+  logDir: string;
   close(): Promise<void>;
 }
 
@@ -59,6 +66,11 @@ export async function startRestartFixture(name: string): Promise<RestartFixture>
   const receivers = [aAll, aMilestones, bAll];
   const secrets = newPlatformSecrets();
   const logTail: Record<ServiceName, string[]> = { journey: [], subscriptions: [], delivery: [] };
+  const logDir = path.join(repoRoot, 'reports', 'reliability', 'restart-logs');
+  rmSync(logDir, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
+  const logFiles = Object.fromEntries((['journey', 'subscriptions', 'delivery'] as const).map((s) => [s, createWriteStream(path.join(logDir, `${s}.log`))])) as Record<ServiceName, WriteStream>;
+  const closeLogs = () => Promise.all(Object.values(logFiles).map((file) => new Promise((resolve) => file.end(resolve))));
   const exits: ServiceExit[] = [];
   let closing = false;
   let platform: Platform;
@@ -71,6 +83,7 @@ export async function startRestartFixture(name: string): Promise<RestartFixture>
       allowedEndpointHosts: receivers.map((r) => r.host),
       env: { ENDPOINTS_WARMUP_MS: '1000', DISPATCH_POLL_MS: '100', KAFKA_SESSION_TIMEOUT_MS: '6000', REQUEST_TIMEOUT_MS: '2000' },
       onOutput: (service, line) => {
+        logFiles[service].write(`${line}\n`);
         const tail = logTail[service];
         tail.push(line);
         if (tail.length > 60) tail.shift();
@@ -79,6 +92,7 @@ export async function startRestartFixture(name: string): Promise<RestartFixture>
   } catch (error) {
     await Promise.all(receivers.map((r) => r.close()));
     await infra.destroy();
+    await closeLogs();
     throw error;
   }
   const watch = (service: ServiceName) =>
@@ -122,13 +136,16 @@ export async function startRestartFixture(name: string): Promise<RestartFixture>
     receivers,
     endpoints,
     partnerIds,
+    apiKeys: keys,
     exits,
     logTail,
+    logDir,
     close: async () => {
       closing = true;
       await platform.stop();
       await Promise.all(receivers.map((r) => r.close()));
       await infra.destroy();
+      await closeLogs();
     },
   };
 }
@@ -151,9 +168,48 @@ export async function storedEvents(databaseUrl: string, purchaseIds: string[]): 
   }
 }
 
+/** How a partner API answered while it was polled: statuses (or "no answer") and 503/429s without Retry-After. */
+export interface ApiAnswers {
+  statuses: Record<string, number>;
+  withoutRetryAfter: number;
+}
+
+/** Polls a read route of each partner API (subscriptions' endpoint list, delivery's message log) until stopped. */
+function probePartnerApis(fixture: RestartFixture): { answers: Record<'subscriptions' | 'delivery', ApiAnswers>; stop(): Promise<void> } {
+  const routes = { subscriptions: `${fixture.platform.urls.subscriptions}/endpoints`, delivery: `${fixture.platform.urls.delivery}/messages?limit=1` };
+  const answers = { subscriptions: { statuses: {}, withoutRetryAfter: 0 }, delivery: { statuses: {}, withoutRetryAfter: 0 } } as Record<'subscriptions' | 'delivery', ApiAnswers>;
+  let stopping = false;
+  const poll = async (service: 'subscriptions' | 'delivery') => {
+    const seen = answers[service];
+    while (!stopping) {
+      let status = 'no answer';
+      try {
+        const response = await fetch(routes[service], { headers: { authorization: `Bearer ${fixture.apiKeys[0]}` }, signal: AbortSignal.timeout(5000) });
+        await response.arrayBuffer();
+        status = String(response.status);
+        if ((response.status === 503 || response.status === 429) && !response.headers.get('retry-after')) seen.withoutRetryAfter++;
+      } catch {
+        // counted as no answer
+      }
+      seen.statuses[status] = (seen.statuses[status] ?? 0) + 1;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  const polling = Promise.all([poll('subscriptions'), poll('delivery')]);
+  return {
+    answers,
+    stop: async () => {
+      stopping = true;
+      await polling;
+    },
+  };
+}
+
 export interface FaultOutcome {
   ledger: LedgerReport;
   load: LoadStats;
+  /** The partner APIs of subscriptions and delivery, polled from the start of the load until it stopped. */
+  partnerApis: Record<'subscriptions' | 'delivery', ApiAnswers>;
   /** From the moment the broken part served again until every event recorded before then had arrived everywhere it should. */
   recoveryMs: number;
   faultMs: number;
@@ -166,13 +222,14 @@ export interface FaultOutcome {
  */
 export async function underLoad(fixture: RestartFixture, fault: () => Promise<void>, { settleMs = 60_000 } = {}): Promise<FaultOutcome> {
   const load = startJourneyLoad({ journeyUrl: fixture.platform.urls.journey, token: fixture.secrets.platformToken, partnerIds: fixture.partnerIds, lanes: 4, pauseMs: 40 });
+  const probe = probePartnerApis(fixture);
   const receivedBefore = fixture.receivers.reduce((n, r) => n + r.received.length, 0);
   await until('deliveries flowing', async () => (fixture.receivers.reduce((n, r) => n + r.received.length, 0) > receivedBefore + 30 ? true : undefined), 30_000);
   const faultStarted = Date.now();
   await fault();
   const servingAgain = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 4000));
-  await load.stop();
+  await Promise.all([load.stop(), probe.stop()]);
   const ids = new Set(load.stats.purchaseIds);
   const ledgerNow = async () => {
     const events = await storedEvents(fixture.infra.databaseUrl, load.stats.purchaseIds);
@@ -188,5 +245,5 @@ export async function underLoad(fixture: RestartFixture, fault: () => Promise<vo
   // Late redeliveries would still count as duplicates: give them a moment.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   ledger = await ledgerNow();
-  return { ledger, load: load.stats, recoveryMs: ledger.backlogClearedAfterMs(servingAgain), faultMs: servingAgain - faultStarted };
+  return { ledger, load: load.stats, partnerApis: probe.answers, recoveryMs: ledger.backlogClearedAfterMs(servingAgain), faultMs: servingAgain - faultStarted };
 }
