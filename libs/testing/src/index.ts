@@ -5,3 +5,4 @@ export * from './unique';
 export * from './test-service';
 export * from './service-process';
 export * from './webhook-schemas';
+export * from './activecampaign-fake';

@@ -1,8 +1,9 @@
 import { CreateEventStore1764300000000 } from '@gancho/event-store';
 import type { ServiceCoreOptions } from '@gancho/service-kit';
+import { AddActiveCampaignRateSlots1764900000000 } from './add-activecampaign-rate-slots';
 import { AddOrderedDelivery1764600000000 } from './add-ordered-delivery';
 import { AddMessageTraceContext1764700000000 } from './add-message-trace-context';
 import { CreateMessageLog1764500000000 } from './create-message-log';
 
 /** Every migration of the delivery schema, oldest first. The event store carries attempts and health reports to Kafka (outbox). */
-export const deliveryMigrations: ServiceCoreOptions['migrations'] = [CreateEventStore1764300000000, CreateMessageLog1764500000000, AddOrderedDelivery1764600000000, AddMessageTraceContext1764700000000];
+export const deliveryMigrations: ServiceCoreOptions['migrations'] = [CreateEventStore1764300000000, CreateMessageLog1764500000000, AddOrderedDelivery1764600000000, AddMessageTraceContext1764700000000, AddActiveCampaignRateSlots1764900000000];

@@ -1,6 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { endpointSecretContext, matchesEventTypeFilter, type EndpointStateV1, type EventType } from '@gancho/contracts';
+import {
+  destinationOf,
+  endpointDestinationSecretContext,
+  endpointSecretContext,
+  matchesEventTypeFilter,
+  type ActiveCampaignMappingV1,
+  type EndpointStateV1,
+  type EventType,
+} from '@gancho/contracts';
 import { EVENT_TRANSPORT, type EventTransport } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
 import { CompactedTopicFollower } from '@gancho/service-kit';
@@ -10,6 +18,8 @@ export interface RoutedEndpoint {
   state: EndpointStateV1;
   /** Opened signing secrets with their windows (never logged). */
   secrets: { secret: string; validFrom: number; validUntil: number | null }[];
+  /** Set when the endpoint delivers to ActiveCampaign rather than by webhook: the opened API token (never logged). */
+  activeCampaign?: { apiUrl: string; apiToken: string; mapping: ActiveCampaignMappingV1 };
 }
 
 /**
@@ -106,19 +116,25 @@ export class EndpointDirectory implements OnApplicationShutdown {
     const known = this.endpoints.get(endpointId);
     if (known && known.state.version > state.version) return;
     let secrets: RoutedEndpoint['secrets'];
+    let activeCampaign: RoutedEndpoint['activeCampaign'];
     try {
       secrets = state.signing_secrets.map((s) => ({
         secret: this.box.open(s.sealed, endpointSecretContext(endpointId)),
         validFrom: Date.parse(s.valid_from),
         validUntil: s.valid_until === null ? null : Date.parse(s.valid_until),
       }));
+      const destination = destinationOf(state);
+      if (destination.type === 'activecampaign') {
+        const apiToken = this.box.open(destination.api_token_sealed, endpointDestinationSecretContext(endpointId));
+        activeCampaign = { apiUrl: destination.api_url, apiToken, mapping: destination.mapping };
+      }
     } catch (error) {
-      this.logger.error(`endpoint ${endpointId}: its signing secret does not open with the configured keys (${error instanceof Error ? error.message : 'error'}); not routing to it`);
+      this.logger.error(`endpoint ${endpointId}: a sealed secret of it does not open with the configured keys (${error instanceof Error ? error.message : 'error'}); not routing to it`);
       this.remove(endpointId);
       return;
     }
     if (known && known.state.partner_id !== state.partner_id) this.byPartner.get(known.state.partner_id)?.delete(endpointId);
-    this.endpoints.set(endpointId, { state, secrets });
+    this.endpoints.set(endpointId, { state, secrets, ...(activeCampaign ? { activeCampaign } : {}) });
     let ofPartner = this.byPartner.get(state.partner_id);
     if (!ofPartner) this.byPartner.set(state.partner_id, (ofPartner = new Set()));
     ofPartner.add(endpointId);

@@ -1,0 +1,274 @@
+import {
+  activeCampaignErrorText,
+  classifyActiveCampaignResult,
+  contactSyncBody,
+  defaultRetryAfterBounds,
+  type ActiveCampaignUpdate,
+  type AttemptDecision,
+  type AttemptErrorClass,
+  type AttemptResult,
+} from '@gancho/delivery-domain';
+import type { SendResult, WebhookRequest } from '@gancho/webhook-sender';
+import type { ActiveCampaignRateLimiter } from './activecampaign-rate-limiter';
+
+/** What the client needs of an HTTP client: the SSRF-guarded undici sender of `@gancho/webhook-sender`. */
+export interface ActiveCampaignHttp {
+  send(request: WebhookRequest): Promise<SendResult>;
+}
+
+export interface ActiveCampaignAccount {
+  /** https://<account>.api-us1.com — also the key of the account's rate limit and id caches. */
+  apiUrl: string;
+  /** Sent only as the `Api-Token` header; never logged, never in a snippet. */
+  apiToken: string;
+}
+
+/** One HTTP call of an attempt, for the attempt log. */
+export interface ActiveCampaignCall {
+  method: 'GET' | 'POST';
+  path: string;
+  status: number | null;
+  errorClass: string | null;
+  /** AC's error text (bounded) for a failed call. */
+  errorText: string | null;
+  elapsedMs: number;
+}
+
+/** How applying one update ended. */
+export type ApplyOutcome =
+  /** Nothing was sent: the account's next free request slot is too far away; try the message again then, without counting an attempt. */
+  | { kind: 'postpone'; delayMs: number; calls: [] }
+  | { kind: 'applied'; calls: ActiveCampaignCall[] }
+  /** A call failed (or no slot came in time mid-way): the decision for the attempt, from that call. */
+  | { kind: 'failed'; calls: ActiveCampaignCall[]; decision: AttemptDecision; failedCall: ActiveCampaignCall | null };
+
+export interface ApplyBudget {
+  /** ms since the epoch after which no new call is started. */
+  startCallsBy: number;
+  /** The most to wait for the first slot before giving the message back. */
+  maxFirstWaitMs: number;
+}
+
+const errorClasses: readonly AttemptErrorClass[] = ['timeout', 'connect_refused', 'dns', 'tls', 'reset', 'ssrf_blocked', 'invalid_url', 'body_too_large', 'other'];
+
+class CallFailed extends Error {
+  constructor(
+    readonly decision: AttemptDecision,
+    readonly call: ActiveCampaignCall | null,
+  ) {
+    super('ActiveCampaign call failed');
+  }
+}
+
+class Postponed extends Error {
+  constructor(readonly delayMs: number) {
+    super('postponed');
+  }
+}
+
+interface AccountCache {
+  /** Custom field id by perstag (upper case). */
+  fields: Map<string, string> | undefined;
+  loadingFields: Promise<Map<string, string>> | undefined;
+  creatingFields: Map<string, Promise<string>>;
+  /** Tag id by lower-case name. */
+  tags: Map<string, string>;
+  creatingTags: Map<string, Promise<string>>;
+}
+
+/**
+ * Applies an `ActiveCampaignUpdate` to an account through AC's v3 API:
+ *
+ * 1. custom fields by perstag: listed once per account (GET /api/3/fields,
+ *    `limit`/`offset`, `{fields, meta: {total}}`); a missing one is created
+ *    (POST /api/3/fields `{field: {title, type: "text", perstag}}`) and
+ *    related to all lists (POST /api/3/fieldRels `{fieldRel: {field, relid: 0}}`)
+ *    so it shows on every contact (AC reference, "Create a custom field" and
+ *    the "Contact custom fields" guide,
+ *    https://developers.activecampaign.com/reference/contact-custom-fields-api-guide);
+ * 2. the contact, by e-mail (POST /api/3/contact/sync, "upserts" by e-mail,
+ *    https://developers.activecampaign.com/reference/sync-a-contacts-data), with
+ *    the field values by field id; its answer carries `contact.id`;
+ * 3. each tag: found by GET /api/3/tags?search= (a substring search: the exact
+ *    name is picked, case-insensitively) or created (POST /api/3/tags
+ *    `{tag: {tag, tagType: "contact", description}}`), then added
+ *    (POST /api/3/contactTags `{contactTag: {contact, tag}}`).
+ *
+ * Every request is authenticated by the `Api-Token` header
+ * (https://developers.activecampaign.com/reference/authentication) and waits
+ * for a slot of the account's shared rate limit. Field and tag ids are cached
+ * per account in this process; a 404 (something deleted in AC) forgets them.
+ * The first failing call ends the attempt with its classification.
+ */
+export class ActiveCampaignClient {
+  private readonly caches = new Map<string, AccountCache>();
+
+  constructor(
+    private readonly http: ActiveCampaignHttp,
+    private readonly limiter: ActiveCampaignRateLimiter,
+    private readonly options: { maxResponseBytes?: number; sleep?: (ms: number) => Promise<void> } = {},
+  ) {}
+
+  async apply(account: ActiveCampaignAccount, update: ActiveCampaignUpdate, budget: ApplyBudget): Promise<ApplyOutcome> {
+    const calls: ActiveCampaignCall[] = [];
+    const session = { account, calls, budget, first: true };
+    try {
+      const fieldIds = update.fields.length > 0 ? await this.fieldIds(session, update) : new Map<string, string>();
+      const synced = await this.call<{ contact?: { id?: unknown } }>(session, 'POST', '/api/3/contact/sync', contactSyncBody(update, fieldIds));
+      const contactId = String(synced.contact?.id ?? '');
+      if (contactId === '') throw new CallFailed({ outcome: 'retry', reason: 'unexpected_status' }, calls.at(-1) ?? null);
+      for (const tag of update.tags) {
+        const tagId = await this.tagId(session, tag);
+        await this.call(session, 'POST', '/api/3/contactTags', { contactTag: { contact: contactId, tag: tagId } });
+      }
+      return { kind: 'applied', calls };
+    } catch (error) {
+      if (error instanceof Postponed) return { kind: 'postpone', delayMs: error.delayMs, calls: [] };
+      if (error instanceof CallFailed) return { kind: 'failed', calls, decision: error.decision, failedCall: error.call };
+      throw error;
+    }
+  }
+
+  /** Forgets what this process knows of an account's ids (tests, and a 404). */
+  forget(apiUrl: string): void {
+    this.caches.delete(apiUrl);
+  }
+
+  private cacheOf(apiUrl: string): AccountCache {
+    let cache = this.caches.get(apiUrl);
+    if (!cache) this.caches.set(apiUrl, (cache = { fields: undefined, loadingFields: undefined, creatingFields: new Map(), tags: new Map(), creatingTags: new Map() }));
+    return cache;
+  }
+
+  private async fieldIds(session: Session, update: ActiveCampaignUpdate): Promise<Map<string, string>> {
+    const cache = this.cacheOf(session.account.apiUrl);
+    let known = cache.fields;
+    if (!known) {
+      // One listing per account at a time: concurrent attempts share it.
+      cache.loadingFields ??= this.listFields(session).finally(() => (cache.loadingFields = undefined));
+      known = cache.fields = await cache.loadingFields;
+    }
+    for (const field of update.fields) {
+      if (known.has(field.perstag)) continue;
+      // One creation per field at a time, so two attempts never create the same field twice.
+      let pending = cache.creatingFields.get(field.perstag);
+      if (!pending) {
+        pending = this.createField(session, field).finally(() => cache.creatingFields.delete(field.perstag));
+        cache.creatingFields.set(field.perstag, pending);
+      }
+      known.set(field.perstag, await pending);
+    }
+    return known;
+  }
+
+  private async createField(session: Session, field: ActiveCampaignUpdate['fields'][number]): Promise<string> {
+    const created = await this.call<{ field?: { id?: unknown } }>(session, 'POST', '/api/3/fields', {
+      field: { title: field.title, type: 'text', perstag: field.perstag, descript: 'Written by Gancho from purchase status events.' },
+    });
+    const id = String(created.field?.id ?? '');
+    if (id === '') throw new CallFailed({ outcome: 'retry', reason: 'unexpected_status' }, session.calls.at(-1) ?? null);
+    await this.call(session, 'POST', '/api/3/fieldRels', { fieldRel: { field: id, relid: 0 } });
+    return id;
+  }
+
+  private async listFields(session: Session): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (let offset = 0; ; offset += 100) {
+      const page = await this.call<{ fields?: { id?: unknown; perstag?: unknown }[]; meta?: { total?: unknown } }>(session, 'GET', `/api/3/fields?limit=100&offset=${offset}`);
+      const fields = page.fields ?? [];
+      for (const field of fields) if (typeof field.perstag === 'string') found.set(field.perstag.toUpperCase(), String(field.id));
+      if (fields.length < 100 || offset + fields.length >= Number(page.meta?.total ?? 0)) return found;
+    }
+  }
+
+  private async tagId(session: Session, name: string): Promise<string> {
+    const cache = this.cacheOf(session.account.apiUrl);
+    const key = name.toLowerCase();
+    const known = cache.tags.get(key);
+    if (known) return known;
+    // One look-up (and creation) per tag at a time, so two attempts never create the same tag twice.
+    let pending = cache.creatingTags.get(key);
+    if (!pending) {
+      pending = this.findOrCreateTag(session, name).finally(() => cache.creatingTags.delete(key));
+      cache.creatingTags.set(key, pending);
+    }
+    const id = await pending;
+    cache.tags.set(key, id);
+    return id;
+  }
+
+  private async findOrCreateTag(session: Session, name: string): Promise<string> {
+    const found = await this.call<{ tags?: { id?: unknown; tag?: unknown }[] }>(session, 'GET', `/api/3/tags?search=${encodeURIComponent(name)}`);
+    const exact = (found.tags ?? []).find((t) => typeof t.tag === 'string' && t.tag.toLowerCase() === name.toLowerCase());
+    if (exact) return String(exact.id);
+    const created = await this.call<{ tag?: { id?: unknown } }>(session, 'POST', '/api/3/tags', {
+      tag: { tag: name, tagType: 'contact', description: 'Added by Gancho from purchase status events.' },
+    });
+    const id = String(created.tag?.id ?? '');
+    if (id === '') throw new CallFailed({ outcome: 'retry', reason: 'unexpected_status' }, session.calls.at(-1) ?? null);
+    return id;
+  }
+
+  /** One request: a rate slot, the call, its classification; answers the parsed JSON of a 2xx. */
+  private async call<T>(session: Session, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const { account, budget } = session;
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const maxWaitMs = session.first ? budget.maxFirstWaitMs : Math.max(0, budget.startCallsBy - Date.now());
+    const slot = await this.limiter.reserve(account.apiUrl, maxWaitMs);
+    if (!slot.reserved) {
+      if (session.first) throw new Postponed(Math.max(this.limiter.intervalMs, slot.nextInMs));
+      throw new CallFailed({ outcome: 'retry', reason: 'rate_limited', retryAfterMs: Math.max(defaultRetryAfterBounds.minMs, slot.nextInMs) }, null);
+    }
+    session.first = false;
+    if (slot.waitMs > 0) await sleep(slot.waitMs);
+
+    const result = await this.http.send({
+      url: `${account.apiUrl}${path}`,
+      method,
+      headers: { 'Api-Token': account.apiToken, accept: 'application/json' },
+      body: body === undefined ? '' : JSON.stringify(body),
+      maxResponseBytes: this.options.maxResponseBytes ?? 1_048_576,
+    });
+    const now = new Date();
+    const attempt: AttemptResult =
+      result.kind === 'response'
+        ? { kind: 'response', status: result.status, headers: result.headers, elapsedMs: result.elapsedMs }
+        : { kind: 'error', errorClass: errorClasses.includes(result.errorClass as AttemptErrorClass) ? (result.errorClass as AttemptErrorClass) : 'other', message: result.message };
+    const decision = classifyActiveCampaignResult(attempt, { now });
+    const record: ActiveCampaignCall = {
+      method,
+      path: path.split('?')[0] ?? path,
+      status: result.kind === 'response' ? result.status : null,
+      errorClass: result.kind === 'error' ? result.errorClass : null,
+      errorText: null,
+      elapsedMs: result.elapsedMs,
+    };
+    session.calls.push(record);
+    if (decision.outcome !== 'succeeded') {
+      record.errorText = redact(result.kind === 'response' ? activeCampaignErrorText(result.bodySnippet) : result.message, account.apiToken);
+      if (decision.outcome === 'retry' && decision.reason === 'rate_limited') await this.limiter.pause(account.apiUrl, decision.retryAfterMs ?? defaultRetryAfterBounds.minMs);
+      if (result.kind === 'response' && result.status === 404) this.forget(account.apiUrl);
+      throw new CallFailed(decision, record);
+    }
+    if (result.kind !== 'response') throw new CallFailed({ outcome: 'retry', reason: 'other' }, record);
+    try {
+      return (result.bodySnippet === '' ? {} : JSON.parse(result.bodySnippet)) as T;
+    } catch {
+      record.errorText = 'the answer is not JSON';
+      throw new CallFailed({ outcome: 'retry', reason: 'unexpected_status' }, record);
+    }
+  }
+}
+
+interface Session {
+  account: ActiveCampaignAccount;
+  calls: ActiveCampaignCall[];
+  budget: ApplyBudget;
+  /** No call made yet: a slot too far away gives the message back instead of failing it. */
+  first: boolean;
+}
+
+/** Whatever an answer says, the token never reaches the log. */
+function redact(text: string, token: string): string {
+  return token === '' ? text : text.split(token).join('[api token]');
+}

@@ -1,0 +1,122 @@
+import type { ConfigService } from '@nestjs/config';
+import type { DataSource } from 'typeorm';
+import {
+  activeCampaignUpdate,
+  parseRetrySchedule,
+  planNextAttempt,
+  unauthorizedDetail,
+  type ActiveCampaignStatusEvent,
+  type DeliveryPlan,
+  type RetrySchedule,
+} from '@gancho/delivery-domain';
+import { WebhookSender } from '@gancho/webhook-sender';
+import type { DeliveryConfig } from '../../delivery.config';
+import type { RoutedEndpoint } from '../../routing/endpoint-directory';
+import { ActiveCampaignClient, type ActiveCampaignCall, type ApplyOutcome } from './activecampaign-client';
+import { ActiveCampaignRateLimiter } from './activecampaign-rate-limiter';
+
+/** One message to an ActiveCampaign endpoint. */
+export interface ActiveCampaignDelivery {
+  messageId: string;
+  /** The stored webhook body, `{type, timestamp, data}`. */
+  payload: string;
+  /** Attempts made, this one included (from 1). */
+  attemptsMade: number;
+  endpoint: RoutedEndpoint & { activeCampaign: NonNullable<RoutedEndpoint['activeCampaign']> };
+}
+
+/**
+ * How a message's attempt at ActiveCampaign ended, in the terms of the
+ * attempt log: the sequence of AC calls is one attempt, with the status of
+ * the failing (or last) call, AC's error text, and a snippet listing every
+ * call; or nothing sent yet (the account's rate limit is booked up).
+ */
+export type ActiveCampaignAttemptOutcome =
+  | { kind: 'postpone'; delayMs: number }
+  | {
+      kind: 'attempted';
+      startedAt: Date;
+      finishedAt: Date;
+      latencyMs: number;
+      statusCode: number | null;
+      errorClass: string | null;
+      errorMessage: string | null;
+      responseSnippet: string;
+      plan: DeliveryPlan;
+      /** For the partner, when the plan disables the endpoint (a refused token). */
+      disableDetail: string | null;
+    };
+
+const maxSnippet = 4096;
+
+function describeCall(call: ActiveCampaignCall): string {
+  const answer = call.status === null ? (call.errorClass ?? 'no response') : String(call.status);
+  return `${call.method} ${call.path} → ${answer} (${call.elapsedMs} ms)${call.errorText ? `: ${call.errorText}` : ''}`;
+}
+
+/**
+ * The ActiveCampaign destination: turns a status event into AC data with the
+ * endpoint's mapping and applies it through the account's API, over an
+ * SSRF-guarded sender of its own (same address policy as webhooks; whole JSON
+ * answers read), within the account's shared rate limit. See docs/activecampaign.md.
+ * Owned by the dispatcher, which closes it.
+ */
+export class ActiveCampaignDestination {
+  private readonly sender: WebhookSender;
+  private readonly client: ActiveCampaignClient;
+  private readonly schedule: RetrySchedule;
+  private readonly requestTimeoutMs: number;
+
+  constructor(dataSource: DataSource, config: ConfigService<DeliveryConfig, true>) {
+    this.requestTimeoutMs = config.get('REQUEST_TIMEOUT_MS', { infer: true });
+    // A whole attempt (several calls) must end within the message's lease (request timeout + 5 s):
+    // each call gets half the timeout, and no call starts after the other half.
+    this.sender = new WebhookSender({
+      timeoutMs: Math.max(1000, Math.floor(this.requestTimeoutMs / 2)),
+      maxResponseBytes: 1_048_576,
+      allowHttp: config.get('ALLOW_HTTP_ENDPOINTS', { infer: true }),
+      allowPrivateNetworks: config.get('ALLOW_PRIVATE_NETWORK_ENDPOINTS', { infer: true }),
+      allowedHosts: config.get('ALLOWED_ENDPOINT_HOSTS', { infer: true }),
+      connectionsPerOrigin: 4,
+    });
+    this.client = new ActiveCampaignClient(this.sender, new ActiveCampaignRateLimiter(dataSource));
+    this.schedule = parseRetrySchedule(config.get('RETRY_SCHEDULE', { infer: true }));
+  }
+
+  /** Closes its connections (after the attempts in flight). */
+  async close(): Promise<void> {
+    await this.sender.close();
+  }
+
+  async deliver(delivery: ActiveCampaignDelivery): Promise<ActiveCampaignAttemptOutcome> {
+    const { activeCampaign } = delivery.endpoint;
+    const event = (JSON.parse(delivery.payload) as { data: ActiveCampaignStatusEvent }).data;
+    const update = activeCampaignUpdate(event, activeCampaign.mapping);
+    const startedAt = new Date();
+    const outcome: ApplyOutcome = await this.client.apply({ apiUrl: activeCampaign.apiUrl, apiToken: activeCampaign.apiToken }, update, {
+      startCallsBy: startedAt.getTime() + this.requestTimeoutMs - Math.max(1000, Math.floor(this.requestTimeoutMs / 2)),
+      maxFirstWaitMs: 2_000,
+    });
+    if (outcome.kind === 'postpone') return { kind: 'postpone', delayMs: outcome.delayMs };
+    const finishedAt = new Date();
+    const decision = outcome.kind === 'applied' ? ({ outcome: 'succeeded' } as const) : outcome.decision;
+    const plan = planNextAttempt({ decision, attemptsMade: delivery.attemptsMade, schedule: this.schedule, now: finishedAt, random: Math.random });
+    const failed = outcome.kind === 'failed' ? outcome.failedCall : null;
+    const last = failed ?? outcome.calls.at(-1) ?? null;
+    let snippet = outcome.calls.map(describeCall).join('\n');
+    if (outcome.kind === 'failed' && failed === null) snippet += `${snippet ? '\n' : ''}(stopped: the account's rate limit had no free slot in time)`;
+    if (snippet.length > maxSnippet) snippet = `${snippet.slice(0, maxSnippet - 1)}…`;
+    return {
+      kind: 'attempted',
+      startedAt,
+      finishedAt,
+      latencyMs: finishedAt.getTime() - startedAt.getTime(),
+      statusCode: last?.status ?? null,
+      errorClass: failed?.errorClass ?? (outcome.kind === 'failed' && failed === null ? 'rate_limited' : null),
+      errorMessage: failed?.errorText?.slice(0, 500) ?? null,
+      responseSnippet: snippet,
+      plan,
+      disableDetail: plan.state === 'endpoint_disabled' && failed ? unauthorizedDetail(failed.status ?? 0, activeCampaign.apiUrl, failed.errorText ?? '') : null,
+    };
+  }
+}

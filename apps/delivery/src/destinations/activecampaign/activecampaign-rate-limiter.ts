@@ -1,0 +1,59 @@
+import { queryRows } from '@gancho/persistence';
+import type { DataSource } from 'typeorm';
+
+/**
+ * ActiveCampaign's limit is "5 requests per second per account"; over it the
+ * API answers 429 with `Retry-After` in seconds
+ * (https://developers.activecampaign.com/reference/rate-limits). Every
+ * endpoint with the same API URL is the same account, and delivery may run
+ * several replicas, so the schedule lives in PostgreSQL: one row per account
+ * holds the next free slot. A caller reserves a slot under the row's lock (one
+ * statement) and waits for it locally; slots are `1000 / rate` ms apart plus a
+ * 5 % margin, so network jitter cannot put six requests into one second.
+ * A 429 pushes the account's next slot past its `Retry-After`, for every
+ * endpoint and replica at once.
+ */
+export class ActiveCampaignRateLimiter {
+  readonly intervalMs: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    { requestsPerSecond = 5 }: { requestsPerSecond?: number } = {},
+  ) {
+    if (!(requestsPerSecond > 0)) throw new RangeError(`requestsPerSecond must be positive, not ${requestsPerSecond}`);
+    this.intervalMs = Math.ceil((1000 / requestsPerSecond) * 1.05);
+  }
+
+  /**
+   * Reserves the account's next slot if it is at most `maxWaitMs` away, and
+   * answers how long to wait for it; otherwise reserves nothing and answers
+   * how far away the next free slot is.
+   */
+  async reserve(account: string, maxWaitMs: number): Promise<{ reserved: true; waitMs: number } | { reserved: false; nextInMs: number }> {
+    const interval = this.intervalMs / 1000;
+    const [row] = await queryRows<{ wait_ms: number }>(
+      this.dataSource,
+      `INSERT INTO activecampaign_rate_slots AS s (account, next_slot_at) VALUES ($1, clock_timestamp() + make_interval(secs => $2))
+       ON CONFLICT (account) DO UPDATE SET next_slot_at = GREATEST(s.next_slot_at, clock_timestamp()) + make_interval(secs => $2)
+        WHERE GREATEST(s.next_slot_at, clock_timestamp()) <= clock_timestamp() + make_interval(secs => $3)
+       RETURNING GREATEST(0, EXTRACT(EPOCH FROM (next_slot_at - clock_timestamp())) * 1000 - $2 * 1000)::float8 AS wait_ms`,
+      [account, interval, maxWaitMs / 1000],
+    );
+    if (row) return { reserved: true, waitMs: Math.ceil(row.wait_ms) };
+    const [next] = await queryRows<{ next_in_ms: number }>(
+      this.dataSource,
+      'SELECT GREATEST(0, EXTRACT(EPOCH FROM (next_slot_at - clock_timestamp())) * 1000)::float8 AS next_in_ms FROM activecampaign_rate_slots WHERE account = $1',
+      [account],
+    );
+    return { reserved: false, nextInMs: Math.ceil(next?.next_in_ms ?? 0) };
+  }
+
+  /** ActiveCampaign said 429: no request to this account before `retryAfterMs` from now. */
+  async pause(account: string, retryAfterMs: number): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO activecampaign_rate_slots AS s (account, next_slot_at) VALUES ($1, clock_timestamp() + make_interval(secs => $2))
+       ON CONFLICT (account) DO UPDATE SET next_slot_at = GREATEST(s.next_slot_at, EXCLUDED.next_slot_at)`,
+      [account, retryAfterMs / 1000],
+    );
+  }
+}
