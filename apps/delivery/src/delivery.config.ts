@@ -53,6 +53,9 @@ export const deliveryConfigSchema = z.object({
   API_KEYS_TOPIC: topic(Topics.apiKeys),
   DELIVERY_ATTEMPTS_TOPIC: topic(Topics.deliveryAttempts),
   ENDPOINT_HEALTH_TOPIC: topic(Topics.endpointHealth),
+  /** Partner API requests per second per API key, per instance; 0 turns the limit off (the same keys and defaults as subscriptions). */
+  PARTNER_API_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(20),
+  PARTNER_API_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(40),
   /** Consumer group of the status-event consumer (all replicas share it). */
   STATUS_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.status-events'),
 });

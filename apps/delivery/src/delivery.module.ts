@@ -25,7 +25,14 @@ export class DeliveryModule {
         ServiceCoreModule.forRoot({ service: 'delivery', defaultPort: 3003, migrations: deliveryMigrations, configSchema: deliveryConfigSchema }),
         PartnerAuthModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (config: ConfigService<DeliveryConfig, true>) => ({ topic: config.get('API_KEYS_TOPIC', { infer: true }) }),
+          useFactory: (config: ConfigService<DeliveryConfig, true>) => {
+            const perSecond = config.get('PARTNER_API_RATE_LIMIT_PER_SECOND', { infer: true });
+            return {
+              topic: config.get('API_KEYS_TOPIC', { infer: true }),
+              // Per API key; the message log, resends and the stream share one bucket.
+              rateLimit: perSecond > 0 ? { ratePerSecond: perSecond, burst: config.get('PARTNER_API_RATE_LIMIT_BURST', { infer: true }) } : false,
+            };
+          },
         }),
         StreamModule,
       ],

@@ -2,8 +2,8 @@ import { Inject, Injectable, createParamDecorator, type CanActivate, type Execut
 import type { Request, Response } from 'express';
 import { bearerTokenOf, ProblemError } from '@gancho/service-kit';
 import { ApiKeyDirectory } from './api-key-directory';
-import { PARTNER_AUTH_OPTIONS, type PartnerAuthOptions } from './partner-auth.options';
-import { TokenBucketLimiter } from './token-bucket';
+import { PARTNER_RATE_LIMITER } from './partner-auth.options';
+import type { TokenBucketLimiter } from './token-bucket';
 
 /** A request the guard admitted: whose key it was. */
 export interface PartnerRequest extends Request {
@@ -18,19 +18,15 @@ export interface PartnerRequest extends Request {
  * known, not revoked and not expired, and records the partner on the request
  * (`@PartnerId()`); every other request gets 401 UNAUTHORIZED (an expired
  * portal session says so, with `reason: "expired"`). When a rate
- * limit is configured, each key gets a token bucket: past it, 429
- * RATE_LIMITED with Retry-After.
+ * limit is configured, each key gets a token bucket, shared by every partner
+ * route of the process: past it, 429 RATE_LIMITED with Retry-After.
  */
 @Injectable()
 export class PartnerAuthGuard implements CanActivate {
-  private readonly limiter: TokenBucketLimiter | undefined;
-
   constructor(
     private readonly directory: ApiKeyDirectory,
-    @Inject(PARTNER_AUTH_OPTIONS) options: PartnerAuthOptions,
-  ) {
-    this.limiter = options.rateLimit ? new TokenBucketLimiter(options.rateLimit) : undefined;
-  }
+    @Inject(PARTNER_RATE_LIMITER) private readonly limiter: TokenBucketLimiter | null,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();

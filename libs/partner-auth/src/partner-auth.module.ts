@@ -1,7 +1,8 @@
 import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency } from '@nestjs/common';
 import { ApiKeyDirectory } from './api-key-directory';
 import { PartnerAuthGuard } from './partner-auth.guard';
-import { PARTNER_AUTH_OPTIONS, type PartnerAuthOptions } from './partner-auth.options';
+import { PARTNER_AUTH_OPTIONS, PARTNER_RATE_LIMITER, type PartnerAuthOptions } from './partner-auth.options';
+import { TokenBucketLimiter } from './token-bucket';
 
 export interface PartnerAuthAsyncOptions {
   imports?: ModuleMetadata['imports'];
@@ -24,8 +25,17 @@ export class PartnerAuthModule {
     return {
       module: PartnerAuthModule,
       imports: options.imports ?? [],
-      providers: [{ provide: PARTNER_AUTH_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory }, ApiKeyDirectory, PartnerAuthGuard],
-      exports: [ApiKeyDirectory, PartnerAuthGuard, PARTNER_AUTH_OPTIONS],
+      providers: [
+        { provide: PARTNER_AUTH_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        {
+          provide: PARTNER_RATE_LIMITER,
+          inject: [PARTNER_AUTH_OPTIONS],
+          useFactory: (resolved: PartnerAuthOptions) => (resolved.rateLimit ? new TokenBucketLimiter(resolved.rateLimit) : null),
+        },
+        ApiKeyDirectory,
+        PartnerAuthGuard,
+      ],
+      exports: [ApiKeyDirectory, PartnerAuthGuard, PARTNER_AUTH_OPTIONS, PARTNER_RATE_LIMITER],
     };
   }
 }

@@ -2,6 +2,13 @@ import type { TokenBucketOptions } from './token-bucket';
 
 export const PARTNER_AUTH_OPTIONS = Symbol('PARTNER_AUTH_OPTIONS');
 
+/**
+ * The app's one TokenBucketLimiter (or null without a limit). Nest makes a
+ * guard instance per module that uses it, so the buckets live in this
+ * provider: every partner route of the process draws from the same bucket per key.
+ */
+export const PARTNER_RATE_LIMITER = Symbol('PARTNER_RATE_LIMITER');
+
 export interface PartnerAuthOptions {
   /** The compacted topic of API key records; `Topics.apiKeys` unless a test gives its own. */
   topic?: string;
