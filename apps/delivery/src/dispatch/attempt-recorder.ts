@@ -22,6 +22,8 @@ export interface AttemptRecord {
   plan: DeliveryPlan;
   /** Named in the report when the endpoint answered 410 Gone. */
   endpointUrl: string;
+  /** Why the plan disables the endpoint, for the partner, when it is not a 410 (an ActiveCampaign token refused). */
+  disableDetail?: string;
 }
 
 /** The value published on `delivery.attempts.v1` (key: message id). */
@@ -130,8 +132,8 @@ export async function recordAttempts(
       await reportUnhealthy(manager, store, {
         endpoint_id: gone.endpointId,
         partner_id: gone.partnerId,
-        reason: 'gone',
-        detail: `410 Gone from ${gone.endpointUrl}`,
+        reason: gone.plan.state === 'endpoint_disabled' ? gone.plan.reason : 'gone',
+        detail: gone.disableDetail ?? `410 Gone from ${gone.endpointUrl}`,
         occurred_at: gone.finishedAt.toISOString(),
       });
       continue;

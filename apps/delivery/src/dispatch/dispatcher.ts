@@ -20,6 +20,7 @@ import { contextFromTraceparent, injectTraceContext, recordError, SpanKind, Span
 import { signWebhook } from '@gancho/webhook-signing';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
+import { ActiveCampaignDestination } from '../destinations/activecampaign/activecampaign-destination';
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
 import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
 import { recordAttempts, type AttemptRecord } from './attempt-recorder';
@@ -64,6 +65,8 @@ export class Dispatcher implements OnApplicationShutdown {
   private readonly leaseMs: number;
   /** Finished attempts, written in batches (one transaction for all that finish while the last batch commits). */
   private readonly attemptLog: GroupCommit<AttemptRecord>;
+  /** Endpoints whose destination is an ActiveCampaign account rather than a webhook URL. */
+  private readonly activeCampaign: ActiveCampaignDestination;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -84,6 +87,7 @@ export class Dispatcher implements OnApplicationShutdown {
       (attempts) => this.dataSource.transaction((manager) => recordAttempts(manager, this.store, attempts, { streamId, disableAfterMs })),
       config.get('DISPATCH_CONCURRENCY', { infer: true }),
     );
+    this.activeCampaign = new ActiveCampaignDestination(dataSource, config);
   }
 
   start(): void {
@@ -103,6 +107,7 @@ export class Dispatcher implements OnApplicationShutdown {
     await Promise.all(this.loops);
     await Promise.allSettled([...this.inFlight]);
     await this.sender.close();
+    await this.activeCampaign.close();
   }
 
   private get concurrency(): number {
@@ -226,6 +231,7 @@ export class Dispatcher implements OnApplicationShutdown {
       const taken = this.bucketOf(endpoint)?.tryTake(now);
       if (taken && !taken.ok) return await this.postpone(message.message_id, taken.retryInMs);
 
+      if (endpoint.activeCampaign) return await this.attemptActiveCampaign(message, { ...endpoint, activeCampaign: endpoint.activeCampaign }, breaker);
       const startedAt = new Date();
       const result = await this.deliverWebhook(message, endpoint, startedAt);
       const finishedAt = new Date();
@@ -266,6 +272,46 @@ export class Dispatcher implements OnApplicationShutdown {
       // Our own failure (database, a bug): the lease runs out and the message is taken again.
       this.logger.error(`message ${message.message_id}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * The same attempt for an ActiveCampaign endpoint: its sequence of API calls
+   * is one attempt, recorded, planned and counted like a webhook's; nothing is
+   * counted when the account's rate limit gives the message back.
+   */
+  private async attemptActiveCampaign(message: ClaimedMessage, endpoint: Parameters<ActiveCampaignDestination['deliver']>[0]['endpoint'], breaker: CircuitBreaker): Promise<void> {
+    const outcome = await this.activeCampaign.deliver({ messageId: message.message_id, payload: message.payload, attemptsMade: message.attempts, endpoint });
+    if (outcome.kind === 'postpone') return this.postpone(message.message_id, outcome.delayMs);
+    const { plan, finishedAt } = outcome;
+    this.metrics.attemptMade({
+      outcome: plan.state,
+      statusCode: outcome.statusCode,
+      errorClass: outcome.errorClass,
+      latencyMs: outcome.latencyMs,
+      eventRecordedAt: new Date(message.event_recorded_at),
+      respondedAt: finishedAt,
+      firstAttempt: message.attempts === 1,
+    });
+    this.logger.debug(`message ${message.message_id} attempt ${message.attempts} to ActiveCampaign ${message.endpoint_id}: ${outcome.statusCode ?? outcome.errorClass} in ${outcome.latencyMs} ms, ${plan.state}`);
+    if (plan.state === 'succeeded') breaker.recordSuccess(finishedAt);
+    else breaker.recordFailure(finishedAt);
+    await this.attemptLog.add({
+      messageId: message.message_id,
+      endpointId: message.endpoint_id,
+      partnerId: message.partner_id,
+      eventType: message.event_type,
+      attemptNumber: message.attempts,
+      startedAt: outcome.startedAt,
+      finishedAt,
+      latencyMs: outcome.latencyMs,
+      statusCode: outcome.statusCode,
+      errorClass: outcome.errorClass,
+      errorMessage: outcome.errorMessage,
+      responseSnippet: outcome.responseSnippet,
+      plan,
+      endpointUrl: endpoint.state.url,
+      ...(outcome.disableDetail === null ? {} : { disableDetail: outcome.disableDetail }),
+    });
   }
 
   /** Signs the message with the endpoint's current secrets (two during a rotation) and POSTs it. */

@@ -87,7 +87,8 @@ export const createEndpointBody = z.strictObject({
   enabled: z.boolean().default(true),
   headers: headers.default({}),
   rate_limit_per_second: rateLimit.default(null),
-  ordering: ordering.default('none'),
+  // Left out: "none" for a webhook; "per_purchase" for ActiveCampaign, so a contact's fields end on the latest status.
+  ordering: ordering.optional(),
 }).superRefine((body, context) => {
   if (body.destination.type === 'webhook' && body.url === undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'a webhook endpoint needs a url' });
   if (body.destination.type === 'activecampaign') {

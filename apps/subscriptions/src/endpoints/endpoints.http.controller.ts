@@ -72,7 +72,7 @@ export class EndpointsController {
       eventTypes: [...new Set(body.event_types)],
       headers: body.headers,
       rateLimitPerSecond: body.rate_limit_per_second,
-      ordering: body.ordering,
+      ordering: body.ordering ?? (destination.type === 'activecampaign' ? 'per_purchase' : 'none'),
     };
     const context = requestContext(request, partnerActor(request));
     // Scoped per partner: two partners using the same key never see each other's responses.

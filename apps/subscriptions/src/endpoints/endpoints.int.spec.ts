@@ -240,6 +240,8 @@ describe('endpoints', () => {
       url: 'http://127.0.0.1:9',
       destination: { type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_last4: '7e3a', mapping },
       headers: {},
+      // So the contact's fields end on the purchase's latest status.
+      ordering: 'per_purchase',
     });
     expect(JSON.stringify(created.body)).not.toContain(token);
     const id: string = created.body.id;
