@@ -16,7 +16,7 @@ interface Line {
  * A line chart in inline SVG (no library; the CSP allows no inline script or
  * style). Screen readers get a summary, and the data as a table beside it.
  */
-function LineChart({ title, lines, max, format, points, bucket }: { title: string; lines: Line[]; max: number; format(value: number): string; points: TimeseriesPoint[]; bucket: string }) {
+function LineChart({ title, lines, max, format, points, bucket, until }: { title: string; lines: Line[]; max: number; format(value: number): string; points: TimeseriesPoint[]; bucket: string; until?: string | undefined }) {
   const { t, language } = useI18n();
   const id = useId();
   const total = points.reduce((sum, p) => sum + p.attempts, 0);
@@ -31,12 +31,20 @@ function LineChart({ title, lines, max, format, points, bucket }: { title: strin
           <span>{format(max / 2)}</span>
           <span>{format(0)}</span>
         </div>
-        <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-labelledby={`${id}-title`} aria-describedby={`${id}-summary`}>
+        <svg viewBox={`-4 -4 ${width + 8} ${height + 8}`} role="img" aria-labelledby={`${id}-title`} aria-describedby={`${id}-summary`}>
           <line x1="0" y1={height} x2={width} y2={height} className="chart-base" />
           <line x1="0" y1={height / 2} x2={width} y2={height / 2} className="chart-grid" />
           <line x1="0" y1="0" x2={width} y2="0" className="chart-grid" />
           {lines.map((line) => (
-            <path key={line.name} d={linePath(line.values, width, height, max)} className={`chart-line ${line.className}`} vectorEffect="non-scaling-stroke" />
+            <g key={line.name} className={line.className}>
+              <path d={linePath(line.values, width, height, max)} className="chart-line" />
+              {/* A dot per bucket with data, so a lone point (one busy minute) still shows. */}
+              {line.values.map((value, i) =>
+                value === null ? null : (
+                  <circle key={i} cx={line.values.length > 1 ? (i * width) / (line.values.length - 1) : width / 2} cy={height - (Math.min(value, max) / max) * height} r={3} className="chart-dot" />
+                ),
+              )}
+            </g>
           ))}
         </svg>
       </div>
@@ -49,7 +57,7 @@ function LineChart({ title, lines, max, format, points, bucket }: { title: strin
             </span>
           ))}
         </span>
-        <span aria-hidden="true">{formatTime(last, language)}</span>
+        <span aria-hidden="true">{formatTime(until ?? last, language)}</span>
       </div>
       <p id={`${id}-summary`} className="visually-hidden">
         {t('health.chart.summary', { points: points.length, bucket, attempts: total })}
@@ -90,13 +98,14 @@ function LineChart({ title, lines, max, format, points, bucket }: { title: strin
   );
 }
 
-export function SuccessRateChart({ points, bucket }: { points: TimeseriesPoint[]; bucket: string }) {
+export function SuccessRateChart({ points, bucket, until }: { points: TimeseriesPoint[]; bucket: string; until?: string }) {
   const { t, language } = useI18n();
   return (
     <LineChart
       title={t('health.chart.success')}
       points={points}
       bucket={bucket}
+      until={until}
       max={1}
       format={(v) => formatPercent(v, language)}
       lines={[{ name: t('health.successRate'), values: points.map((p) => p.success_rate), className: 'line-success' }]}
@@ -104,7 +113,7 @@ export function SuccessRateChart({ points, bucket }: { points: TimeseriesPoint[]
   );
 }
 
-export function LatencyChart({ points, bucket }: { points: TimeseriesPoint[]; bucket: string }) {
+export function LatencyChart({ points, bucket, until }: { points: TimeseriesPoint[]; bucket: string; until?: string }) {
   const { t, language } = useI18n();
   const max = niceMax(Math.max(0, ...points.map((p) => p.latency_ms.p95 ?? 0)), 10);
   return (
@@ -112,6 +121,7 @@ export function LatencyChart({ points, bucket }: { points: TimeseriesPoint[]; bu
       title={t('health.chart.latency')}
       points={points}
       bucket={bucket}
+      until={until}
       max={max}
       format={(v) => formatMs(v, language)}
       lines={[

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, type Endpoint, type Stats, type Timeseries } from './api';
-import { isAllEvents, useCatalog } from './catalog';
+import { groupByPhase, isAllEvents, useCatalog } from './catalog';
 import { LatencyChart, SuccessRateChart } from './Charts';
 import { Link, navigate, useI18n, useLoad, useLocation } from './core';
 import { destinationType } from './Endpoints';
@@ -91,7 +91,7 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
               <EnabledBadge enabled={ep.enabled} />
             </dd>
             <dt>{t('endpoints.col.events')}</dt>
-            <dd>{isAllEvents(ep.event_types) ? t('endpoints.allEvents') : ep.event_types.map((type) => <code key={type} className="chip">{type}</code>)}</dd>
+            <dd>{isAllEvents(ep.event_types) ? t('endpoints.allEvents') : <EventTypeChips filter={ep.event_types} />}</dd>
             <dt>{t('endpoint.headers')}</dt>
             <dd>{Object.keys(ep.headers).length === 0 ? '—' : Object.keys(ep.headers).map((name) => <code key={name} className="chip">{name}</code>)}</dd>
             {ep.destination?.type === 'activecampaign' ? (
@@ -118,6 +118,37 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
         <RecoverSection endpointId={ep.id} />
       </div>
       <HealthSection endpointId={ep.id} />
+    </>
+  );
+}
+
+/** The endpoint's types, a whole phase shown as one chip. */
+function EventTypeChips({ filter }: { filter: string[] }) {
+  const { t } = useI18n();
+  const { types } = useCatalog();
+  const chosen = new Set(filter);
+  const chips: { key: string; label: string; code: boolean }[] = [];
+  const covered = new Set<string>();
+  for (const [phase, list] of types ? groupByPhase(types) : []) {
+    if (list.length > 1 && list.every((type) => chosen.has(type.type))) {
+      chips.push({ key: phase, label: t('endpoint.wholePhase', { phase: t(`phase.${phase}` as MessageKey), count: list.length }), code: false });
+      for (const type of list) covered.add(type.type);
+    }
+  }
+  for (const type of filter) if (!covered.has(type)) chips.push({ key: type, label: type, code: true });
+  return (
+    <>
+      {chips.map((chip) =>
+        chip.code ? (
+          <code key={chip.key} className="chip">
+            {chip.label}
+          </code>
+        ) : (
+          <span key={chip.key} className="chip">
+            {chip.label}
+          </span>
+        ),
+      )}
     </>
   );
 }
@@ -285,7 +316,7 @@ function HealthSection({ endpointId }: { endpointId: string }) {
       api<Stats>('delivery', `/endpoints/${endpointId}/stats?${range}`),
       api<Timeseries>('delivery', `/endpoints/${endpointId}/stats/timeseries?${range}`),
     ]);
-    return { stats, series };
+    return { stats, series, until: until.toISOString() };
   }, [endpointId, window]);
   const stats = data.data?.stats;
   return (
@@ -347,8 +378,8 @@ function HealthSection({ endpointId }: { endpointId: string }) {
       ) : null}
       {data.data ? (
         <div className="charts">
-          <SuccessRateChart points={data.data.series.points} bucket={data.data.series.bucket} />
-          <LatencyChart points={data.data.series.points} bucket={data.data.series.bucket} />
+          <SuccessRateChart points={data.data.series.points} bucket={data.data.series.bucket} until={data.data.until} />
+          <LatencyChart points={data.data.series.points} bucket={data.data.series.bucket} until={data.data.until} />
         </div>
       ) : null}
     </section>

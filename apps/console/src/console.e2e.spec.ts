@@ -1,0 +1,394 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
+import { createTestDatabase, eventually, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+
+// The partner console in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core), against the
+// three services as built processes on the PostgreSQL event log, a real receiver on loopback and the console's own
+// server (its CSP enforced throughout). Scenarios:
+// - sign in: a wrong key is refused in words; the right one shows the partner and an empty state;
+// - create an endpoint pointed at the receiver, choosing event types from the catalog (grouped by phase, schema and
+//   example shown) and a custom header; reveal its secret, which verifies what the receiver gets;
+// - a purchase opened through the journey API appears in the delivery log with its attempt; resend makes attempt 2
+//   (same webhook-id at the receiver); the endpoint's health shows the success rate and latency charts;
+// - keyboard only: sign in, skip link, navigation; no axe-core violation (WCAG 2 A/AA) on any screen, every form
+//   control named; English switch;
+// - portal: a session issued by the admin API opens the console (in an iframe of another origin) on that partner's
+//   endpoints, without sign-out; the token leaves the address bar; once expired, the console says so, in use and on open.
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+const mainOf = (app: string) => path.join(repoRoot, 'apps', app, 'dist', app === 'console' ? 'server/main.js' : 'main.js');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Set (e.g. to docs/console) to keep the screenshots; otherwise they are taken and dropped. */
+const screenshotDir = process.env.CONSOLE_SCREENSHOTS ? path.resolve(repoRoot, process.env.CONSOLE_SCREENSHOTS) : undefined;
+
+const adminToken = `adm_${randomBytes(24).toString('base64url')}`;
+const platformToken = `plt_${randomBytes(24).toString('base64url')}`;
+const encryptionKey = `k1:${randomBytes(32).toString('base64')}`;
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A school's webhook receiver: answers 200 and keeps every request. */
+async function startReceiver(): Promise<{ url: string; host: string; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  const server: Server = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok, recebido');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `http://${host}/webhooks/gancho`,
+    host,
+    received,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+/** Another origin (the company's own partner dashboard) that embeds the console in an iframe. */
+async function startDashboard(): Promise<{ origin: string; setFrame(src: string): void; close(): Promise<void> }> {
+  let frame = 'about:blank';
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(`<!doctype html><html lang="pt-BR"><head><title>Painel da Escola</title></head>
+<body style="margin:0;font-family:sans-serif;background:#eef1f5">
+<header style="background:#2d1b69;color:#fff;padding:12px 20px;font-weight:700">Painel de parceiros — Escola Azul</header>
+<iframe title="Console do Gancho" src="${frame}" style="border:0;width:100%;height:700px;display:block"></iframe></body></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    setFrame: (src) => (frame = src),
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function call(url: string, token: string, method = 'GET', body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's WCAG 2 A/AA rules on the page as it is; returns the violations, summarised. */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const axe = (window as any).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return (result.violations as { id: string; impact: string; nodes: { target: string[] }[] }[]).map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  return violations;
+}
+
+/** Every input, select and textarea has an accessible name (its label, aria-label or aria-labelledby). */
+async function unnamedControls(page: Page): Promise<string[]> {
+  const controls = page.locator('input:not([type=hidden]), select, textarea');
+  const unnamed: string[] = [];
+  for (let i = 0; i < (await controls.count()); i++) {
+    const control = controls.nth(i);
+    const name = await control.evaluate((el) => {
+      const element = el as HTMLInputElement;
+      const byLabel = Array.from(element.labels ?? []).map((l) => l.textContent ?? '').join(' ');
+      const byAria = element.getAttribute('aria-label') ?? '';
+      const byRef = (element.getAttribute('aria-labelledby') ?? '')
+        .split(/\s+/)
+        .map((id) => (id ? (document.getElementById(id)?.textContent ?? '') : ''))
+        .join(' ');
+      return `${byLabel} ${byAria} ${byRef}`.trim();
+    });
+    if (!name) unnamed.push(await control.evaluate((el) => el.outerHTML.slice(0, 120)));
+  }
+  return unnamed;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  const file = screenshotDir ? path.join(screenshotDir, `${name}.png`) : undefined;
+  const image = await page.screenshot({ fullPage: true, ...(file ? { path: file } : {}) });
+  expect(image.length).toBeGreaterThan(1000);
+}
+
+/** Presses Tab until the focused element matches, as a keyboard user would. */
+async function tabTo(page: Page, matches: (el: Element) => boolean, max = 40, key: 'Tab' | 'Shift+Tab' = 'Tab'): Promise<void> {
+  const source = matches.toString();
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(key);
+    const found = await page.evaluate((fn) => {
+      const test = new Function(`return (${fn})`)() as (el: Element) => boolean;
+      return document.activeElement ? test(document.activeElement) : false;
+    }, source);
+    if (found) return;
+  }
+  throw new Error(`nothing matching ${source} within ${max} Tabs`);
+}
+
+describe('the partner console in a browser', () => {
+  let database: TestDatabase;
+  const services = {} as Record<'subscriptions' | 'journey' | 'delivery', ServiceProcess>;
+  let consoleServer: ServiceProcess;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let dashboard: Awaited<ReturnType<typeof startDashboard>>;
+  let browser: Browser;
+  let context: BrowserContext;
+  let partner: { id: string; name: string };
+  let apiKey: string;
+  let endpointId: string;
+  let portal: { token: string; expires_at: string };
+  const cspViolations: string[] = [];
+  const savedKafka = process.env.KAFKA_BROKERS;
+
+  beforeAll(async () => {
+    if (screenshotDir) mkdirSync(screenshotDir, { recursive: true });
+    // The PostgreSQL event log in this test's own database: nothing shared with other test files.
+    delete process.env.KAFKA_BROKERS;
+    database = await createTestDatabase('console_e2e');
+    receiver = await startReceiver();
+    dashboard = await startDashboard();
+    const common = { DATABASE_URL: database.url };
+    services.subscriptions = await startServiceProcess(mainOf('subscriptions'), {
+      ...common,
+      SUBSCRIPTIONS_ADMIN_TOKENS: adminToken,
+      SECRETS_ENCRYPTION_KEY: encryptionKey,
+      ALLOW_HTTP_ENDPOINTS: 'true',
+      ALLOW_PRIVATE_NETWORK_ENDPOINTS: 'true',
+    });
+    services.journey = await startServiceProcess(mainOf('journey'), { ...common, JOURNEY_PLATFORM_TOKENS: platformToken });
+    services.delivery = await startServiceProcess(mainOf('delivery'), {
+      ...common,
+      SECRETS_ENCRYPTION_KEY: encryptionKey,
+      ALLOW_HTTP_ENDPOINTS: 'true',
+      ALLOWED_ENDPOINT_HOSTS: receiver.host,
+      ENDPOINTS_WARMUP_MS: '1000',
+      DISPATCH_POLL_MS: '100',
+    });
+    consoleServer = await startServiceProcess(mainOf('console'), {
+      SUBSCRIPTIONS_URL: services.subscriptions.url,
+      DELIVERY_URL: services.delivery.url,
+      CONSOLE_FRAME_ANCESTORS: dashboard.origin,
+    });
+    partner = (await call(`${services.subscriptions.url}/admin/partners`, adminToken, 'POST', { name: 'Escola Azul' })).body;
+    apiKey = (await call(`${services.subscriptions.url}/admin/partners/${partner.id}/api-keys`, adminToken, 'POST')).body.key;
+    // Issued now and used last: the portal test waits for its minute to run out.
+    portal = (await call(`${services.subscriptions.url}/admin/partners/${partner.id}/portal-sessions`, adminToken, 'POST', { ttl_seconds: 60 })).body;
+    expect(portal.token).toMatch(/^gk_live_/);
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'pt-BR', timezoneId: 'America/Sao_Paulo' });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await consoleServer?.stop();
+    for (const name of ['delivery', 'journey', 'subscriptions'] as const) await services[name]?.stop();
+    await receiver?.close();
+    await dashboard?.close();
+    await database?.drop();
+    if (savedKafka !== undefined) process.env.KAFKA_BROKERS = savedKafka;
+  });
+
+  async function newPage(): Promise<Page> {
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+    });
+    return page;
+  }
+
+  it('serves the page with its security headers, and proxies only partner routes', async () => {
+    const page = await fetch(consoleServer.url);
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain(`frame-ancestors ${dashboard.origin}`);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    const admin = await fetch(`${consoleServer.url}/api/subscriptions/admin/partners`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(admin.status).toBe(404);
+    expect((await call(`${consoleServer.url}/api/subscriptions/me`, apiKey)).body).toMatchObject({ partner: { id: partner.id, name: 'Escola Azul' } });
+  });
+
+  it('signs in with an API key, creates an endpoint, follows a purchase’s delivery and resends it', async () => {
+    const page = await newPage();
+    await page.goto(consoleServer.url);
+    await page.getByRole('heading', { name: 'Entrar no console' }).waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    expect(await unnamedControls(page)).toEqual([]);
+    await shot(page, 'sign-in');
+
+    await page.getByLabel('Chave de API').fill(`gk_live_${'x'.repeat(43)}`);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByText('Chave de API inválida: desconhecida ou revogada.').waitFor();
+
+    await page.getByLabel('Chave de API').fill(apiKey);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByText('Nenhum endpoint ainda').waitFor();
+    await page.getByText('Escola Azul', { exact: true }).waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await shot(page, 'endpoints-empty');
+    // The key is in memory only.
+    const stored = await page.evaluate(() => JSON.stringify({ ...window.localStorage }) + JSON.stringify({ ...window.sessionStorage }) + document.cookie);
+    expect(stored).not.toContain(apiKey.slice(8));
+
+    await page.getByRole('link', { name: 'Novo endpoint' }).first().click();
+    await page.getByRole('heading', { name: 'Novo endpoint' }).waitFor();
+    await page.getByLabel('URL do endpoint').fill(receiver.url);
+    await page.getByLabel('Descrição').fill('Matrículas da Escola Azul');
+    await page.getByLabel('Escolher tipos de evento').check();
+    const openPhase = page.getByRole('group', { name: 'Fase: Em aberto' });
+    await openPhase.getByLabel('Todos desta fase').check();
+    await page.getByRole('group', { name: 'Fase: Ganho' }).getByRole('checkbox', { name: 'purchase.made_effective' }).check();
+    await page.getByText('Esquema e exemplo purchase.made_effective').click();
+    await page.getByLabel('Exemplo purchase.made_effective').waitFor();
+    expect(await page.getByLabel('Esquema JSON purchase.made_effective').textContent()).toContain('"purchase.made_effective"');
+    await page.getByRole('button', { name: 'Adicionar cabeçalho' }).click();
+    await page.getByLabel('Nome do cabeçalho 1').fill('X-Escola');
+    await page.getByLabel('Valor do cabeçalho 1').fill('azul');
+    expect(await unnamedControls(page)).toEqual([]);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await shot(page, 'endpoint-form');
+    await page.getByRole('button', { name: 'Criar endpoint' }).click();
+    await page.getByText('Endpoint salvo.').waitFor();
+    endpointId = /\/endpoints\/(ep_[0-9a-f]+)/.exec(page.url())?.[1] as string;
+    expect(endpointId).toBeTruthy();
+
+    await page.getByRole('button', { name: 'Mostrar segredo' }).click();
+    const secret = (await page.getByTestId('secret-current').textContent()) as string;
+    expect(secret).toMatch(/^whsec_/);
+
+    // Delivery learns of the endpoint from the endpoints topic; then a purchase opens.
+    await eventually(async () => expect((await call(`${services.delivery.url}/endpoints/${endpointId}/stats`, apiKey)).status).toBe(200), { timeoutMs: 20_000 });
+    const opened = await call(`${services.journey.url}/purchases`, platformToken, 'POST', {
+      partner_id: partner.id,
+      course: { id: 'crs_ds', name: 'Ciência de Dados', price_cents: 1234500, currency: 'BRL' },
+      student: { name: 'Ana Souza', email: 'ana@example.com' },
+    });
+    expect(opened.status).toBe(201);
+
+    await page.getByRole('link', { name: 'Entregas', exact: true }).click();
+    await page.getByRole('heading', { name: 'Entregas', level: 1 }).waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'purchase.shopping_cart_created' });
+    await row.getByText('Entregue').waitFor({ timeout: 20_000 });
+    expect(await accessibilityViolations(page)).toEqual([]);
+    expect(await unnamedControls(page)).toEqual([]);
+    await shot(page, 'messages');
+
+    await row.getByRole('link').first().click();
+    await page.getByRole('heading', { name: /^Entrega msg_/ }).waitFor();
+    await eventually(async () => expect(await page.getByTestId('attempt-row').count()).toBe(1));
+    expect(await page.getByTestId('attempt-row').first().textContent()).toContain('200');
+    expect(await page.locator('pre[aria-label="Conteúdo enviado"]').textContent()).toContain(opened.body.purchase_id);
+    await page.getByRole('button', { name: 'Reenviar' }).click();
+    await page.getByText('Reenvio pedido.', { exact: false }).waitFor();
+    await eventually(async () => expect(await page.getByTestId('attempt-row').count()).toBe(2), { timeoutMs: 20_000 });
+    expect(await page.getByTestId('attempt-row').nth(1).textContent()).toMatch(/^2.*200/);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await shot(page, 'message-detail');
+
+    const ofPurchase = receiver.received.filter((r) => r.body.includes(opened.body.purchase_id));
+    expect(ofPurchase).toHaveLength(2);
+    expect(ofPurchase[1]?.headers['webhook-id']).toBe(ofPurchase[0]?.headers['webhook-id']);
+    expect(ofPurchase[0]?.headers['x-escola']).toBe('azul');
+    // The secret the console revealed verifies what was delivered.
+    for (const request of ofPurchase) expect(() => new Webhook(secret).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
+
+    await page.getByRole('link', { name: endpointId }).click();
+    await page.getByRole('heading', { name: 'Saúde' }).waitFor();
+    await page.getByRole('img', { name: 'Taxa de sucesso ao longo do tempo' }).waitFor();
+    await page.getByRole('img', { name: 'Latência ao longo do tempo (ms)' }).waitFor();
+    await eventually(async () => expect(await page.locator('.kpis').textContent()).toContain('100%'));
+    expect(await accessibilityViolations(page)).toEqual([]);
+    expect(await unnamedControls(page)).toEqual([]);
+    await shot(page, 'endpoint-detail');
+
+    await page.getByLabel('Idioma').first().selectOption('en');
+    await page.getByRole('heading', { name: 'Health' }).waitFor();
+    await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
+    await page.getByRole('heading', { name: 'Deliveries', level: 1 }).waitFor();
+    await page.getByLabel('Language').selectOption('pt-BR');
+    expect(cspViolations).toEqual([]);
+    await page.close();
+  });
+
+  it('works with the keyboard alone', async () => {
+    const page = await newPage();
+    await page.goto(`${consoleServer.url}/?lang=pt-BR`);
+    // The key field has focus on arrival; Enter submits.
+    await page.getByLabel('Chave de API').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+    await page.keyboard.type(apiKey);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+    // After signing in, focus is on the content; Tab goes on into it.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // Going back up through the header (sign out, language, navigation…), the first stop on the page is the skip link.
+    await tabTo(page, (el) => el.textContent === 'Pular para o conteúdo', 10, 'Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.previousElementSibling)).toBeNull();
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await tabTo(page, (el) => el.tagName === 'A' && (el.textContent ?? '').startsWith('http://'));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Saúde' }).waitFor();
+    await tabTo(page, (el) => el.textContent === 'Enviar teste');
+    await page.keyboard.press('Enter');
+    await page.getByText('Evento de teste enviado.').waitFor();
+    await tabTo(page, (el) => el.textContent === 'Entregas' && el.tagName === 'A', 80);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Entregas', level: 1 }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'purchase.made_effective' }).first().waitFor({ timeout: 20_000 });
+    // Focus is visible: the focused control has an outline.
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+    expect(outline).not.toBe('none');
+    await page.close();
+  });
+
+  it('opens in a partner dashboard’s iframe with a portal session, and says when the session has expired', async () => {
+    dashboard.setFrame(`${consoleServer.url}/#portal=${portal.token}`);
+    const page = await newPage();
+    await page.goto(dashboard.origin);
+    const frame = page.frameLocator('iframe[title="Console do Gancho"]');
+    await frame.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+    await frame.getByText('Escola Azul', { exact: true }).waitFor();
+    await frame.getByRole('link', { name: receiver.url }).waitFor();
+    await frame.getByText('Sessão do portal — expira às', { exact: false }).waitFor();
+    expect(await frame.getByRole('button', { name: 'Sair' }).count()).toBe(0);
+    const inner = page.frames().find((f) => f.url().startsWith(consoleServer.url));
+    expect(inner?.url()).not.toContain(portal.token);
+    await shot(page, 'portal-embedded');
+
+    // In use when it expires: the next call says so.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(portal.expires_at) - Date.now() + 200)));
+    await frame.getByRole('link', { name: 'Entregas', exact: true }).click();
+    await frame.getByText('Esta sessão do portal expirou. Abra o console de novo pelo seu painel.').waitFor();
+
+    // Opened after it expired: refused with the same words, and no sign-in form.
+    const late = await newPage();
+    await late.goto(`${consoleServer.url}/#portal=${portal.token}`);
+    await late.getByText('Esta sessão do portal expirou. Abra o console de novo pelo seu painel.').waitFor();
+    expect(await late.getByLabel('Chave de API').count()).toBe(0);
+    expect(await accessibilityViolations(late)).toEqual([]);
+    await shot(late, 'portal-expired');
+    // A token that never was.
+    await late.goto(`${consoleServer.url}/endpoints#portal=gk_live_${'y'.repeat(43)}`);
+    await late.getByText('Este link do portal não é válido.', { exact: false }).waitFor();
+    expect(cspViolations).toEqual([]);
+  });
+});
