@@ -20,6 +20,16 @@ describe('Dockerfile', () => {
     expect(checkDockerfile(dockerfile)).toEqual([]);
   });
 
+  it('runs node with the same flags as npm start and the bench (heap sizes, warnings)', () => {
+    const processes = readFileSync(join(repoRoot, 'tools/platform/service-processes.mts'), 'utf8');
+    const declared = /serviceNodeFlags = (\[[^\]]*\])/.exec(processes)?.[1];
+    expect(declared).toBeDefined();
+    const flags = JSON.parse((declared ?? '[]').replace(/'/g, '"')) as string[];
+    expect(flags).toContain('--max-semi-space-size=8');
+    const cmd = dockerfile.split('\n').find((line) => line.startsWith('CMD ["node"'));
+    expect(cmd).toBe(`CMD ${JSON.stringify(['node', ...flags, 'dist/main.js']).replace(/,/g, ', ')}`);
+  });
+
   it('builds in one stage and runs in another, from node:24-slim pinned by tag', () => {
     const { globalArgs, stages } = stagesOf(parseDockerfile(dockerfile));
     expect(stages.map((s) => s.name)).toEqual(['build', 'runtime']);
