@@ -71,6 +71,7 @@ const allScenarios = [
   'delivery-fanout-10',
   'delivery-fanout-100',
   'delivery-table-10k',
+  'delivery-ordered-10',
   'e2e-max',
   'e2e-500',
   'degraded-clean',
@@ -409,6 +410,9 @@ async function main(): Promise<void> {
         }
       }
       if (wants('degraded') || wants('degraded-clean')) toPublish.push(...degradedPartners);
+      // Fan-out 10 again, every endpoint keeping each purchase in order (ordering: per_purchase).
+      const orderedPartners = publisher.partners('ordered-10', 10, 10, 'per_purchase');
+      if (wants('delivery-ordered-10')) toPublish.push(...orderedPartners);
       if (toPublish.length > 0) {
         await publishAndWait(toPublish);
         say(`bench: ${toPublish.reduce((n, p) => n + p.endpoints.length, 0)} endpoints published and routed (${elapsed()})`);
@@ -420,6 +424,21 @@ async function main(): Promise<void> {
           `delivery only: status events produced onto the status topic; ${partners} partners × ${perPartner} endpoint${perPartner > 1 ? 's' : ''} (fan-out ${perPartner})`,
           `saturating (≤ ${saturationBacklog} deliveries outstanding)`,
           statusSource(fanoutPartners.get(name) as BenchPartner[]),
+          saturate,
+          durations.saturateMs,
+        );
+      }
+      if (wants('delivery-ordered-10')) {
+        await runScenario(
+          'delivery-ordered-10',
+          'delivery only, fan-out 10 (10 partners × 10 endpoints) with ordering per_purchase on every endpoint; 4 consecutive events per purchase, each sent only after the previous one of its purchase succeeded',
+          `saturating (≤ ${saturationBacklog} deliveries outstanding)`,
+          new StatusEventSource(
+            producer,
+            topics.PURCHASE_STATUS_TOPIC,
+            orderedPartners.map((p) => ({ partnerId: p.partnerId, healthyEndpoints: p.endpoints.length })),
+            { eventsPerPurchase: 4 },
+          ),
           saturate,
           durations.saturateMs,
         );

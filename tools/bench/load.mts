@@ -38,11 +38,19 @@ export class StatusEventSource implements LoadSource {
   private readonly topic: string;
   private readonly partners: { partnerId: string; healthyEndpoints: number }[];
 
-  /** `partners`: each partner and how many healthy endpoints an event of it reaches. */
-  constructor(producer: Producer, topic: string, partners: { partnerId: string; healthyEndpoints: number }[]) {
+  private readonly eventsPerPurchase: number;
+
+  /**
+   * `partners`: each partner and how many healthy endpoints an event of it
+   * reaches. `eventsPerPurchase`: consecutive events of a partner share a
+   * purchase (sequence 1, 2, …), as the journey emits them, so endpoints that
+   * keep each purchase in order have something to order.
+   */
+  constructor(producer: Producer, topic: string, partners: { partnerId: string; healthyEndpoints: number }[], { eventsPerPurchase = 1 } = {}) {
     this.producer = producer;
     this.topic = topic;
     this.partners = partners;
+    this.eventsPerPurchase = eventsPerPurchase;
     this.perUnit = partners.reduce((sum, p) => sum + p.healthyEndpoints, 0) / partners.length;
   }
 
@@ -56,8 +64,11 @@ export class StatusEventSource implements LoadSource {
       const partner = this.partners[n % this.partners.length] as (typeof this.partners)[number];
       const status = statuses[n % statuses.length] as PurchaseStatus;
       const type = eventTypeOf(status);
-      const purchaseId = `pur_bench_${this.run}_${n}`;
-      const data = { ...examplePayload(type).data, partner_id: partner.partnerId, purchase_id: purchaseId, occurred_at: now.toISOString() };
+      // The n-th event of a partner belongs to its purchase ⌊n / eventsPerPurchase⌋.
+      const ofPartner = Math.floor(n / this.partners.length);
+      const purchaseId = `pur_bench_${this.run}_${n % this.partners.length}_${Math.floor(ofPartner / this.eventsPerPurchase)}`;
+      const sequence = (ofPartner % this.eventsPerPurchase) + 1;
+      const data = { ...examplePayload(type).data, partner_id: partner.partnerId, purchase_id: purchaseId, sequence, occurred_at: now.toISOString() };
       messages.push(toCloudEventsKafkaMessage({ eventId: randomUUID(), type, time: now, purchaseId, data }));
       owed += partner.healthyEndpoints;
     }

@@ -5,7 +5,7 @@
 // scenarios: a routing table of 10,000 endpoints in seconds).
 import { randomBytes } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import { endpointSecretContext, type EndpointStateV1 } from '@gancho/contracts';
+import { endpointSecretContext, type EndpointOrdering, type EndpointStateV1 } from '@gancho/contracts';
 import { SecretBox } from '@gancho/secret-box';
 import { generateSecret } from '@gancho/webhook-signing';
 import type { ReceiverFleet } from './receivers.mts';
@@ -17,6 +17,7 @@ export interface BenchEndpoint {
   /** The receiver path naming this endpoint. */
   key: string;
   secret: string;
+  ordering: EndpointOrdering;
 }
 
 export interface BenchPartner {
@@ -68,7 +69,7 @@ export async function seedThroughApis(options: {
       const routeKey = `${options.label}-${p}-${e}`;
       const created = await callUntil(`${options.subscriptionsUrl}/endpoints`, key, [201], 'POST', { url: options.fleet.target(routeKey).url, event_types: ['purchase.*'] });
       const secret = (await callUntil(`${options.subscriptionsUrl}/endpoints/${created.id}/secret`, key, [200])).current.secret as string;
-      endpoints.push({ endpointId: created.id, partnerId: partner.id, key: routeKey, secret });
+      endpoints.push({ endpointId: created.id, partnerId: partner.id, key: routeKey, secret, ordering: 'none' });
     }
     partners.push({ partnerId: partner.id, apiKey: key, endpoints });
   }
@@ -97,7 +98,7 @@ export class EndpointPublisher {
     this.box = SecretBox.fromConfig(encryptionKey);
   }
 
-  partners(label: string, count: number, endpointsPerPartner: number): BenchPartner[] {
+  partners(label: string, count: number, endpointsPerPartner: number, ordering: EndpointOrdering = 'none'): BenchPartner[] {
     const run = randomBytes(3).toString('hex');
     return Array.from({ length: count }, (_, p) => {
       const partnerId = `ptn_bench_${label}_${run}_${p}`;
@@ -108,6 +109,7 @@ export class EndpointPublisher {
           partnerId,
           key: `${label}-${run}-${p}-${e}`,
           secret: generateSecret(randomBytes),
+          ordering,
         })),
       };
     });
@@ -129,7 +131,7 @@ export class EndpointPublisher {
           disabled_detail: null,
           headers: {},
           rate_limit_per_second: null,
-          ordering: 'none',
+          ordering: e.ordering,
           signing_secrets: [{ sealed: this.box.seal(e.secret, endpointSecretContext(e.endpointId)), valid_from: validFrom, valid_until: null }],
           version: 1,
           created_at: now,

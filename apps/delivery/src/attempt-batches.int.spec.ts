@@ -53,7 +53,7 @@ describe('attempts recorded in batches', () => {
   it('logs, settles and publishes every attempt of a burst once, sharing transactions', async () => {
     const partner = uniqueName('ptn');
     const healthy = receivers.slice(0, 3);
-    const endpoints = [];
+    const endpoints: { endpointId: string; secrets: string[] }[] = [];
     for (const receiver of healthy) {
       const ep = await subscriptions.putEndpoint({ partnerId: partner, url: receiver.url() });
       receiver.secrets = ep.secrets;

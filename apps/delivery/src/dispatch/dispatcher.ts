@@ -24,6 +24,7 @@ import { ActiveCampaignDestination } from '../destinations/activecampaign/active
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
 import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
 import { recordAttempts, type AttemptRecord } from './attempt-recorder';
+import { claimDueMessagesSql } from './claim-query';
 import { GroupCommit } from './group-commit';
 import { WEBHOOK_SENDER, type SendResult, type WebhookSenderPort } from './sender';
 
@@ -39,6 +40,8 @@ interface ClaimedMessage {
 }
 
 type Lane = 'first' | 'retry';
+
+const claimSql = claimDueMessagesSql();
 
 const errorClasses: readonly AttemptErrorClass[] = ['timeout', 'connect_refused', 'dns', 'tls', 'reset', 'ssrf_blocked', 'invalid_url', 'body_too_large', 'other'];
 
@@ -153,22 +156,7 @@ export class Dispatcher implements OnApplicationShutdown {
     const busy = [...this.inFlightByEndpoint.entries()].filter(([, n]) => n >= cap).map(([id]) => id);
     const claimed = await queryRows<ClaimedMessage>(
       this.dataSource,
-      `UPDATE messages m SET status = 'sending', leased_until = now() + make_interval(secs => $1), attempts = m.attempts + 1
-        WHERE m.message_id IN (
-          SELECT message_id FROM messages
-           WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
-             AND (status = 'pending' OR leased_until < now())
-             AND (attempts = 0) = $2
-             AND NOT (endpoint_id = ANY($3::text[]))
-             -- Per-purchase order: an ordered message waits while an earlier one of its purchase is unsettled.
-             AND (NOT ordered OR NOT EXISTS (
-                   SELECT 1 FROM messages earlier
-                    WHERE earlier.ordered AND earlier.endpoint_id = messages.endpoint_id AND earlier.purchase_id = messages.purchase_id
-                      AND earlier.sequence < messages.sequence AND earlier.status IN ('pending', 'sending')))
-           ORDER BY next_attempt_at
-           LIMIT $4
-           FOR UPDATE SKIP LOCKED)
-        RETURNING m.message_id, m.endpoint_id, m.partner_id, m.event_type, m.payload, m.attempts, m.event_recorded_at, m.trace_context`,
+      claimSql,
       [this.leaseMs / 1000, lane === 'first', busy, limit],
     );
     // The cap can be exceeded by one claim batch; keep per-endpoint counts honest and give back extras.
