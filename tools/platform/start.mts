@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { postgresServer, repoRoot } from '../infra/paths.mts';
 import { startPostgres, stopPostgres } from '../infra/postgres.mts';
+import { startConsole, stopConsole } from './console-process.mts';
 import { startDemoReceiver } from './demo-receiver.mts';
 import { endpointSecrets, seedDemo, type DemoState } from './demo-seed.mts';
 import { newPlatformSecrets, startPlatform, type PlatformSecrets } from './platform.mts';
@@ -20,6 +21,7 @@ const demoFile = path.join(dataDir, 'demo.json');
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const ports = { journey: port('JOURNEY_PORT', 4001), subscriptions: port('SUBSCRIPTIONS_PORT', 4002), delivery: port('DELIVERY_PORT', 4003) };
 const receiverPort = port('DEMO_RECEIVER_PORT', 4099);
+const consolePort = port('CONSOLE_PORT', 4000);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1)} s`;
 
@@ -33,8 +35,8 @@ function writePrivate(file: string, value: unknown): void {
   chmodSync(file, 0o600);
 }
 
-say('gancho: building the services (cached after the first time)…');
-const build = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/journey', '@gancho/subscriptions', '@gancho/delivery', '--output-style=stream'], {
+say('gancho: building the services and the console (cached after the first time)…');
+const build = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/journey', '@gancho/subscriptions', '@gancho/delivery', '@gancho/console', '--output-style=stream'], {
   cwd: repoRoot,
   env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
   stdio: ['ignore', 'ignore', 'inherit'],
@@ -91,21 +93,30 @@ const platform = await startPlatform({
   ports,
   secrets,
   allowedEndpointHosts: [`127.0.0.1:${receiverPort}`],
+  // The admin API's portal sessions link to the console.
+  env: { CONSOLE_URL: `http://localhost:${consolePort}` },
   onStopped: (service, tookMs) => say(`gancho: ${service} stopped (${tookMs} ms)`),
   onOutput: (service, line) => {
     if (/"level":(50|60)|\bERROR\b/.test(line)) say(`${service.padEnd(13)} ${line}`);
   },
 });
+const partnerConsole = await startConsole({ port: consolePort, subscriptionsUrl: platform.urls.subscriptions, deliveryUrl: platform.urls.delivery }).catch(async (error: unknown) => {
+  await platform.stop();
+  await receiver.close();
+  throw error;
+});
 stopAll = async () => {
+  await stopConsole(partnerConsole);
   await platform.stop();
   await receiver.close();
 };
+const consoleUrl = `http://localhost:${consolePort}`;
 
 demo = await seedDemo(platform.urls.subscriptions, secrets, receiver.url, demo);
 receiver.setSecrets(await endpointSecrets(platform.urls.subscriptions, demo));
 writePrivate(demoFile, {
   ...demo,
-  urls: { ...platform.urls, receiver: receiver.url },
+  urls: { ...platform.urls, receiver: receiver.url, console: consoleUrl },
   adminToken: secrets.adminToken,
   platformToken: secrets.platformToken,
   transport: kafkaBrokers ? 'kafka' : 'postgres',
@@ -114,6 +125,7 @@ writePrivate(demoFile, {
 say(`
 gancho is ready in ${elapsed()}.
 
+  console         ${consoleUrl}           partner console: sign in with the API key below
   journey         ${platform.urls.journey}        (API docs: ${platform.urls.journey}/docs)
   subscriptions   ${platform.urls.subscriptions}  (API docs: ${platform.urls.subscriptions}/docs)
   delivery        ${platform.urls.delivery}       (API docs: ${platform.urls.delivery}/docs)
@@ -130,6 +142,8 @@ Open a purchase and watch the webhook arrive:
     -H 'authorization: Bearer ${secrets.platformToken}' -H 'content-type: application/json' \\
     -d '{"partner_id":"${demo.partnerId}","course":{"id":"crs_1","name":"Ciência de Dados","price_cents":1234500,"currency":"BRL"},"student":{"name":"Ana Souza","email":"ana@example.com"}}'
 
-Then move it along: POST ${platform.urls.journey}/purchases/<purchase_id>/submit-basic-info (same token).
+Then move it along: POST ${platform.urls.journey}/purchases/<purchase_id>/submit-basic-info (same token),
+and follow it in the console (${consoleUrl}). To embed the console in a dashboard, an operator asks for a portal link:
+  curl -s -X POST ${platform.urls.subscriptions}/admin/partners/${demo.partnerId}/portal-sessions -H "authorization: Bearer $(node -pe "require('./.gancho/demo.json').adminToken")"
 Ctrl-C stops everything; the data stays in .gancho/ for the next npm start.
 `);
