@@ -64,7 +64,7 @@ export async function recordAttempts(
   manager: EntityManager,
   store: PostgresEventStore,
   attempts: readonly AttemptRecord[],
-  { streamId, disableAfterMs }: { streamId: string; disableAfterMs: number },
+  { streamId, disableAfterMs, healthyEndpoints }: { streamId: string; disableAfterMs: number; healthyEndpoints?: RecentSuccesses },
 ): Promise<void> {
   if (attempts.length === 0) return;
   const nextOf = (a: AttemptRecord) => (a.plan.state === 'scheduled' ? a.plan.nextAttemptAt : null);
@@ -125,7 +125,8 @@ export async function recordAttempts(
   const summaries = summarizeEndpointOutcomes(
     attempts.map((a) => ({ endpointId: a.endpointId, partnerId: a.partnerId, succeeded: a.plan.state === 'succeeded', finishedAt: a.finishedAt })),
   );
-  const clocks = await updateEndpointHealth(manager, summaries);
+  const toWrite = healthyEndpoints ? healthyEndpoints.worthWriting(summaries) : summaries;
+  const clocks = toWrite.length > 0 ? await updateEndpointHealth(manager, toWrite) : new Map<string, HealthClock>();
   for (const summary of summaries) {
     const gone = attempts.find((a) => a.endpointId === summary.endpointId && a.plan.state === 'endpoint_disabled');
     if (gone) {
@@ -150,6 +151,33 @@ export async function recordAttempts(
         occurred_at: summary.lastFailureAt.toISOString(),
       });
     }
+  }
+}
+
+/**
+ * Endpoints this process recently recorded a success for, with no failure
+ * since. Their next successes need not be written again for a while: the
+ * health clock only matters once an endpoint fails, and a failure is always
+ * written (and forgets the endpoint here, so the success after it restarts
+ * the clock). Saves one row write per delivery to a healthy endpoint; the
+ * stored last success may lag by up to `refreshMs`.
+ */
+export class RecentSuccesses {
+  private readonly writtenAt = new Map<string, number>();
+
+  constructor(private readonly refreshMs: number) {}
+
+  worthWriting(summaries: readonly EndpointOutcomeSummary[], nowMs: number = Date.now()): EndpointOutcomeSummary[] {
+    return summaries.filter((summary) => {
+      if (summary.failuresAfterSuccess > 0) {
+        this.writtenAt.delete(summary.endpointId);
+        return true;
+      }
+      const last = this.writtenAt.get(summary.endpointId);
+      if (last !== undefined && nowMs - last < this.refreshMs) return false;
+      this.writtenAt.set(summary.endpointId, nowMs);
+      return true;
+    });
   }
 }
 

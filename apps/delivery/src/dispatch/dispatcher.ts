@@ -23,7 +23,7 @@ import type { DeliveryConfig } from '../delivery.config';
 import { ActiveCampaignDestination } from '../destinations/activecampaign/activecampaign-destination';
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
 import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
-import { recordAttempts, type AttemptRecord } from './attempt-recorder';
+import { recordAttempts, RecentSuccesses, type AttemptRecord } from './attempt-recorder';
 import { claimDueMessagesSql } from './claim-query';
 import { GroupCommit } from './group-commit';
 import { WEBHOOK_SENDER, type SendResult, type WebhookSenderPort } from './sender';
@@ -86,8 +86,9 @@ export class Dispatcher implements OnApplicationShutdown {
     // Each process appends its attempt events to a stream of its own: batches of one writer never wait on another's lock.
     const streamId = `delivery-attempts:${randomUUID()}`;
     const disableAfterMs = config.get('ENDPOINT_DISABLE_AFTER_MS', { infer: true });
+    const healthyEndpoints = new RecentSuccesses(5_000);
     this.attemptLog = new GroupCommit(
-      (attempts) => this.dataSource.transaction((manager) => recordAttempts(manager, this.store, attempts, { streamId, disableAfterMs })),
+      (attempts) => this.dataSource.transaction((manager) => recordAttempts(manager, this.store, attempts, { streamId, disableAfterMs, healthyEndpoints })),
       config.get('DISPATCH_CONCURRENCY', { infer: true }),
     );
     this.activeCampaign = new ActiveCampaignDestination(dataSource, config);
