@@ -327,6 +327,39 @@ describe('the partner console in a browser', () => {
     await page.close();
   });
 
+  it('creates an ActiveCampaign endpoint with a masked token, shows its type, and deletes it', async () => {
+    const page = await newPage();
+    await page.goto(`${consoleServer.url}/?lang=pt-BR`);
+    await page.getByLabel('Chave de API').fill(apiKey);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByRole('link', { name: 'Novo endpoint' }).first().click();
+    await page.getByLabel('ActiveCampaign').check();
+    expect(await page.getByLabel('URL do endpoint').count()).toBe(0);
+    await page.getByLabel('URL da API do ActiveCampaign').fill('http://127.0.0.1:9');
+    const token = `ac${randomBytes(16).toString('hex')}Z9k4`;
+    const tokenInput = page.getByLabel('Token da API do ActiveCampaign');
+    expect(await tokenInput.getAttribute('type')).toBe('password');
+    await tokenInput.fill(token);
+    await page.getByLabel('Escolher tipos de evento').check();
+    await page.getByRole('checkbox', { name: 'purchase.fully_paid' }).check();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Criar endpoint' }).click();
+    await page.getByText('Endpoint salvo.').waitFor();
+    await page.getByText('••••••••Z9k4').waitFor();
+    expect(await page.getByRole('heading', { name: 'Segredo de assinatura' }).count()).toBe(0);
+    expect(await page.content()).not.toContain(token);
+    await shot(page, 'endpoint-activecampaign');
+    await page.getByRole('link', { name: 'Endpoints', exact: true }).click();
+    await page.getByRole('row').filter({ hasText: 'ActiveCampaign' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'Webhook' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'ActiveCampaign' }).getByRole('link').click();
+    await page.getByRole('button', { name: 'Excluir' }).click();
+    await page.getByRole('group', { name: 'Excluir este endpoint? Nada mais será entregue a ele.' }).getByRole('button', { name: 'Sim' }).click();
+    await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+    await eventually(async () => expect(await page.getByRole('row').filter({ hasText: 'ActiveCampaign' }).count()).toBe(0));
+    await page.close();
+  });
+
   it('works with the keyboard alone', async () => {
     const page = await newPage();
     await page.goto(`${consoleServer.url}/?lang=pt-BR`);

@@ -97,10 +97,10 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
             {ep.destination?.type === 'activecampaign' ? (
               <>
                 <dt>{t('form.ac.apiUrl')}</dt>
-                <dd>{String(ep.destination.api_url ?? '—')}</dd>
+                <dd className="break">{ep.destination.api_url}</dd>
                 <dt>{t('form.ac.apiToken')}</dt>
                 <dd>
-                  <code>{String(ep.destination.api_token_masked ?? ep.destination['api_token'] ?? '••••')}</code>
+                  <code>••••••••{ep.destination.api_token_last4}</code>
                 </dd>
               </>
             ) : null}
@@ -113,7 +113,7 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
             <Link to={`/messages?endpoint_id=${encodeURIComponent(ep.id)}`}>{t('endpoint.viewMessages')}</Link>
           </p>
         </section>
-        <SecretSection endpointId={ep.id} />
+        {destinationType(ep) === 'webhook' ? <SecretSection endpointId={ep.id} /> : null}
         <TestSection endpointId={ep.id} />
         <RecoverSection endpointId={ep.id} />
       </div>

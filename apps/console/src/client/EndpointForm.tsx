@@ -11,6 +11,10 @@ interface HeaderRow {
 }
 
 interface FormState {
+  destination: 'webhook' | 'activecampaign';
+  acApiUrl: string;
+  /** Typed by the partner; empty on edit keeps the stored token. Never shown back. */
+  acApiToken: string;
   url: string;
   description: string;
   enabled: boolean;
@@ -20,10 +24,14 @@ interface FormState {
   rateLimit: string;
 }
 
-const emptyForm: FormState = { url: '', description: '', enabled: true, allEvents: false, types: new Set(), headers: [], rateLimit: '' };
+const emptyForm: FormState = { destination: 'webhook', acApiUrl: '', acApiToken: '', url: '', description: '', enabled: true, allEvents: false, types: new Set(), headers: [], rateLimit: '' };
 
 function formOf(endpoint: Endpoint): FormState {
+  const destination = endpoint.destination;
   return {
+    destination: destination?.type ?? 'webhook',
+    acApiUrl: destination?.type === 'activecampaign' ? destination.api_url : '',
+    acApiToken: '',
     url: endpoint.url,
     description: endpoint.description,
     enabled: endpoint.enabled,
@@ -67,14 +75,21 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
     }
     setEventsProblem(null);
     const headers = Object.fromEntries(form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value]));
-    const body = {
-      url: form.url.trim(),
+    const common = {
       description: form.description,
       event_types: form.allEvents ? ['*'] : [...form.types],
       enabled: form.enabled,
-      headers,
       rate_limit_per_second: form.rateLimit.trim() === '' ? null : Number(form.rateLimit),
     };
+    const wasActiveCampaign = endpoint?.destination?.type === 'activecampaign';
+    const body =
+      form.destination === 'webhook'
+        ? { ...common, url: form.url.trim(), headers, ...(wasActiveCampaign ? { destination: { type: 'webhook' } } : {}) }
+        : {
+            ...common,
+            // The token is sent only when typed: left empty on edit, the stored one is kept.
+            destination: { type: 'activecampaign', api_url: form.acApiUrl.trim(), ...(form.acApiToken ? { api_token: form.acApiToken } : {}) },
+          };
     setBusy(true);
     setError(undefined);
     try {
@@ -94,13 +109,52 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       <div id="form-error" tabIndex={-1}>
         <ErrorMessage error={error} />
       </div>
-      <div className="field">
-        <label htmlFor="endpoint-url">{t('form.url')}</label>
-        <input id="endpoint-url" type="url" required value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} aria-describedby="endpoint-url-hint" />
-        <p id="endpoint-url-hint" className="hint">
-          {t('form.url.hint')}
-        </p>
-      </div>
+      <fieldset>
+        <legend>{t('form.destination')}</legend>
+        <div className="field field-inline">
+          <input id="destination-webhook" type="radio" name="destination" checked={form.destination === 'webhook'} onChange={() => setForm({ ...form, destination: 'webhook' })} />
+          <label htmlFor="destination-webhook">{t('form.destination.webhook')}</label>
+        </div>
+        <div className="field field-inline">
+          <input id="destination-activecampaign" type="radio" name="destination" checked={form.destination === 'activecampaign'} onChange={() => setForm({ ...form, destination: 'activecampaign' })} />
+          <label htmlFor="destination-activecampaign">{t('form.destination.activecampaign')}</label>
+        </div>
+      </fieldset>
+      {form.destination === 'webhook' ? (
+        <div className="field">
+          <label htmlFor="endpoint-url">{t('form.url')}</label>
+          <input id="endpoint-url" type="url" required value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} aria-describedby="endpoint-url-hint" />
+          <p id="endpoint-url-hint" className="hint">
+            {t('form.url.hint')}
+          </p>
+        </div>
+      ) : (
+        <>
+          <div className="field">
+            <label htmlFor="ac-api-url">{t('form.ac.apiUrl')}</label>
+            <input id="ac-api-url" type="url" required value={form.acApiUrl} onChange={(e) => setForm({ ...form, acApiUrl: e.target.value })} aria-describedby="ac-api-url-hint" />
+            <p id="ac-api-url-hint" className="hint">
+              {t('form.ac.apiUrl.hint')}
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor="ac-api-token">{t('form.ac.apiToken')}</label>
+            <input
+              id="ac-api-token"
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              required={endpoint?.destination?.type !== 'activecampaign'}
+              value={form.acApiToken}
+              onChange={(e) => setForm({ ...form, acApiToken: e.target.value })}
+              aria-describedby="ac-api-token-hint"
+            />
+            <p id="ac-api-token-hint" className="hint">
+              {endpoint?.destination?.type === 'activecampaign' ? t('form.ac.apiToken.keep', { masked: `••••${endpoint.destination.api_token_last4}` }) : t('form.ac.apiToken.hint')}
+            </p>
+          </div>
+        </>
+      )}
       <div className="field">
         <label htmlFor="endpoint-description">{t('form.description')}</label>
         <input id="endpoint-description" value={form.description} maxLength={500} onChange={(e) => setForm({ ...form, description: e.target.value })} aria-describedby="endpoint-description-hint" />
@@ -133,7 +187,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
         {!form.allEvents && !types && !catalogError ? <Loading /> : null}
       </fieldset>
 
-      <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} />
+      {form.destination === 'webhook' ? <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} /> : null}
 
       <div className="field">
         <label htmlFor="endpoint-rate">{t('form.rateLimit')}</label>

@@ -35,8 +35,8 @@ export interface Endpoint {
   ordering: string;
   created_at: string;
   updated_at: string;
-  /** Present once endpoints have destinations (webhook or ActiveCampaign). */
-  destination?: { type: string; api_url?: string; api_token_masked?: string; [key: string]: unknown };
+  /** Where deliveries go: signed webhooks, or an ActiveCampaign account (its token shown by its last four characters only). */
+  destination?: { type: 'webhook' } | { type: 'activecampaign'; api_url: string; api_token_last4: string; mapping?: unknown };
 }
 
 export interface EventTypeInfo {
