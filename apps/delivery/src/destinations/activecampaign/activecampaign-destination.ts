@@ -66,13 +66,15 @@ export class ActiveCampaignDestination {
   private readonly client: ActiveCampaignClient;
   private readonly schedule: RetrySchedule;
   private readonly requestTimeoutMs: number;
+  private readonly callTimeoutMs: number;
 
   constructor(dataSource: DataSource, config: ConfigService<DeliveryConfig, true>) {
     this.requestTimeoutMs = config.get('REQUEST_TIMEOUT_MS', { infer: true });
-    // A whole attempt (several calls) must end within the message's lease (request timeout + 5 s):
-    // each call gets half the timeout, and no call starts after the other half.
+    // A whole attempt (several calls) must end within the message's lease (the dispatcher's request timeout + 5 s):
+    // each call gets half the timeout, and no call starts later than one call's time (and 1 s to record it) before the lease ends.
+    this.callTimeoutMs = Math.max(1000, Math.floor(this.requestTimeoutMs / 2));
     this.sender = new WebhookSender({
-      timeoutMs: Math.max(1000, Math.floor(this.requestTimeoutMs / 2)),
+      timeoutMs: this.callTimeoutMs,
       maxResponseBytes: 1_048_576,
       allowHttp: config.get('ALLOW_HTTP_ENDPOINTS', { infer: true }),
       allowPrivateNetworks: config.get('ALLOW_PRIVATE_NETWORK_ENDPOINTS', { infer: true }),
@@ -94,7 +96,7 @@ export class ActiveCampaignDestination {
     const update = activeCampaignUpdate(event, activeCampaign.mapping);
     const startedAt = new Date();
     const outcome: ApplyOutcome = await this.client.apply({ apiUrl: activeCampaign.apiUrl, apiToken: activeCampaign.apiToken }, update, {
-      startCallsBy: startedAt.getTime() + this.requestTimeoutMs - Math.max(1000, Math.floor(this.requestTimeoutMs / 2)),
+      startCallsBy: startedAt.getTime() + this.requestTimeoutMs + 4_000 - this.callTimeoutMs,
       maxFirstWaitMs: 2_000,
     });
     if (outcome.kind === 'postpone') return { kind: 'postpone', delayMs: outcome.delayMs };
