@@ -111,7 +111,7 @@ describe('endpoint stats over time', () => {
     expect(await json(call(`/endpoints/${endpointId}/stats/timeseries`, otherKey))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
     for (const query of ['bucket=2m', 'since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z', 'since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z&bucket=1m', 'colour=blue']) {
       const response = await call(`/endpoints/${endpointId}/stats/timeseries?${query}`);
-      expect({ query, status: response.status, code: (await response.json()).code }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
+      expect({ query, status: response.status, code: ((await response.json()) as { code: string }).code }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
     }
   });
 });
