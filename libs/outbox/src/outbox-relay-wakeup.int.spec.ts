@@ -78,7 +78,8 @@ describe('outbox relay wake-ups', () => {
     expect(reads).toBe(before);
 
     await append(own);
-    await eventually(() => expect(received).toHaveLength(1), { timeoutMs: 5_000 });
+    // Published well before the 60 s idle poll: the notification woke it.
+    await eventually(() => expect(relay.publishedCount).toBe(1n), { timeoutMs: 10_000 });
     expect(reads).toBeGreaterThan(before);
   });
 });

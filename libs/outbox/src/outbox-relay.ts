@@ -35,8 +35,12 @@ export interface OutboxRelayOptions {
   topic: string;
   source: OutboxSource;
   transport: EventTransport;
-  /** The message for a stored event, or undefined for events that are not published. */
-  toMessage(event: StoredEvent): OutgoingMessage | undefined;
+  /**
+   * The message for a stored event, or undefined for events that are not
+   * published; `topic` sends it elsewhere than `topic` above (one relay, one
+   * read of the store, for a service's several outgoing topics).
+   */
+  toMessage(event: StoredEvent): RelayedMessage | undefined;
   /** For the leadership lock and LISTEN; a connection of its own, outside any pool. */
   databaseUrl: string;
   /** Channel the event store notifies on after an append; wakes the relay at once. */
@@ -46,6 +50,9 @@ export interface OutboxRelayOptions {
   idlePollMs?: number;
   log?: OutboxRelayLog;
 }
+
+/** A message to publish, and the topic when it is not the relay's own. */
+export type RelayedMessage = OutgoingMessage & { topic?: string };
 
 const silent: OutboxRelayLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -66,6 +73,8 @@ export class OutboxRelay {
   private wake: (() => void) | undefined;
   private readonly log: OutboxRelayLog;
   private published = 0n;
+  /** The checkpoint this relay last stored; only the leader writes it, so it need not be read back while leading. */
+  private checkpoint: bigint | undefined;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.log = options.log ?? silent;
@@ -92,7 +101,7 @@ export class OutboxRelay {
   /** Publishes at most one batch; returns how many events it published. */
   async publishBatch(): Promise<number> {
     const { source, transport, topic, name } = this.options;
-    const after = (await source.readCheckpoint(name)) ?? 0n;
+    const after = this.checkpoint ?? (await source.readCheckpoint(name)) ?? 0n;
     const events = await source.readAll({ after, limit: this.options.batchSize ?? 500 });
     const last = events.at(-1);
     if (!last) return 0;
@@ -102,12 +111,12 @@ export class OutboxRelay {
     });
     const spans = traced.map((t) => t.span);
     try {
-      await transport.publish(
-        topic,
-        traced.map((t) => t.message),
-      );
+      // Consecutive messages for the same topic go together, so each topic keeps the store's order.
+      for (const run of runsByTopic(traced.map((t) => t.message), topic)) await transport.publish(run.topic, run.messages);
       await source.storeCheckpoint(name, last.globalPosition);
+      this.checkpoint = last.globalPosition;
     } catch (error) {
+      this.checkpoint = undefined;
       for (const span of spans) recordError(span, error);
       throw error;
     } finally {
@@ -142,7 +151,7 @@ export class OutboxRelay {
    * stored with it (the command that recorded it), and the message carries
    * that span's context on: the transport's producer span becomes its child.
    */
-  private traced(event: StoredEvent, message: OutgoingMessage): { message: OutgoingMessage; span: Span } {
+  private traced(event: StoredEvent, message: RelayedMessage): { message: RelayedMessage; span: Span } {
     const span = startSpan(
       'outbox.publish',
       { 'gancho.outbox.relay': this.options.name, 'messaging.destination.name': this.options.topic, 'gancho.event.id': event.eventId, 'gancho.event.type': event.type },
@@ -179,7 +188,10 @@ export class OutboxRelay {
     client.on('error', (error) => {
       // The lock lives and dies with this connection.
       this.log.warn(`outbox relay ${this.options.name} lost its lock connection: ${error.message}`);
-      if (this.lockClient === client) this.lockClient = undefined;
+      if (this.lockClient === client) {
+        this.lockClient = undefined;
+        this.checkpoint = undefined;
+      }
     });
     await client.connect();
     const [row] = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`outbox:${this.options.name}`])).rows;
@@ -195,6 +207,8 @@ export class OutboxRelay {
       await client.query(`LISTEN "${this.options.notifyChannel}"`);
     }
     this.lockClient = client;
+    // Another relay may have published while this one was not leading.
+    this.checkpoint = undefined;
     this.log.info(`outbox relay ${this.options.name} is the active publisher to ${this.options.topic}`);
     return true;
   }
@@ -202,6 +216,7 @@ export class OutboxRelay {
   private async releaseLeadership(): Promise<void> {
     const client = this.lockClient;
     this.lockClient = undefined;
+    this.checkpoint = undefined;
     await client?.end().catch(() => undefined);
   }
 
@@ -215,4 +230,15 @@ export class OutboxRelay {
       this.wake = done;
     });
   }
+}
+
+/** Splits messages into runs of the same topic, in order, without the routing field. */
+function runsByTopic(messages: readonly RelayedMessage[], defaultTopic: string): { topic: string; messages: OutgoingMessage[] }[] {
+  const runs: { topic: string; messages: OutgoingMessage[] }[] = [];
+  for (const { topic = defaultTopic, ...message } of messages) {
+    const current = runs.at(-1);
+    if (current?.topic === topic) current.messages.push(message);
+    else runs.push({ topic, messages: [message] });
+  }
+  return runs;
 }

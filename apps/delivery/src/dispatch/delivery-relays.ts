@@ -36,7 +36,7 @@ export function healthReportMessageOf(event: StoredEvent): OutgoingMessage | und
   return cloudEvent(event, 'delivery.endpoint_health', (event.data as { endpoint_id: string }).endpoint_id);
 }
 
-/** Publishes attempts (`delivery.attempts.v1`) and health reports (`delivery.endpoint-health.v1`) from delivery's event store. */
+/** Publishes attempts (`delivery.attempts.v1`) and health reports (`delivery.endpoint-health.v1`) from delivery's event store, with one relay. */
 @Injectable()
 export class DeliveryRelays implements OnApplicationShutdown {
   private relays: OutboxRelay[] = [];
@@ -56,9 +56,17 @@ export class DeliveryRelays implements OnApplicationShutdown {
     await this.transport.ensureTopics([{ topic: attemptsTopic }, { topic: healthTopic }]);
     const source = new PostgresEventStore(this.dataSource);
     const common = { source, transport: this.transport, databaseUrl: this.config.get('DATABASE_URL', { infer: true }), notifyChannel: EVENTS_NOTIFY_CHANNEL, log };
+    // One relay reads the store once for both topics (it keeps the attempts relay's name and checkpoint).
     this.relays = [
-      new OutboxRelay({ ...common, name: 'delivery.attempts', topic: attemptsTopic, toMessage: attemptMessageOf }),
-      new OutboxRelay({ ...common, name: 'delivery.endpoint-health', topic: healthTopic, toMessage: healthReportMessageOf }),
+      new OutboxRelay({
+        ...common,
+        name: 'delivery.attempts',
+        topic: attemptsTopic,
+        toMessage: (event) => {
+          const health = healthReportMessageOf(event);
+          return health ? { ...health, topic: healthTopic } : attemptMessageOf(event);
+        },
+      }),
     ];
     for (const relay of this.relays) {
       this.metrics.trackOutbox(relay);
