@@ -1,9 +1,15 @@
+import { Writable } from 'node:stream';
 import { Topics } from '@gancho/contracts';
-import { ActiveCampaignFake, createTestDatabase, eventually, type TestDatabase, type TestService } from '@gancho/testing';
+import { createServiceApp } from '@gancho/service-kit';
+import { ActiveCampaignFake, createTestDatabase, eventually, startTestService, type TestDatabase, type TestService } from '@gancho/testing';
 // Journey, subscriptions and delivery in one process, as their own tests start them.
 import { happyPath, journeyClient, startJourney } from '../../../apps/journey/src/testing/journey-test-app';
-import { startSubscriptions, subscriptionsClient, testEncryptionKey } from '../../../apps/subscriptions/src/testing/subscriptions-test-app';
-import { SubscriptionsStandIn, startDelivery, testTopics } from '../../../apps/delivery/src/testing/delivery-test-kit';
+import { subscriptionsOpenApi } from '../../../apps/subscriptions/src/openapi';
+import { startSubscriptionsConsumers, SubscriptionsModule } from '../../../apps/subscriptions/src/subscriptions.module';
+import { adminToken, subscriptionsClient, testEncryptionKey } from '../../../apps/subscriptions/src/testing/subscriptions-test-app';
+import { DeliveryModule } from '../../../apps/delivery/src/delivery.module';
+import { deliveryOpenApi } from '../../../apps/delivery/src/openapi';
+import { deliveryEnv, SubscriptionsStandIn, testTopics } from '../../../apps/delivery/src/testing/delivery-test-kit';
 
 // Scenario (issue 12, "done when"), on real PostgreSQL and Kafka, with a local ActiveCampaign server:
 // a partner creates three ActiveCampaign endpoints on one account through the subscriptions API — the default
@@ -14,12 +20,16 @@ import { SubscriptionsStandIn, startDelivery, testTopics } from '../../../apps/d
 //   tags gancho:<status> for each status and gancho:cart_recovery, plus the custom endpoint's tag and field);
 // - the buyer has gancho:made_effective and no recovery tag;
 // - no second had more than 5 requests to the account, and none was refused with 429;
-// - the endpoint with the refused token is disabled, reason "unauthorized"; the message log shows the AC calls.
+// - the endpoint with the refused token is disabled, reason "unauthorized"; the message log shows the AC calls;
+// - no log line of subscriptions or delivery (at debug level) holds either API token.
 describe('ActiveCampaign destination: cart abandonment end to end', () => {
   const token = 'ac-e2e-token-3c1f9b7a5d2e4f6081a2b3c4d5e6f708';
   const fake = new ActiveCampaignFake({ tokens: [token] });
   const topics = testTopics();
   const kafkaTopics = new SubscriptionsStandIn(topics);
+  const lines: string[] = [];
+  const logDestination = new Writable({ write: (chunk: Buffer, _e, done) => void (lines.push(...chunk.toString().split('\n').filter(Boolean)), done()) });
+  const revokedToken = 'ac-revoked-token-00000000000000000000000000';
   let database: TestDatabase;
   let subscriptions: TestService;
   let delivery: TestService;
@@ -29,13 +39,29 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
     database = await createTestDatabase('ac_e2e');
     await fake.start();
     await kafkaTopics.createTopics();
-    subscriptions = await startSubscriptions(database.url, { env: { ENDPOINTS_TOPIC: topics.ENDPOINTS_TOPIC, API_KEYS_TOPIC: topics.API_KEYS_TOPIC } });
-    delivery = await startDelivery(database.url, topics, [fake.host], {
+    subscriptions = await startTestService(() => createServiceApp(SubscriptionsModule.register(), { logDestination, openApi: subscriptionsOpenApi }), {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '',
+      LOG_LEVEL: 'debug',
+      SUBSCRIPTIONS_ADMIN_TOKENS: adminToken,
       SECRETS_ENCRYPTION_KEY: testEncryptionKey,
-      // Subscriptions applies health reports from the contract's topic.
-      ENDPOINT_HEALTH_TOPIC: Topics.endpointHealth,
-      RETRY_SCHEDULE: '0s,1s,2s,5s',
+      ALLOW_HTTP_ENDPOINTS: 'true',
+      ALLOW_PRIVATE_NETWORK_ENDPOINTS: 'true',
+      ENDPOINTS_TOPIC: topics.ENDPOINTS_TOPIC,
+      API_KEYS_TOPIC: topics.API_KEYS_TOPIC,
+      ENDPOINT_HEALTH_CONSUMER_GROUP: `${topics.STATUS_CONSUMER_GROUP}.health`,
     });
+    await startSubscriptionsConsumers(subscriptions.app);
+    delivery = await startTestService(
+      () => createServiceApp(DeliveryModule.register(), { logDestination, openApi: deliveryOpenApi }),
+      deliveryEnv(database.url, topics, [fake.host], {
+        LOG_LEVEL: 'debug',
+        SECRETS_ENCRYPTION_KEY: testEncryptionKey,
+        // Subscriptions applies health reports from the contract's topic.
+        ENDPOINT_HEALTH_TOPIC: Topics.endpointHealth,
+        RETRY_SCHEDULE: '0s,1s,2s,5s',
+      }),
+    );
     journey = await startJourney(database.url, {
       env: { PURCHASE_STATUS_TOPIC: topics.PURCHASE_STATUS_TOPIC, CART_INACTIVE_AFTER_MS: '4000', EXPIRE_AFTER_INACTIVE_MS: '3000', TIMEOUT_SCAN_INTERVAL_MS: '500' },
     });
@@ -73,7 +99,7 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
     expect([everything.body.ordering, recovery.body.ordering]).toEqual(['per_purchase', 'per_purchase']);
     const refused = await partner('POST', '/endpoints', {
       event_types: ['purchase.link_inactive'],
-      destination: { type: 'activecampaign', api_url: fake.apiUrl, api_token: 'ac-revoked-token-00000000000000000000000000' },
+      destination: { type: 'activecampaign', api_url: fake.apiUrl, api_token: revokedToken },
     });
     expect(refused.status).toBe(201);
     // Delivery routes once the endpoints reached it.
@@ -155,5 +181,11 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
     expect(detail.attempts.at(-1).response_snippet).toMatch(/POST \/api\/3\/contact\/sync → 20\d/);
     expect(detail.attempts.at(-1).response_snippet).toMatch(/POST \/api\/3\/contactTags → 20\d/);
     expect(JSON.stringify(detail)).not.toContain(token);
+
+    // Both services logged (at debug level), and never a token.
+    const services = new Set(lines.map((l) => (JSON.parse(l) as { service?: string }).service));
+    expect(services).toEqual(new Set(['subscriptions', 'delivery']));
+    expect(lines.some((l) => l.includes('"level":"debug"'))).toBe(true);
+    for (const secret of [token, revokedToken]) expect(lines.filter((l) => l.includes(secret))).toEqual([]);
   }, 180_000);
 });
