@@ -28,7 +28,8 @@ describe('subscriptions contracts', () => {
     expect(endpointHealthReportProblems(report)).toEqual([]);
     expect(endpointHealthReportProblems({ ...report, reason: 'sad', occurred_at: 'yesterday' })).toEqual([
       'occurred_at: must be a date-time',
-      'reason: must be one of gone, failing',
+      'reason: must be one of gone, failing, unauthorized',
     ]);
+    expect(endpointHealthReportProblems({ ...report, reason: 'unauthorized', detail: 'ActiveCampaign refused the API token (403)' })).toEqual([]);
   });
 });
