@@ -10,6 +10,8 @@ import { secretBox, startDelivery, SubscriptionsStandIn, testTopics } from '../.
 // - a 429 with Retry-After is retried then (not by the schedule), and the message succeeds on the next attempt;
 // - a 500 is retried by the schedule; resend sends a succeeded message again as a new attempt;
 // - a token AC refuses (403) fails the message and asks subscriptions to disable the endpoint ('unauthorized');
+//   with a new token, recover sends the failed message again and it succeeds;
+// - the test send of the delivery API syncs the example contact;
 // - the attempt log holds the AC calls, never the token.
 describe('ActiveCampaign destination in the delivery service', () => {
   const token = 'ac-delivery-token-8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a';
@@ -22,8 +24,7 @@ describe('ActiveCampaign destination in the delivery service', () => {
   let partnerId: string;
   let key: string;
 
-  const putActiveCampaignEndpoint = async (apiToken: string): Promise<string> => {
-    const endpointId = `ep_${randomBytes(8).toString('hex')}`;
+  const putActiveCampaignEndpoint = async (apiToken: string, endpointId = `ep_${randomBytes(8).toString('hex')}`, version = 1): Promise<string> => {
     const now = new Date().toISOString();
     const state: EndpointStateV1 = {
       endpoint_id: endpointId,
@@ -44,7 +45,7 @@ describe('ActiveCampaign destination in the delivery service', () => {
       rate_limit_per_second: null,
       ordering: 'none',
       signing_secrets: [{ sealed: secretBox.seal(generateSecret(randomBytes), endpointSecretContext(endpointId)), valid_from: now, valid_until: null }],
-      version: 1,
+      version,
       created_at: now,
       updated_at: now,
     };
@@ -52,7 +53,10 @@ describe('ActiveCampaign destination in the delivery service', () => {
     return endpointId;
   };
   const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${delivery.url}${path}`, { ...init, headers: { authorization: `Bearer ${key}` } });
+    const response = await fetch(`${delivery.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${key}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return { status: response.status, body: (await response.json().catch(() => undefined)) as any };
   };
@@ -143,5 +147,24 @@ describe('ActiveCampaign destination in the delivery service', () => {
       const messages = (await db.query<{ status: string }>('SELECT status FROM messages WHERE event_id = $1', [eventId])).rows;
       expect(messages.map((m) => m.status).sort()).toEqual(['failed', 'succeeded']);
     });
+
+    // The partner gives a valid token (a new state of the endpoint) and recovers what failed.
+    const since = new Date(Date.now() - 60_000).toISOString();
+    await putActiveCampaignEndpoint(token, endpointId, 2);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await api(`/endpoints/${endpointId}/recover`, { method: 'POST', body: JSON.stringify({ since }) })).body).toEqual({ endpoint_id: endpointId, resent: 1 });
+    await eventually(async () => {
+      const { rows } = await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM messages WHERE event_id = $1 AND endpoint_id = $2', [eventId, endpointId]);
+      expect(rows).toEqual([{ status: 'succeeded', attempts: 2 }]);
+    });
+  });
+
+  it('syncs the example contact on a test send', async () => {
+    const endpointId = await putActiveCampaignEndpoint(token);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const sent = await api(`/endpoints/${endpointId}/test`, { method: 'POST', body: JSON.stringify({ event_type: 'purchase.link_inactive' }) });
+    expect(sent.status).toBe(202);
+    await eventually(async () => expect((await api(`/messages/${sent.body.message_id}`)).body.status).toBe('succeeded'));
+    expect(fake.contact('maria.silva@example.com')).toMatchObject({ firstName: 'Maria', lastName: 'Silva', fields: { GANCHO_STATUS: 'link_inactive' } });
   });
 });
