@@ -77,7 +77,19 @@ export type EndpointDestinationV1 =
       /** The API token, sealed by `@gancho/secret-box` with the context `endpointDestinationSecretContext(endpoint_id)`. */
       api_token_sealed: string;
       mapping: ActiveCampaignMappingV1;
+      /**
+       * Off when absent or null. On: each status is also recorded as an AC
+       * event (`POST https://trackcmp.net/event`, named after the status) with
+       * the account's tracking id and event key, the key sealed with the
+       * context `endpointEventKeySecretContext(endpoint_id)`.
+       */
+      event_tracking?: { actid: string; event_key_sealed: string } | null;
     };
+
+/** The context an endpoint's ActiveCampaign event key is sealed under. */
+export function endpointEventKeySecretContext(endpointId: string): string {
+  return `endpoint-destination:${endpointId}:event-key`;
+}
 
 /** The context an endpoint's destination credential (an ActiveCampaign API token) is sealed under. */
 export function endpointDestinationSecretContext(endpointId: string): string {

@@ -208,6 +208,35 @@ export function classifyActiveCampaignResult(result: AttemptResult, { now, retry
   return { outcome: 'retry', reason: 'unexpected_status' };
 }
 
+/**
+ * The form of an AC event for a status (event tracking: `POST https://trackcmp.net/event`,
+ * `application/x-www-form-urlencoded` with `actid`, `key`, `event` — at most 32
+ * characters —, `eventdata` and `visit`, the JSON `{"email": …}` naming the
+ * contact; AC's "Contact Event Tracking API Guide",
+ * https://developers.activecampaign.com/reference/contact-event-tracking-api-guide).
+ * The event is named after the status (28 characters at most), its data is the purchase id.
+ */
+export function activeCampaignEventForm(event: PurchaseStatusEventV1, tracking: { actid: string; eventKey: string }): string {
+  return new URLSearchParams({
+    actid: tracking.actid,
+    key: tracking.eventKey,
+    event: event.status.slice(0, 32),
+    eventdata: event.purchase_id,
+    visit: JSON.stringify({ email: event.student.email }),
+  }).toString();
+}
+
+/** Whether the event-tracking endpoint accepted an event: it answers `{success: 1, message: "Event spawned"}`. */
+export function activeCampaignEventAccepted(body: string): { accepted: boolean; message: string } {
+  try {
+    const parsed = JSON.parse(body) as { success?: unknown; message?: unknown };
+    const message = typeof parsed.message === 'string' ? parsed.message : '';
+    return { accepted: parsed.success === 1 || parsed.success === '1', message };
+  } catch {
+    return { accepted: false, message: body.slice(0, 200) };
+  }
+}
+
 /** The partner-facing reason a refused token disables the endpoint. */
 export function unauthorizedDetail(status: number, apiUrl: string, errorText: string): string {
   const said = errorText === '' ? '' : `: ${errorText}`;

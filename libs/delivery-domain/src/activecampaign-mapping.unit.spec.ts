@@ -1,6 +1,8 @@
 import { defaultActiveCampaignMapping, eventTypeOf, examplePayload, purchaseStatuses, statusesInPhase, type PurchaseStatus } from '@gancho/contracts';
 import {
   activeCampaignErrorText,
+  activeCampaignEventAccepted,
+  activeCampaignEventForm,
   activeCampaignUpdate,
   classifyActiveCampaignResult,
   contactSyncBody,
@@ -123,6 +125,27 @@ describe('activeCampaignUpdate', () => {
         ],
       },
     });
+  });
+});
+
+describe('activeCampaignEventForm', () => {
+  it('names the event after the status, with the purchase as data and the contact by e-mail', () => {
+    const form = new URLSearchParams(activeCampaignEventForm(eventOf('link_inactive'), { actid: '223344', eventKey: 'k3y' }));
+    expect(Object.fromEntries(form)).toEqual({
+      actid: '223344',
+      key: 'k3y',
+      event: 'link_inactive',
+      eventdata: 'pur_01JDZ8Q6Y3M4T5V6W7X8Y9Z0AB',
+      visit: '{"email":"maria.silva@example.com"}',
+    });
+    // AC allows 32 characters per event name; every status fits.
+    expect(Math.max(...purchaseStatuses.map((s) => s.length))).toBeLessThanOrEqual(32);
+  });
+
+  it('reads whether the event was taken', () => {
+    expect(activeCampaignEventAccepted('{"success":1,"message":"Event spawned"}')).toEqual({ accepted: true, message: 'Event spawned' });
+    expect(activeCampaignEventAccepted('{"success":0,"message":"Invalid key"}')).toEqual({ accepted: false, message: 'Invalid key' });
+    expect(activeCampaignEventAccepted('<html>')).toEqual({ accepted: false, message: '<html>' });
   });
 });
 

@@ -153,6 +153,10 @@ describe('WebhookSender: requests and responses', () => {
     expect(target.requests[0]?.headers['api-token']).toBe('t');
     // Without the override, the sender's own limit holds.
     expect(await post(to, target.url('/api/3/fields'))).toMatchObject({ truncated: true });
+    // A form, when asked.
+    await to.send({ url: target.url('/event'), headers: {}, body: 'a=1&b=2', contentType: 'application/x-www-form-urlencoded' });
+    expect(target.requests.at(-1)?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(target.requests.at(-1)?.body.toString()).toBe('a=1&b=2');
   });
 
   it('reads only maxResponseBytes of a 50 MB response, does not download the rest, and returns promptly', async () => {

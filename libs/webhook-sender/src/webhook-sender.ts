@@ -35,8 +35,10 @@ export interface WebhookSenderOptions {
 export interface WebhookRequest {
   url: string;
   headers: Readonly<Record<string, string>>;
-  /** Sent as is, as `application/json`; ignored for a GET. */
+  /** Sent as is, as `application/json` (or `contentType`); ignored for a GET. */
   body: string;
+  /** Default `application/json`; an API client may send a form (`application/x-www-form-urlencoded`). */
+  contentType?: 'application/json' | 'application/x-www-form-urlencoded';
   /** Default POST. API clients built on the sender (ActiveCampaign) also read with GET. */
   method?: 'POST' | 'GET';
   /** How much of this response to keep, instead of the sender's `maxResponseBytes` (an API client reads whole JSON answers). */
@@ -131,7 +133,7 @@ export class WebhookSender {
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
         method: request.method ?? 'POST',
-        headers: this.headersFor(request.headers, request.method === 'GET'),
+        headers: this.headersFor(request.headers, request.method === 'GET' ? null : (request.contentType ?? 'application/json')),
         ...(request.method === 'GET' ? {} : { body: request.body }),
         signal: deadline.signal,
       });
@@ -168,13 +170,13 @@ export class WebhookSender {
     return parsed;
   }
 
-  private headersFor(callerHeaders: Readonly<Record<string, string>>, withoutBody = false): Record<string, string> {
+  private headersFor(callerHeaders: Readonly<Record<string, string>>, contentType: string | null): Record<string, string> {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(callerHeaders)) {
       const key = name.toLowerCase();
       if (!senderOwnedHeaders.has(key)) headers[key] = value;
     }
-    if (!withoutBody) headers['content-type'] = 'application/json';
+    if (contentType !== null) headers['content-type'] = contentType;
     headers['user-agent'] = this.userAgent;
     return headers;
   }
