@@ -68,9 +68,28 @@ const apiToken = z
   .describe('The API token (Settings → Developer in ActiveCampaign). Stored encrypted; shown only as its last four characters.');
 const apiUrl = z.string().min(1).max(maxUrlLength).describe("The account's API URL, e.g. https://<account>.api-us1.com (Settings → Developer).");
 
+const eventTracking = z
+  .strictObject({
+    actid: z.string().regex(/^\d{1,20}$/, 'the account id of event tracking (digits)').describe('Website → Site Tracking → Event Tracking in ActiveCampaign.'),
+    event_key: z
+      .string()
+      .min(20)
+      .max(200)
+      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+      .describe('The event key (same page). Stored encrypted; shown only as its last four characters.'),
+  })
+  .nullable()
+  .describe('Optional, off by default: also record each status as an ActiveCampaign event named after it. null turns it off.');
+
 const webhookDestination = z.strictObject({ type: z.literal('webhook') }).describe('Signed HTTP POSTs to `url` (the default).');
 const activeCampaignDestination = z
-  .strictObject({ type: z.literal('activecampaign'), api_url: apiUrl, api_token: apiToken, mapping: activeCampaignMapping.optional() })
+  .strictObject({
+    type: z.literal('activecampaign'),
+    api_url: apiUrl,
+    api_token: apiToken,
+    mapping: activeCampaignMapping.optional(),
+    event_tracking: eventTracking.optional(),
+  })
   .describe("Status events go to an ActiveCampaign account: contacts synced by e-mail, custom fields, tags. The endpoint's url is the api_url.");
 /** On update the token may be left out to keep the current one, as long as the api_url stays the same. */
 const activeCampaignDestinationUpdate = activeCampaignDestination.extend({ api_token: apiToken.optional() });

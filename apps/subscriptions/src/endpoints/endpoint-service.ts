@@ -6,6 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import {
   defaultActiveCampaignMapping,
   endpointDestinationSecretContext,
+  endpointEventKeySecretContext,
   endpointSecretContext,
   type ActiveCampaignMappingV1,
   type EndpointHealthReportV1,
@@ -43,7 +44,16 @@ export function newSigningSecret(): string {
  * clear (sealed before it is recorded), or left out to keep the current one.
  * The api_url has passed the URL policy.
  */
-export type DestinationInput = { type: 'webhook' } | { type: 'activecampaign'; apiUrl: string; apiToken?: string; mapping?: ActiveCampaignMappingV1 };
+export type DestinationInput =
+  | { type: 'webhook' }
+  | {
+      type: 'activecampaign';
+      apiUrl: string;
+      apiToken?: string;
+      mapping?: ActiveCampaignMappingV1;
+      /** Left out: as it is (off for a new destination); null: off. */
+      eventTracking?: { actid: string; eventKey: string } | null;
+    };
 
 function destinationProblem(message: string): ProblemError {
   return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path: 'destination.api_token', message }] });
@@ -119,10 +129,17 @@ export class EndpointService {
     if (input.type === 'webhook') return { type: 'webhook' };
     const currentAc = current?.type === 'activecampaign' ? current : null;
     const mapping = input.mapping ?? currentAc?.mapping ?? defaultActiveCampaignMapping();
+    const tracking = input.eventTracking;
+    const eventTracking =
+      tracking === undefined
+        ? (currentAc?.eventTracking ?? null)
+        : tracking === null
+          ? null
+          : { actid: tracking.actid, sealedEventKey: this.secretBox.seal(tracking.eventKey, endpointEventKeySecretContext(endpointId)), eventKeyHint: tracking.eventKey.slice(-4) };
     if (input.apiToken === undefined) {
       if (!currentAc) throw destinationProblem('the API token is required');
       if (currentAc.apiUrl !== input.apiUrl) throw destinationProblem('give the API token again when the api_url changes');
-      return { ...currentAc, mapping };
+      return { ...currentAc, mapping, eventTracking };
     }
     return {
       type: 'activecampaign',
@@ -130,6 +147,7 @@ export class EndpointService {
       sealedApiToken: this.secretBox.seal(input.apiToken, endpointDestinationSecretContext(endpointId)),
       apiTokenHint: input.apiToken.slice(-4),
       mapping,
+      eventTracking,
     };
   }
 

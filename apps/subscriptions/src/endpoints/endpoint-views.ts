@@ -6,16 +6,36 @@ import type { SubscriptionsEventMetadata } from '../platform/stream-command';
 /** A destination as the partner API shows it: an ActiveCampaign token only by its last four characters. */
 export type DestinationView =
   | { type: 'webhook' }
-  | { type: 'activecampaign'; api_url: string; api_token_last4: string; mapping: ActiveCampaignMappingV1 };
+  | {
+      type: 'activecampaign';
+      api_url: string;
+      api_token_last4: string;
+      mapping: ActiveCampaignMappingV1;
+      event_tracking: { actid: string; event_key_last4: string } | null;
+    };
 
 export function destinationView(destination: EndpointDestination): DestinationView {
   if (destination.type === 'webhook') return { type: 'webhook' };
-  return { type: 'activecampaign', api_url: destination.apiUrl, api_token_last4: destination.apiTokenHint, mapping: destination.mapping };
+  const tracking = destination.eventTracking ?? null;
+  return {
+    type: 'activecampaign',
+    api_url: destination.apiUrl,
+    api_token_last4: destination.apiTokenHint,
+    mapping: destination.mapping,
+    event_tracking: tracking === null ? null : { actid: tracking.actid, event_key_last4: tracking.eventKeyHint },
+  };
 }
 
 function destinationState(destination: EndpointDestination): EndpointDestinationV1 {
   if (destination.type === 'webhook') return { type: 'webhook' };
-  return { type: 'activecampaign', api_url: destination.apiUrl, api_token_sealed: destination.sealedApiToken, mapping: destination.mapping };
+  const tracking = destination.eventTracking ?? null;
+  return {
+    type: 'activecampaign',
+    api_url: destination.apiUrl,
+    api_token_sealed: destination.sealedApiToken,
+    mapping: destination.mapping,
+    event_tracking: tracking === null ? null : { actid: tracking.actid, event_key_sealed: tracking.sealedEventKey },
+  };
 }
 
 /** An endpoint as the partner API shows it (snake_case; no secrets). */

@@ -121,6 +121,9 @@ export class EndpointsController {
       apiUrl: await this.urls.acceptApiBase(body.api_url),
       ...(body.api_token === undefined ? {} : { apiToken: body.api_token }),
       ...(body.mapping === undefined ? {} : { mapping: body.mapping }),
+      ...(body.event_tracking === undefined
+        ? {}
+        : { eventTracking: body.event_tracking === null ? null : { actid: body.event_tracking.actid, eventKey: body.event_tracking.event_key } }),
     };
   }
 

@@ -1,4 +1,4 @@
-import { defaultActiveCampaignMapping, endpointDestinationSecretContext, Topics, type EndpointHealthReportV1, type EndpointStateV1 } from '@gancho/contracts';
+import { defaultActiveCampaignMapping, endpointDestinationSecretContext, endpointEventKeySecretContext, Topics, type EndpointHealthReportV1, type EndpointStateV1 } from '@gancho/contracts';
 import { KafkaTransport } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
 import { createTestDatabase, eventually, kafkaBrokers, type TestDatabase, type TestService } from '@gancho/testing';
@@ -253,7 +253,7 @@ describe('endpoints', () => {
     const [state] = statesOf(id) as EndpointStateV1[];
     if (!state) throw new Error('no state');
     expect(state.url).toBe('http://127.0.0.1:9');
-    expect(state.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_sealed: expect.stringMatching(/^v1\.test\./), mapping });
+    expect(state.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_sealed: expect.stringMatching(/^v1\.test\./), mapping, event_tracking: null });
     const sealed = state.destination?.type === 'activecampaign' ? state.destination.api_token_sealed : '';
     const box = SecretBox.fromConfig(testEncryptionKey);
     expect(box.open(sealed, endpointDestinationSecretContext(id))).toBe(token);
@@ -273,6 +273,28 @@ describe('endpoints', () => {
     const movedWithToken = await partner('PATCH', `/endpoints/${id}`, { destination: { type: 'activecampaign', api_url: 'http://127.0.0.2:9', api_token: newToken } });
     expect(movedWithToken.body).toMatchObject({ url: 'http://127.0.0.2:9', destination: { api_url: 'http://127.0.0.2:9', api_token_last4: '11b2', mapping: { tag_prefix: 'escola:' } } });
     expect((await partner('PATCH', `/endpoints/${id}`, { url: 'http://127.0.0.1:9/hooks' })).status).toBe(400);
+
+    // Event tracking: off by default, on with the account's id and event key (sealed, last four shown), kept when left out.
+    expect(movedWithToken.body.destination.event_tracking).toBeNull();
+    const eventKey = 'evk-0a1b2c3d4e5f60718293a4b5c6d7e8f9-c0de';
+    const tracked = await partner('PATCH', `/endpoints/${id}`, {
+      destination: { type: 'activecampaign', api_url: 'http://127.0.0.2:9', event_tracking: { actid: '654321', event_key: eventKey } },
+    });
+    expect(tracked.body.destination).toMatchObject({ api_token_last4: '11b2', event_tracking: { actid: '654321', event_key_last4: 'c0de' } });
+    expect(JSON.stringify(tracked.body)).not.toContain(eventKey);
+    const kept = await partner('PATCH', `/endpoints/${id}`, { destination: { type: 'activecampaign', api_url: 'http://127.0.0.2:9', mapping: { status_tags: false } } });
+    expect(kept.body.destination).toMatchObject({ event_tracking: { actid: '654321', event_key_last4: 'c0de' }, mapping: { status_tags: false } });
+    await eventually(() => expect(statesOf(id).at(-1)?.version).toBe(kept.body.version));
+    const trackedState = statesOf(id).at(-1)?.destination;
+    const sealedKey = trackedState?.type === 'activecampaign' ? trackedState.event_tracking?.event_key_sealed : undefined;
+    expect(box.open(sealedKey ?? '', endpointEventKeySecretContext(id))).toBe(eventKey);
+    const off = await partner('PATCH', `/endpoints/${id}`, { destination: { type: 'activecampaign', api_url: 'http://127.0.0.2:9', event_tracking: null } });
+    expect(off.body.destination.event_tracking).toBeNull();
+    expect(
+      (await partner('PATCH', `/endpoints/${id}`, { destination: { type: 'activecampaign', api_url: 'http://127.0.0.2:9', event_tracking: { actid: 'abc', event_key: 'short' } } })).body.errors.map(
+        (e: { path: string }) => e.path,
+      ),
+    ).toEqual(['destination.event_tracking.actid', 'destination.event_tracking.event_key']);
     expect((await partner('PATCH', `/endpoints/${id}`, { headers: { 'X-A': 'b' } })).status).toBe(400);
 
     // Back to a webhook: it needs a url.
@@ -282,12 +304,12 @@ describe('endpoints', () => {
 
     // Never in the clear: not in the database, not in the audit trail.
     const dump = await dumpDatabase();
-    for (const secret of [token, newToken]) {
+    for (const secret of [token, newToken, eventKey]) {
       expect(dump).not.toContain(secret);
       expect(JSON.stringify((await partner('GET', `/endpoints/${id}/audit`)).body)).not.toContain(secret);
     }
     const audit = (await partner('GET', `/endpoints/${id}/audit`)).body.items;
-    expect(audit[0].changes.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_last4: '7e3a', mapping });
+    expect(audit[0].changes.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_last4: '7e3a', mapping, event_tracking: null });
   });
 
   it('names what is wrong with an ActiveCampaign destination', async () => {

@@ -12,7 +12,15 @@ import type { ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering 
  */
 export type EndpointDestination =
   | { type: 'webhook' }
-  | { type: 'activecampaign'; apiUrl: string; sealedApiToken: string; apiTokenHint: string; mapping: ActiveCampaignMappingV1 };
+  | {
+      type: 'activecampaign';
+      apiUrl: string;
+      sealedApiToken: string;
+      apiTokenHint: string;
+      mapping: ActiveCampaignMappingV1;
+      /** AC event tracking; absent (recorded before it existed) or null: off. The event key appears only sealed. */
+      eventTracking?: { actid: string; sealedEventKey: string; eventKeyHint: string } | null;
+    };
 
 export interface EndpointSettings {
   /** For an ActiveCampaign destination, its API URL. */
