@@ -191,6 +191,11 @@ describe('the partner console in a browser', () => {
     // Issued now and used last: the portal test waits for its minute to run out.
     portal = (await call(`${services.subscriptions.url}/admin/partners/${partner.id}/portal-sessions`, adminToken, 'POST', { ttl_seconds: 60 })).body;
     expect(portal.token).toMatch(/^gk_live_/);
+    // Keys reach every service through the api-keys topic: wait until both partner APIs know them.
+    for (const token of [apiKey, portal.token]) {
+      await eventually(async () => expect((await call(`${consoleServer.url}/api/subscriptions/me`, token)).status).toBe(200), { timeoutMs: 20_000 });
+      await eventually(async () => expect((await call(`${consoleServer.url}/api/delivery/messages?limit=1`, token)).status).toBe(200), { timeoutMs: 20_000 });
+    }
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'pt-BR', timezoneId: 'America/Sao_Paulo' });
   });
@@ -268,6 +273,11 @@ describe('the partner console in a browser', () => {
     await page.getByText('Endpoint salvo.').waitFor();
     endpointId = /\/endpoints\/(ep_[0-9a-f]+)/.exec(page.url())?.[1] as string;
     expect(endpointId).toBeTruthy();
+    // The change history names the header, never its value.
+    const created = page.getByRole('row').filter({ hasText: 'EndpointCreated' });
+    await created.waitFor();
+    expect(await created.textContent()).toContain('X-Escola');
+    expect(await created.textContent()).not.toContain('azul"');
 
     await page.getByRole('button', { name: 'Mostrar segredo' }).click();
     const secret = (await page.getByTestId('secret-current').textContent()) as string;

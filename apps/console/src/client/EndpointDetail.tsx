@@ -118,7 +118,60 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
         <RecoverSection endpointId={ep.id} />
       </div>
       <HealthSection endpointId={ep.id} />
+      <AuditSection endpointId={ep.id} version={ep.updated_at} />
     </>
+  );
+}
+
+interface AuditEntry {
+  event_id: string;
+  type: string;
+  occurred_at: string;
+  actor: { type: string; api_key_id?: string } | null;
+  changes: Record<string, unknown>;
+}
+
+/** Who changed what, when (the endpoint's event stream; never a secret). */
+function AuditSection({ endpointId, version }: { endpointId: string; version: string }) {
+  const { t, language } = useI18n();
+  const audit = useLoad(() => api<{ items: AuditEntry[] }>('subscriptions', `/endpoints/${endpointId}/audit`), [endpointId, version]);
+  const actorOf = (actor: AuditEntry['actor']) =>
+    actor === null ? '—' : actor.type === 'partner' ? t('audit.actor.partner', { key: actor.api_key_id ?? '' }) : t(`audit.actor.${actor.type === 'admin' ? 'admin' : 'system'}` as MessageKey);
+  return (
+    <section className="card audit" aria-labelledby="audit-title">
+      <h2 id="audit-title">{t('audit.title')}</h2>
+      <ErrorMessage error={audit.error} />
+      {audit.data ? (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('audit.when')}</th>
+                <th scope="col">{t('audit.what')}</th>
+                <th scope="col">{t('audit.who')}</th>
+                <th scope="col">{t('audit.changes')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...audit.data.items].reverse().map((entry) => (
+                <tr key={entry.event_id}>
+                  <td>{formatTime(entry.occurred_at, language)}</td>
+                  <td>
+                    <code>{entry.type}</code>
+                  </td>
+                  <td className="small">{actorOf(entry.actor)}</td>
+                  <td>
+                    <code className="snippet">{Object.keys(entry.changes).length === 0 ? '—' : JSON.stringify(entry.changes)}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <Loading />
+      )}
+    </section>
   );
 }
 
