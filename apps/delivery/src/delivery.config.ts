@@ -56,6 +56,8 @@ export const deliveryConfigSchema = z.object({
   /** Partner API requests per second per API key, per instance; 0 turns the limit off (the same keys and defaults as subscriptions). */
   PARTNER_API_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(20),
   PARTNER_API_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(40),
+  /** Where ActiveCampaign endpoints with event tracking on record events (AC's tracking host; tests point it at a local server). */
+  ACTIVECAMPAIGN_EVENTS_URL: z.string().url().default('https://trackcmp.net/event'),
   /** Consumer group of the status-event consumer (all replicas share it). */
   STATUS_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.status-events'),
 });

@@ -30,6 +30,13 @@ import type { AddressInfo } from 'node:net';
  *   an unknown contact → 404 `{errors: [{title: "Not Found", detail: "Contact not found"}]}`;
  *   a missing attribute → 422 `{errors: [{title: "Missing attribute", source: {pointer}}]}`.
  *
+ * - POST /event (event tracking, on AC's host trackcmp.net; served here on
+ *   loopback): a form with `actid`, `key`, `event`, `eventdata`, `visit`
+ *   (`{"email": …}`); 200 `{success: 1, message: "Event spawned"}`, or 400 `{}`
+ *   for a wrong key or missing field (AC's "Contact Event Tracking API Guide",
+ *   https://developers.activecampaign.com/reference/contact-event-tracking-api-guide).
+ *   No Api-Token; not counted in the API's rate limit.
+ *
  * Every request is recorded with its time and answer, so tests can check the
  * rate Gancho kept. Failures can be injected (`failNext`).
  */
@@ -72,6 +79,13 @@ interface FakeTag {
   description: string;
 }
 
+export interface FakeEvent {
+  email: string;
+  event: string;
+  eventdata: string;
+  at: number;
+}
+
 export interface InjectedAnswer {
   status: number;
   headers?: Record<string, string>;
@@ -86,6 +100,9 @@ export class ActiveCampaignFake {
   readonly tokens = new Set<string>();
   readonly requests: ActiveCampaignFakeRequest[] = [];
   readonly limitPerSecond: number;
+  /** Events recorded through event tracking. */
+  readonly events: FakeEvent[] = [];
+  private readonly eventTracking: { actid: string; key: string } | undefined;
   private readonly contactsByEmail = new Map<string, FakeContact>();
   private readonly fields: FakeField[] = [];
   private readonly tags: FakeTag[] = [];
@@ -95,9 +112,15 @@ export class ActiveCampaignFake {
   private nextId = 1;
   private server: Server | undefined;
 
-  constructor(options: { tokens?: string[]; limitPerSecond?: number } = {}) {
+  constructor(options: { tokens?: string[]; limitPerSecond?: number; eventTracking?: { actid: string; key: string } } = {}) {
     for (const token of options.tokens ?? []) this.tokens.add(token);
     this.limitPerSecond = options.limitPerSecond ?? 5;
+    this.eventTracking = options.eventTracking;
+  }
+
+  /** The event-tracking URL, standing in for https://trackcmp.net/event. */
+  get eventsUrl(): string {
+    return `http://${this.host}/event`;
   }
 
   async start(): Promise<this> {
@@ -175,9 +198,27 @@ export class ActiveCampaignFake {
     const method = request.method ?? 'GET';
     const tokenHeader = request.headers['api-token'];
     const token = Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader;
-    const answer = this.answer(method, url, token, body, at);
+    const answer = method === 'POST' && url.pathname === '/event' ? this.trackEvent(new URLSearchParams(text), at) : this.answer(method, url, token, body, at);
     this.requests.push({ method, path: `${url.pathname}${url.search}`, at, status: answer.status, token, body });
     response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+  }
+
+  private trackEvent(form: URLSearchParams, at: number): InjectedAnswer {
+    const injected = this.injected.findIndex((i) => i.matches('POST', '/event'));
+    if (injected >= 0) return this.injected.splice(injected, 1)[0]?.answer ?? { status: 500 };
+    const tracking = this.eventTracking;
+    let email: unknown;
+    try {
+      email = (JSON.parse(form.get('visit') ?? '{}') as { email?: unknown }).email;
+    } catch {
+      email = undefined;
+    }
+    const event = form.get('event') ?? '';
+    if (!tracking || form.get('actid') !== tracking.actid || form.get('key') !== tracking.key || event === '' || event.length > 32 || typeof email !== 'string') {
+      return { status: 400, body: {} };
+    }
+    this.events.push({ email, event, eventdata: form.get('eventdata') ?? '', at });
+    return { status: 200, body: { success: 1, message: 'Event spawned' } };
   }
 
   private answer(method: string, url: URL, token: string | undefined, body: unknown, at: number): InjectedAnswer {

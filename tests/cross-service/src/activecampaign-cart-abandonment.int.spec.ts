@@ -19,12 +19,14 @@ import { deliveryEnv, SubscriptionsStandIn, testTopics } from '../../../apps/del
 // - each abandoning student is a contact (name split, fields course / purchase id / status / phase / price,
 //   tags gancho:<status> for each status and gancho:cart_recovery, plus the custom endpoint's tag and field);
 // - the buyer has gancho:made_effective and no recovery tag;
+// - with event tracking on for the first endpoint, each status is also an AC event named after it;
 // - no second had more than 5 requests to the account, and none was refused with 429;
 // - the endpoint with the refused token is disabled, reason "unauthorized"; the message log shows the AC calls;
 // - no log line of subscriptions or delivery (at debug level) holds either API token.
 describe('ActiveCampaign destination: cart abandonment end to end', () => {
   const token = 'ac-e2e-token-3c1f9b7a5d2e4f6081a2b3c4d5e6f708';
-  const fake = new ActiveCampaignFake({ tokens: [token] });
+  const eventTracking = { actid: '445566', key: 'e2e-event-key-9f8e7d6c5b4a3210' };
+  const fake = new ActiveCampaignFake({ tokens: [token], eventTracking });
   const topics = testTopics();
   const kafkaTopics = new SubscriptionsStandIn(topics);
   const lines: string[] = [];
@@ -60,6 +62,7 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
         // Subscriptions applies health reports from the contract's topic.
         ENDPOINT_HEALTH_TOPIC: Topics.endpointHealth,
         RETRY_SCHEDULE: '0s,1s,2s,5s',
+        ACTIVECAMPAIGN_EVENTS_URL: fake.eventsUrl,
       }),
     );
     journey = await startJourney(database.url, {
@@ -83,7 +86,7 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
     // ActiveCampaign endpoints keep each purchase's events in order unless told otherwise.
     const everything = await partner('POST', '/endpoints', {
       event_types: ['purchase.*'],
-      destination: { type: 'activecampaign', api_url: fake.apiUrl, api_token: token },
+      destination: { type: 'activecampaign', api_url: fake.apiUrl, api_token: token, event_tracking: { actid: eventTracking.actid, event_key: eventTracking.key } },
     });
     expect(everything.status).toBe(201);
     const recovery = await partner('POST', '/endpoints', {
@@ -142,6 +145,13 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
           expect(new Set(contact?.tags)).toEqual(
             new Set(['gancho:shopping_cart_created', 'gancho:link_inactive', 'gancho:cart_recovery', 'gancho:expired', 'escola:recuperar']),
           );
+          // Event tracking is on for the endpoint that takes every status: one event per status, named after it.
+          const events = fake.events.filter((e) => e.email === student.email).map((e) => [e.event, e.eventdata]);
+          expect(events).toEqual([
+            ['shopping_cart_created', abandoned[i]],
+            ['link_inactive', abandoned[i]],
+            ['expired', abandoned[i]],
+          ]);
         });
         const carla = fake.contact(buyer.email);
         expect(carla?.fields).toMatchObject({ GANCHO_STATUS: 'made_effective', GANCHO_PHASE: 'won', GANCHO_PURCHASE_ID: bought });
@@ -186,6 +196,6 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
     const services = new Set(lines.map((l) => (JSON.parse(l) as { service?: string }).service));
     expect(services).toEqual(new Set(['subscriptions', 'delivery']));
     expect(lines.some((l) => l.includes('"level":"debug"'))).toBe(true);
-    for (const secret of [token, revokedToken]) expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+    for (const secret of [token, revokedToken, eventTracking.key]) expect(lines.filter((l) => l.includes(secret))).toEqual([]);
   }, 180_000);
 });

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import {
   destinationOf,
   endpointDestinationSecretContext,
+  endpointEventKeySecretContext,
   endpointSecretContext,
   matchesEventTypeFilter,
   type ActiveCampaignMappingV1,
@@ -19,7 +20,13 @@ export interface RoutedEndpoint {
   /** Opened signing secrets with their windows (never logged). */
   secrets: { secret: string; validFrom: number; validUntil: number | null }[];
   /** Set when the endpoint delivers to ActiveCampaign rather than by webhook: the opened API token (never logged). */
-  activeCampaign?: { apiUrl: string; apiToken: string; mapping: ActiveCampaignMappingV1 };
+  activeCampaign?: {
+    apiUrl: string;
+    apiToken: string;
+    mapping: ActiveCampaignMappingV1;
+    /** Event tracking, with the opened event key (never logged); null when off. */
+    eventTracking: { actid: string; eventKey: string } | null;
+  };
 }
 
 /**
@@ -126,7 +133,9 @@ export class EndpointDirectory implements OnApplicationShutdown {
       const destination = destinationOf(state);
       if (destination.type === 'activecampaign') {
         const apiToken = this.box.open(destination.api_token_sealed, endpointDestinationSecretContext(endpointId));
-        activeCampaign = { apiUrl: destination.api_url, apiToken, mapping: destination.mapping };
+        const tracking = destination.event_tracking ?? null;
+        const eventTracking = tracking === null ? null : { actid: tracking.actid, eventKey: this.box.open(tracking.event_key_sealed, endpointEventKeySecretContext(endpointId)) };
+        activeCampaign = { apiUrl: destination.api_url, apiToken, mapping: destination.mapping, eventTracking };
       }
     } catch (error) {
       this.logger.error(`endpoint ${endpointId}: a sealed secret of it does not open with the configured keys (${error instanceof Error ? error.message : 'error'}); not routing to it`);

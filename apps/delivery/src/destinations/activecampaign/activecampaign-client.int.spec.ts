@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { defaultActiveCampaignMapping, eventTypeOf, examplePayload, type PurchaseStatus } from '@gancho/contracts';
-import { activeCampaignUpdate, type ActiveCampaignStatusEvent } from '@gancho/delivery-domain';
+import { activeCampaignEventForm, activeCampaignUpdate, type ActiveCampaignStatusEvent } from '@gancho/delivery-domain';
 import { ActiveCampaignFake, createTestDatabase, type TestDatabase } from '@gancho/testing';
 import { WebhookSender } from '@gancho/webhook-sender';
 import { AddActiveCampaignRateSlots1764900000000 } from '../../migrations/add-activecampaign-rate-slots';
@@ -13,7 +13,8 @@ import { ActiveCampaignRateLimiter } from './activecampaign-rate-limiter';
 // - two clients (as two delivery replicas) on one account never exceed 5 requests in any second: no 429;
 // - 429 with Retry-After: retried then, and the whole account pauses; 403 (bad token): disable, with AC's text
 //   and never the token; 422 (invalid e-mail): failed for good with AC's error text; 500: retried;
-// - a booked-up account gives the message back without sending anything.
+// - a booked-up account gives the message back without sending anything;
+// - with event tracking on, the status is also recorded as an event; a wrong event key fails the message for good.
 describe('ActiveCampaign client', () => {
   const token = 'ac-test-token-5f2c9a1b7e3d4c6a8b0f1e2d3c4b5a69';
   let database: TestDatabase;
@@ -36,7 +37,7 @@ describe('ActiveCampaign client', () => {
     await dataSource.runMigrations();
   });
   beforeEach(async () => {
-    fake = await new ActiveCampaignFake({ tokens: [token] }).start();
+    fake = await new ActiveCampaignFake({ tokens: [token], eventTracking: { actid: '778899', key: 'event-key-0123456789abcdef' } }).start();
     sender = new WebhookSender({ allowHttp: true, allowPrivateNetworks: false, allowedHosts: [fake.host], timeoutMs: 5000 });
     limiter = new ActiveCampaignRateLimiter(dataSource);
     client = new ActiveCampaignClient(sender, limiter);
@@ -154,6 +155,25 @@ describe('ActiveCampaign client', () => {
     // The contact was synced before the failing call; the retry completes the tags.
     expect((await client.apply(account(), updateFor('expired', { email: 'bia@escola.example' }), budget())).kind).toBe('applied');
     expect(fake.contact('bia@escola.example')?.tags).toEqual(['gancho:expired', 'gancho:cart_recovery']);
+  });
+
+  it('records the status as an event when event tracking is on, and fails the message for good on a wrong key', async () => {
+    const data = { ...examplePayload(eventTypeOf('link_inactive')).data, purchase_id: 'pur_evt_1', student: { name: 'Rita Lee', email: 'rita@escola.example' } };
+    const update = activeCampaignUpdate(data, defaultActiveCampaignMapping());
+    const event = (key: string) => ({ url: fake.eventsUrl, form: activeCampaignEventForm(data, { actid: '778899', eventKey: key }), eventKey: key });
+    expect((await client.apply(account(), update, budget(), event('event-key-0123456789abcdef'))).kind).toBe('applied');
+    expect(fake.events).toEqual([{ email: 'rita@escola.example', event: 'link_inactive', eventdata: 'pur_evt_1', at: expect.any(Number) }]);
+    const eventCall = fake.requests.at(-1);
+    expect(eventCall).toMatchObject({ method: 'POST', path: '/event', status: 200, token: undefined });
+
+    const wrong = await client.apply(account(), update, budget(), event('wrong-event-key-000000000000'));
+    expect(wrong).toMatchObject({
+      kind: 'failed',
+      decision: { outcome: 'failed_permanently', reason: 'rejected' },
+      failedCall: { path: '/event', status: 400, errorText: 'event not recorded: check the event-tracking id and key, and that tracking is on' },
+    });
+    expect(JSON.stringify(wrong)).not.toContain('wrong-event-key');
+    expect(fake.events).toHaveLength(1);
   });
 
   it('gives the message back, sending nothing, when the account is booked up', async () => {

@@ -1,5 +1,6 @@
 import {
   activeCampaignErrorText,
+  activeCampaignEventAccepted,
   classifyActiveCampaignResult,
   contactSyncBody,
   defaultRetryAfterBounds,
@@ -109,7 +110,12 @@ export class ActiveCampaignClient {
     private readonly options: { maxResponseBytes?: number; sleep?: (ms: number) => Promise<void> } = {},
   ) {}
 
-  async apply(account: ActiveCampaignAccount, update: ActiveCampaignUpdate, budget: ApplyBudget): Promise<ApplyOutcome> {
+  /**
+   * Applies the update; with `event`, then records it as an AC event (event
+   * tracking: a form POSTed to the tracking URL with the account's id and
+   * event key, no Api-Token; counted in the account's rate limit too).
+   */
+  async apply(account: ActiveCampaignAccount, update: ActiveCampaignUpdate, budget: ApplyBudget, event?: { url: string; form: string; eventKey: string }): Promise<ApplyOutcome> {
     const calls: ActiveCampaignCall[] = [];
     const session = { account, calls, budget, first: true };
     try {
@@ -121,6 +127,7 @@ export class ActiveCampaignClient {
         const tagId = await this.tagId(session, tag);
         await this.call(session, 'POST', '/api/3/contactTags', { contactTag: { contact: contactId, tag: tagId } });
       }
+      if (event) await this.recordEvent(session, event);
       return { kind: 'applied', calls };
     } catch (error) {
       if (error instanceof Postponed) return { kind: 'postpone', delayMs: error.delayMs, calls: [] };
@@ -209,8 +216,26 @@ export class ActiveCampaignClient {
     return id;
   }
 
+  /** The event-tracking call: its answer says `success: 1`, or why not (a wrong key, tracking off) — a failure no retry fixes. */
+  private async recordEvent(session: Session, event: { url: string; form: string; eventKey: string }): Promise<void> {
+    const answer = await this.call<{ success?: unknown; message?: unknown }>(session, 'POST', new URL(event.url).pathname, undefined, { url: event.url, form: event.form, secret: event.eventKey });
+    const { accepted, message } = activeCampaignEventAccepted(JSON.stringify(answer));
+    if (!accepted) {
+      const record = session.calls.at(-1) ?? null;
+      if (record) record.errorText = redact(`event not recorded: ${message || 'no reason given'}`, event.eventKey);
+      throw new CallFailed({ outcome: 'failed_permanently', reason: 'rejected' }, record);
+    }
+  }
+
   /** One request: a rate slot, the call, its classification; answers the parsed JSON of a 2xx. */
-  private async call<T>(session: Session, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  private async call<T>(
+    session: Session,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    /** A form to another URL of AC's (event tracking): no Api-Token, and `secret` redacted like the token. */
+    other?: { url: string; form: string; secret: string },
+  ): Promise<T> {
     const { account, budget } = session;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const maxWaitMs = session.first ? budget.maxFirstWaitMs : Math.max(0, budget.startCallsBy - Date.now());
@@ -222,13 +247,17 @@ export class ActiveCampaignClient {
     session.first = false;
     if (slot.waitMs > 0) await sleep(slot.waitMs);
 
-    const result = await this.http.send({
-      url: `${account.apiUrl}${path}`,
-      method,
-      headers: { 'Api-Token': account.apiToken, accept: 'application/json' },
-      body: body === undefined ? '' : JSON.stringify(body),
-      maxResponseBytes: this.options.maxResponseBytes ?? 1_048_576,
-    });
+    const result = await this.http.send(
+      other
+        ? { url: other.url, method, headers: { accept: 'application/json' }, body: other.form, contentType: 'application/x-www-form-urlencoded', maxResponseBytes: 65_536 }
+        : {
+            url: `${account.apiUrl}${path}`,
+            method,
+            headers: { 'Api-Token': account.apiToken, accept: 'application/json' },
+            body: body === undefined ? '' : JSON.stringify(body),
+            maxResponseBytes: this.options.maxResponseBytes ?? 1_048_576,
+          },
+    );
     const now = new Date();
     const attempt: AttemptResult =
       result.kind === 'response'
@@ -245,7 +274,10 @@ export class ActiveCampaignClient {
     };
     session.calls.push(record);
     if (decision.outcome !== 'succeeded') {
-      record.errorText = redact(result.kind === 'response' ? activeCampaignErrorText(result.bodySnippet) : result.message, account.apiToken);
+      const text = result.kind === 'response' ? activeCampaignErrorText(result.bodySnippet) : result.message;
+      // The tracking host answers a wrong actid or key with an empty 400.
+      const said = other ? `event not recorded: ${text === '' || text === '{}' ? 'check the event-tracking id and key, and that tracking is on' : text}` : text;
+      record.errorText = redact(redact(said, account.apiToken), other?.secret ?? '');
       if (decision.outcome === 'retry' && decision.reason === 'rate_limited') await this.limiter.pause(account.apiUrl, decision.retryAfterMs ?? defaultRetryAfterBounds.minMs);
       if (result.kind === 'response' && result.status === 404) this.forget(account.apiUrl);
       throw new CallFailed(decision, record);

@@ -1,6 +1,7 @@
 import type { ConfigService } from '@nestjs/config';
 import type { DataSource } from 'typeorm';
 import {
+  activeCampaignEventForm,
   activeCampaignUpdate,
   parseRetrySchedule,
   planNextAttempt,
@@ -67,6 +68,7 @@ export class ActiveCampaignDestination {
   private readonly schedule: RetrySchedule;
   private readonly requestTimeoutMs: number;
   private readonly callTimeoutMs: number;
+  private readonly eventsUrl: string;
 
   constructor(dataSource: DataSource, config: ConfigService<DeliveryConfig, true>) {
     this.requestTimeoutMs = config.get('REQUEST_TIMEOUT_MS', { infer: true });
@@ -83,6 +85,7 @@ export class ActiveCampaignDestination {
     });
     this.client = new ActiveCampaignClient(this.sender, new ActiveCampaignRateLimiter(dataSource));
     this.schedule = parseRetrySchedule(config.get('RETRY_SCHEDULE', { infer: true }));
+    this.eventsUrl = config.get('ACTIVECAMPAIGN_EVENTS_URL', { infer: true });
   }
 
   /** Closes its connections (after the attempts in flight). */
@@ -95,10 +98,13 @@ export class ActiveCampaignDestination {
     const event = (JSON.parse(delivery.payload) as { data: ActiveCampaignStatusEvent }).data;
     const update = activeCampaignUpdate(event, activeCampaign.mapping);
     const startedAt = new Date();
-    const outcome: ApplyOutcome = await this.client.apply({ apiUrl: activeCampaign.apiUrl, apiToken: activeCampaign.apiToken }, update, {
-      startCallsBy: startedAt.getTime() + this.requestTimeoutMs + 4_000 - this.callTimeoutMs,
-      maxFirstWaitMs: 2_000,
-    });
+    const tracking = activeCampaign.eventTracking;
+    const outcome: ApplyOutcome = await this.client.apply(
+      { apiUrl: activeCampaign.apiUrl, apiToken: activeCampaign.apiToken },
+      update,
+      { startCallsBy: startedAt.getTime() + this.requestTimeoutMs + 4_000 - this.callTimeoutMs, maxFirstWaitMs: 2_000 },
+      tracking ? { url: this.eventsUrl, form: activeCampaignEventForm(event, tracking), eventKey: tracking.eventKey } : undefined,
+    );
     if (outcome.kind === 'postpone') return { kind: 'postpone', delayMs: outcome.delayMs };
     const finishedAt = new Date();
     const decision = outcome.kind === 'applied' ? ({ outcome: 'succeeded' } as const) : outcome.decision;
