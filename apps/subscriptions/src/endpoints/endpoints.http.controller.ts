@@ -57,7 +57,7 @@ export class EndpointsController {
   @ApiOperation({
     summary: 'Create an endpoint (its signing secret is made with it)',
     description:
-      'A webhook endpoint (`destination` left out, or `{"type":"webhook"}`) needs a `url`. An ActiveCampaign endpoint leaves `url` out and gives `destination: {"type":"activecampaign","api_url":"https://<account>.api-us1.com","api_token":"…","mapping":{…}}`; the token is stored encrypted and only its last four characters are ever shown. See docs/activecampaign.md.',
+      'A webhook endpoint (`destination` left out, or `{"type":"webhook"}`) needs a `url`. An ActiveCampaign endpoint leaves `url` out and gives `destination: {"type":"activecampaign","api_url":"https://<account>.api-us1.com","api_token":"…","mapping":{…}}`; the token is stored encrypted and only its last four characters are ever shown (`destination.api_token_last4`); `event_tracking: {actid, event_key}` (optional) also records each status as an AC event. Endpoints answer with `destination` (webhook, or activecampaign with api_url, api_token_last4, mapping and event_tracking {actid, event_key_last4} | null). See docs/activecampaign.md.',
     operationId: 'createEndpoint',
   })
   @ApiHeader(idempotencyKeyHeader)
