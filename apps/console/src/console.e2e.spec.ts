@@ -259,7 +259,10 @@ describe('the partner console in a browser', () => {
     await page.getByLabel('Escolher tipos de evento').check();
     const openPhase = page.getByRole('group', { name: 'Fase: Em aberto' });
     await openPhase.getByLabel('Todos desta fase').check();
-    await page.getByRole('group', { name: 'Fase: Ganho' }).getByRole('checkbox', { name: 'purchase.made_effective' }).check();
+    const won = page.getByRole('group', { name: 'Fase: Ganho' });
+    await won.getByText('Tipos desta fase (0 de 1 escolhidos)').click();
+    await won.getByRole('checkbox', { name: 'purchase.made_effective' }).check();
+    await won.getByText('Tipos desta fase (1 de 1 escolhidos)').waitFor();
     await page.getByText('Esquema e exemplo purchase.made_effective').click();
     await page.getByLabel('Exemplo purchase.made_effective').waitFor();
     expect(await page.getByLabel('Esquema JSON purchase.made_effective').textContent()).toContain('"purchase.made_effective"');
@@ -351,6 +354,7 @@ describe('the partner console in a browser', () => {
     expect(await tokenInput.getAttribute('type')).toBe('password');
     await tokenInput.fill(token);
     await page.getByLabel('Escolher tipos de evento').check();
+    await page.getByRole('group', { name: 'Fase: Pós-venda' }).getByText('Tipos desta fase', { exact: false }).click();
     await page.getByRole('checkbox', { name: 'purchase.fully_paid' }).check();
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Criar endpoint' }).click();

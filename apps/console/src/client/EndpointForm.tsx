@@ -241,13 +241,16 @@ function EventTypePicker({ types, selected, onChange }: { types: EventTypeInfo[]
               />
               <label htmlFor={`phase-${phase}`}>{t('form.events.selectPhase')}</label>
             </div>
-            <ul className="types">
-              {list.map((type) => (
-                <li key={type.type}>
-                  <EventTypeOption info={type} checked={selected.has(type.type)} onChange={(on) => toggle(type.type, on)} />
-                </li>
-              ))}
-            </ul>
+            <details className="phase-types" open={some && !all}>
+              <summary>{t('form.events.showTypes', { count: list.length, chosen: list.filter((type) => selected.has(type.type)).length })}</summary>
+              <ul className="types">
+                {list.map((type) => (
+                  <li key={type.type}>
+                    <EventTypeOption info={type} checked={selected.has(type.type)} onChange={(on) => toggle(type.type, on)} />
+                  </li>
+                ))}
+              </ul>
+            </details>
           </fieldset>
         );
       })}
