@@ -31,12 +31,15 @@ export class EndpointUrlPolicy {
 
   /**
    * An ActiveCampaign API URL: the same policy (https, public address), and
-   * only an origin such as https://<account>.api-us1.com — Gancho appends the
-   * /api/3/… paths itself. Answers the origin, without a trailing slash.
+   * only an origin such as https://<account>.api-us1.com (a trailing /api/3 is
+   * dropped) — Gancho appends the /api/3/… paths itself. Answers the origin,
+   * without a trailing slash.
    */
   async acceptApiBase(url: string, path = 'destination.api_url'): Promise<string> {
     const accepted = new URL(await this.accept(url));
-    if ((accepted.pathname !== '/' && accepted.pathname !== '') || accepted.search !== '' || accepted.hash !== '') {
+    // Partners often paste the versioned base (…/api/3) that AC's examples use: Gancho adds it itself.
+    const basePath = accepted.pathname.replace(/\/api\/3\/?$/, '/');
+    if ((basePath !== '/' && basePath !== '') || accepted.search !== '' || accepted.hash !== '') {
       throw new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', {
         errors: [{ path, message: "the account's API URL only, like https://<account>.api-us1.com (no path or query)" }],
       });

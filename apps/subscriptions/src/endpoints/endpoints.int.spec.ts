@@ -325,7 +325,10 @@ describe('endpoints', () => {
     expect(await pathsOf(ac({}, { url: 'http://127.0.0.1:9/hooks' }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['url'] });
     expect(await pathsOf(ac({}, { headers: { 'X-A': 'b' } }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['headers'] });
     expect(await pathsOf(ac({ api_token: 'short' }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['destination.api_token'] });
-    expect(await pathsOf(ac({ api_url: 'http://127.0.0.1:9/api/3' }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['destination.api_url'] });
+    expect(await pathsOf(ac({ api_url: 'http://127.0.0.1:9/admin' }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['destination.api_url'] });
+    expect(await pathsOf(ac({ api_url: 'http://127.0.0.1:9/?x=1' }))).toEqual({ status: 400, code: 'VALIDATION_FAILED', paths: ['destination.api_url'] });
+    // The versioned base that AC's examples show is taken as the account's URL.
+    expect((await ac({ api_url: 'http://127.0.0.1:9/api/3/' })).body).toMatchObject({ url: 'http://127.0.0.1:9', destination: { api_url: 'http://127.0.0.1:9' } });
     expect(await pathsOf(ac({ mapping: { recovery_tag: 'a,b', recovery_statuses: ['teleported'], fields: { course: 'not a tag' } } }))).toEqual({
       status: 400,
       code: 'VALIDATION_FAILED',
