@@ -196,7 +196,7 @@ describe('the partner console in a browser', () => {
       await eventually(async () => expect((await call(`${consoleServer.url}/api/subscriptions/me`, token)).status).toBe(200), { timeoutMs: 20_000 });
       await eventually(async () => expect((await call(`${consoleServer.url}/api/delivery/messages?limit=1`, token)).status).toBe(200), { timeoutMs: 20_000 });
     }
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=pt-BR'] });
     context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'pt-BR', timezoneId: 'America/Sao_Paulo' });
   });
   afterAll(async () => {
@@ -302,6 +302,16 @@ describe('the partner console in a browser', () => {
     expect(await accessibilityViolations(page)).toEqual([]);
     expect(await unnamedControls(page)).toEqual([]);
     await shot(page, 'messages');
+    // Filters: by type and status (kept in the URL), then one that matches nothing.
+    await page.getByLabel('Tipo de evento').selectOption('purchase.shopping_cart_created');
+    await page.getByLabel('Situação').selectOption('succeeded');
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await page.waitForURL(/event_type=purchase.shopping_cart_created&status=succeeded|status=succeeded.*event_type=purchase.shopping_cart_created/);
+    await row.getByText('Entregue').waitFor();
+    await page.getByLabel('Tipo de evento').selectOption('purchase.paid');
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await page.getByText('Nenhuma entrega com esses filtros.').waitFor();
+    await page.getByRole('link', { name: 'Limpar filtros' }).click();
 
     await row.getByRole('link').first().click();
     await page.getByRole('heading', { name: /^Entrega msg_/ }).waitFor();
