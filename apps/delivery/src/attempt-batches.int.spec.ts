@@ -84,6 +84,12 @@ describe('attempts recorded in batches', () => {
     const published = attempts.filter((a) => expected.includes(String(a.key)));
     expect(published).toHaveLength(expected.length);
 
+    // New messages went straight from ingest to sending (no claim) while slots were free; the rest were claimed.
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const started = (via: string) => Number(new RegExp(`^gancho_delivery_sends_started_total\\{via="${via}"[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    expect(started('handoff')).toBeGreaterThan(0);
+    expect(started('handoff') + started('claim')).toBe(expected.length);
+
     const health = await client.query<{ endpoint_id: string; consecutive_failures: number; last_success_at: Date | null; first_failure_since_success_at: Date | null }>(
       'SELECT endpoint_id, consecutive_failures, last_success_at, first_failure_since_success_at FROM endpoint_health WHERE endpoint_id = ANY($1) ORDER BY endpoint_id',
       [endpoints.map((ep) => ep.endpointId)],

@@ -34,6 +34,7 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     this.logger.log(`routing table loaded: ${this.directory.size} endpoints`);
     this.dispatcher.start();
     this.consumer.onMessagesStored(() => this.dispatcher.wake());
+    this.consumer.handOffTo(this.dispatcher);
     await this.consumer.start();
     await this.relays.start();
     const interval = this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true });

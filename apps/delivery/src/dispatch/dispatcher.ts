@@ -28,7 +28,7 @@ import { claimDueMessagesSql } from './claim-query';
 import { GroupCommit } from './group-commit';
 import { WEBHOOK_SENDER, type SendResult, type WebhookSenderPort } from './sender';
 
-interface ClaimedMessage {
+export interface ClaimedMessage {
   message_id: string;
   endpoint_id: string;
   partner_id: string;
@@ -62,6 +62,9 @@ export class Dispatcher implements OnApplicationShutdown {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly laneInFlight: Record<Lane, Set<Promise<void>>> = { first: new Set(), retry: new Set() };
+  /** First attempts promised to ingest and not yet launched (see reserveFirstAttempts). */
+  private reservedFirstAttempts = 0;
   private readonly wakers = new Map<Lane, () => void>();
   private loops: Promise<void>[] = [];
   private running = false;
@@ -118,27 +121,90 @@ export class Dispatcher implements OnApplicationShutdown {
     return this.config.get('DISPATCH_CONCURRENCY', { infer: true });
   }
 
-  private async run(lane: Lane): Promise<void> {
-    // A lane may take three quarters of the slots, so each keeps at least a quarter and neither starves the other.
+  /** Slots a lane may use now: three quarters of all at most, so each lane keeps at least a quarter and neither starves the other. */
+  private freeSlots(lane: Lane): number {
     const laneShare = Math.max(1, Math.floor((this.concurrency * 3) / 4));
-    const laneInFlight = new Set<Promise<void>>();
+    const reserved = lane === 'first' ? this.reservedFirstAttempts : 0;
+    return Math.min(laneShare - this.laneInFlight[lane].size - reserved, this.concurrency - this.inFlight.size - this.reservedFirstAttempts);
+  }
+
+  /** Sends a leased message; its endpoint's in-flight count was taken when it was claimed or reserved. */
+  private launch(lane: Lane, message: ClaimedMessage, via: 'handoff' | 'claim'): void {
+    this.metrics.sendStarted(via);
+    const attempt = this.attempt(message).finally(() => {
+      this.inFlight.delete(attempt);
+      this.laneInFlight[lane].delete(attempt);
+      this.releaseEndpointSlot(message.endpoint_id);
+      // A settled message may release the next one of an ordered purchase, in either lane.
+      for (const wake of [...this.wakers.values()]) wake();
+    });
+    this.inFlight.add(attempt);
+    this.laneInFlight[lane].add(attempt);
+  }
+
+  private releaseEndpointSlot(endpointId: string): void {
+    const left = (this.inFlightByEndpoint.get(endpointId) ?? 1) - 1;
+    if (left <= 0) this.inFlightByEndpoint.delete(endpointId);
+    else this.inFlightByEndpoint.set(endpointId, left);
+  }
+
+  /**
+   * Ingest offers new messages before storing them: those this process can
+   * send at once (unordered, endpoint under its cap, a first-attempt slot free)
+   * are stored already leased and handed over by `sendHandedOff`, which saves
+   * each of them a claim (a query and a row update). Ordered messages always
+   * go through the claim, which enforces their order. Returns the ids taken.
+   */
+  reserveFirstAttempts(candidates: readonly { messageId: string; endpointId: string; ordered: boolean }[]): Set<string> {
+    const taken = new Set<string>();
+    if (!this.running) return taken;
+    const cap = this.config.get('ENDPOINT_CONCURRENCY', { infer: true });
+    let free = this.freeSlots('first');
+    for (const candidate of candidates) {
+      if (free <= 0) break;
+      if (candidate.ordered) continue;
+      const n = this.inFlightByEndpoint.get(candidate.endpointId) ?? 0;
+      if (n >= cap) continue;
+      this.inFlightByEndpoint.set(candidate.endpointId, n + 1);
+      taken.add(candidate.messageId);
+      free--;
+    }
+    this.reservedFirstAttempts += taken.size;
+    return taken;
+  }
+
+  /**
+   * Sends the reserved messages that were stored (leased, attempt 1) and gives
+   * back the slots of the rest (already stored before: a redelivered event).
+   */
+  async sendHandedOff(reserved: ReadonlyMap<string, { endpointId: string }>, stored: readonly ClaimedMessage[]): Promise<void> {
+    this.reservedFirstAttempts -= reserved.size;
+    const storedIds = new Set(stored.map((m) => m.message_id));
+    for (const [messageId, { endpointId }] of reserved) if (!storedIds.has(messageId)) this.releaseEndpointSlot(endpointId);
+    if (!this.running) {
+      // Shutting down: put them back for whoever runs next, rather than wait for their leases.
+      for (const message of stored) this.releaseEndpointSlot(message.endpoint_id);
+      if (stored.length > 0) {
+        await this.dataSource.query(`UPDATE messages SET status = 'pending', leased_until = NULL, attempts = 0 WHERE message_id = ANY($1::text[]) AND status = 'sending'`, [
+          stored.map((m) => m.message_id),
+        ]);
+      }
+      return;
+    }
+    for (const message of stored) this.launch('first', message, 'handoff');
+  }
+
+  /** How long a message stays leased to the process sending it. */
+  get leaseSeconds(): number {
+    return this.leaseMs / 1000;
+  }
+
+  private async run(lane: Lane): Promise<void> {
     while (this.running) {
       try {
-        const free = Math.min(laneShare - laneInFlight.size, this.concurrency - this.inFlight.size);
+        const free = this.freeSlots(lane);
         const claimed = free > 0 ? await this.claim(lane, Math.min(free, 100)) : [];
-        for (const message of claimed) {
-          const attempt = this.attempt(message).finally(() => {
-            this.inFlight.delete(attempt);
-            laneInFlight.delete(attempt);
-            const left = (this.inFlightByEndpoint.get(message.endpoint_id) ?? 1) - 1;
-            if (left <= 0) this.inFlightByEndpoint.delete(message.endpoint_id);
-            else this.inFlightByEndpoint.set(message.endpoint_id, left);
-            // A settled message may release the next one of an ordered purchase, in either lane.
-            for (const wake of [...this.wakers.values()]) wake();
-          });
-          this.inFlight.add(attempt);
-          laneInFlight.add(attempt);
-        }
+        for (const message of claimed) this.launch(lane, message, 'claim');
         if (claimed.length === 0 || free <= claimed.length) {
           await this.sleep(lane, this.config.get('DISPATCH_POLL_MS', { infer: true }));
           // Attempts finish in batches (one commit each); let the whole batch settle so one claim refills all their slots.

@@ -27,6 +27,25 @@ export interface NewMessage {
   traceContext?: string | null;
 }
 
+/** What ingest hands new messages to, so they need not be claimed (the dispatcher). */
+export interface FirstAttemptHandOff {
+  readonly leaseSeconds: number;
+  reserveFirstAttempts(candidates: readonly { messageId: string; endpointId: string; ordered: boolean }[]): Set<string>;
+  sendHandedOff(reserved: ReadonlyMap<string, { endpointId: string }>, stored: readonly HandedOffMessage[]): Promise<void>;
+}
+
+/** A stored, leased message on its first attempt, as the dispatcher sends it. */
+export interface HandedOffMessage {
+  message_id: string;
+  endpoint_id: string;
+  partner_id: string;
+  event_type: string;
+  payload: string;
+  attempts: number;
+  event_recorded_at: Date;
+  trace_context: string | null;
+}
+
 /**
  * Consumes `journey.purchase-status.v1` in the delivery consumer group and
  * turns each status event into one message per matching endpoint. The
@@ -39,6 +58,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
   private readonly logger = new Logger('StatusEventConsumer');
   private subscription: Subscription | undefined;
   private readonly listeners = new Set<() => void>();
+  private handOff: FirstAttemptHandOff | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -46,6 +66,11 @@ export class StatusEventConsumer implements OnApplicationShutdown {
     private readonly directory: EndpointDirectory,
     private readonly config: ConfigService<DeliveryConfig, true>,
   ) {}
+
+  /** New messages the hand-off can send at once are stored leased and given to it. */
+  handOffTo(handOff: FirstAttemptHandOff): void {
+    this.handOff = handOff;
+  }
 
   /** Called when new messages were stored (the dispatcher wakes up). */
   onMessagesStored(listener: () => void): void {
@@ -110,26 +135,58 @@ export class StatusEventConsumer implements OnApplicationShutdown {
         });
       }
     }
-    let inserted: number;
+    const handOff = this.handOff;
+    const reservedIds = handOff?.reserveFirstAttempts(rows) ?? new Set<string>();
+    const reserved = new Map(rows.filter((r) => reservedIds.has(r.messageId)).map((r) => [r.messageId, r]));
+    let inserted: string[] = [];
     try {
-      inserted = await insertMessages(this.dataSource, rows);
+      inserted = await insertMessages(this.dataSource, rows, handOff && reserved.size > 0 ? { leased: reservedIds, leaseSeconds: handOff.leaseSeconds } : undefined);
     } catch (error) {
       for (const span of spans) recordError(span, error);
       throw error;
     } finally {
       for (const span of spans) span.end();
+      if (handOff && reserved.size > 0) {
+        const stored = inserted.flatMap((id) => {
+          const row = reserved.get(id);
+          return row ? [handedOffMessageOf(row)] : [];
+        });
+        await handOff.sendHandedOff(reserved, stored);
+      }
     }
-    if (inserted > 0) for (const listener of this.listeners) listener();
-    return inserted;
+    if (inserted.length > reserved.size || inserted.some((id) => !reserved.has(id))) for (const listener of this.listeners) listener();
+    return inserted.length;
   }
 }
 
-/** Inserts messages due now; an existing message id is left as it is. */
-export async function insertMessages(dataSource: DataSource, rows: NewMessage[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const result: unknown[] = await dataSource.query(
-    `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, trace_context, next_attempt_at)
-     SELECT *, now() FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::int[], $10::boolean[], $11::text[])
+function handedOffMessageOf(row: NewMessage): HandedOffMessage {
+  return {
+    message_id: row.messageId,
+    endpoint_id: row.endpointId,
+    partner_id: row.partnerId,
+    event_type: row.eventType,
+    payload: row.payload,
+    attempts: 1,
+    event_recorded_at: new Date(row.eventRecordedAt),
+    trace_context: row.traceContext ?? null,
+  };
+}
+
+/**
+ * Inserts messages due now; an existing message id is left as it is. Those
+ * in `leased` are stored already leased to this process for their first
+ * attempt. Returns the ids inserted.
+ */
+export async function insertMessages(dataSource: DataSource, rows: NewMessage[], handOff?: { leased: ReadonlySet<string>; leaseSeconds: number }): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const result: { message_id: string }[] = await dataSource.query(
+    `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, trace_context, next_attempt_at,
+                           status, attempts, leased_until)
+     SELECT m.message_id, m.event_id, m.endpoint_id, m.partner_id, m.event_type, m.purchase_id, m.payload, m.event_recorded_at, m.sequence, m.ordered, m.trace_context, now(),
+            CASE WHEN m.leased THEN 'sending' ELSE 'pending' END, CASE WHEN m.leased THEN 1 ELSE 0 END,
+            CASE WHEN m.leased THEN now() + make_interval(secs => $13) END
+       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::int[], $10::boolean[], $11::text[], $12::boolean[])
+            AS m(message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, trace_context, leased)
      ON CONFLICT (message_id) DO NOTHING
      RETURNING message_id`,
     [
@@ -144,7 +201,9 @@ export async function insertMessages(dataSource: DataSource, rows: NewMessage[])
       rows.map((r) => r.sequence),
       rows.map((r) => r.ordered),
       rows.map((r) => r.traceContext ?? null),
+      rows.map((r) => handOff?.leased.has(r.messageId) ?? false),
+      handOff?.leaseSeconds ?? 0,
     ],
   );
-  return result.length;
+  return result.map((r) => r.message_id);
 }

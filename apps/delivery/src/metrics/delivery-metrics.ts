@@ -37,6 +37,7 @@ export class DeliveryMetrics {
   private readonly attempts: Counter<'outcome' | 'status_class'>;
   private readonly attemptDuration: Histogram<'http_request_method' | 'http_response_status_code' | 'error_type'>;
   private readonly endToEnd: Histogram<'outcome' | 'attempt'>;
+  private readonly started: Counter<'via'>;
 
   constructor(metrics: ServiceMetrics, directory: EndpointDirectory, @InjectDataSource() dataSource: DataSource, config: ConfigService<DeliveryConfig, true>) {
     const registers = [metrics.registry];
@@ -58,6 +59,12 @@ export class DeliveryMetrics {
       help: "From the journey recording a status event to the partner's response to the attempt, by outcome and by first attempt or retry.",
       labelNames: ['outcome', 'attempt'],
       buckets: endToEndBuckets,
+      registers,
+    });
+    this.started = new Counter({
+      name: 'gancho_delivery_sends_started_total',
+      help: 'Messages this process started sending, by how it got them: "handoff" (straight from ingest, stored already leased) or "claim" (leased from the table).',
+      labelNames: ['via'],
       registers,
     });
     new Gauge({
@@ -90,6 +97,10 @@ export class DeliveryMetrics {
       },
     });
     metrics.trackConsumerGroup(config.get('STATUS_CONSUMER_GROUP', { infer: true }), [config.get('PURCHASE_STATUS_TOPIC', { infer: true })]);
+  }
+
+  sendStarted(via: 'handoff' | 'claim'): void {
+    this.started.inc({ via });
   }
 
   attemptMade(attempt: AttemptObservation): void {
