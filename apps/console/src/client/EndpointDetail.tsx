@@ -160,8 +160,14 @@ function AuditSection({ endpointId, version }: { endpointId: string; version: st
                     <code>{entry.type}</code>
                   </td>
                   <td className="small">{actorOf(entry.actor)}</td>
-                  <td>
-                    <code className="snippet">{Object.keys(entry.changes).length === 0 ? '—' : JSON.stringify(entry.changes)}</code>
+                  <td className="small">
+                    {Object.keys(entry.changes).length === 0
+                      ? '—'
+                      : Object.entries(entry.changes).map(([name, value]) => (
+                          <div key={name} className="break">
+                            <code>{name}</code>: {Array.isArray(value) ? value.join(', ') || '—' : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}
+                          </div>
+                        ))}
                   </td>
                 </tr>
               ))}
