@@ -119,6 +119,23 @@ describe('ActiveCampaign client', () => {
     expect(fake.requests.length / seconds).toBeGreaterThan(3);
   });
 
+  it('makes no burst after a stalled event loop: late wakers take new slots', async () => {
+    // Warm the caches, so each apply is three calls (sync and two tags).
+    expect((await client.apply(account(), updateFor('expired', { email: 'warm@escola.example' }), budget())).kind).toBe('applied');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const from = fake.requests.length;
+    const pending = Array.from({ length: 4 }, (_, i) => client.apply(account(), updateFor('expired', { email: `stall${i}@escola.example` }), budget()));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The process does nothing else for 900 ms: every timer due meanwhile fires at once afterwards.
+    const until = Date.now() + 900;
+    while (Date.now() < until);
+    expect((await Promise.all(pending)).map((o) => o.kind)).toEqual(['applied', 'applied', 'applied', 'applied']);
+    const times = fake.requests.slice(from).map((r) => r.at);
+    const inAnySecond = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
+    expect(inAnySecond).toBeLessThanOrEqual(5);
+    expect(fake.requests.filter((r) => r.status === 429)).toEqual([]);
+  });
+
   it('honours 429 Retry-After for the whole account', async () => {
     fake.failNext(1, { status: 429, headers: { 'retry-after': '3' }, body: { message: 'Too Many Requests' } }, 'GET', '/api/3/fields');
     const outcome = await client.apply(account(), updateFor('expired'), budget());

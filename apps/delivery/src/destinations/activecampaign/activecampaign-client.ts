@@ -238,14 +238,21 @@ export class ActiveCampaignClient {
   ): Promise<T> {
     const { account, budget } = session;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    const maxWaitMs = session.first ? budget.maxFirstWaitMs : Math.max(0, budget.startCallsBy - Date.now());
-    const slot = await this.limiter.reserve(account.apiUrl, maxWaitMs);
-    if (!slot.reserved) {
-      if (session.first) throw new Postponed(Math.max(this.limiter.intervalMs, slot.nextInMs));
-      throw new CallFailed({ outcome: 'retry', reason: 'rate_limited', retryAfterMs: Math.max(defaultRetryAfterBounds.minMs, slot.nextInMs) }, null);
+    for (let tries = 1; ; tries += 1) {
+      const maxWaitMs = session.first ? budget.maxFirstWaitMs : Math.max(0, budget.startCallsBy - Date.now());
+      const asked = Date.now();
+      const slot = await this.limiter.reserve(account.apiUrl, maxWaitMs);
+      if (!slot.reserved) {
+        if (session.first) throw new Postponed(Math.max(this.limiter.intervalMs, slot.nextInMs));
+        throw new CallFailed({ outcome: 'retry', reason: 'rate_limited', retryAfterMs: Math.max(defaultRetryAfterBounds.minMs, slot.nextInMs) }, null);
+      }
+      const due = asked + slot.waitMs;
+      if (due > Date.now()) await sleep(due - Date.now());
+      // Woken (or answered) late — a busy event loop wakes every timer due meanwhile at once: sending now could land
+      // next to the following slots' requests, so take a new slot instead (a few times at most).
+      if (Date.now() - due <= this.limiter.intervalMs / 2 || tries >= 5) break;
     }
     session.first = false;
-    if (slot.waitMs > 0) await sleep(slot.waitMs);
 
     const result = await this.http.send(
       other

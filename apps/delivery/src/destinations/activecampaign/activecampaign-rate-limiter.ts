@@ -12,7 +12,10 @@ import type { DataSource } from 'typeorm';
  * requests per second for AC's 5): a request that leaves late — a busy event
  * loop, a slow network — would otherwise land close to the next one, and six
  * could arrive within one second; the fifth of the limit kept free absorbs a
- * lateness of up to 250 ms. Measured in the tests: 5 at most in any second.
+ * lateness of up to 250 ms. A caller that wakes more than half a slot late
+ * (a stalled event loop fires every timer due meanwhile at once) takes a new
+ * slot instead of sending (see ActiveCampaignClient). Measured in the tests: 5
+ * at most in any second.
  * A 429 pushes the account's next slot past its `Retry-After`, for every
  * endpoint and replica at once.
  */
