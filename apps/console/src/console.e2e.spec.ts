@@ -36,14 +36,20 @@ interface Received {
 }
 
 /** A school's webhook receiver: answers 200 and keeps every request. */
-async function startReceiver(): Promise<{ url: string; host: string; received: Received[]; close(): Promise<void> }> {
+async function startReceiver(): Promise<{ url: string; host: string; received: Received[]; failNext(count: number): void; close(): Promise<void> }> {
   const received: Received[] = [];
+  let failures = 0;
   const server: Server = createServer((request, response) => {
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
       received.push({ headers: request.headers, body });
+      if (failures > 0) {
+        failures--;
+        response.writeHead(503, { 'content-type': 'text/plain' }).end('manutenção programada');
+        return;
+      }
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok, recebido');
     });
   });
@@ -53,6 +59,7 @@ async function startReceiver(): Promise<{ url: string; host: string; received: R
     url: `http://${host}/webhooks/gancho`,
     host,
     received,
+    failNext: (count) => (failures = count),
     close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
 }
@@ -180,6 +187,8 @@ describe('the partner console in a browser', () => {
       ALLOWED_ENDPOINT_HOSTS: receiver.host,
       ENDPOINTS_WARMUP_MS: '1000',
       DISPATCH_POLL_MS: '100',
+      // Two tries, two seconds apart: a message that failed both is exhausted and waits for "recover".
+      RETRY_SCHEDULE: '0s,2s',
     });
     consoleServer = await startServiceProcess(mainOf('console'), {
       SUBSCRIPTIONS_URL: services.subscriptions.url,
@@ -332,11 +341,30 @@ describe('the partner console in a browser', () => {
     // The secret the console revealed verifies what was delivered.
     for (const request of ofPurchase) expect(() => new Webhook(secret).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
 
+    // The receiver is down for two tries: a test event fails both, with the response shown, and is out of retries.
     await page.getByRole('link', { name: endpointId }).click();
     await page.getByRole('heading', { name: 'Saúde' }).waitFor();
+    receiver.failNext(2);
+    await page.getByLabel('Tipo de evento').selectOption('purchase.paid');
+    await page.getByRole('button', { name: 'Enviar teste' }).click();
+    await page.getByRole('link', { name: 'Ver a entrega' }).click();
+    await eventually(async () => expect(await page.getByTestId('attempt-row').count()).toBe(2), { timeoutMs: 20_000 });
+    await page.getByText('Esgotou as tentativas').first().waitFor();
+    expect(await page.getByTestId('attempt-row').nth(0).textContent()).toMatch(/^1.*503.*nova tentativa agendada.*manutenção programada/);
+    expect(await page.getByTestId('attempt-row').nth(1).textContent()).toMatch(/^2.*503.*tentativas esgotadas.*manutenção programada/);
+    await shot(page, 'message-failed');
+    // The receiver is back: "recover" resends what failed in the last 24 h (the default window).
+    await page.getByRole('link', { name: endpointId }).click();
+    await page.getByRole('button', { name: 'Reenviar as que falharam' }).click();
+    await page.getByText('1 mensagens reenviadas.').waitFor();
+    await eventually(() => expect(receiver.received.filter((r) => r.body.includes('"purchase.paid"'))).toHaveLength(3));
     await page.getByRole('img', { name: 'Taxa de sucesso ao longo do tempo' }).waitFor();
     await page.getByRole('img', { name: 'Latência ao longo do tempo (ms)' }).waitFor();
-    await eventually(async () => expect(await page.locator('.kpis').textContent()).toContain('100%'));
+    // Five attempts in all: the purchase's two, and the test event's three (two failed).
+    await eventually(async () => {
+      await page.getByRole('button', { name: 'Atualizar' }).click();
+      expect(await page.locator('.kpis').textContent()).toContain('60%');
+    });
     expect(await accessibilityViolations(page)).toEqual([]);
     expect(await unnamedControls(page)).toEqual([]);
     await shot(page, 'endpoint-detail');
