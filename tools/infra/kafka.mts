@@ -65,7 +65,8 @@ async function formatStorage(kafka: KafkaServer): Promise<void> {
   if (existsSync(`${kafka.dataDir}/meta.properties`)) return;
   // A Kafka cluster id is 16 random bytes in URL-safe base64.
   const clusterId = randomBytes(16).toString('base64url');
-  await run('java', java(kafka, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', kafka.configFile]));
+  // `--cluster-id=…` in one argument: an id starting with '-' (1 in 64) would otherwise be read as an option.
+  await run('java', java(kafka, ['kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', kafka.configFile]));
 }
 
 /** Proves the broker serves: a message produced to a topic is consumed back by a new group. */
