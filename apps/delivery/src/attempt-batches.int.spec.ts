@@ -2,7 +2,7 @@ import pg from 'pg';
 import { messageIdFor } from '@gancho/delivery-domain';
 import { type IncomingMessage } from '@gancho/messaging';
 import { createTestDatabase, eventually, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
-import { SubscriptionsStandIn, TestReceiver, startDelivery, testTopics } from './testing/delivery-test-kit';
+import { readDeliveryTopics, SubscriptionsStandIn, TestReceiver, startDelivery, testTopics } from './testing/delivery-test-kit';
 
 // Attempts are written in batches (one transaction for all attempts that
 // finish while the previous batch commits). With the real PostgreSQL, broker
@@ -17,8 +17,8 @@ describe('attempts recorded in batches', () => {
   let service: TestService;
   let client: pg.Client;
   const receivers: TestReceiver[] = [];
-  const attempts: IncomingMessage[] = [];
-  const healthReports: IncomingMessage[] = [];
+  let attempts: IncomingMessage[] = [];
+  let healthReports: IncomingMessage[] = [];
   let stopReaders: () => Promise<void>;
 
   beforeAll(async () => {
@@ -33,11 +33,10 @@ describe('attempts recorded in batches', () => {
     );
     client = new pg.Client({ connectionString: database.url, options: '-c search_path=delivery' });
     await client.connect();
-    const readers = await Promise.all([
-      subscriptions.transport.subscribe({ groupId: uniqueName('attempts-reader'), topics: [topics.DELIVERY_ATTEMPTS_TOPIC], fromBeginning: true, handle: async (m) => void attempts.push(m) }),
-      subscriptions.transport.subscribe({ groupId: uniqueName('health-reader'), topics: [topics.ENDPOINT_HEALTH_TOPIC], fromBeginning: true, handle: async (m) => void healthReports.push(m) }),
-    ]);
-    stopReaders = async () => void (await Promise.all(readers.map((r) => r.stop())));
+    const readers = await readDeliveryTopics(subscriptions, topics);
+    attempts = readers.attempts;
+    healthReports = readers.healthReports;
+    stopReaders = readers.stop;
   });
   afterAll(async () => {
     await stopReaders?.();

@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { messageIdFor } from '@gancho/delivery-domain';
 import { type IncomingMessage } from '@gancho/messaging';
 import { createTestDatabase, eventually, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
-import { SubscriptionsStandIn, TestReceiver, startDelivery, testTopics } from './testing/delivery-test-kit';
+import { readDeliveryTopics, SubscriptionsStandIn, TestReceiver, startDelivery, testTopics } from './testing/delivery-test-kit';
 
 // Scenarios, with the real PostgreSQL, the real broker and real HTTP receivers on loopback:
 // - fan-out: each status event reaches every enabled endpoint of its partner whose filter matches, and no other;
@@ -22,8 +22,8 @@ describe('delivery service', () => {
   let database: TestDatabase;
   let service: TestService;
   const receivers: TestReceiver[] = [];
-  const attempts: IncomingMessage[] = [];
-  const healthReports: IncomingMessage[] = [];
+  let attempts: IncomingMessage[] = [];
+  let healthReports: IncomingMessage[] = [];
   let stopReaders: () => Promise<void>;
 
   let pool: TestReceiver[];
@@ -34,11 +34,10 @@ describe('delivery service', () => {
     pool = await Promise.all(Array.from({ length: 12 }, () => new TestReceiver().start()));
     receivers.push(...pool);
     service = await startDelivery(database.url, topics, pool.map((r) => r.host), { RETRY_SCHEDULE: '0s,1s,1s', REQUEST_TIMEOUT_MS: '2000' });
-    const readers = await Promise.all([
-      subscriptions.transport.subscribe({ groupId: uniqueName('attempts-reader'), topics: [topics.DELIVERY_ATTEMPTS_TOPIC], fromBeginning: true, handle: async (m) => void attempts.push(m) }),
-      subscriptions.transport.subscribe({ groupId: uniqueName('health-reader'), topics: [topics.ENDPOINT_HEALTH_TOPIC], fromBeginning: true, handle: async (m) => void healthReports.push(m) }),
-    ]);
-    stopReaders = async () => void (await Promise.all(readers.map((r) => r.stop())));
+    const readers = await readDeliveryTopics(subscriptions, topics);
+    attempts = readers.attempts;
+    healthReports = readers.healthReports;
+    stopReaders = readers.stop;
   });
   afterAll(async () => {
     await stopReaders?.();

@@ -1,12 +1,10 @@
 import path from 'node:path';
 import { messageIdFor } from '@gancho/delivery-domain';
 import { createTestDatabase, eventually, startServiceProcess, uniqueName, type ServiceProcess, type TestDatabase } from '@gancho/testing';
-import { deliveryEnv, SubscriptionsStandIn, TestReceiver, testTopics, type ReceivedWebhook } from './testing/delivery-test-kit';
+import { deliveryEnv, SubscriptionsStandIn, TestReceiver, testTopics, purchaseId, purchaseOf, sequenceOf } from './testing/delivery-test-kit';
 
 const mainFile = path.join(__dirname, '..', 'dist', 'main.js');
-const sequenceOf = (w: ReceivedWebhook) => (JSON.parse(w.body) as { data: { sequence: number } }).data.sequence;
-const purchaseOf = (w: ReceivedWebhook) => (JSON.parse(w.body) as { data: { purchase_id: string } }).data.purchase_id;
-const purchase = (n: number) => `pur_${n.toString(16).padStart(32, '0')}`;
+const purchase = purchaseId;
 
 // With real processes: delivery runs as `node dist/main.js` and sends the
 // events of 12 purchases, 8 each, to an endpoint with ordering "per_purchase"

@@ -1,9 +1,7 @@
 import { createTestDatabase, eventually, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
-import { SubscriptionsStandIn, TestReceiver, startDelivery, testTopics, type ReceivedWebhook } from './testing/delivery-test-kit';
+import { SubscriptionsStandIn, TestReceiver, startDelivery, testTopics, purchaseId, purchaseOf, sequenceOf } from './testing/delivery-test-kit';
 
-const sequenceOf = (w: ReceivedWebhook) => (JSON.parse(w.body) as { data: { sequence: number } }).data.sequence;
-const purchaseOf = (w: ReceivedWebhook) => (JSON.parse(w.body) as { data: { purchase_id: string } }).data.purchase_id;
-const purchase = (n: number) => `pur_${n.toString(16).padStart(32, '0')}`;
+const purchase = purchaseId;
 
 // Ordered endpoints (ordering: "per_purchase") and replays, on real
 // PostgreSQL, Kafka and HTTP: messages that were given up while the endpoint

@@ -1,12 +1,10 @@
 import { messageIdFor } from '@gancho/delivery-domain';
 import { createTestDatabase, eventually, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
-import { SubscriptionsStandIn, TestReceiver, startDelivery, testTopics, type ReceivedWebhook } from './testing/delivery-test-kit';
+import { SubscriptionsStandIn, TestReceiver, startDelivery, testTopics, purchaseId, purchaseOf, sequenceOf } from './testing/delivery-test-kit';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = async (response: Promise<Response>): Promise<any> => (await response).json();
-const sequenceOf = (w: ReceivedWebhook) => (JSON.parse(w.body) as { data: { sequence: number } }).data.sequence;
-const purchaseOf = (w: ReceivedWebhook) => (JSON.parse(w.body) as { data: { purchase_id: string } }).data.purchase_id;
-const purchase = (n: number) => `pur_${n.toString(16).padStart(32, '0')}`;
+const purchase = purchaseId;
 
 // Scenarios (ordering: "per_purchase"), on real PostgreSQL, Kafka and HTTP, with TWO delivery replicas:
 // - one purchase's messages reach the endpoint strictly in sequence order; retries of one hold the later ones back;

@@ -22,22 +22,15 @@ import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
 import { ActiveCampaignDestination } from '../destinations/activecampaign/activecampaign-destination';
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
+import type { LeasedMessage } from '../ingest/status-event.consumer';
 import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
 import { recordAttempts, RecentSuccesses, type AttemptRecord } from './attempt-recorder';
 import { claimDueMessagesSql } from './claim-query';
 import { GroupCommit } from './group-commit';
 import { WEBHOOK_SENDER, type SendResult, type WebhookSenderPort } from './sender';
 
-export interface ClaimedMessage {
-  message_id: string;
-  endpoint_id: string;
-  partner_id: string;
-  event_type: string;
-  payload: string;
-  attempts: number;
-  event_recorded_at: Date;
-  trace_context: string | null;
-}
+/** A message leased to this process for one attempt, whether claimed from the table or handed over by ingest. */
+export type ClaimedMessage = LeasedMessage;
 
 type Lane = 'first' | 'retry';
 
@@ -286,33 +279,11 @@ export class Dispatcher implements OnApplicationShutdown {
       const taken = this.bucketOf(endpoint)?.tryTake(now);
       if (taken && !taken.ok) return await this.postpone(message.message_id, taken.retryInMs);
 
-      if (endpoint.activeCampaign) return await this.attemptActiveCampaign(message, { ...endpoint, activeCampaign: endpoint.activeCampaign }, breaker);
+      if (endpoint.activeCampaign) return await this.attemptActiveCampaign(message, { ...endpoint, activeCampaign: endpoint.activeCampaign });
       const startedAt = new Date();
       const result = await this.deliverWebhook(message, endpoint, startedAt);
       const finishedAt = new Date();
-      const plan = this.plan(result, message.attempts, finishedAt);
-      this.metrics.attemptMade({
-        outcome: plan.state,
-        statusCode: result.kind === 'response' ? result.status : null,
-        errorClass: result.kind === 'error' ? result.errorClass : null,
-        latencyMs: result.elapsedMs,
-        eventRecordedAt: new Date(message.event_recorded_at),
-        respondedAt: finishedAt,
-        firstAttempt: message.attempts === 1,
-      });
-      this.logger.debug(
-        `message ${message.message_id} attempt ${message.attempts} to ${message.endpoint_id}: ${result.kind === 'response' ? result.status : result.errorClass} in ${result.elapsedMs} ms, ${plan.state}`,
-      );
-      if (plan.state === 'succeeded') breaker.recordSuccess(finishedAt);
-      else breaker.recordFailure(finishedAt);
-
-      // Resolves when the batch holding this attempt has committed; until then the message stays leased.
-      await this.attemptLog.add({
-        messageId: message.message_id,
-        endpointId: message.endpoint_id,
-        partnerId: message.partner_id,
-        eventType: message.event_type,
-        attemptNumber: message.attempts,
+      await this.settle(message, endpoint, {
         startedAt,
         finishedAt,
         latencyMs: result.elapsedMs,
@@ -320,8 +291,7 @@ export class Dispatcher implements OnApplicationShutdown {
         errorClass: result.kind === 'error' ? result.errorClass : null,
         errorMessage: result.kind === 'error' ? result.message.slice(0, 500) : null,
         responseSnippet: result.kind === 'response' ? result.bodySnippet : null,
-        plan,
-        endpointUrl: endpoint.state.url,
+        plan: this.plan(result, message.attempts, finishedAt),
       });
     } catch (error) {
       // Our own failure (database, a bug): the lease runs out and the message is taken again.
@@ -334,38 +304,56 @@ export class Dispatcher implements OnApplicationShutdown {
    * is one attempt, recorded, planned and counted like a webhook's; nothing is
    * counted when the account's rate limit gives the message back.
    */
-  private async attemptActiveCampaign(message: ClaimedMessage, endpoint: Parameters<ActiveCampaignDestination['deliver']>[0]['endpoint'], breaker: CircuitBreaker): Promise<void> {
+  private async attemptActiveCampaign(message: ClaimedMessage, endpoint: Parameters<ActiveCampaignDestination['deliver']>[0]['endpoint']): Promise<void> {
     const outcome = await this.activeCampaign.deliver({ messageId: message.message_id, payload: message.payload, attemptsMade: message.attempts, endpoint });
     if (outcome.kind === 'postpone') return this.postpone(message.message_id, outcome.delayMs);
-    const { plan, finishedAt } = outcome;
-    this.metrics.attemptMade({
-      outcome: plan.state,
-      statusCode: outcome.statusCode,
-      errorClass: outcome.errorClass,
-      latencyMs: outcome.latencyMs,
-      eventRecordedAt: new Date(message.event_recorded_at),
-      respondedAt: finishedAt,
-      firstAttempt: message.attempts === 1,
-    });
-    this.logger.debug(`message ${message.message_id} attempt ${message.attempts} to ActiveCampaign ${message.endpoint_id}: ${outcome.statusCode ?? outcome.errorClass} in ${outcome.latencyMs} ms, ${plan.state}`);
-    if (plan.state === 'succeeded') breaker.recordSuccess(finishedAt);
-    else breaker.recordFailure(finishedAt);
-    await this.attemptLog.add({
-      messageId: message.message_id,
-      endpointId: message.endpoint_id,
-      partnerId: message.partner_id,
-      eventType: message.event_type,
-      attemptNumber: message.attempts,
+    await this.settle(message, endpoint, {
       startedAt: outcome.startedAt,
-      finishedAt,
+      finishedAt: outcome.finishedAt,
       latencyMs: outcome.latencyMs,
       statusCode: outcome.statusCode,
       errorClass: outcome.errorClass,
       errorMessage: outcome.errorMessage,
       responseSnippet: outcome.responseSnippet,
-      plan,
-      endpointUrl: endpoint.state.url,
+      plan: outcome.plan,
       ...(outcome.disableDetail === null ? {} : { disableDetail: outcome.disableDetail }),
+    });
+  }
+
+  /**
+   * What every attempt ends with, webhook or ActiveCampaign: metrics, the
+   * endpoint's circuit, and the record, which resolves when the batch holding
+   * it has committed (until then the message stays leased).
+   */
+  private async settle(
+    message: ClaimedMessage,
+    endpoint: RoutedEndpoint,
+    attempt: Omit<AttemptRecord, 'messageId' | 'endpointId' | 'partnerId' | 'eventType' | 'attemptNumber' | 'endpointUrl'>,
+  ): Promise<void> {
+    const { plan, finishedAt } = attempt;
+    this.metrics.attemptMade({
+      outcome: plan.state,
+      statusCode: attempt.statusCode,
+      errorClass: attempt.errorClass,
+      latencyMs: attempt.latencyMs,
+      eventRecordedAt: new Date(message.event_recorded_at),
+      respondedAt: finishedAt,
+      firstAttempt: message.attempts === 1,
+    });
+    this.logger.debug(
+      `message ${message.message_id} attempt ${message.attempts} to ${message.endpoint_id}: ${attempt.statusCode ?? attempt.errorClass} in ${attempt.latencyMs} ms, ${plan.state}`,
+    );
+    const breaker = this.breakerOf(message.endpoint_id);
+    if (plan.state === 'succeeded') breaker.recordSuccess(finishedAt);
+    else breaker.recordFailure(finishedAt);
+    await this.attemptLog.add({
+      ...attempt,
+      messageId: message.message_id,
+      endpointId: message.endpoint_id,
+      partnerId: message.partner_id,
+      eventType: message.event_type,
+      attemptNumber: message.attempts,
+      endpointUrl: endpoint.state.url,
     });
   }
 

@@ -31,11 +31,11 @@ export interface NewMessage {
 export interface FirstAttemptHandOff {
   readonly leaseSeconds: number;
   reserveFirstAttempts(candidates: readonly { messageId: string; endpointId: string; ordered: boolean }[]): Set<string>;
-  sendHandedOff(reserved: ReadonlyMap<string, { endpointId: string }>, stored: readonly HandedOffMessage[]): Promise<void>;
+  sendHandedOff(reserved: ReadonlyMap<string, { endpointId: string }>, stored: readonly LeasedMessage[]): Promise<void>;
 }
 
-/** A stored, leased message on its first attempt, as the dispatcher sends it. */
-export interface HandedOffMessage {
+/** A stored message leased to this process for one attempt, as the dispatcher sends it. */
+export interface LeasedMessage {
   message_id: string;
   endpoint_id: string;
   partner_id: string;
@@ -159,7 +159,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
   }
 }
 
-function handedOffMessageOf(row: NewMessage): HandedOffMessage {
+function handedOffMessageOf(row: NewMessage): LeasedMessage {
   return {
     message_id: row.messageId,
     endpoint_id: row.endpointId,

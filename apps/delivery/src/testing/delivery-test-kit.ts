@@ -12,7 +12,7 @@ import {
   type PurchaseStatus,
   type PurchaseStatusEventV1,
 } from '@gancho/contracts';
-import { KafkaTransport, type EventTransport } from '@gancho/messaging';
+import { KafkaTransport, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { generateApiKey } from '@gancho/partner-auth';
 import { SecretBox } from '@gancho/secret-box';
 import { createServiceApp } from '@gancho/service-kit';
@@ -206,4 +206,22 @@ export class SubscriptionsStandIn {
   close(): Promise<void> {
     return this.transport.close();
   }
+}
+
+/** The purchase status sequence in a received webhook's body. */
+export const sequenceOf = (webhook: ReceivedWebhook): number => (JSON.parse(webhook.body) as { data: { sequence: number } }).data.sequence;
+/** The purchase id in a received webhook's body. */
+export const purchaseOf = (webhook: ReceivedWebhook): string => (JSON.parse(webhook.body) as { data: { purchase_id: string } }).data.purchase_id;
+/** A valid purchase id numbered n. */
+export const purchaseId = (n: number): string => `pur_${n.toString(16).padStart(32, '0')}`;
+
+/** Reads what delivery publishes (attempts, endpoint-health reports) from the beginning, as analytics and subscriptions would. */
+export async function readDeliveryTopics(subscriptions: SubscriptionsStandIn, topics: TestTopics): Promise<{ attempts: IncomingMessage[]; healthReports: IncomingMessage[]; stop: () => Promise<void> }> {
+  const attempts: IncomingMessage[] = [];
+  const healthReports: IncomingMessage[] = [];
+  const readers = await Promise.all([
+    subscriptions.transport.subscribe({ groupId: uniqueName('attempts-reader'), topics: [topics.DELIVERY_ATTEMPTS_TOPIC], fromBeginning: true, handle: async (m) => void attempts.push(m) }),
+    subscriptions.transport.subscribe({ groupId: uniqueName('health-reader'), topics: [topics.ENDPOINT_HEALTH_TOPIC], fromBeginning: true, handle: async (m) => void healthReports.push(m) }),
+  ]);
+  return { attempts, healthReports, stop: async () => void (await Promise.all(readers.map((r) => r.stop()))) };
 }
