@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import pg from 'pg';
 import { createTestDatabase, eventually, requireEnv, uniqueName, webhookSchemaValidator, type TestDatabase } from '@gancho/testing';
 import { Webhook } from 'standardwebhooks';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.mts';
@@ -181,6 +182,18 @@ describe.each([
     // During the overlap each secret alone verifies every request to the rotated endpoint.
     for (const request of rotated.raw) {
       for (const secret of [oldSecret, newSecret]) expect(() => new Webhook(secret).verify(request.body, request.headers)).not.toThrow();
+    }
+
+    // The status events went over the transport asked for: the PostgreSQL event log holds them only when it was chosen.
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const [table] = (await client.query<{ name: string | null }>("SELECT to_regclass('gancho_transport.messages')::text AS name")).rows;
+      const count = async (where: string) => (table?.name ? Number((await client.query(`SELECT count(*) AS n FROM gancho_transport.messages ${where}`)).rows[0].n) : 0);
+      if (useKafka) expect(await count('')).toBe(0);
+      else expect(await count("WHERE topic = 'journey.purchase-status.v1'")).toBeGreaterThanOrEqual(12);
+    } finally {
+      await client.end();
     }
   });
 });

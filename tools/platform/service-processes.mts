@@ -37,11 +37,21 @@ export function mainFileOf(name: ServiceName): string {
   return path.join(repoRoot, 'apps', name, 'dist', 'main.js');
 }
 
+/**
+ * This process's environment without what the platform decides for each
+ * service: without it, a service asked to run on the PostgreSQL event log
+ * would still find KAFKA_BROKERS (set by the test runner, say) and use Kafka.
+ */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const { KAFKA_BROKERS: _kafka, DATABASE_URL: _database, ...rest } = process.env;
+  return rest;
+}
+
 /** Starts one service and resolves when its /health/ready answers 200. */
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const { name, port } = options;
   const child = spawn(process.execPath, [...serviceNodeFlags, mainFileOf(name)], {
-    env: { ...process.env, NO_COLOR: '1', HOST: '127.0.0.1', PORT: String(port), ...options.env },
+    env: { ...inheritedEnv(), NO_COLOR: '1', HOST: '127.0.0.1', PORT: String(port), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
