@@ -39,7 +39,8 @@ LABEL org.opencontainers.image.title="gancho-${APP}" \
       org.opencontainers.image.description="Gancho ${APP} service"
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    PORT=8080
+    PORT=8080 \
+    MALLOC_ARENA_MAX=2
 # The base image's unprivileged `node` user, by number so that Kubernetes'
 # runAsNonRoot can verify it.
 COPY --from=build --chown=1000:1000 /out /app

@@ -28,6 +28,9 @@ describe('Dockerfile', () => {
     expect(flags).toContain('--max-semi-space-size=8');
     const cmd = dockerfile.split('\n').find((line) => line.startsWith('CMD ["node"'));
     expect(cmd).toBe(`CMD ${JSON.stringify(['node', ...flags, 'dist/main.js']).replace(/,/g, ', ')}`);
+    const env = /serviceProcessEnv = \{ MALLOC_ARENA_MAX: '(\d+)' \}/.exec(processes)?.[1];
+    expect(env).toBeDefined();
+    expect(dockerfile).toContain(`MALLOC_ARENA_MAX=${env}`);
   });
 
   it('builds in one stage and runs in another, from node:24-slim pinned by tag', () => {

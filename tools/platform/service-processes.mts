@@ -17,6 +17,13 @@ export const serviceNames: ServiceName[] = ['journey', 'subscriptions', 'deliver
  */
 export const serviceNodeFlags = ['--max-semi-space-size=8', '--max-old-space-size=256', '--disable-warning=TimeoutNegativeWarning'];
 
+/**
+ * glibc keeps a malloc arena per thread that has allocated, and freed memory
+ * stays in them: two arenas took another ~12 MB off delivery's peak RSS with
+ * no CPU difference the bench could see. Also set in the container image.
+ */
+export const serviceProcessEnv = { MALLOC_ARENA_MAX: '2' };
+
 export interface RunningService {
   name: ServiceName;
   url: string;
@@ -51,7 +58,7 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const { name, port } = options;
   const child = spawn(process.execPath, [...serviceNodeFlags, mainFileOf(name)], {
-    env: { ...inheritedEnv(), NO_COLOR: '1', HOST: '127.0.0.1', PORT: String(port), ...options.env },
+    env: { ...inheritedEnv(), ...serviceProcessEnv, NO_COLOR: '1', HOST: '127.0.0.1', PORT: String(port), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
