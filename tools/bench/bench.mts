@@ -11,6 +11,7 @@
 //   npm run bench                      quick profile (under 5 minutes)
 //   npm run bench -- --long            longer windows
 //   npm run bench -- --only=delivery-fanout-1,e2e-max --profile-delivery
+//   npm run bench -- --only=e2e-max --profile=journey            a V8 CPU profile of another service
 //   npm run bench -- --compare-node=22 also the HTTP ceiling under Node 22 (from the npm registry)
 //   npm run bench -- --delivery-env=DATABASE_POOL_SIZE=30   an experiment on delivery's configuration
 //   npm run bench -- --only=ceiling-http --ceiling-node-options='--max-semi-space-size=16'
@@ -47,6 +48,8 @@ import { EndpointPublisher, routesOf, seedThroughApis, type BenchPartner } from 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+/** The service run with --cpu-prof, if any (`--profile=journey`, or `--profile-delivery`). */
+const profiledService = option('profile') ?? (args.includes('--profile-delivery') ? 'delivery' : undefined);
 const profileName = args.includes('--smoke') ? 'smoke' : args.includes('--long') ? 'long' : 'quick';
 
 interface Durations {
@@ -276,9 +279,9 @@ async function main(): Promise<void> {
         for (const name of ['delivery', 'journey', 'subscriptions'] as const) if (services[name]) await stopService(services[name]);
       };
       cleanups.unshift(stopServices);
-      say(`bench: starting subscriptions, journey and delivery on Kafka${args.includes('--profile-delivery') ? ' (delivery with --cpu-prof)' : ''}… (${elapsed()})`);
+      say(`bench: starting subscriptions, journey and delivery on Kafka${profiledService ? ` (${profiledService} with --cpu-prof)` : ''}… (${elapsed()})`);
       for (const name of ['subscriptions', 'journey', 'delivery'] as const) {
-        const profiling = name === 'delivery' && args.includes('--profile-delivery');
+        const profiling = name === profiledService;
         if (profiling) mkdirSync(profileDir, { recursive: true });
         services[name] = await startService({
           name,
@@ -530,11 +533,11 @@ async function main(): Promise<void> {
       }
       say(`bench: lines logged per service: journey ${logged.journey}, subscriptions ${logged.subscriptions}, delivery ${logged.delivery}`);
       await stopServices();
-      if (args.includes('--profile-delivery') && existsSync(profileDir)) {
+      if (profiledService && existsSync(profileDir)) {
         const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
         if (file) {
           deliveryProfile = summarizeProfile(readProfile(path.join(profileDir, file)), 30);
-          say(`bench: delivery CPU profile ${path.relative(repoRoot, path.join(profileDir, file))}`);
+          say(`bench: ${profiledService} CPU profile ${path.relative(repoRoot, path.join(profileDir, file))}`);
           say(formatProfileSummary(deliveryProfile, 15));
         }
       }
