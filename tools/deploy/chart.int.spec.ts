@@ -105,6 +105,8 @@ describe('Helm chart k8s/gancho', () => {
     expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
     expect(container.resources).toEqual({ requests: { cpu: expect.anything(), memory: expect.any(String) }, limits: { cpu: expect.anything(), memory: expect.any(String) } });
     expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    // The image's CMD (its Node flags are checked against npm start's in the Dockerfile test), not an override.
+    expect(container.command).toBeUndefined();
     expect(container.envFrom).toEqual([{ configMapRef: { name } }]);
     expect(named(defaults, 'ConfigMap', name).data).toMatchObject({ PORT: '8080' });
     const secretRefs = (container.env as { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[]).map((e) => [e.name, e.valueFrom.secretKeyRef.name]);
