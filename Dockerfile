@@ -1,15 +1,16 @@
 # syntax=docker/dockerfile:1
 # One image per service, from one file:
 #   docker build --build-arg APP=journey -t gancho-journey .
-# APP is journey, subscriptions or delivery. The image runs the service
-# (`node dist/main.js`); `node dist/migrate.js` applies its migrations and exits.
+# APP is journey, subscriptions, delivery or console. The image runs the app
+# (`node dist/main.js`); for the services `node dist/migrate.js` applies their
+# migrations and exits (the console has none: it keeps no state).
 
 ARG NODE_IMAGE=node:24-slim
 
 # ---- build: the whole workspace, dev dependencies included ------------------
 FROM ${NODE_IMAGE} AS build
 ARG APP
-RUN test -n "$APP" || (echo "build with --build-arg APP=journey|subscriptions|delivery" >&2; exit 1)
+RUN test -n "$APP" || (echo "build with --build-arg APP=journey|subscriptions|delivery|console" >&2; exit 1)
 WORKDIR /app
 ENV NX_DAEMON=false \
     NX_NO_CLOUD=true \

@@ -166,9 +166,31 @@ describe('Helm chart k8s/gancho', () => {
   });
 
   it('renders nothing for a disabled service', () => {
-    const manifests = parseAll(render(['--set', 'services.journey.enabled=false']));
+    const manifests = parseAll(render(['--set', 'services.journey.enabled=false', '--set', 'console.enabled=false']));
     expect(manifests.filter((m) => m.metadata.name.startsWith('gancho-journey'))).toEqual([]);
     expect(byKind(manifests, 'Deployment')).toHaveLength(2);
+  });
+
+  it('deploys the console without the Secret, pointed at the subscriptions and delivery Services', () => {
+    const deployment = named(defaults, 'Deployment', 'gancho-console');
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.image).toBe('ghcr.io/gancho/gancho-console:0.1.0');
+    expect(container.command).toBeUndefined();
+    expect(Object.fromEntries((container.env as { name: string; value: string }[]).map((e) => [e.name, e.value]))).toEqual({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      SUBSCRIPTIONS_URL: 'http://gancho-subscriptions',
+      DELIVERY_URL: 'http://gancho-delivery',
+      CONSOLE_FRAME_ANCESTORS: "'none'",
+    });
+    expect(JSON.stringify(deployment)).not.toContain('gancho-secrets');
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    expect(named(defaults, 'Service', 'gancho-console').spec.ports[0]).toMatchObject({ port: 80, targetPort: 'http' });
+    expect(byKind(defaults, 'Job').map((j) => j.metadata.name)).not.toContain('gancho-console-migrate');
+    const embedded = parseAll(render(['--set', 'console.frameAncestors=https://dashboard.example.com']));
+    const env = named(embedded, 'Deployment', 'gancho-console').spec.template.spec.containers[0].env as { name: string; value: string }[];
+    expect(env.find((e) => e.name === 'CONSOLE_FRAME_ANCESTORS')?.value).toBe('https://dashboard.example.com');
   });
 });
 
