@@ -171,20 +171,23 @@ export class PostgresEventStore {
     }
 
     const nextVersion = current.version + events.length;
-    await query(runner, 'UPDATE streams SET version = $2, last_transaction_id = pg_current_xact_id(), updated_at = now() WHERE stream_id = $1', [
-      streamId,
-      nextVersion,
-    ]);
     let inserted: { global_position: string }[];
     try {
-      // ORDER BY ordinality: positions are drawn in the same order as versions.
+      // One statement, one round trip: the stream's new version, the events
+      // (positions drawn in the same order as versions: ORDER BY ordinality),
+      // and the notification (PostgreSQL delivers one per transaction for
+      // identical payloads, however many rows ask). A data-modifying WITH runs
+      // whether or not the main query reads it.
       inserted = await query<{ global_position: string }>(
         runner,
-        `INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
+        `WITH bumped AS (
+           UPDATE streams SET version = $2::int + $7::int, last_transaction_id = pg_current_xact_id(), updated_at = now() WHERE stream_id = $1 RETURNING 1
+         )
+         INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
          SELECT e.event_id, $1, $2::int + e.ordinality::int, e.type, e.data, e.metadata
          FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS e(event_id, type, data, metadata, ordinality)
          ORDER BY e.ordinality
-         RETURNING global_position`,
+         RETURNING global_position, pg_notify($8, current_schema()) AS notified`,
         [
           streamId,
           current.version,
@@ -192,12 +195,13 @@ export class PostgresEventStore {
           events.map((e) => e.type),
           events.map((e) => JSON.stringify(e.data)),
           events.map((e) => JSON.stringify(e.metadata)),
+          events.length,
+          EVENTS_NOTIFY_CHANNEL,
         ],
       );
     } catch (error) {
       throw translateUniqueViolation(error, streamId, expected, current.version);
     }
-    await query(runner, 'SELECT pg_notify($1, current_schema())', [EVENTS_NOTIFY_CHANNEL]);
 
     const lastGlobalPosition = inserted.reduce((max, row) => {
       const position = BigInt(row.global_position);
