@@ -19,6 +19,7 @@ import type {
   TopicSpec,
   TransportHeaders,
 } from '../event-transport';
+import { describeError, handlerOf, type Handler } from '../subscription-handler';
 import { sendTraced, traceHandler } from '../tracing';
 
 export interface KafkaTransportOptions {
@@ -340,21 +341,6 @@ async function connect(admin: Admin): Promise<Admin> {
   return admin;
 }
 
-type Handler =
-  | { kind: 'message'; handle: (message: IncomingMessage) => Promise<void> }
-  | { kind: 'batch'; handleBatch: (messages: IncomingMessage[]) => Promise<void> };
-
-function handlerOf(options: SubscribeOptions): Handler {
-  const { handle, handleBatch } = options as Partial<Record<'handle' | 'handleBatch', unknown>>;
-  if (typeof handle === 'function' && handleBatch === undefined) {
-    return { kind: 'message', handle: handle.bind(options) as (message: IncomingMessage) => Promise<void> };
-  }
-  if (typeof handleBatch === 'function' && handle === undefined) {
-    return { kind: 'batch', handleBatch: handleBatch.bind(options) as (messages: IncomingMessage[]) => Promise<void> };
-  }
-  throw new TypeError('subscribe needs exactly one of handle and handleBatch');
-}
-
 function toIncoming(topic: string, partition: number, message: KafkaMessage): IncomingMessage {
   return {
     topic,
@@ -388,15 +374,6 @@ async function waitWhileRunning(ms: number, isRunning: () => boolean, heartbeat:
   while (isRunning() && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())));
     await heartbeat();
-  }
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? error.message;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, type Pool, type QueryResult, type QueryResultRow } from 'pg';
 import type { IncomingMessage, SubscriptionTarget } from '../event-transport';
-import { describeError, type Handler, type TransportLog } from './handler';
+import { describeError, type Handler, type TransportLog } from '../subscription-handler';
 
 /** What a group member needs from its transport. */
 export interface MemberContext {

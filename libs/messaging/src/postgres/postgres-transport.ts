@@ -2,7 +2,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { EventTransport, OutgoingMessage, PartitionLag, SubscribeOptions, Subscription, TopicSpec } from '../event-transport';
 import { sendTraced, traceHandler } from '../tracing';
 import { GroupMember, type MemberContext } from './group-member';
-import { handlerOf } from './handler';
+import { handlerOf } from '../subscription-handler';
 import { partitionForKey } from './partitioner';
 import { quoteIdentifier, schemaStatements } from './schema';
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage, SubscribeOptions } from '../event-transport';
+import type { IncomingMessage, SubscribeOptions } from './event-transport';
 
 export type Handler =
   | { kind: 'message'; handle: (message: IncomingMessage) => Promise<void> }
