@@ -18,7 +18,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +28,7 @@ import pg from 'pg';
 // not know them.
 /* eslint-disable @nx/enforce-module-boundaries */
 import { infraDown } from '../infra/down.mts';
+import { freePort } from '../infra/ports.mts';
 import { repoRoot } from '../infra/paths.mts';
 import { infraUp } from '../infra/up.mts';
 import { newPlatformSecrets, serviceEnv, type PlatformOptions } from '../platform/platform.mts';
@@ -121,17 +121,6 @@ interface ScenarioResult {
   receivers?: { received: number; verified: number; unverified: number; duplicates: number; failed: number; hung: number };
   drive?: DriveResult;
   extra?: Record<string, unknown>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function build(): void {

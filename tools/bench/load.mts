@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { Pool } from 'undici';
 import { eventTypeOf, examplePayload, toCloudEventsKafkaMessage, type PurchaseStatus } from '@gancho/contracts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- a script of tools/, not a library
+import { journeySteps } from '../platform/journey-steps.mts';
 import { Histogram } from './histogram.mts';
 import type { ReceiverCount, ReceiverFleet } from './receivers.mts';
 
@@ -83,21 +85,6 @@ export class StatusEventSource implements LoadSource {
     return Promise.resolve();
   }
 }
-
-/** The journey steps after opening a purchase: twelve status changes in all. */
-export const journeySteps: { path: string; body?: unknown }[] = [
-  { path: 'log-in' },
-  { path: 'create-shopping-cart' },
-  { path: 'submit-basic-info' },
-  { path: 'review-basic-info', body: { decision: 'approved' } },
-  { path: 'submit-documents' },
-  { path: 'review-documents', body: { decision: 'approved' } },
-  { path: 'approve-credit' },
-  { path: 'send-for-signature' },
-  { path: 'sign-contract' },
-  { path: 'confirm-payment' },
-  { path: 'make-effective' },
-];
 
 interface PurchaseSlot {
   partner: { partnerId: string; healthyEndpoints: number };

@@ -1,20 +1,10 @@
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { createTestDatabase, eventually, requireEnv, uniqueName, webhookSchemaValidator, type TestDatabase } from '@gancho/testing';
 import { Webhook } from 'standardwebhooks';
+import { freePort } from '../infra/ports.mts';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.mts';
+import { journeySteps } from './journey-steps.mts';
 import { newPlatformSecrets, startPlatform, type Platform, type PlatformSecrets } from './platform.mts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A receiver that also keeps every raw request, to verify signatures against each secret separately. */
 async function receiver(): Promise<DemoReceiver & { raw: { body: string; headers: Record<string, string> }[] }> {
@@ -44,20 +34,6 @@ async function receiver(): Promise<DemoReceiver & { raw: { body: string; headers
     },
   };
 }
-
-const journeySteps: { path: string; body?: unknown; status: string }[] = [
-  { path: 'log-in', status: 'logged' },
-  { path: 'create-shopping-cart', status: 'shopping_cart_created' },
-  { path: 'submit-basic-info', status: 'basic_info_review' },
-  { path: 'review-basic-info', body: { decision: 'approved' }, status: 'document_info_incomplete' },
-  { path: 'submit-documents', status: 'document_info_review' },
-  { path: 'review-documents', body: { decision: 'approved' }, status: 'analysis' },
-  { path: 'approve-credit', status: 'approved_by_provi' },
-  { path: 'send-for-signature', status: 'waiting_signature' },
-  { path: 'sign-contract', status: 'waiting_payment' },
-  { path: 'confirm-payment', status: 'approved' },
-  { path: 'make-effective', status: 'made_effective' },
-];
 
 // The three services as separate OS processes, wired by configuration only,
 // once on the PostgreSQL event log and once on Kafka, against real receivers:

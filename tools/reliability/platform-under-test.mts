@@ -2,7 +2,7 @@
 // a partner, its API key and an endpoint: what the API-level suites share.
 /* eslint-disable @nx/enforce-module-boundaries -- the platform scripts of tools/, as the bench uses them */
 import { newPlatformSecrets, startPlatform, type Platform, type PlatformSecrets } from '../platform/platform.mts';
-import { freePort } from './private-infra.mts';
+import { freePort } from '../infra/ports.mts';
 
 export interface PlatformUnderTest {
   urls: Platform['urls'];

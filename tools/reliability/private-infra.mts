@@ -1,7 +1,6 @@
 // A PostgreSQL server and a Kafka broker of a test's own (own data folder
 // under .infra/reliability/, own loopback ports), so a test may crash them
 // without touching the shared test infrastructure other suites use.
-import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 // These reuse the infra and platform scripts of tools/ rather than copies of
@@ -9,18 +8,8 @@ import path from 'node:path';
 /* eslint-disable @nx/enforce-module-boundaries */
 import { killKafka, startKafka, stopKafka } from '../infra/kafka.mts';
 import { infraDir, kafkaServer, postgresServer, repoRoot, type KafkaServer, type PostgresServer } from '../infra/paths.mts';
+import { freePort } from '../infra/ports.mts';
 import { run } from '../infra/process.mts';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PrivateInfra {
   dir: string;

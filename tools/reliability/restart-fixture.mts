@@ -12,7 +12,8 @@ import type { ServiceName } from '../platform/service-processes.mts';
 import { repoRoot } from '../infra/paths.mts';
 import { reconcile, type EndpointSubscription, type LedgerReport, type StoredEvent } from './delivery-ledger.mts';
 import { startJourneyLoad, type LoadStats } from './journey-load.mts';
-import { freePort, startPrivateInfra, type PrivateInfra } from './private-infra.mts';
+import { freePort } from '../infra/ports.mts';
+import { startPrivateInfra, type PrivateInfra } from './private-infra.mts';
 import { startRecordingReceiver, type RecordingReceiver } from './recording-receiver.mts';
 
 export interface ServiceExit {
