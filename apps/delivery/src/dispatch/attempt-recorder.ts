@@ -26,6 +26,9 @@ export interface AttemptRecord {
   disableDetail?: string;
 }
 
+/** What one attempt did, whatever the destination, before it is tied to its message. */
+export type AttemptOutcomeRecord = Omit<AttemptRecord, 'messageId' | 'endpointId' | 'partnerId' | 'eventType' | 'attemptNumber' | 'endpointUrl'>;
+
 /** The value published on `delivery.attempts.v1` (key: message id). */
 export interface DeliveryAttemptV1 {
   message_id: string;

@@ -24,7 +24,7 @@ import { ActiveCampaignDestination } from '../destinations/activecampaign/active
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
 import type { LeasedMessage } from '../ingest/status-event.consumer';
 import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
-import { recordAttempts, RecentSuccesses, type AttemptRecord } from './attempt-recorder';
+import { recordAttempts, RecentSuccesses, type AttemptOutcomeRecord, type AttemptRecord } from './attempt-recorder';
 import { claimDueMessagesSql } from './claim-query';
 import { GroupCommit } from './group-commit';
 import { WEBHOOK_SENDER, type SendResult, type WebhookSenderPort } from './sender';
@@ -307,17 +307,8 @@ export class Dispatcher implements OnApplicationShutdown {
   private async attemptActiveCampaign(message: ClaimedMessage, endpoint: Parameters<ActiveCampaignDestination['deliver']>[0]['endpoint']): Promise<void> {
     const outcome = await this.activeCampaign.deliver({ messageId: message.message_id, payload: message.payload, attemptsMade: message.attempts, endpoint });
     if (outcome.kind === 'postpone') return this.postpone(message.message_id, outcome.delayMs);
-    await this.settle(message, endpoint, {
-      startedAt: outcome.startedAt,
-      finishedAt: outcome.finishedAt,
-      latencyMs: outcome.latencyMs,
-      statusCode: outcome.statusCode,
-      errorClass: outcome.errorClass,
-      errorMessage: outcome.errorMessage,
-      responseSnippet: outcome.responseSnippet,
-      plan: outcome.plan,
-      ...(outcome.disableDetail === null ? {} : { disableDetail: outcome.disableDetail }),
-    });
+    const { kind: _attempted, ...attempt } = outcome;
+    await this.settle(message, endpoint, attempt);
   }
 
   /**
@@ -328,7 +319,7 @@ export class Dispatcher implements OnApplicationShutdown {
   private async settle(
     message: ClaimedMessage,
     endpoint: RoutedEndpoint,
-    attempt: Omit<AttemptRecord, 'messageId' | 'endpointId' | 'partnerId' | 'eventType' | 'attemptNumber' | 'endpointUrl'>,
+    attempt: AttemptOutcomeRecord,
   ): Promise<void> {
     const { plan, finishedAt } = attempt;
     this.metrics.attemptMade({

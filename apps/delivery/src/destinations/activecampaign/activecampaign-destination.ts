@@ -7,11 +7,11 @@ import {
   planNextAttempt,
   unauthorizedDetail,
   type ActiveCampaignStatusEvent,
-  type DeliveryPlan,
   type RetrySchedule,
 } from '@gancho/delivery-domain';
 import { WebhookSender } from '@gancho/webhook-sender';
 import type { DeliveryConfig } from '../../delivery.config';
+import type { AttemptOutcomeRecord } from '../../dispatch/attempt-recorder';
 import type { RoutedEndpoint } from '../../routing/endpoint-directory';
 import { ActiveCampaignClient, type ActiveCampaignCall, type ApplyOutcome } from './activecampaign-client';
 import { ActiveCampaignRateLimiter } from './activecampaign-rate-limiter';
@@ -34,19 +34,7 @@ export interface ActiveCampaignDelivery {
  */
 export type ActiveCampaignAttemptOutcome =
   | { kind: 'postpone'; delayMs: number }
-  | {
-      kind: 'attempted';
-      startedAt: Date;
-      finishedAt: Date;
-      latencyMs: number;
-      statusCode: number | null;
-      errorClass: string | null;
-      errorMessage: string | null;
-      responseSnippet: string;
-      plan: DeliveryPlan;
-      /** For the partner, when the plan disables the endpoint (a refused token). */
-      disableDetail: string | null;
-    };
+  | ({ kind: 'attempted' } & AttemptOutcomeRecord);
 
 const maxSnippet = 4096;
 
@@ -124,7 +112,8 @@ export class ActiveCampaignDestination {
       errorMessage: failed?.errorText?.slice(0, 500) ?? null,
       responseSnippet: snippet,
       plan,
-      disableDetail: plan.state === 'endpoint_disabled' && failed ? unauthorizedDetail(failed.status ?? 0, activeCampaign.apiUrl, failed.errorText ?? '') : null,
+      // For the partner, when the plan disables the endpoint (a refused token).
+      ...(plan.state === 'endpoint_disabled' && failed ? { disableDetail: unauthorizedDetail(failed.status ?? 0, activeCampaign.apiUrl, failed.errorText ?? '') } : {}),
     };
   }
 }
