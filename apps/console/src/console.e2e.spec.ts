@@ -162,12 +162,10 @@ describe('the partner console in a browser', () => {
   let endpointId: string;
   let portal: { token: string; expires_at: string };
   const cspViolations: string[] = [];
-  const savedKafka = process.env.KAFKA_BROKERS;
 
   beforeAll(async () => {
     if (screenshotDir) mkdirSync(screenshotDir, { recursive: true });
-    // The PostgreSQL event log in this test's own database: nothing shared with other test files.
-    delete process.env.KAFKA_BROKERS;
+    // No KAFKA_BROKERS given: the PostgreSQL event log in this test's own database, nothing shared with other test files.
     database = await createTestDatabase('console_e2e');
     receiver = await startReceiver();
     dashboard = await startDashboard();
@@ -215,7 +213,6 @@ describe('the partner console in a browser', () => {
     await receiver?.close();
     await dashboard?.close();
     await database?.drop();
-    if (savedKafka !== undefined) process.env.KAFKA_BROKERS = savedKafka;
   });
 
   async function newPage(): Promise<Page> {

@@ -13,11 +13,15 @@ export interface ServiceProcess {
 
 /**
  * Runs a built service as its own process (`node dist/main.js`), on a free
- * port, and resolves once it says where it listens.
+ * port, and resolves once it says where it listens. Its database and broker
+ * come only from `env`: the test runner's own DATABASE_URL and KAFKA_BROKERS
+ * are not inherited (a service left without KAFKA_BROKERS runs on the
+ * PostgreSQL event log).
  */
 export function startServiceProcess(mainFile: string, env: Record<string, string>, { timeoutMs = 30_000 } = {}): Promise<ServiceProcess> {
+  const { KAFKA_BROKERS: _kafka, DATABASE_URL: _database, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--enable-source-maps', '--disable-warning=TimeoutNegativeWarning', mainFile], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
+    env: { ...inherited, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
