@@ -7,6 +7,7 @@ import type {
   ExpectedVersion,
   NewEvent,
   ReadAllOptions,
+  ReadPage,
   ReadOptions,
   ReadStreamOptions,
   StoredEvent,
@@ -71,6 +72,18 @@ export class PostgresEventStore {
   }
 
   /**
+   * What a relay listens to so that it wakes for this store's appends only:
+   * the channel and this store's payload. Throws when the data source names
+   * no schema, since a relay without a payload filter would wake for every
+   * service's appends in a shared database.
+   */
+  get notifications(): { channel: string; payload: string } {
+    const payload = this.notifyPayload;
+    if (payload === undefined) throw new Error('PostgresEventStore.notifications: the data source names no schema, so appends cannot be told apart');
+    return { channel: EVENTS_NOTIFY_CHANNEL, payload };
+  }
+
+  /**
    * Appends events to a stream if it is still at `expectedVersion`, in the
    * caller's transaction (`manager`) or in one of its own. Throws
    * `StreamVersionConflictError` when another writer got there first.
@@ -107,30 +120,41 @@ export class PostgresEventStore {
    * page are not always ascending: keep the last event's position as the
    * checkpoint, not the largest.
    */
-  async readAll<T = unknown>({ after, limit }: ReadAllOptions): Promise<StoredEvent<T>[]> {
+  async readAll<T = unknown>(options: ReadAllOptions): Promise<StoredEvent<T>[]> {
+    return (await this.readPage<T>(options)).events;
+  }
+
+  /**
+   * `readAll`, and whether committed events past the cursor are held back
+   * by the horizon (an older transaction is still open): a reader woken by a
+   * notification looks again soon rather than at its next idle poll. One
+   * statement: the cursor's transaction id, the page and the flag together.
+   */
+  async readPage<T = unknown>({ after, limit }: ReadAllOptions): Promise<ReadPage<T>> {
     if (after < 0n) throw new RangeError(`readAll: after must be ≥ 0, not ${after}`);
     if (!(Number.isInteger(limit) && limit > 0)) throw new RangeError(`readAll: limit must be a whole number > 0, not ${limit}`);
     // xid8 '0' is below every real transaction id: the start of the log.
-    let afterTransaction = '0';
-    if (after > 0n) {
-      const [cursor] = await this.read<{ transaction_id: string }>(
-        undefined,
-        'SELECT transaction_id::text AS transaction_id FROM events WHERE global_position = $1',
-        [after.toString()],
-      );
-      if (!cursor) throw new RangeError(`readAll: no event at position ${after}; pass the globalPosition of an event readAll returned`);
-      afterTransaction = cursor.transaction_id;
-    }
-    const rows = await this.read<EventRow>(
+    const rows = await this.read<Partial<EventRow> & { cursor_found: boolean; held_back: boolean }>(
       undefined,
-      `SELECT ${eventColumns} FROM events
-       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-         AND (transaction_id, global_position) > ($1::xid8, $2::bigint)
-       ORDER BY transaction_id, global_position
-       LIMIT $3`,
-      [afterTransaction, after.toString(), limit],
+      `WITH cursor AS (
+         SELECT CASE WHEN $1::bigint = 0 THEN '0'::xid8 ELSE (SELECT c.transaction_id FROM events c WHERE c.global_position = $1::bigint) END AS tx,
+                pg_snapshot_xmin(pg_current_snapshot()) AS horizon
+       )
+       SELECT e.*, cursor.tx IS NOT NULL AS cursor_found,
+              EXISTS (SELECT 1 FROM events h WHERE h.transaction_id >= cursor.horizon AND (h.transaction_id, h.global_position) > (cursor.tx, $1::bigint)) AS held_back
+         FROM cursor
+         LEFT JOIN LATERAL (
+           SELECT ${eventColumns} FROM events
+            WHERE transaction_id < cursor.horizon AND (transaction_id, global_position) > (cursor.tx, $1::bigint)
+            ORDER BY transaction_id, global_position
+            LIMIT $2
+         ) e ON true`,
+      [after.toString(), limit],
     );
-    return rows.map((row) => toStoredEvent<T>(row));
+    const first = rows[0];
+    if (first && !first.cursor_found) throw new RangeError(`readAll: no event at position ${after}; pass the globalPosition of an event readAll returned`);
+    const events = rows.filter((row): row is EventRow & { cursor_found: boolean; held_back: boolean } => row.global_position != null).map((row) => toStoredEvent<T>(row));
+    return { events, heldBack: first?.held_back ?? false };
   }
 
   /** The position a subscriber stored under `name`, or undefined if it never stored one. */

@@ -82,6 +82,9 @@ describe('PostgresEventStore.readAll on a real PostgreSQL', () => {
     expect(await dataSource.query('SELECT 1 FROM events WHERE event_id = $1', [late.eventId])).toHaveLength(1);
     expect(ids(await store.readAll({ after: cursor, limit: 100 }))).toEqual([]);
 
+    // A page says so, so that a reader woken by T2's notification looks again soon.
+    expect(await store.readPage({ after: cursor, limit: 100 })).toEqual({ events: [], heldBack: true });
+
     await t1.commitTransaction();
     const settled = await eventually(async () => {
       const page = await store.readAll({ after: cursor, limit: 100 });
@@ -89,6 +92,7 @@ describe('PostgresEventStore.readAll on a real PostgreSQL', () => {
       return page;
     });
     expect(settled.map((e) => e.globalPosition)).toEqual([p1, p2]);
+    expect((await store.readPage({ after: p2, limit: 100 })).heldBack).toBe(false);
   });
 
   it('does not skip an earlier position when an older transaction commits a later one first', async () => {

@@ -70,3 +70,9 @@ export interface ReadAllOptions {
   after: bigint;
   limit: number;
 }
+
+/** A page of `readPage`: the events, and whether committed ones past them are held back by an open older transaction. */
+export interface ReadPage<T = unknown> {
+  events: StoredEvent<T>[];
+  heldBack: boolean;
+}

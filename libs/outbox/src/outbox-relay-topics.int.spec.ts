@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateEventStore1764300000000, EVENTS_NOTIFY_CHANNEL, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
+import { CreateEventStore1764300000000, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { KafkaTransport, type IncomingMessage } from '@gancho/messaging';
 import { openServiceDataSource } from '@gancho/persistence';
 import { createTestDatabase, eventually, kafkaBrokers, uniqueName, type TestDatabase } from '@gancho/testing';
@@ -26,7 +26,7 @@ describe('outbox relay to several topics', () => {
       source: store,
       transport,
       databaseUrl: database.url,
-      notifyChannel: EVENTS_NOTIFY_CHANNEL,
+      wakeOn: store.notifications,
       batchSize: 5,
       idlePollMs: 200,
       toMessage: (event: StoredEvent) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateEventStore1764300000000, EVENTS_NOTIFY_CHANNEL, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
+import { CreateEventStore1764300000000, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { KafkaTransport, type IncomingMessage } from '@gancho/messaging';
 import { openServiceDataSource } from '@gancho/persistence';
 import { createTestDatabase, eventually, kafkaBrokers, uniqueName, type TestDatabase } from '@gancho/testing';
@@ -34,10 +34,9 @@ describe('outbox relay wake-ups', () => {
     stopConsumer = () => subscription.stop();
     // The store itself, counting the reads the relay makes of it.
     const counted = {
-      notifyPayload: own.notifyPayload,
-      readAll: (options: { after: bigint; limit: number }) => {
+      readPage: (options: { after: bigint; limit: number }) => {
         reads++;
-        return own.readAll(options);
+        return own.readPage(options);
       },
       readCheckpoint: (name: string) => own.readCheckpoint(name),
       storeCheckpoint: (name: string, position: bigint) => own.storeCheckpoint(name, position),
@@ -48,7 +47,7 @@ describe('outbox relay wake-ups', () => {
       source: counted,
       transport,
       databaseUrl: database.url,
-      notifyChannel: EVENTS_NOTIFY_CHANNEL,
+      wakeOn: own.notifications,
       // Long enough that only a notification can explain a prompt read.
       idlePollMs: 60_000,
       toMessage: (event: StoredEvent) => ({ key: event.streamId, value: JSON.stringify(event.data) }),
@@ -81,5 +80,66 @@ describe('outbox relay wake-ups', () => {
     // Published well before the 60 s idle poll: the notification woke it.
     await eventually(() => expect(relay.publishedCount).toBe(1n), { timeoutMs: 10_000 });
     expect(reads).toBeGreaterThan(before);
+  });
+
+  it('publishes an event held back by an older open transaction once that ends, without another notification', async () => {
+    const before = relay.publishedCount;
+    // An open transaction with an id, in another schema: its end notifies nobody.
+    const blocker = dataSources[1]!.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query('SELECT pg_current_xact_id()');
+    try {
+      await append(own);
+      const readsAtAppend = reads;
+      // The notification came, the event is committed but behind the horizon: the relay keeps looking, and publishes nothing yet.
+      await eventually(() => expect(reads).toBeGreaterThan(readsAtAppend + 3), { timeoutMs: 10_000 });
+      expect(relay.publishedCount).toBe(before);
+    } finally {
+      await blocker.commitTransaction();
+      await blocker.release();
+    }
+    // Well before the 60 s idle poll.
+    await eventually(() => expect(relay.publishedCount).toBe(before + 1n), { timeoutMs: 10_000 });
+  });
+
+  it('stores its checkpoint at most once per interval while events flow, and on stop', async () => {
+    const name = uniqueName('debounced');
+    const topic = uniqueName('test.outbox-debounced');
+    await transport.ensureTopics([{ topic, partitions: 1 }]);
+    const writesOf: bigint[] = [];
+    const debounced = new OutboxRelay({
+      name,
+      topic,
+      source: {
+        readPage: (options: { after: bigint; limit: number }) => own.readPage(options),
+        readCheckpoint: (n: string) => own.readCheckpoint(n),
+        storeCheckpoint: (n: string, position: bigint) => {
+          writesOf.push(position);
+          return own.storeCheckpoint(n, position);
+        },
+      },
+      transport,
+      databaseUrl: database.url,
+      wakeOn: own.notifications,
+      idlePollMs: 60_000,
+      checkpointIntervalMs: 60_000,
+      toMessage: (event: StoredEvent) => ({ key: event.streamId, value: JSON.stringify(event.data) }),
+    });
+    debounced.start();
+    let last = 0n;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const published = debounced.publishedCount;
+        last = (await append(own)).lastGlobalPosition;
+        await eventually(() => expect(debounced.publishedCount).toBeGreaterThan(published), { timeoutMs: 10_000 });
+      }
+      // Five batches published, none of them paid a checkpoint write.
+      expect(writesOf).toEqual([]);
+    } finally {
+      await debounced.stop();
+    }
+    expect(writesOf).toEqual([last]);
+    expect(await own.readCheckpoint(name)).toBe(last);
   });
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { EVENTS_NOTIFY_CHANNEL, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
+import { PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
 import { OutboxRelay } from '@gancho/outbox';
 import { ServiceMetrics } from '@gancho/service-kit';
@@ -55,7 +55,7 @@ export class DeliveryRelays implements OnApplicationShutdown {
     const healthTopic = this.config.get('ENDPOINT_HEALTH_TOPIC', { infer: true });
     await this.transport.ensureTopics([{ topic: attemptsTopic }, { topic: healthTopic }]);
     const source = new PostgresEventStore(this.dataSource);
-    const common = { source, transport: this.transport, databaseUrl: this.config.get('DATABASE_URL', { infer: true }), notifyChannel: EVENTS_NOTIFY_CHANNEL, log };
+    const common = { source, transport: this.transport, databaseUrl: this.config.get('DATABASE_URL', { infer: true }), wakeOn: source.notifications, log };
     // One relay reads the store once for both topics (it keeps the attempts relay's name and checkpoint).
     this.relays = [
       new OutboxRelay({

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { eventTypeOf, toCloudEventsKafkaMessage } from '@gancho/contracts';
-import { EVENTS_NOTIFY_CHANNEL, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
+import { PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
 import { OutboxRelay } from '@gancho/outbox';
 import { ServiceMetrics } from '@gancho/service-kit';
@@ -48,7 +48,7 @@ export class PurchaseStatusRelay implements OnApplicationBootstrap, OnApplicatio
       name: 'journey.purchase-status',
       topic,
       source: {
-        readAll: (options) => store.readAll(options),
+        readPage: (options) => store.readPage(options),
         readCheckpoint: (name) => store.readCheckpoint(name),
         storeCheckpoint: (name, position) => store.storeCheckpoint(name, position),
         headPosition: async () => {
@@ -59,7 +59,7 @@ export class PurchaseStatusRelay implements OnApplicationBootstrap, OnApplicatio
       transport: this.transport,
       toMessage: statusMessageOf,
       databaseUrl: this.config.get('DATABASE_URL', { infer: true }),
-      notifyChannel: EVENTS_NOTIFY_CHANNEL,
+      wakeOn: store.notifications,
       log: { info: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
     });
     this.metrics.trackOutbox(this.relay);

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { ApiKeyRecordV1, EndpointStateV1 } from '@gancho/contracts';
-import { EVENTS_NOTIFY_CHANNEL, PostgresEventStore, type StoredEvent } from '@gancho/event-store';
+import { PostgresEventStore, type ReadPage, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage, type TransportHeaders } from '@gancho/messaging';
 import { OutboxRelay, type OutboxSource } from '@gancho/outbox';
 import { evolveEndpoint, initialEndpointState, type EndpointEvent, type EndpointState } from '../endpoints/domain/endpoint';
@@ -75,8 +75,9 @@ export class EndpointStateSource implements OutboxSource {
     return this.store.storeCheckpoint(name, position);
   }
 
-  async readAll(options: { after: bigint; limit: number }): Promise<StoredEvent[]> {
-    const events = await this.store.readAll(options);
+  async readPage(options: { after: bigint; limit: number }): Promise<ReadPage> {
+    const page = await this.store.readPage(options);
+    const events = page.events;
     this.stateAfter.clear();
     const wanted = new Set(events.filter((e) => e.streamId.startsWith(endpointStreamPrefix)).map((e) => e.eventId));
     for (const streamId of new Set(events.filter((e) => wanted.has(e.eventId)).map((e) => e.streamId))) {
@@ -86,10 +87,10 @@ export class EndpointStateSource implements OutboxSource {
         if (wanted.has(stored.eventId)) this.stateAfter.set(stored.eventId, state.status === 'live' ? endpointStateV1(state.endpoint) : null);
       }
     }
-    return events;
+    return page;
   }
 
-  /** The message for an event of the batch `readAll` returned last. */
+  /** The message for an event of the page `readPage` returned last. */
   messageOf(event: StoredEvent): OutgoingMessage | undefined {
     if (!this.stateAfter.has(event.eventId)) return undefined;
     const state = this.stateAfter.get(event.eventId);
@@ -128,7 +129,7 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
     const common = {
       transport: this.transport,
       databaseUrl: this.config.get('DATABASE_URL', { infer: true }),
-      notifyChannel: EVENTS_NOTIFY_CHANNEL,
+      wakeOn: store.notifications,
       log: { info: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) },
     };
     this.relays.push(
