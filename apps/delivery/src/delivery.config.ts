@@ -41,6 +41,12 @@ export const deliveryConfigSchema = z.object({
   ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** How often idle dispatch lanes look for due messages (new messages wake them at once). */
   DISPATCH_POLL_MS: durationMs(500),
+  /**
+   * An idle lane's wait doubles from DISPATCH_POLL_MS up to this: the longest
+   * before this replica notices messages it was not told about (another
+   * replica's backlog, a crashed replica's expired leases).
+   */
+  DISPATCH_IDLE_POLL_MAX_MS: durationMs(5_000),
   /** An endpoint with no success for this long is reported for disabling. */
   ENDPOINT_DISABLE_AFTER_MS: durationMs(5 * day),
   /** Messages and attempts older than this are purged. */

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { PartnerAuthModule } from '@gancho/partner-auth';
 import { ServiceCoreModule } from '@gancho/service-kit';
 import { WebhookSender } from '@gancho/webhook-sender';
@@ -7,6 +9,7 @@ import { deliveryConfigSchema, type DeliveryConfig } from './delivery.config';
 import { DeliveryLifecycle } from './delivery-lifecycle';
 import { DeliveryRelays } from './dispatch/delivery-relays';
 import { Dispatcher } from './dispatch/dispatcher';
+import { MessageStore } from './dispatch/message-store';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
@@ -50,6 +53,7 @@ export class DeliveryModule {
               allowedHosts: config.get('ALLOWED_ENDPOINT_HOSTS', { infer: true }),
             }),
         },
+        { provide: MessageStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new MessageStore(dataSource) },
         EndpointDirectory,
         DeliveryMetrics,
         StatusEventConsumer,

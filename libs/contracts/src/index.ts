@@ -6,3 +6,4 @@ export * from './cloudevents-kafka';
 export * from './api-key-record';
 export * from './endpoint-state';
 export * from './endpoint-health';
+export * from './delivery-attempt';

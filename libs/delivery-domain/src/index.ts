@@ -3,6 +3,7 @@ export * from './retry-schedule';
 export * from './attempt-outcome';
 export * from './token-bucket';
 export * from './circuit-breaker';
+export * from './endpoint-gate';
 export * from './endpoint-health';
 export * from './endpoint-outcomes';
 export * from './message-id';

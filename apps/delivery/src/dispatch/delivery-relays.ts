@@ -4,12 +4,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
-import { OutboxRelay } from '@gancho/outbox';
+import { OutboxRelay, type OutboxSource } from '@gancho/outbox';
 import { ServiceMetrics } from '@gancho/service-kit';
 import type { DeliveryConfig } from '../delivery.config';
-import { attemptEventType, healthReportEventType } from './attempt-recorder';
+import { healthReportEventType } from './attempt-recorder';
+import { attemptLogEventType, MessageStore } from './message-store';
 
-/** CloudEvents Kafka binding, binary mode, for delivery's own events. */
+/** CloudEvents Kafka binding, binary mode, for delivery's own records. */
 function cloudEvent(event: StoredEvent, type: string, key: string): OutgoingMessage {
   return {
     key,
@@ -26,8 +27,9 @@ function cloudEvent(event: StoredEvent, type: string, key: string): OutgoingMess
   };
 }
 
+/** An attempt (a row of the attempt log, or an `AttemptMade` event stored before attempts were relayed from their rows) as its `delivery.attempts.v1` record. */
 export function attemptMessageOf(event: StoredEvent): OutgoingMessage | undefined {
-  if (event.type !== attemptEventType) return undefined;
+  if (event.type !== attemptLogEventType) return undefined;
   return cloudEvent(event, 'delivery.attempt', (event.data as { message_id: string }).message_id);
 }
 
@@ -36,7 +38,11 @@ export function healthReportMessageOf(event: StoredEvent): OutgoingMessage | und
   return cloudEvent(event, 'delivery.endpoint_health', (event.data as { endpoint_id: string }).endpoint_id);
 }
 
-/** Publishes attempts (`delivery.attempts.v1`) and health reports (`delivery.endpoint-health.v1`) from delivery's event store, with one relay. */
+/**
+ * Publishes attempts (`delivery.attempts.v1`) from the attempt rows
+ * themselves, and health reports (`delivery.endpoint-health.v1`) from
+ * delivery's event store, each with its own relay, checkpoint and wake-up.
+ */
 @Injectable()
 export class DeliveryRelays implements OnApplicationShutdown {
   private relays: OutboxRelay[] = [];
@@ -44,6 +50,7 @@ export class DeliveryRelays implements OnApplicationShutdown {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
+    private readonly messages: MessageStore,
     private readonly config: ConfigService<DeliveryConfig, true>,
     private readonly metrics: ServiceMetrics,
   ) {}
@@ -54,17 +61,25 @@ export class DeliveryRelays implements OnApplicationShutdown {
     const attemptsTopic = this.config.get('DELIVERY_ATTEMPTS_TOPIC', { infer: true });
     const healthTopic = this.config.get('ENDPOINT_HEALTH_TOPIC', { infer: true });
     await this.transport.ensureTopics([{ topic: attemptsTopic }, { topic: healthTopic }]);
-    const source = new PostgresEventStore(this.dataSource);
-    const common = { source, transport: this.transport, databaseUrl: this.config.get('DATABASE_URL', { infer: true }), wakeOn: source.notifications, log };
-    // One relay reads the store once for both topics (it keeps the attempts relay's name and checkpoint).
+    const store = new PostgresEventStore(this.dataSource);
+    const attemptLog: OutboxSource = {
+      readPage: ({ after, limit }) => this.messages.readAttemptsPage(after, limit),
+      readCheckpoint: (name) => store.readCheckpoint(name),
+      storeCheckpoint: (name, position) => store.storeCheckpoint(name, position),
+    };
+    const common = { transport: this.transport, databaseUrl: this.config.get('DATABASE_URL', { infer: true }), log };
     this.relays = [
+      new OutboxRelay({ ...common, name: 'delivery.attempts-log', topic: attemptsTopic, source: attemptLog, wakeOn: this.messages.attemptsNotifications, toMessage: attemptMessageOf }),
+      // Keeps the name and checkpoint of the relay that carried attempts before they were relayed from their rows, so AttemptMade events stored then still go out.
       new OutboxRelay({
         ...common,
         name: 'delivery.attempts',
-        topic: attemptsTopic,
+        topic: healthTopic,
+        source: store,
+        wakeOn: store.notifications,
         toMessage: (event) => {
-          const health = healthReportMessageOf(event);
-          return health ? { ...health, topic: healthTopic } : attemptMessageOf(event);
+          const attempt = attemptMessageOf(event);
+          return attempt ? { ...attempt, topic: attemptsTopic } : healthReportMessageOf(event);
         },
       }),
     ];

@@ -1,49 +1,19 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { fromCloudEventsKafkaMessage, type PurchaseStatusCloudEvent } from '@gancho/contracts';
 import { messageIdFor, webhookBodyFor } from '@gancho/delivery-domain';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage, type Subscription } from '@gancho/messaging';
 import { extractTraceContext, injectTraceContext, recordError, SpanKind, startSpan, withActiveSpan, type Span } from '@gancho/telemetry';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
+import { MessageStore, type LeasedMessage, type NewMessage } from '../dispatch/message-store';
 import { EndpointDirectory } from '../routing/endpoint-directory';
-
-export interface NewMessage {
-  messageId: string;
-  eventId: string;
-  endpointId: string;
-  partnerId: string;
-  eventType: string;
-  purchaseId: string;
-  payload: string;
-  eventRecordedAt: string;
-  /** The purchase's status sequence; ordered messages of one purchase go out in this order. */
-  sequence: number;
-  /** The endpoint asked for per-purchase order when the message was made. */
-  ordered: boolean;
-  /** `traceparent` of the ingest span; every attempt continues the status change's trace from it. */
-  traceContext?: string | null;
-}
 
 /** What ingest hands new messages to, so they need not be claimed (the dispatcher). */
 export interface FirstAttemptHandOff {
   readonly leaseSeconds: number;
   reserveFirstAttempts(candidates: readonly { messageId: string; endpointId: string; ordered: boolean }[]): Set<string>;
   sendHandedOff(reserved: ReadonlyMap<string, { endpointId: string }>, stored: readonly LeasedMessage[]): Promise<void>;
-}
-
-/** A stored message leased to this process for one attempt, as the dispatcher sends it. */
-export interface LeasedMessage {
-  message_id: string;
-  endpoint_id: string;
-  partner_id: string;
-  event_type: string;
-  payload: string;
-  attempts: number;
-  event_recorded_at: Date;
-  trace_context: string | null;
 }
 
 /**
@@ -61,7 +31,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
   private handOff: FirstAttemptHandOff | undefined;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly messages: MessageStore,
     @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
     private readonly directory: EndpointDirectory,
     private readonly config: ConfigService<DeliveryConfig, true>,
@@ -140,7 +110,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
     const reserved = new Map(rows.filter((r) => reservedIds.has(r.messageId)).map((r) => [r.messageId, r]));
     let inserted: string[] = [];
     try {
-      inserted = await insertMessages(this.dataSource, rows, handOff && reserved.size > 0 ? { leased: reservedIds, leaseSeconds: handOff.leaseSeconds } : undefined);
+      inserted = await this.messages.insert(rows, handOff && reserved.size > 0 ? { leased: reservedIds, leaseSeconds: handOff.leaseSeconds } : undefined);
     } catch (error) {
       for (const span of spans) recordError(span, error);
       throw error;
@@ -169,41 +139,7 @@ function handedOffMessageOf(row: NewMessage): LeasedMessage {
     attempts: 1,
     event_recorded_at: new Date(row.eventRecordedAt),
     trace_context: row.traceContext ?? null,
+    // Ordered messages are never handed off (their order is kept by the claim).
+    ordered: false,
   };
-}
-
-/**
- * Inserts messages due now; an existing message id is left as it is. Those
- * in `leased` are stored already leased to this process for their first
- * attempt. Returns the ids inserted.
- */
-export async function insertMessages(dataSource: DataSource, rows: NewMessage[], handOff?: { leased: ReadonlySet<string>; leaseSeconds: number }): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const result: { message_id: string }[] = await dataSource.query(
-    `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, trace_context, next_attempt_at,
-                           status, attempts, leased_until)
-     SELECT m.message_id, m.event_id, m.endpoint_id, m.partner_id, m.event_type, m.purchase_id, m.payload, m.event_recorded_at, m.sequence, m.ordered, m.trace_context, now(),
-            CASE WHEN m.leased THEN 'sending' ELSE 'pending' END, CASE WHEN m.leased THEN 1 ELSE 0 END,
-            CASE WHEN m.leased THEN now() + make_interval(secs => $13) END
-       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::int[], $10::boolean[], $11::text[], $12::boolean[])
-            AS m(message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, trace_context, leased)
-     ON CONFLICT (message_id) DO NOTHING
-     RETURNING message_id`,
-    [
-      rows.map((r) => r.messageId),
-      rows.map((r) => r.eventId),
-      rows.map((r) => r.endpointId),
-      rows.map((r) => r.partnerId),
-      rows.map((r) => r.eventType),
-      rows.map((r) => r.purchaseId),
-      rows.map((r) => r.payload),
-      rows.map((r) => r.eventRecordedAt),
-      rows.map((r) => r.sequence),
-      rows.map((r) => r.ordered),
-      rows.map((r) => r.traceContext ?? null),
-      rows.map((r) => handOff?.leased.has(r.messageId) ?? false),
-      handOff?.leaseSeconds ?? 0,
-    ],
-  );
-  return result.map((r) => r.message_id);
 }

@@ -10,7 +10,7 @@ import { PartnerAuthGuard, PartnerId } from '@gancho/partner-auth';
 import { openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
 import { z } from 'zod';
 import { Dispatcher } from '../dispatch/dispatcher';
-import { insertMessages } from '../ingest/status-event.consumer';
+import { MessageStore } from '../dispatch/message-store';
 import { EndpointDirectory } from '../routing/endpoint-directory';
 import { chooseBucket, endpointTimeseries, maxTimeseriesPoints, timeseriesBuckets, type TimeseriesBucket } from './endpoint-timeseries';
 
@@ -91,6 +91,7 @@ export class MessagesController {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly directory: EndpointDirectory,
     private readonly dispatcher: Dispatcher,
+    private readonly messages: MessageStore,
   ) {}
 
   @Get('messages')
@@ -213,7 +214,7 @@ export class MessagesController {
     const example = examplePayload(type);
     const data = { ...example.data, partner_id: partnerId };
     const messageId = `msg_test_${randomBytes(9).toString('hex')}`;
-    await insertMessages(this.dataSource, [
+    await this.messages.insert([
       {
         messageId,
         eventId: randomUUID(),

@@ -11,30 +11,11 @@ import {
 } from '@gancho/delivery-domain';
 import { WebhookSender } from '@gancho/webhook-sender';
 import type { DeliveryConfig } from '../../delivery.config';
-import type { AttemptOutcomeRecord } from '../../dispatch/attempt-recorder';
+import type { LeasedMessage } from '../../dispatch/message-store';
+import type { Destination, DestinationOutcome } from '../destination';
 import type { RoutedEndpoint } from '../../routing/endpoint-directory';
 import { ActiveCampaignClient, type ActiveCampaignCall, type ApplyOutcome } from './activecampaign-client';
 import { ActiveCampaignRateLimiter } from './activecampaign-rate-limiter';
-
-/** One message to an ActiveCampaign endpoint. */
-export interface ActiveCampaignDelivery {
-  messageId: string;
-  /** The stored webhook body, `{type, timestamp, data}`. */
-  payload: string;
-  /** Attempts made, this one included (from 1). */
-  attemptsMade: number;
-  endpoint: RoutedEndpoint & { activeCampaign: NonNullable<RoutedEndpoint['activeCampaign']> };
-}
-
-/**
- * How a message's attempt at ActiveCampaign ended, in the terms of the
- * attempt log: the sequence of AC calls is one attempt, with the status of
- * the failing (or last) call, AC's error text, and a snippet listing every
- * call; or nothing sent yet (the account's rate limit is booked up).
- */
-export type ActiveCampaignAttemptOutcome =
-  | { kind: 'postpone'; delayMs: number }
-  | ({ kind: 'attempted' } & AttemptOutcomeRecord);
 
 const maxSnippet = 4096;
 
@@ -50,7 +31,7 @@ function describeCall(call: ActiveCampaignCall): string {
  * answers read), within the account's shared rate limit. See docs/activecampaign.md.
  * Owned by the dispatcher, which closes it.
  */
-export class ActiveCampaignDestination {
+export class ActiveCampaignDestination implements Destination {
   private readonly sender: WebhookSender;
   private readonly client: ActiveCampaignClient;
   private readonly schedule: RetrySchedule;
@@ -81,9 +62,16 @@ export class ActiveCampaignDestination {
     await this.sender.close();
   }
 
-  async deliver(delivery: ActiveCampaignDelivery): Promise<ActiveCampaignAttemptOutcome> {
-    const { activeCampaign } = delivery.endpoint;
-    const event = (JSON.parse(delivery.payload) as { data: ActiveCampaignStatusEvent }).data;
+  /**
+   * One attempt: the sequence of AC calls the status event maps to is one
+   * attempt, with the status of the failing (or last) call, AC's error text,
+   * and a snippet listing every call; or nothing sent yet when the account's
+   * rate limit is booked up.
+   */
+  async deliver(message: LeasedMessage, endpoint: RoutedEndpoint): Promise<DestinationOutcome> {
+    const activeCampaign = endpoint.activeCampaign;
+    if (!activeCampaign) throw new Error(`endpoint ${endpoint.state.endpoint_id} has no ActiveCampaign destination`);
+    const event = (JSON.parse(message.payload) as { data: ActiveCampaignStatusEvent }).data;
     const update = activeCampaignUpdate(event, activeCampaign.mapping);
     const startedAt = new Date();
     const tracking = activeCampaign.eventTracking;
@@ -96,7 +84,7 @@ export class ActiveCampaignDestination {
     if (outcome.kind === 'postpone') return { kind: 'postpone', delayMs: outcome.delayMs };
     const finishedAt = new Date();
     const decision = outcome.kind === 'applied' ? ({ outcome: 'succeeded' } as const) : outcome.decision;
-    const plan = planNextAttempt({ decision, attemptsMade: delivery.attemptsMade, schedule: this.schedule, now: finishedAt, random: Math.random });
+    const plan = planNextAttempt({ decision, attemptsMade: message.attempts, schedule: this.schedule, now: finishedAt, random: Math.random });
     const failed = outcome.kind === 'failed' ? outcome.failedCall : null;
     const last = failed ?? outcome.calls.at(-1) ?? null;
     let snippet = outcome.calls.map(describeCall).join('\n');

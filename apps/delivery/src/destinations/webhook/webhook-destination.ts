@@ -1,0 +1,90 @@
+import { classifyAttempt, planNextAttempt, type AttemptErrorClass, type AttemptResult, type DeliveryPlan, type RetrySchedule } from '@gancho/delivery-domain';
+import { contextFromTraceparent, injectTraceContext, recordError, SpanKind, SpanStatusCode, withSpan } from '@gancho/telemetry';
+import { signWebhook } from '@gancho/webhook-signing';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import type { SendResult, WebhookSenderPort } from '../../dispatch/sender';
+import type { LeasedMessage } from '../../dispatch/message-store';
+import type { EndpointDirectory, RoutedEndpoint } from '../../routing/endpoint-directory';
+import type { Destination, DestinationOutcome } from '../destination';
+
+const errorClasses: readonly AttemptErrorClass[] = ['timeout', 'connect_refused', 'dns', 'tls', 'reset', 'ssrf_blocked', 'invalid_url', 'body_too_large', 'other'];
+
+/**
+ * A partner's webhook URL: signs the stored body with the endpoint's current
+ * secrets (two during a rotation), POSTs it with the endpoint's headers in an
+ * HTTP client span, and plans what follows from the response (retry, give up,
+ * disable on 410) with the retry schedule.
+ */
+export class WebhookDestination implements Destination {
+  constructor(
+    private readonly sender: WebhookSenderPort,
+    private readonly directory: EndpointDirectory,
+    private readonly schedule: RetrySchedule,
+  ) {}
+
+  async deliver(message: LeasedMessage, endpoint: RoutedEndpoint): Promise<DestinationOutcome> {
+    const startedAt = new Date();
+    const secrets = this.directory.signingSecrets(endpoint, startedAt);
+    const headers = { ...endpoint.state.headers, ...signWebhook({ id: message.message_id, timestamp: startedAt, body: message.payload, secrets }) };
+    const result = await this.send(message, endpoint, headers);
+    const finishedAt = new Date();
+    return {
+      kind: 'attempted',
+      startedAt,
+      finishedAt,
+      latencyMs: result.elapsedMs,
+      statusCode: result.kind === 'response' ? result.status : null,
+      errorClass: result.kind === 'error' ? result.errorClass : null,
+      errorMessage: result.kind === 'error' ? result.message.slice(0, 500) : null,
+      responseSnippet: result.kind === 'response' ? result.bodySnippet : null,
+      plan: this.plan(result, message.attempts, finishedAt),
+    };
+  }
+
+  close(): Promise<void> {
+    return this.sender.close();
+  }
+
+  /**
+   * The POST, in an HTTP client span that continues the status change's trace
+   * (stored with the message at ingest) and whose context the partner gets as
+   * `traceparent`. A partner's 4xx/5xx marks the span as an error: it is the
+   * partner's answer, not a failure of ours.
+   */
+  private send(message: LeasedMessage, endpoint: RoutedEndpoint, headers: Record<string, string>): Promise<SendResult> {
+    const url = new URL(endpoint.state.url);
+    return withSpan(
+      'POST',
+      {
+        'http.request.method': 'POST',
+        'server.address': url.hostname,
+        'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        'url.scheme': url.protocol.replace(':', ''),
+        'gancho.message.id': message.message_id,
+        'gancho.endpoint.id': message.endpoint_id,
+        'http.request.resend_count': message.attempts - 1,
+      },
+      async (span) => {
+        const result = await this.sender.send({ url: endpoint.state.url, headers: injectTraceContext({ ...headers }), body: message.payload });
+        if (result.kind === 'response') {
+          span.setAttribute('http.response.status_code', result.status);
+          if (result.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+        } else {
+          recordError(span, new Error(result.errorClass));
+          span.setAttribute('error.type', result.errorClass);
+        }
+        return result;
+      },
+      { kind: SpanKind.CLIENT, parent: contextFromTraceparent(message.trace_context, ROOT_CONTEXT) },
+    );
+  }
+
+  private plan(result: SendResult, attemptsMade: number, now: Date): DeliveryPlan {
+    const attemptResult: AttemptResult =
+      result.kind === 'response'
+        ? { kind: 'response', status: result.status, headers: result.headers, elapsedMs: result.elapsedMs }
+        : { kind: 'error', errorClass: errorClasses.includes(result.errorClass as AttemptErrorClass) ? (result.errorClass as AttemptErrorClass) : 'other', message: result.message };
+    const decision = classifyAttempt(attemptResult, { now });
+    return planNextAttempt({ decision, attemptsMade, schedule: this.schedule, now, random: Math.random });
+  }
+}
