@@ -622,6 +622,9 @@ async function main(): Promise<void> {
     say('');
     say(`API path against the baseline ${baseline.commit.slice(0, 7)} (same run, same infrastructure; ratio = current ÷ baseline):`);
     say(comparisonTable(apiResults));
+    // Both builds run one after the other: work of others on the machine meanwhile lands on one of them only.
+    const busiest = Math.max(...apiResults.map((r) => r.machine.otherCores));
+    if (busiest > 0.25) say(`bench: WARNING: other work on the machine used up to ${busiest.toFixed(2)} cores during the API path; the ratios between the builds carry that noise (see the "other cores" column); rerun on a quiet machine`);
   }
   say('');
   for (const t of report.targets) say(`target: ${t.met === undefined ? 'not measured' : t.met ? 'met   ' : 'MISSED'}  ${t.target} (measured: ${t.measured ?? 'n/a'})`);

@@ -79,6 +79,9 @@ export interface ApiResult {
   acceptedPerSecond: number;
   /** Healthy deliveries per second received after the warm-up (saturating) or over the window (fixed rates). */
   deliveriesPerSecond: number;
+  /** Purchases journey accepted (201), and the healthy deliveries they owe; `deliveries`: those received, each counted once. */
+  purchasesAccepted: number;
+  deliveriesOwed: number;
   deliveries: number;
   /** From journey's 201 read by the bench to the webhook verified at the receiver. */
   latencyMs: LatencySummary;
@@ -286,6 +289,8 @@ export async function runApiPath(options: {
           seconds: round(windowSeconds, 1),
           acceptedPerSecond: driven ? round(source.accepted.size / driven.loadSeconds, 1) : 0,
           deliveriesPerSecond: driven ? (scenario.kind === 'rate' ? Math.round(unique / driven.loadSeconds) : driven.sustainedPerSecond) : 0,
+          purchasesAccepted: source.accepted.size,
+          deliveriesOwed: source.expected,
           deliveries: unique,
           latencyMs: fromAccepted.summary(),
           latencyFromSendMs: fromSend.summary(),
