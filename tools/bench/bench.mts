@@ -8,8 +8,10 @@
 // table and — last — one line of key=value pairs, and writes the figures as
 // JSON under tools/bench/results/.
 //
-//   npm run bench                      quick profile (under 5 minutes)
+//   npm run bench                      quick profile
 //   npm run bench -- --long            longer windows
+//   npm run bench -- --api --baseline=0644c4b   the API path only, on that commit's build and on the working tree
+//   npm run bench -- --only=api-50-f1,api-idle   some API-path scenarios (tools/bench/api/api-path.mts names them)
 //   npm run bench -- --only=delivery-fanout-1,e2e-max --profile-delivery
 //   npm run bench -- --only=e2e-max --profile=journey            a V8 CPU profile of another service
 //   npm run bench -- --compare-node=22 also the HTTP ceiling under Node 22 (from the npm registry)
@@ -34,6 +36,10 @@ import { infraUp } from '../infra/up.mts';
 import { newPlatformSecrets, serviceEnv, type PlatformOptions } from '../platform/platform.mts';
 import { startService, stopService, type RunningService, type ServiceName } from '../platform/service-processes.mts';
 /* eslint-enable @nx/enforce-module-boundaries */
+import { apiScenarios, runApiPath, type ApiDurations, type ApiResult } from './api/api-path.mts';
+import { apiSummary, apiTable, baselineSummary, baselineTargets, comparisonTable } from './api/api-report.mts';
+import { prepareBaseline, type BaselineBuild } from './api/baseline.mts';
+import { startBenchInfra } from './api/bench-infra.mts';
 import { httpCeiling, kafkaCeiling } from './ceilings.mts';
 import type { HttpCeilingResult } from './http-ceiling.mts';
 import type { KafkaCeilingResult } from './kafka-ceiling.mts';
@@ -66,6 +72,14 @@ const profiles: Record<string, Durations> = {
   long: { httpCeilingMs: 30_000, kafkaMessages: 300_000, saturateMs: 60_000, warmupMs: 10_000, rateMs: 60_000, drainMs: 120_000 },
 };
 const durations = profiles[profileName] as Durations;
+/** The API path's windows: fixed rates count every delivery of the window; the idle platform is watched for 30 s. */
+const apiProfiles: Record<string, ApiDurations> = {
+  smoke: { warmupMs: 1000, idleMs: 2000, rateMs: 3000, saturateMs: 3000, saturateWarmupMs: 1000, drainMs: 30_000 },
+  quick: { warmupMs: 3000, idleMs: 30_000, rateMs: 10_000, saturateMs: 10_000, saturateWarmupMs: 3000, drainMs: 60_000 },
+  long: { warmupMs: 10_000, idleMs: 30_000, rateMs: 30_000, saturateMs: 30_000, saturateWarmupMs: 10_000, drainMs: 120_000 },
+};
+const apiDurations = apiProfiles[profileName] as ApiDurations;
+const baselineCommit = option('baseline');
 
 const allScenarios = [
   'ceiling-http',
@@ -81,12 +95,15 @@ const allScenarios = [
   'degraded',
 ] as const;
 type ScenarioName = (typeof allScenarios)[number];
-const smokeScenarios: ScenarioName[] = ['ceiling-http', 'delivery-fanout-1'];
-const selected = new Set<ScenarioName>(
-  (option('only')?.split(',') as ScenarioName[] | undefined) ?? (profileName === 'smoke' ? smokeScenarios : [...allScenarios]),
+const apiNames = apiScenarios.map((s) => s.name);
+const smokeScenarios: string[] = ['ceiling-http', 'delivery-fanout-1', 'api-idle', 'api-50-f1'];
+const selected = new Set<string>(
+  option('only')?.split(',') ?? (args.includes('--api') ? apiNames : profileName === 'smoke' ? smokeScenarios : [...allScenarios, ...apiNames]),
 );
-for (const name of selected) if (!allScenarios.includes(name)) throw new Error(`unknown scenario ${name} (known: ${allScenarios.join(', ')})`);
+for (const name of selected) if (!(allScenarios as readonly string[]).includes(name) && !apiNames.includes(name)) throw new Error(`unknown scenario ${name} (known: ${[...allScenarios, ...apiNames].join(', ')})`);
 const wants = (name: ScenarioName) => selected.has(name);
+const selectedApi = apiScenarios.filter((s) => selected.has(s.name));
+if (baselineCommit && selectedApi.length === 0) throw new Error('--baseline compares the API-path scenarios: select some (--api, or --only=api-…)');
 
 /** Delivery's own caps, which the ceiling's client mirrors. */
 const dispatchConcurrency = 64;
@@ -153,10 +170,14 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg().map((l) => round(l, 2));
   say(`bench: ${profileName} profile, run ${runId}; load average before: ${loadBefore.join(' ')} on ${os.cpus().length} cores`);
   if (!args.includes('--no-build')) build();
-  const infra = await infraUp();
-  say(`bench: PostgreSQL ${infra.started.postgres ? 'started' : 'already running'}, Kafka ${infra.started.kafka ? 'started' : 'already running'} (${elapsed()})`);
+  const baseline: BaselineBuild | undefined = baselineCommit ? await prepareBaseline(baselineCommit, say) : undefined;
+  // The API path runs on infrastructure of its own (tools/bench/api/bench-infra.mts); the other scenarios on the shared one.
+  const needsSharedInfra = [...selected].some((name) => !apiNames.includes(name) && name !== 'ceiling-http');
+  const infra = needsSharedInfra ? await infraUp() : { env: { DATABASE_URL: '', KAFKA_BROKERS: '' }, started: { postgres: false, kafka: false } };
+  if (needsSharedInfra) say(`bench: PostgreSQL ${infra.started.postgres ? 'started' : 'already running'}, Kafka ${infra.started.kafka ? 'started' : 'already running'} (${elapsed()})`);
   const cleanups: (() => Promise<unknown>)[] = [];
   const results: ScenarioResult[] = [];
+  const apiResults: ApiResult[] = [];
   let deliveryProfile: ProfileSummary | undefined;
   const platformInfo: Record<string, unknown> = {};
   let failure: unknown;
@@ -531,6 +552,20 @@ async function main(): Promise<void> {
         }
       }
     }
+
+    // ---- the API path: POST /purchases → webhook verified, baseline then current
+    if (selectedApi.length > 0) {
+      const apiInfra = await startBenchInfra(say);
+      cleanups.push(() => apiInfra.stop());
+      const builds = [
+        ...(baseline ? [{ label: 'baseline' as const, root: baseline.root, commit: baseline.commit.slice(0, 7) }] : []),
+        { label: 'current' as const, root: repoRoot, commit: `${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()}${execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs'], { cwd: repoRoot, encoding: 'utf8' }).trim() ? '+changes' : ''}` },
+      ];
+      for (const build of builds) {
+        apiResults.push(...(await runApiPath({ build, infra: apiInfra, fleet, receiverPids, scenarios: selectedApi, durations: apiDurations, runId, say })));
+        say(`bench: API path on ${build.label} done (${elapsed()})`);
+      }
+    }
   } catch (error) {
     failure = error;
   } finally {
@@ -554,6 +589,8 @@ async function main(): Promise<void> {
     ratio: deliveryOnly !== undefined && ceilingPerS ? round(deliveryOnly / ceilingPerS, 3) : undefined,
     e2e_p99_ms: figure('e2e-500', (r) => r.latencyMs.p99),
     degraded_healthy_p99_ms: figure('degraded', (r) => r.latencyMs.p99),
+    ...apiSummary(apiResults, 'current'),
+    ...(baseline ? baselineSummary(apiSummary(apiResults, 'current'), apiSummary(apiResults, 'baseline')) : {}),
   };
   const report = {
     runId,
@@ -562,18 +599,33 @@ async function main(): Promise<void> {
     seconds: Math.round((Date.now() - began) / 1000),
     machine: machine(),
     loadAverage: { before: loadBefore, after: loadAfter },
-    settings: { dispatchConcurrency, saturationBacklog, receivers: receiverCount, durations, deliveryEnv: option('delivery-env') ?? '' },
+    settings: { dispatchConcurrency, saturationBacklog, receivers: receiverCount, durations, apiDurations, deliveryEnv: option('delivery-env') ?? '' },
     summary,
-    targets: targetsOf(results, summary),
+    targets: [...targetsOf(results, summary), ...(baseline ? baselineTargets(apiResults) : [])],
     platform: platformInfo,
     scenarios: results,
+    apiScenarios: apiResults,
+    ...(baseline ? { baseline } : {}),
     ...(deliveryProfile ? { deliveryProfile } : {}),
   };
   const out = option('out') ?? path.join(here, 'results', `${runId}-${profileName}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   say('');
-  say(table(results));
+  if (results.length > 0) say(table(results));
+  if (apiResults.length > 0) {
+    say('');
+    say('API path: POST /purchases (one status event each) → webhook verified; latency from journey\'s 201 read by the bench; CPU µs per healthy delivery ("all": journey + subscriptions + delivery + PostgreSQL, + Kafka on Kafka); idle rows: cores');
+    say(apiTable(apiResults));
+  }
+  if (baseline && apiResults.length > 0) {
+    say('');
+    say(`API path against the baseline ${baseline.commit.slice(0, 7)} (same run, same infrastructure; ratio = current ÷ baseline):`);
+    say(comparisonTable(apiResults));
+    // Both builds run one after the other: work of others on the machine meanwhile lands on one of them only.
+    const busiest = Math.max(...apiResults.map((r) => r.machine.otherCores));
+    if (busiest > 0.25) say(`bench: WARNING: other work on the machine used up to ${busiest.toFixed(2)} cores during the API path; the ratios between the builds carry that noise (see the "other cores" column); rerun on a quiet machine`);
+  }
   say('');
   for (const t of report.targets) say(`target: ${t.met === undefined ? 'not measured' : t.met ? 'met   ' : 'MISSED'}  ${t.target} (measured: ${t.measured ?? 'n/a'})`);
   say(`bench: ${profileName} run took ${elapsed()}; load average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}; figures in ${path.relative(process.cwd(), out)}`);

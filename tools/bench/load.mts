@@ -212,6 +212,8 @@ export interface DriveResult {
   drainSeconds: number;
   /** Healthy deliveries owed but not received when the drain gave up. */
   missing: number;
+  /** Healthy deliveries owed (for units completed or in progress) but not yet received when the load stopped: what was queued. */
+  outstandingAtEnd: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -240,6 +242,7 @@ export async function drive(options: { fleet: ReceiverFleet; source: LoadSource;
   const loadEnd = { at: performance.now(), count: await fleet.count() };
   const from = mark ?? { at: began, count: { received: 0, verified: 0, healthy: 0 } };
   const sustainedPerSecond = (loadEnd.count.healthy - from.count.healthy) / ((loadEnd.at - from.at) / 1000);
+  const outstandingAtEnd = Math.max(0, source.expected + source.pending - loadEnd.count.healthy);
   await source.settle();
   const drainStart = performance.now();
   let healthy = loadEnd.count.healthy;
@@ -256,5 +259,6 @@ export async function drive(options: { fleet: ReceiverFleet; source: LoadSource;
     drained: healthy >= source.expected,
     drainSeconds: Math.round((performance.now() - drainStart) / 100) / 10,
     missing: Math.max(0, source.expected - healthy),
+    outstandingAtEnd,
   };
 }

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '@gancho/webhook-signing';
 import { Histogram } from './histogram.mts';
 import { useKeyObjects, verifyWithKeyObject } from './keyobject-hmac.mts';
-import type { ReceiverReply, ReceiverRequest, ReceiverStats, RouteMode } from './receiver-protocol.mts';
+import type { Arrivals, ReceiverReply, ReceiverRequest, ReceiverStats, RouteMode } from './receiver-protocol.mts';
 
 interface Route {
   secrets: string[];
@@ -21,12 +21,22 @@ let stats = freshStats();
 let latency = new Histogram();
 let seenIds = new Set<string>();
 const hanging = new Set<ServerResponse>();
+let trackArrivals = false;
+let arrivals: Arrivals = { purchaseIds: [], verifiedAt: [] };
 
 function freshStats(): Omit<ReceiverStats, 'latency'> {
   return { received: 0, verified: 0, healthyVerified: 0, unverified: 0, unknownPath: 0, failed: 0, hung: 0, duplicates: 0, firstAt: 0, lastAt: 0 };
 }
 
 const occurredAtKey = '"occurred_at":"';
+const purchaseIdKey = '"purchase_id":"';
+
+function purchaseIdOf(body: string): string {
+  const at = body.indexOf(purchaseIdKey);
+  if (at < 0) return '';
+  const from = at + purchaseIdKey.length;
+  return body.slice(from, body.indexOf('"', from));
+}
 
 function occurredAt(body: string): number {
   const at = body.indexOf(occurredAtKey);
@@ -59,8 +69,9 @@ const server = createServer((request, response) => {
       return;
     }
     stats.verified++;
-    if (seenIds.has(id)) stats.duplicates++;
-    else seenIds.add(id);
+    const firstTime = !seenIds.has(id);
+    if (firstTime) seenIds.add(id);
+    else stats.duplicates++;
     if (route.mode === 'hang') {
       stats.hung++;
       hanging.add(response);
@@ -74,6 +85,10 @@ const server = createServer((request, response) => {
     }
     stats.healthyVerified++;
     latency.record(now - occurredAt(body));
+    if (trackArrivals && firstTime) {
+      arrivals.purchaseIds.push(purchaseIdOf(body));
+      arrivals.verifiedAt.push(Date.now());
+    }
     response.writeHead(204).end();
   });
 });
@@ -95,6 +110,8 @@ process.on('message', (message: ReceiverRequest) => {
       stats = freshStats();
       latency = new Histogram();
       seenIds = new Set();
+      trackArrivals = message.trackArrivals ?? false;
+      arrivals = { purchaseIds: [], verifiedAt: [] };
       reply({ op: 'ok', seq: message.seq });
       break;
     case 'count':
@@ -102,6 +119,9 @@ process.on('message', (message: ReceiverRequest) => {
       break;
     case 'stats':
       reply({ op: 'stats', seq: message.seq, stats: { ...stats, latency: latency.serialize() } });
+      break;
+    case 'arrivals':
+      reply({ op: 'arrivals', seq: message.seq, arrivals });
       break;
     case 'release':
       // Hanging endpoints answer at last (the scenario is over).

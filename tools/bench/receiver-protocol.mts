@@ -20,11 +20,20 @@ export interface ReceiverStats {
   latency: SerializedHistogram;
 }
 
+/** Each healthy delivery seen for the first time since the reset: the purchase it is about and when it verified (ms since the epoch). */
+export interface Arrivals {
+  purchaseIds: string[];
+  verifiedAt: number[];
+}
+
 export type ReceiverRequest =
   | { op: 'routes'; seq: number; routes: Record<string, { secrets: string[]; mode: RouteMode }> }
-  | { op: 'reset' | 'count' | 'stats' | 'release' | 'close'; seq: number };
+  /** `trackArrivals`: keep every first healthy delivery's purchase and time, for `arrivals` (the API-path scenarios). */
+  | { op: 'reset'; seq: number; trackArrivals?: boolean }
+  | { op: 'count' | 'stats' | 'arrivals' | 'release' | 'close'; seq: number };
 
 export type ReceiverReply =
   | { op: 'ok' | 'listening'; seq: number; port?: number }
   | { op: 'count'; seq: number; received: number; verified: number; healthy: number }
-  | { op: 'stats'; seq: number; stats: ReceiverStats };
+  | { op: 'stats'; seq: number; stats: ReceiverStats }
+  | { op: 'arrivals'; seq: number; arrivals: Arrivals };

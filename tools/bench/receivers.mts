@@ -4,13 +4,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Histogram } from './histogram.mts';
-import type { ReceiverReply, ReceiverRequest, ReceiverStats, RouteMode } from './receiver-protocol.mts';
+import type { Arrivals, ReceiverReply, ReceiverRequest, ReceiverStats, RouteMode } from './receiver-protocol.mts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export interface FleetStats extends Omit<ReceiverStats, 'latency'> {
   latency: Histogram;
 }
+
+/** A request as the caller writes it: the process numbers it. */
+type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
 class ReceiverProcess {
   private seq = 0;
@@ -43,7 +46,7 @@ class ReceiverProcess {
     return receiver;
   }
 
-  ask<R extends ReceiverReply>(request: Omit<ReceiverRequest, 'seq'> & { op: ReceiverRequest['op'] }): Promise<R> {
+  ask<R extends ReceiverReply>(request: WithoutSeq<ReceiverRequest>): Promise<R> {
     const seq = ++this.seq;
     return new Promise<R>((resolve) => {
       this.pending.set(seq, resolve as (reply: ReceiverReply) => void);
@@ -103,11 +106,18 @@ export class ReceiverFleet {
       table[url.pathname] = { secrets: route.secrets, mode: route.mode ?? 'ok' };
       byReceiver.set(receiver, table);
     }
-    await Promise.all([...byReceiver].map(([receiver, table]) => receiver.ask({ op: 'routes', routes: table } as ReceiverRequest)));
+    await Promise.all([...byReceiver].map(([receiver, table]) => receiver.ask({ op: 'routes', routes: table })));
   }
 
-  async reset(): Promise<void> {
-    await Promise.all(this.receivers.map((r) => r.ask({ op: 'reset' })));
+  /** Counts from zero; `trackArrivals` keeps each first healthy delivery's purchase and time for `arrivals()`. */
+  async reset({ trackArrivals = false } = {}): Promise<void> {
+    await Promise.all(this.receivers.map((r) => r.ask({ op: 'reset', trackArrivals })));
+  }
+
+  /** The healthy deliveries tracked since the last reset, all receivers together. */
+  async arrivals(): Promise<Arrivals> {
+    const replies = await Promise.all(this.receivers.map((r) => r.ask<Extract<ReceiverReply, { op: 'arrivals' }>>({ op: 'arrivals' })));
+    return { purchaseIds: replies.flatMap((r) => r.arrivals.purchaseIds), verifiedAt: replies.flatMap((r) => r.arrivals.verifiedAt) };
   }
 
   async release(): Promise<void> {

@@ -38,10 +38,12 @@ export interface StartServiceOptions {
   /** Receives every line the service writes (JSON logs or Nest's text). */
   onOutput?: (service: ServiceName, line: string) => void;
   readyTimeoutMs?: number;
+  /** The checkout whose build runs (default: this one); the bench runs another commit's build beside this one's. */
+  root?: string;
 }
 
-export function mainFileOf(name: ServiceName): string {
-  return path.join(repoRoot, 'apps', name, 'dist', 'main.js');
+export function mainFileOf(name: ServiceName, root = repoRoot): string {
+  return path.join(root, 'apps', name, 'dist', 'main.js');
 }
 
 /**
@@ -57,7 +59,8 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 /** Starts one service and resolves when its /health/ready answers 200. */
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const { name, port } = options;
-  const child = spawn(process.execPath, [...serviceNodeFlags, mainFileOf(name)], {
+  const child = spawn(process.execPath, [...serviceNodeFlags, mainFileOf(name, options.root)], {
+    ...(options.root ? { cwd: options.root } : {}),
     env: { ...inheritedEnv(), ...serviceProcessEnv, NO_COLOR: '1', HOST: '127.0.0.1', PORT: String(port), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
