@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface ReceivedRequest {
   method: string;
@@ -21,6 +21,8 @@ export interface Receiver {
   requests: ReceivedRequest[];
   /** TCP connections accepted (TLS: before the handshake). */
   connections: number;
+  /** TCP connections open now. */
+  openConnections: number;
   close(): Promise<void>;
 }
 
@@ -51,13 +53,18 @@ export async function startReceiver(handler: ReceiverHandler = ok, options: Rece
     url: (path = '/') => `${options.tls ? 'https' : 'http'}://127.0.0.1:${receiver.port}${path}`,
     requests,
     connections: 0,
+    openConnections: 0,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  server.on('connection', () => {
+  server.on('connection', (socket: Socket) => {
     receiver.connections += 1;
+    receiver.openConnections += 1;
+    socket.once('close', () => {
+      receiver.openConnections -= 1;
+    });
   });
   // A receiver that misbehaves on purpose sees its sockets destroyed by the sender; that is not a test failure.
   server.on('clientError', (_error, socket) => socket.destroy());
