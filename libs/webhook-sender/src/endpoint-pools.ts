@@ -54,7 +54,7 @@ export class EndpointPools {
   private readonly closing = new Set<Promise<void>>();
   private readonly reaper: NodeJS.Timeout;
   private readonly connect: buildConnector.connector;
-  private openSockets = 0;
+  private openConnections = 0;
 
   constructor(private readonly options: EndpointPoolsOptions) {
     this.connect = this.budgetedConnector(options.connect);
@@ -89,9 +89,9 @@ export class EndpointPools {
     if (entry.inFlight === 0 && this.waiters.length > 0) this.makeRoom();
   }
 
-  /** Pools held and sockets open (or connecting) now. */
-  stats(): { pools: number; sockets: number } {
-    return { pools: this.pools.size, sockets: this.openSockets };
+  /** Pools held, and connections open (or being opened) now. */
+  stats(): { pools: number; connections: number } {
+    return { pools: this.pools.size, connections: this.openConnections };
   }
 
   /** Closes every pool, after the requests in flight. */
@@ -124,23 +124,24 @@ export class EndpointPools {
     const giveBack = () => {
       if (given) return;
       given = true;
-      this.openSockets -= 1;
+      this.openConnections -= 1;
       this.waiters.shift()?.grant();
     };
-    if (this.openSockets < this.options.maxConnections) {
-      this.openSockets += 1;
+    if (this.openConnections < this.options.maxConnections) {
+      this.openConnections += 1;
       return Promise.resolve(giveBack);
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         grant: () => {
           clearTimeout(timer);
-          this.openSockets += 1;
+          this.openConnections += 1;
           resolve(giveBack);
         },
       };
       const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
         reject(new ConnectionLimitError(this.options.maxConnections, this.options.connectTimeoutMs));
       }, this.options.connectTimeoutMs);
       this.waiters.push(waiter);

@@ -151,11 +151,11 @@ export class WebhookSender {
     const refusal = this.refusalWithoutLookup(target);
     if (refusal !== undefined) return { kind: 'error', errorClass: 'ssrf_blocked', message: refusal, elapsedMs: elapsedMs() };
 
-    const pool = this.pools.acquire(request.endpointId === undefined ? target.origin : `${request.endpointId} ${target.origin}`, target.origin);
+    const lease = this.pools.acquire(request.endpointId === undefined ? target.origin : `${request.endpointId} ${target.origin}`, target.origin);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DeadlineExceededError(this.timeoutMs)), this.timeoutMs);
     try {
-      const response = await pool.pool.request({
+      const response = await lease.pool.request({
         path: `${target.pathname}${target.search}`,
         method: request.method ?? 'POST',
         headers: this.headersFor(request.headers, request.method === 'GET' ? null : (request.contentType ?? 'application/json')),
@@ -171,14 +171,13 @@ export class WebhookSender {
       return { kind: 'error', errorClass, message, elapsedMs: elapsedMs() };
     } finally {
       clearTimeout(timer);
-      this.pools.release(pool);
+      this.pools.release(lease);
     }
   }
 
   /** Endpoint pools held and connections open now. */
   connectionStats(): { pools: number; connections: number } {
-    const { pools, sockets } = this.pools.stats();
-    return { pools, connections: sockets };
+    return this.pools.stats();
   }
 
   /** Closes idle connections and waits for requests in flight. */
