@@ -16,7 +16,8 @@ const receivers: Receiver[] = [];
 const senders: WebhookSender[] = [];
 
 async function receiver(handler: ReceiverHandler): Promise<Receiver> {
-  const started = await startReceiver(handler);
+  // Idle connections stay open on the receiver's side: only the sender closes them in these tests.
+  const started = await startReceiver(handler, { keepAliveTimeoutMs: 120_000 });
   receivers.push(started);
   return started;
 }
@@ -172,7 +173,7 @@ describe('WebhookSender: connections across all endpoints', () => {
   it('closes the connections of endpoints that stopped sending, while a busy endpoint keeps its one connection', async () => {
     const quiet = await receiver((_req, res) => res.writeHead(204).end());
     const busy = await receiver((_req, res) => res.writeHead(204).end());
-    // Idle connections would live for a minute: only the pool reaper closes them within the test.
+    // Idle connections would live for a minute on both sides: only the pool reaper closes them within the test.
     const to = senderFor([quiet, busy], { idlePoolTimeoutMs: 200, keepAliveTimeoutMs: 60_000 });
 
     for (const endpointId of ['quiet-1', 'quiet-2']) expect(await post(to, endpointId, quiet.url())).toMatchObject({ kind: 'response', status: 204 });

@@ -30,6 +30,8 @@ export interface ReceiverOptions {
   /** Default 127.0.0.1. `::` listens dual-stack (IPv6 and IPv4-mapped). */
   listenOn?: string;
   tls?: { key: string; cert: string };
+  /** How long the server keeps an idle connection open (Node's default is 5 000 ms). */
+  keepAliveTimeoutMs?: number;
 }
 
 const ok: ReceiverHandler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
@@ -59,6 +61,7 @@ export async function startReceiver(handler: ReceiverHandler = ok, options: Rece
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.on('connection', (socket: Socket) => {
     receiver.connections += 1;
     receiver.openConnections += 1;
