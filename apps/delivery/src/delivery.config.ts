@@ -39,6 +39,14 @@ export const deliveryConfigSchema = z.object({
   /** Attempts in flight at once in this process, and per endpoint. */
   DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
   ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /**
+   * Open webhook connections across all endpoints, idle ones included. Each
+   * endpoint has its own pool of ENDPOINT_CONCURRENCY connections, so one
+   * endpoint never waits for another's sockets; this bounds their sum.
+   */
+  OUTBOUND_CONNECTIONS_MAX: z.coerce.number().int().min(1).max(65_536).default(256),
+  /** The connections of an endpoint that sent nothing for this long are closed. */
+  ENDPOINT_POOL_IDLE_MS: z.coerce.number().int().min(1_000).default(60_000),
   /** How often idle dispatch lanes look for due messages (new messages wake them at once). */
   DISPATCH_POLL_MS: durationMs(500),
   /**

@@ -51,6 +51,10 @@ export class DeliveryModule {
               allowHttp: config.get('ALLOW_HTTP_ENDPOINTS', { infer: true }),
               allowPrivateNetworks: config.get('ALLOW_PRIVATE_NETWORK_ENDPOINTS', { infer: true }),
               allowedHosts: config.get('ALLOWED_ENDPOINT_HOSTS', { infer: true }),
+              // A pool per endpoint as large as its concurrency: it never waits for its own sockets, nor for another endpoint's.
+              connectionsPerEndpoint: config.get('ENDPOINT_CONCURRENCY', { infer: true }),
+              maxConnections: config.get('OUTBOUND_CONNECTIONS_MAX', { infer: true }),
+              idlePoolTimeoutMs: config.get('ENDPOINT_POOL_IDLE_MS', { infer: true }),
             }),
         },
         { provide: MessageStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new MessageStore(dataSource) },

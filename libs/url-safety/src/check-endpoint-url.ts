@@ -28,7 +28,8 @@ const privateNameSuffixes = ['localhost', 'local', 'localdomain', 'internal', 'h
 /** Metadata services reached by name; refused even when private networks are allowed. */
 const metadataHostnames = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data']);
 
-const refuse = (reason: UrlRefusalReason, detail: string): EndpointUrlCheck => ({ allowed: false, reason, detail });
+type Refusal = Extract<EndpointUrlCheck, { allowed: false }>;
+const refuse = (reason: UrlRefusalReason, detail: string): Refusal => ({ allowed: false, reason, detail });
 
 /**
  * Whether Gancho may deliver to `url`: https (http only if allowed), no
@@ -59,16 +60,9 @@ export async function checkEndpointUrl(url: string, policy: EndpointUrlPolicy): 
   const host = parsed.hostname.replace(/\.+$/, '').toLowerCase();
   if (host === '') return refuse('malformed_url', 'The URL has no host.');
 
-  const literal = parseAddress(host);
-  if (literal) {
-    const verdict = judge(host, policy);
-    return verdict ?? { allowed: true, url: parsed.toString() };
-  }
-  if (metadataHostnames.has(host)) return refuse('cloud_metadata', `${host} is a cloud metadata service.`);
-  if (policy.allowPrivate) return { allowed: true, url: parsed.toString() };
-  if (privateNameSuffixes.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) {
-    return refuse('private_hostname', `${host} is a name for a local or private network.`);
-  }
+  const precheck = checkHostWithoutLookup(host, policy.allowPrivate);
+  if (precheck.verdict === 'refused') return refuse(precheck.reason, precheck.detail);
+  if (precheck.verdict === 'address' || policy.allowPrivate) return { allowed: true, url: parsed.toString() };
 
   const addresses = await policy.resolve(host);
   if (addresses.length === 0) return refuse('unresolvable', `${host} does not resolve to any address.`);
@@ -79,7 +73,34 @@ export async function checkEndpointUrl(url: string, policy: EndpointUrlPolicy): 
   return { allowed: true, url: parsed.toString() };
 }
 
-function judge(address: string, policy: EndpointUrlPolicy, hostname?: string): EndpointUrlCheck | undefined {
+export type HostCheck =
+  | { verdict: 'refused'; reason: UrlRefusalReason; detail: string }
+  /** An IP literal the policy accepts: there is nothing to resolve. */
+  | { verdict: 'address' }
+  /** A name that is not refused as such: its addresses decide. */
+  | { verdict: 'resolve' };
+
+/**
+ * Everything that can be said of a URL's host without the network: an IP
+ * literal is judged as an address, a cloud metadata name is refused, and so
+ * is a local or private name (`localhost`, `.internal`…) unless private
+ * networks are allowed. Callers run it before any DNS lookup, so a host that
+ * is refused anyway never causes a query.
+ */
+export function checkHostWithoutLookup(hostname: string, allowPrivate: boolean): HostCheck {
+  const host = hostname.replace(/\.+$/, '').toLowerCase();
+  if (parseAddress(host)) {
+    const refusal = judge(host, { allowPrivate });
+    return refusal ? { verdict: 'refused', reason: refusal.reason, detail: refusal.detail } : { verdict: 'address' };
+  }
+  if (metadataHostnames.has(host)) return { verdict: 'refused', reason: 'cloud_metadata', detail: `${host} is a cloud metadata service.` };
+  if (!allowPrivate && privateNameSuffixes.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) {
+    return { verdict: 'refused', reason: 'private_hostname', detail: `${host} is a name for a local or private network.` };
+  }
+  return { verdict: 'resolve' };
+}
+
+function judge(address: string, policy: Pick<EndpointUrlPolicy, 'allowPrivate'>, hostname?: string): Refusal | undefined {
   const kind = classifyAddress(address);
   if (kind === 'public') return undefined;
   if (policy.allowPrivate && kind !== 'cloud_metadata' && kind !== 'invalid') return undefined;

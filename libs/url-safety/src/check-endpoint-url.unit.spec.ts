@@ -1,4 +1,4 @@
-import { checkEndpointUrl, type EndpointUrlPolicy, type ResolveHost } from './check-endpoint-url';
+import { checkEndpointUrl, checkHostWithoutLookup, type EndpointUrlPolicy, type ResolveHost } from './check-endpoint-url';
 
 const dns: Record<string, string[]> = {
   'hooks.example.com': ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'],
@@ -73,5 +73,29 @@ describe('checkEndpointUrl', () => {
   it('lets a resolver failure through, so the caller can answer "try again"', async () => {
     const failing: EndpointUrlPolicy = { ...strict, resolve: () => Promise.reject(new Error('SERVFAIL')) };
     await expect(checkEndpointUrl('https://hooks.example.com/', failing)).rejects.toThrow('SERVFAIL');
+  });
+});
+
+describe('checkHostWithoutLookup', () => {
+  it.each([
+    ['localhost', false, 'private_hostname'],
+    ['API.localhost.', false, 'private_hostname'],
+    ['db.corp.internal', false, 'private_hostname'],
+    ['router.home.arpa', false, 'private_hostname'],
+    ['metadata.google.internal', false, 'cloud_metadata'],
+    ['metadata.google.internal', true, 'cloud_metadata'],
+    ['127.0.0.1', false, 'loopback'],
+    ['[::1]', false, 'loopback'],
+    ['169.254.169.254', true, 'cloud_metadata'],
+  ])('refuses %s (private allowed: %s) as %s', (host, allowPrivate, reason) => {
+    expect(checkHostWithoutLookup(host, allowPrivate)).toMatchObject({ verdict: 'refused', reason });
+  });
+
+  it('accepts IP literals the policy allows, and leaves every other name to its addresses', () => {
+    expect(checkHostWithoutLookup('8.8.8.8', false)).toEqual({ verdict: 'address' });
+    expect(checkHostWithoutLookup('[2606:4700:4700::1111]', false)).toEqual({ verdict: 'address' });
+    expect(checkHostWithoutLookup('10.0.0.1', true)).toEqual({ verdict: 'address' });
+    expect(checkHostWithoutLookup('hooks.example.com', false)).toEqual({ verdict: 'resolve' });
+    expect(checkHostWithoutLookup('localhost', true)).toEqual({ verdict: 'resolve' });
   });
 });

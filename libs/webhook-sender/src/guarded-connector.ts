@@ -64,7 +64,7 @@ const tryNextAddressOn = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH',
  */
 export function buildGuardedConnector({ policy, resolve, connectTimeoutMs, ca }: GuardedConnectorOptions): buildConnector.connector {
   const connectToAddress = buildConnector({ timeout: connectTimeoutMs, allowH2: false, ...(ca === undefined ? {} : { ca }) });
-  const allowed = new Set(policy.allowedHosts.map((entry) => entry.trim().toLowerCase()));
+  const allowed = allowListOf(policy.allowedHosts);
 
   return (options, callback) => {
     vettedAddresses(options, policy, allowed, resolve, connectTimeoutMs).then(
@@ -74,12 +74,18 @@ export function buildGuardedConnector({ policy, resolve, connectTimeoutMs, ca }:
   };
 }
 
-function isAllowListed(options: buildConnector.Options, allowed: ReadonlySet<string>): boolean {
+/** The allow-list as `isAllowListed` reads it: trimmed, lower-case entries. */
+export function allowListOf(entries: readonly string[]): ReadonlySet<string> {
+  return new Set(entries.map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== ''));
+}
+
+/** Whether `host` (with or without IPv6 brackets) on `port` (empty: the scheme's) is exempt from the address check. */
+export function isAllowListed(allowed: ReadonlySet<string>, host: string, port: string, protocol: string): boolean {
   if (allowed.size === 0) return false;
-  const host = options.hostname.toLowerCase();
-  const hostInUrl = isIP(host) === 6 ? `[${host}]` : host;
-  const port = options.port || (options.protocol === 'https:' ? '443' : '80');
-  return allowed.has(hostInUrl) || allowed.has(`${hostInUrl}:${port}`);
+  const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const hostInUrl = isIP(bare) === 6 ? `[${bare}]` : bare;
+  const portOrDefault = port || (protocol === 'https:' ? '443' : '80');
+  return allowed.has(hostInUrl) || allowed.has(`${hostInUrl}:${portOrDefault}`);
 }
 
 async function vettedAddresses(
@@ -92,7 +98,7 @@ async function vettedAddresses(
   // undici hands over IPv6 literals without brackets.
   const hostname = options.hostname;
   const addresses = isIP(hostname) ? [hostname] : await resolveWithin(hostname, resolve, timeoutMs);
-  if (isAllowListed(options, allowed)) return addresses;
+  if (isAllowListed(allowed, hostname, options.port, options.protocol)) return addresses;
   // Every answer must pass: a resolver can alternate or mix answers, and which one the OS would pick is not ours to guess.
   for (const address of addresses) {
     const kind = classifyAddress(address);

@@ -384,6 +384,67 @@ describe('WebhookSender: SSRF guard on the address connected to', () => {
     expect(target.connections).toBe(0);
   });
 
+  describe('before any DNS lookup', () => {
+    /** A resolver that answers loopback and counts what it was asked. */
+    function countingLookup() {
+      const asked: string[] = [];
+      return {
+        asked,
+        lookup: async (hostname: string) => {
+          asked.push(hostname);
+          return ['127.0.0.1'];
+        },
+      };
+    }
+
+    it('refuses what can be refused without the network (scheme, credentials, literals, private and metadata names): zero lookups', async () => {
+      const target = await receiver();
+      const dns = countingLookup();
+      const to = sender({ allowHttp: false, lookup: dns.lookup });
+      const refused: [url: string, errorClass: string][] = [
+        [`http://hooks.example:${target.port}/`, 'invalid_url'],
+        ['ftp://hooks.example/', 'invalid_url'],
+        ['https://user:pass@hooks.example/', 'invalid_url'],
+        [`https://localhost:${target.port}/`, 'ssrf_blocked'],
+        ['https://api.localhost/', 'ssrf_blocked'],
+        ['https://LOCALHOST./', 'ssrf_blocked'],
+        ['https://db.internal/', 'ssrf_blocked'],
+        ['https://printer.local/', 'ssrf_blocked'],
+        ['https://router.home.arpa/', 'ssrf_blocked'],
+        ['https://metadata.google.internal/computeMetadata/v1/', 'ssrf_blocked'],
+        ['https://169.254.169.254/latest/meta-data/', 'ssrf_blocked'],
+        ['https://10.1.2.3/', 'ssrf_blocked'],
+        ['https://[::1]/', 'ssrf_blocked'],
+      ];
+      for (const [url, errorClass] of refused) expect([url, await post(to, url)]).toMatchObject([url, { kind: 'error', errorClass }]);
+      expect(dns.asked).toEqual([]);
+      expect(target.connections).toBe(0);
+      // The resolver is asked for a name only its addresses can judge (and the loopback answer is refused at connect time).
+      expect(await post(to, `https://hooks.example:${target.port}/`)).toMatchObject({ kind: 'error', errorClass: 'ssrf_blocked' });
+      expect(dns.asked).toEqual(['hooks.example']);
+      expect(target.connections).toBe(0);
+    });
+
+    it('refuses a metadata name without a lookup even when private networks are allowed, and looks up private names then', async () => {
+      const target = await receiver();
+      const dns = countingLookup();
+      const to = sender({ allowPrivateNetworks: true, lookup: dns.lookup });
+      expect(await post(to, 'http://metadata.google.internal/computeMetadata/v1/')).toMatchObject({ kind: 'error', errorClass: 'ssrf_blocked' });
+      expect(dns.asked).toEqual([]);
+      expect(await post(to, `http://db.internal:${target.port}/`)).toMatchObject({ kind: 'response', status: 200 });
+      expect(dns.asked).toEqual(['db.internal']);
+    });
+
+    it('reads the allow-list before refusing a name: an allow-listed localhost:port is resolved and reached', async () => {
+      const target = await receiver();
+      const dns = countingLookup();
+      const to = sender({ allowedHosts: [`localhost:${target.port}`], lookup: dns.lookup });
+      expect(await post(to, `http://localhost:${target.port}/`)).toMatchObject({ kind: 'response', status: 200 });
+      expect(await post(to, `http://localhost:${target.port + 1}/`)).toMatchObject({ kind: 'error', errorClass: 'ssrf_blocked' });
+      expect(dns.asked).toEqual(['localhost']);
+    });
+  });
+
   it('connects to the address it checked, not to whatever the name resolves to afterwards', async () => {
     const target = await receiver();
     // The guard's resolver says 127.0.0.2 (where nothing listens); the system resolver would say 127.0.0.1, the receiver.

@@ -2,10 +2,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import type { ConnectionOptions } from 'node:tls';
-import { Agent } from 'undici';
-import type { ResolveHost } from '@gancho/url-safety';
+import { checkHostWithoutLookup, type ResolveHost } from '@gancho/url-safety';
 import { classifySendError, DeadlineExceededError, type SendErrorClass } from './classify-send-error';
-import { buildGuardedConnector, resolveWithSystemDns } from './guarded-connector';
+import { EndpointPools } from './endpoint-pools';
+import { allowListOf, buildGuardedConnector, isAllowListed, resolveWithSystemDns } from './guarded-connector';
 
 export interface WebhookSenderOptions {
   /** One deadline for connecting, the response headers and reading the kept part of the body. Default 15 000. */
@@ -22,8 +22,16 @@ export interface WebhookSenderOptions {
   allowedHosts?: readonly string[];
   /** Default `Gancho-Webhooks/1.0 (+https://gancho.dev)`. */
   userAgent?: string;
-  /** Keep-alive connections per origin. Default 16. */
-  connectionsPerOrigin?: number;
+  /**
+   * Keep-alive connections one endpoint may hold (requests that name no
+   * endpoint share one pool per origin). Match it to the endpoint's
+   * concurrency, so an endpoint never waits for its own sockets. Default 8.
+   */
+  connectionsPerEndpoint?: number;
+  /** Open connections across all endpoints, idle ones included. Default 256. */
+  maxConnections?: number;
+  /** The connections of an endpoint that sent nothing for this long are closed and its pool forgotten. Default 60 000. */
+  idlePoolTimeoutMs?: number;
   /** How long an idle connection is kept (a server's Keep-Alive hint may shorten it). Default 4 000. */
   keepAliveTimeoutMs?: number;
   /** Resolves a host name to all its addresses on every new connection. Default `dns.lookup` with `all: true`. */
@@ -34,6 +42,12 @@ export interface WebhookSenderOptions {
 
 export interface WebhookRequest {
   url: string;
+  /**
+   * Whose connections to use: each endpoint has a pool of its own, so
+   * endpoints on one host never wait for each other's sockets. Without it the
+   * request shares a pool with every other such request to its origin.
+   */
+  endpointId?: string;
   headers: Readonly<Record<string, string>>;
   /** Sent as is, as `application/json` (or `contentType`); ignored for a GET. */
   body: string;
@@ -85,13 +99,17 @@ function positiveInteger(name: string, value: number): number {
 
 /**
  * POSTs signed webhooks to partner endpoints over keep-alive connection
- * pools (one undici Agent, a pool per origin). Never throws for a network
+ * pools, one per endpoint (see `EndpointPools`). Never throws for a network
  * failure: every outcome is a `SendResult`, classified for the retry policy.
- * Redirects are returned, not followed; every new connection goes through
- * the SSRF guard (see `buildGuardedConnector`).
+ * Redirects are returned, not followed. A host refused as such (scheme, a
+ * non-public IP literal, a private or metadata name) is refused before any
+ * DNS query; every new connection goes through the SSRF guard on the
+ * address it connects to (see `buildGuardedConnector`).
  */
 export class WebhookSender {
-  private readonly agent: Agent;
+  private readonly pools: EndpointPools;
+  private readonly allowPrivateNetworks: boolean;
+  private readonly allowedHosts: ReadonlySet<string>;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly schemes: readonly string[];
@@ -102,15 +120,20 @@ export class WebhookSender {
     this.maxResponseBytes = positiveInteger('maxResponseBytes', options.maxResponseBytes ?? 4_096);
     this.schemes = options.allowHttp ? ['https:', 'http:'] : ['https:'];
     this.userAgent = options.userAgent ?? defaultUserAgent;
+    this.allowPrivateNetworks = options.allowPrivateNetworks;
+    this.allowedHosts = allowListOf(options.allowedHosts ?? []);
     const connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs ?? 5_000);
-    this.agent = new Agent({
-      connections: positiveInteger('connectionsPerOrigin', options.connectionsPerOrigin ?? 16),
-      keepAliveTimeout: positiveInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? 4_000),
+    this.pools = new EndpointPools({
+      connectionsPerPool: positiveInteger('connectionsPerEndpoint', options.connectionsPerEndpoint ?? 8),
+      maxConnections: positiveInteger('maxConnections', options.maxConnections ?? 256),
+      idlePoolTimeoutMs: positiveInteger('idlePoolTimeoutMs', options.idlePoolTimeoutMs ?? 60_000),
+      keepAliveTimeoutMs: positiveInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? 4_000),
       // Our own deadline covers these; undici's are a second line at the same bound.
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
+      headersTimeoutMs: this.timeoutMs,
+      bodyTimeoutMs: this.timeoutMs,
+      connectTimeoutMs,
       connect: buildGuardedConnector({
-        policy: { allowPrivateNetworks: options.allowPrivateNetworks, allowedHosts: options.allowedHosts ?? [] },
+        policy: { allowPrivateNetworks: options.allowPrivateNetworks, allowedHosts: [...this.allowedHosts] },
         resolve: options.lookup ?? resolveWithSystemDns,
         connectTimeoutMs,
         ...(options.ca === undefined ? {} : { ca: options.ca }),
@@ -125,12 +148,14 @@ export class WebhookSender {
 
     const target = this.parseUrl(request.url);
     if (typeof target === 'string') return { kind: 'error', errorClass: 'invalid_url', message: target, elapsedMs: elapsedMs() };
+    const refusal = this.refusalWithoutLookup(target);
+    if (refusal !== undefined) return { kind: 'error', errorClass: 'ssrf_blocked', message: refusal, elapsedMs: elapsedMs() };
 
+    const lease = this.pools.acquire(request.endpointId === undefined ? target.origin : `${request.endpointId} ${target.origin}`, target.origin);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DeadlineExceededError(this.timeoutMs)), this.timeoutMs);
     try {
-      const response = await this.agent.request({
-        origin: target.origin,
+      const response = await lease.pool.request({
         path: `${target.pathname}${target.search}`,
         method: request.method ?? 'POST',
         headers: this.headersFor(request.headers, request.method === 'GET' ? null : (request.contentType ?? 'application/json')),
@@ -146,12 +171,29 @@ export class WebhookSender {
       return { kind: 'error', errorClass, message, elapsedMs: elapsedMs() };
     } finally {
       clearTimeout(timer);
+      this.pools.release(lease);
     }
+  }
+
+  /** Endpoint pools held and connections open now. */
+  connectionStats(): { pools: number; connections: number } {
+    return this.pools.stats();
   }
 
   /** Closes idle connections and waits for requests in flight. */
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.pools.close();
+  }
+
+  /**
+   * Why the URL's host is refused without asking DNS (a non-public IP literal,
+   * a private or metadata name), or undefined when only its addresses can
+   * tell. Allow-listed hosts are exempt, as they are at connect time.
+   */
+  private refusalWithoutLookup(target: URL): string | undefined {
+    if (isAllowListed(this.allowedHosts, target.hostname, target.port, target.protocol)) return undefined;
+    const host = checkHostWithoutLookup(target.hostname, this.allowPrivateNetworks);
+    return host.verdict === 'refused' ? `${host.detail.replace(/\.$/, '')}; no connection was made.` : undefined;
   }
 
   /** The URL, or why it is refused without connecting. */

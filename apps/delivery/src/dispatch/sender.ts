@@ -1,6 +1,8 @@
 /** What the dispatcher needs of an HTTP client (the undici adapter in `@gancho/webhook-sender`). */
 export interface SendRequest {
   url: string;
+  /** The endpoint sent to: each endpoint has connections of its own (without it, requests to one origin share them). */
+  endpointId?: string;
   headers: Record<string, string>;
   body: string;
 }

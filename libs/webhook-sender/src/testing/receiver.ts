@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface ReceivedRequest {
   method: string;
@@ -21,6 +21,8 @@ export interface Receiver {
   requests: ReceivedRequest[];
   /** TCP connections accepted (TLS: before the handshake). */
   connections: number;
+  /** TCP connections open now. */
+  openConnections: number;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,8 @@ export interface ReceiverOptions {
   /** Default 127.0.0.1. `::` listens dual-stack (IPv6 and IPv4-mapped). */
   listenOn?: string;
   tls?: { key: string; cert: string };
+  /** How long the server keeps an idle connection open (Node's default is 5 000 ms). */
+  keepAliveTimeoutMs?: number;
 }
 
 const ok: ReceiverHandler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
@@ -51,13 +55,19 @@ export async function startReceiver(handler: ReceiverHandler = ok, options: Rece
     url: (path = '/') => `${options.tls ? 'https' : 'http'}://127.0.0.1:${receiver.port}${path}`,
     requests,
     connections: 0,
+    openConnections: 0,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  server.on('connection', () => {
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  server.on('connection', (socket: Socket) => {
     receiver.connections += 1;
+    receiver.openConnections += 1;
+    socket.once('close', () => {
+      receiver.openConnections -= 1;
+    });
   });
   // A receiver that misbehaves on purpose sees its sockets destroyed by the sender; that is not a test failure.
   server.on('clientError', (_error, socket) => socket.destroy());

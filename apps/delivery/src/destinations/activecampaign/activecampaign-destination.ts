@@ -50,7 +50,8 @@ export class ActiveCampaignDestination implements Destination {
       allowHttp: config.get('ALLOW_HTTP_ENDPOINTS', { infer: true }),
       allowPrivateNetworks: config.get('ALLOW_PRIVATE_NETWORK_ENDPOINTS', { infer: true }),
       allowedHosts: config.get('ALLOWED_ENDPOINT_HOSTS', { infer: true }),
-      connectionsPerOrigin: 4,
+      // AC calls name no endpoint: one pool of 4 per account's API origin.
+      connectionsPerEndpoint: 4,
     });
     this.client = new ActiveCampaignClient(this.sender, new ActiveCampaignRateLimiter(dataSource));
     this.schedule = parseRetrySchedule(config.get('RETRY_SCHEDULE', { infer: true }));
