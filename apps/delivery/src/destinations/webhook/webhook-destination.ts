@@ -65,7 +65,8 @@ export class WebhookDestination implements Destination {
         'http.request.resend_count': message.attempts - 1,
       },
       async (span) => {
-        const result = await this.sender.send({ url: endpoint.state.url, headers: injectTraceContext({ ...headers }), body: message.payload });
+        // Keyed by endpoint: its own connections, so a hanging neighbour on the same host holds none of them.
+        const result = await this.sender.send({ endpointId: message.endpoint_id, url: endpoint.state.url, headers: injectTraceContext({ ...headers }), body: message.payload });
         if (result.kind === 'response') {
           span.setAttribute('http.response.status_code', result.status);
           if (result.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
