@@ -35,10 +35,14 @@ const reservedHeaderNames = new Set([
   'expect',
 ]);
 
-/** What is wrong with the names of a set of custom headers, one message per problem, naming the header. */
+/** What is wrong with the number of custom headers an endpoint would have. */
+export function customHeaderCountProblems(count: number): string[] {
+  return count > maxCustomHeaders ? [`at most ${maxCustomHeaders} headers, not ${count}`] : [];
+}
+
+/** What is wrong with the names of custom headers, one message per problem, naming the header. */
 export function customHeaderNameProblems(names: readonly string[]): string[] {
   const problems: string[] = [];
-  if (names.length > maxCustomHeaders) problems.push(`at most ${maxCustomHeaders} headers, not ${names.length}`);
   const seen = new Set<string>();
   for (const name of names) {
     const lower = name.toLowerCase();
@@ -60,7 +64,7 @@ export function customHeaderValueProblems(name: string, value: unknown): string[
 
 /** What is wrong with a set of custom headers in the clear, one message per problem, naming the header. */
 export function customHeaderProblems(headers: Readonly<Record<string, string>>): string[] {
-  const problems = customHeaderNameProblems(Object.keys(headers));
+  const problems = [...customHeaderCountProblems(Object.keys(headers).length), ...customHeaderNameProblems(Object.keys(headers))];
   for (const [name, value] of Object.entries(headers)) problems.push(...customHeaderValueProblems(name, value));
   return problems;
 }
