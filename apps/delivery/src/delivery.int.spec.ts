@@ -12,7 +12,8 @@ import { readDeliveryTopics, SubscriptionsStandIn, TestReceiver, startDelivery, 
 // - 500s are retried on the schedule and logged; 410 fails the message and reports the endpoint;
 // - an endpoint that hangs does not slow a healthy one;
 // - the partner API: message log, attempts, resend, recover, test send, stats; other partners get 404;
-// - every attempt is published to the attempts topic.
+// - every attempt is published to the attempts topic;
+// - custom headers go out in the clear from both shapes of endpoint state: sealed, and plain (published before sealing).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = async (response: Promise<Response>): Promise<any> => (await response).json();
 
@@ -31,7 +32,7 @@ describe('delivery service', () => {
   beforeAll(async () => {
     database = await createTestDatabase('delivery');
     await subscriptions.createTopics();
-    pool = await Promise.all(Array.from({ length: 12 }, () => new TestReceiver().start()));
+    pool = await Promise.all(Array.from({ length: 13 }, () => new TestReceiver().start()));
     receivers.push(...pool);
     service = await startDelivery(database.url, topics, pool.map((r) => r.host), { RETRY_SCHEDULE: '0s,1s,1s', REQUEST_TIMEOUT_MS: '2000' });
     const readers = await readDeliveryTopics(subscriptions, topics);
@@ -85,6 +86,26 @@ describe('delivery service', () => {
     expect(first.headers['x-school']).toBe('azul');
     // The svix verifier accepts the same request.
     expect(() => new SvixWebhook(epAll.secrets[0]!).verify(first.body, first.headers as Record<string, string>)).not.toThrow();
+  });
+
+  it('sends the custom headers of an endpoint state whether they come sealed or, from an older state, plain', async () => {
+    const [sealedTarget, plainTarget] = [pool[11]!, pool[12]!];
+    const partner = uniqueName('ptn');
+    const credential = { Authorization: 'Bearer s3cr3t-token-value', 'X-School': 'azul' };
+    const sealed = await subscriptions.putEndpoint({ partnerId: partner, url: sealedTarget.url(), headers: credential });
+    const plain = await subscriptions.putEndpoint({ partnerId: partner, url: plainTarget.url(), headers: credential, headersShape: 'plain' });
+    sealedTarget.secrets = sealed.secrets;
+    plainTarget.secrets = plain.secrets;
+    await settle();
+    await subscriptions.publishStatus(partner, 'made_effective');
+    await eventually(() => {
+      expect(sealedTarget.received).toHaveLength(1);
+      expect(plainTarget.received).toHaveLength(1);
+    });
+    for (const target of [sealedTarget, plainTarget]) {
+      expect(target.received[0]!.headers).toMatchObject({ authorization: 'Bearer s3cr3t-token-value', 'x-school': 'azul' });
+      expect(target.verificationFailures).toEqual([]);
+    }
   });
 
   it('delivers a status event consumed twice only once', async () => {

@@ -96,6 +96,28 @@ export function endpointDestinationSecretContext(endpointId: string): string {
   return `endpoint-destination:${endpointId}`;
 }
 
+/**
+ * The context a custom header value of an endpoint is sealed under; the name
+ * is lower-cased (header names are case-insensitive), so a sealed value moved
+ * onto another header or endpoint does not open.
+ */
+export function endpointHeaderSecretContext(endpointId: string, headerName: string): string {
+  return `endpoint-header:${endpointId}:${headerName.toLowerCase()}`;
+}
+
+/**
+ * The extra request headers of a state in the clear: `sealed_headers` opened
+ * with `open(sealed, context)`, or, in a state published before header values
+ * were sealed, its plain `headers`. `open` throws if a value does not open.
+ */
+export function openEndpointHeaders(
+  state: Pick<EndpointStateV1, 'endpoint_id' | 'headers' | 'sealed_headers'>,
+  open: (sealed: string, context: string) => string,
+): Record<string, string> {
+  if (state.sealed_headers === undefined) return { ...state.headers };
+  return Object.fromEntries(Object.entries(state.sealed_headers).map(([name, sealed]) => [name, open(sealed, endpointHeaderSecretContext(state.endpoint_id, name))]));
+}
+
 /** The destination of a state; states published before destinations existed are webhooks. */
 export function destinationOf(state: Pick<EndpointStateV1, 'destination'>): EndpointDestinationV1 {
   return state.destination ?? { type: 'webhook' };
@@ -117,8 +139,20 @@ export interface EndpointStateV1 {
   disabled_reason: EndpointDisabledReason | null;
   /** A human-readable explanation from whoever disabled it; null while enabled. */
   disabled_detail: string | null;
-  /** Extra request headers the partner asked for (names as given; never Gancho's own). */
+  /**
+   * Kept for consumers of the previous release, which read it as the plain
+   * extra request headers: always `{}` in states published since header values
+   * are sealed (they may be a receiver's credentials). Read `sealed_headers`;
+   * states published before it existed have their plain values here.
+   */
   headers: Record<string, string>;
+  /**
+   * Extra request headers the partner asked for (names as given; never
+   * Gancho's own): each value sealed by `@gancho/secret-box` with the context
+   * `endpointHeaderSecretContext(endpoint_id, name)`. Absent in states
+   * published before header values were sealed: read `headers` then.
+   */
+  sealed_headers?: Record<string, string>;
   /** Deliveries per second at most; null for no limit of the partner's own. */
   rate_limit_per_second: number | null;
   ordering: EndpointOrdering;

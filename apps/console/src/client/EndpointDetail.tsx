@@ -93,7 +93,16 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
             <dt>{t('endpoints.col.events')}</dt>
             <dd>{isAllEvents(ep.event_types) ? t('endpoints.allEvents') : <EventTypeChips filter={ep.event_types} />}</dd>
             <dt>{t('endpoint.headers')}</dt>
-            <dd>{Object.keys(ep.headers).length === 0 ? '—' : Object.keys(ep.headers).map((name) => <code key={name} className="chip">{name}</code>)}</dd>
+            <dd>
+              {Object.keys(ep.headers).length === 0
+                ? '—'
+                : Object.entries(ep.headers).map(([name, header]) => (
+                    // The value is never shown: its last four characters at most.
+                    <code key={name} className="chip">
+                      {header.value_last4 === null ? name : `${name}: …${header.value_last4}`}
+                    </code>
+                  ))}
+            </dd>
             {ep.destination?.type === 'activecampaign' ? (
               <>
                 <dt>{t('form.ac.apiUrl')}</dt>

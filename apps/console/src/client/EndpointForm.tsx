@@ -7,7 +7,10 @@ import { ErrorMessage, JsonBlock, Loading } from './ui';
 
 interface HeaderRow {
   name: string;
+  /** Typed by the partner; for a stored header, empty keeps its value. Stored values are never shown back. */
   value: string;
+  /** Set for a header the endpoint already has: its value is kept unless a new one is typed. */
+  stored?: { last4: string | null };
 }
 
 interface FormState {
@@ -37,9 +40,25 @@ function formOf(endpoint: Endpoint): FormState {
     enabled: endpoint.enabled,
     allEvents: isAllEvents(endpoint.event_types),
     types: new Set(isAllEvents(endpoint.event_types) ? [] : endpoint.event_types),
-    headers: Object.entries(endpoint.headers).map(([name, value]) => ({ name, value })),
+    headers: Object.entries(endpoint.headers).map(([name, header]) => ({ name, value: '', stored: { last4: header.value_last4 } })),
     rateLimit: endpoint.rate_limit_per_second === null ? '' : String(endpoint.rate_limit_per_second),
   };
+}
+
+/**
+ * The PATCH of the headers: a typed value sets its header, a stored header
+ * removed from the form is removed (null), and a stored header left empty is
+ * left out, so the service keeps its value.
+ */
+function headersPatch(endpoint: Endpoint, rows: HeaderRow[]): Record<string, string | null> {
+  const patch: Record<string, string | null> = {};
+  const kept = new Set(rows.filter((row) => row.stored).map((row) => row.name));
+  for (const name of Object.keys(endpoint.headers)) if (!kept.has(name)) patch[name] = null;
+  for (const row of rows) {
+    const name = row.name.trim();
+    if (name !== '' && (!row.stored || row.value !== '')) patch[name] = row.value;
+  }
+  return patch;
 }
 
 export function EndpointFormPage({ endpointId }: { endpointId?: string | undefined }) {
@@ -74,7 +93,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       return;
     }
     setEventsProblem(null);
-    const headers = Object.fromEntries(form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value]));
+    const headers = endpoint ? headersPatch(endpoint, form.headers) : Object.fromEntries(form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value]));
     const common = {
       description: form.description,
       event_types: form.allEvents ? ['*'] : [...form.types],
@@ -310,8 +329,21 @@ function HeadersEditor({ rows, onChange }: { rows: HeaderRow[]; onChange(rows: H
       {rows.length === 0 ? <p className="muted small">{t('form.headers.none')}</p> : null}
       {rows.map((row, index) => (
         <div key={index} className="header-row">
-          <input aria-label={t('form.headers.name', { n: index + 1 })} placeholder="X-Escola-Token" value={row.name} onChange={(e) => update(index, { ...row, name: e.target.value })} />
-          <input aria-label={t('form.headers.value', { n: index + 1 })} value={row.value} onChange={(e) => update(index, { ...row, value: e.target.value })} autoComplete="off" />
+          {/* A stored header keeps its name: to rename it, remove it and add another. */}
+          <input
+            aria-label={t('form.headers.name', { n: index + 1 })}
+            placeholder="X-Escola-Token"
+            value={row.name}
+            readOnly={row.stored !== undefined}
+            onChange={(e) => update(index, { ...row, name: e.target.value })}
+          />
+          <input
+            aria-label={t('form.headers.value', { n: index + 1 })}
+            value={row.value}
+            placeholder={row.stored ? (row.stored.last4 === null ? t('form.headers.kept') : t('form.headers.keptLast4', { last4: row.stored.last4 })) : ''}
+            onChange={(e) => update(index, { ...row, value: e.target.value })}
+            autoComplete="off"
+          />
           <button type="button" className="button-small" onClick={() => onChange(rows.filter((_, i) => i !== index))}>
             {t('form.headers.remove', { n: index + 1 })}
           </button>

@@ -30,7 +30,8 @@ export interface Endpoint {
   disabled_reason: 'by_partner' | 'gone' | 'failing' | 'unauthorized' | null;
   disabled_detail: string | null;
   disabled_at: string | null;
-  headers: Record<string, string>;
+  /** Custom headers by name; values are never shown, only their last four characters (null for a short value). */
+  headers: Record<string, { value_last4: string | null }>;
   rate_limit_per_second: number | null;
   ordering: string;
   created_at: string;

@@ -6,6 +6,7 @@ import {
   endpointEventKeySecretContext,
   endpointSecretContext,
   matchesEventTypeFilter,
+  openEndpointHeaders,
   type ActiveCampaignMappingV1,
   type EndpointStateV1,
   type EventType,
@@ -16,6 +17,7 @@ import { CompactedTopicFollower } from '@gancho/service-kit';
 import type { DeliveryConfig } from '../delivery.config';
 
 export interface RoutedEndpoint {
+  /** The state as published, but with `headers` the extra request headers in the clear (opened from `sealed_headers`; never logged). */
   state: EndpointStateV1;
   /** Opened signing secrets with their windows (never logged). */
   secrets: { secret: string; validFrom: number; validUntil: number | null }[];
@@ -33,7 +35,8 @@ export interface RoutedEndpoint {
  * The routing table: every endpoint's latest state from the compacted
  * `subscriptions.endpoints.v1`, indexed by partner. Rebuilt at start by
  * reading the whole topic, then kept current; an older version of an endpoint
- * never replaces a newer one.
+ * never replaces a newer one. Takes both shapes of custom headers: sealed
+ * (`sealed_headers`) and, from states published before they were sealed, plain.
  */
 @Injectable()
 export class EndpointDirectory implements OnApplicationShutdown {
@@ -115,6 +118,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
     try {
       state = JSON.parse(value.toString('utf8')) as EndpointStateV1;
       if (state.endpoint_id !== endpointId || typeof state.partner_id !== 'string' || !Array.isArray(state.signing_secrets)) throw new Error('not an endpoint state');
+      if (typeof (state.sealed_headers ?? state.headers) !== 'object' || (state.sealed_headers ?? state.headers) === null) throw new Error('its headers are not a record');
     } catch (error) {
       // A bad record must not hold later ones (a disablement among them): log and skip.
       this.logger.error(`skipped endpoint record ${endpointId}: ${error instanceof Error ? error.message : String(error)}`);
@@ -124,7 +128,9 @@ export class EndpointDirectory implements OnApplicationShutdown {
     if (known && known.state.version > state.version) return;
     let secrets: RoutedEndpoint['secrets'];
     let activeCampaign: RoutedEndpoint['activeCampaign'];
+    let headers: Record<string, string>;
     try {
+      headers = openEndpointHeaders(state, (sealed, context) => this.box.open(sealed, context));
       secrets = state.signing_secrets.map((s) => ({
         secret: this.box.open(s.sealed, endpointSecretContext(endpointId)),
         validFrom: Date.parse(s.valid_from),
@@ -143,7 +149,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
       return;
     }
     if (known && known.state.partner_id !== state.partner_id) this.byPartner.get(known.state.partner_id)?.delete(endpointId);
-    this.endpoints.set(endpointId, { state, secrets, ...(activeCampaign ? { activeCampaign } : {}) });
+    this.endpoints.set(endpointId, { state: { ...state, headers }, secrets, ...(activeCampaign ? { activeCampaign } : {}) });
     let ofPartner = this.byPartner.get(state.partner_id);
     if (!ofPartner) this.byPartner.set(state.partner_id, (ofPartner = new Set()));
     ofPartner.add(endpointId);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import {
+  endpointHeaderSecretContext,
   endpointSecretContext,
   eventTypeOf,
   examplePayload,
@@ -158,6 +159,8 @@ export class SubscriptionsStandIn {
     endpointId?: string;
     secrets?: string[];
     headers?: Record<string, string>;
+    /** `sealed` (the default) as subscriptions publishes them now; `plain` as it did before header values were sealed. */
+    headersShape?: 'sealed' | 'plain';
     rateLimitPerSecond?: number | null;
     ordering?: 'none' | 'per_purchase';
   }): Promise<{ endpointId: string; secrets: string[] }> {
@@ -175,7 +178,14 @@ export class SubscriptionsStandIn {
       enabled: options.enabled ?? true,
       disabled_reason: options.enabled === false ? 'by_partner' : null,
       disabled_detail: null,
-      headers: options.headers ?? {},
+      ...(options.headersShape === 'plain'
+        ? { headers: options.headers ?? {} }
+        : {
+            headers: {},
+            sealed_headers: Object.fromEntries(
+              Object.entries(options.headers ?? {}).map(([name, value]) => [name, secretBox.seal(value, endpointHeaderSecretContext(endpointId, name))]),
+            ),
+          }),
       rate_limit_per_second: options.rateLimitPerSecond ?? null,
       ordering: options.ordering ?? 'none',
       signing_secrets: secrets.map((secret, i) => ({

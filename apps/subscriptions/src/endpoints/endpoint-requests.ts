@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { activeCampaignFieldKeys, defaultActiveCampaignMapping, endpointOrderings, purchaseStatuses } from '@gancho/contracts';
-import { customHeaderProblems, eventTypeFilterProblems, maxCustomHeaders, maxUrlLength } from './domain/endpoint-rules';
+import { customHeaderNameProblems, customHeaderProblems, customHeaderValueProblems, eventTypeFilterProblems, maxCustomHeaders, maxUrlLength } from './domain/endpoint-rules';
 
 const eventTypes = z
   .array(z.string())
@@ -10,13 +10,29 @@ const eventTypes = z
   })
   .describe('Exact types (purchase.made_effective), prefixes (purchase.*) or * for all; see GET /event-types.');
 
+const headerRules = `Up to ${maxCustomHeaders} extra request headers (values ≤ 1 KiB, printable ASCII). Refused: hop-by-hop headers, Host, Content-Length, Content-Type, Content-Encoding, Transfer-Encoding, Expect and webhook-*.`;
+const headerSecrecy =
+  'Values may be your receiver\'s credentials: they are stored and published encrypted and never shown again; endpoints answer `headers: {"<name>": {"value_last4": "…"}}` (null for a value shorter than 12 characters).';
+
 const headers = z
   .record(z.string(), z.string())
   .superRefine((value, context) => {
     for (const message of customHeaderProblems(value)) context.addIssue({ code: 'custom', message });
   })
+  .describe(`${headerRules} ${headerSecrecy}`);
+
+/** On update, per header: a value sets it (replacing the current one of that name), null removes it, and a header left out keeps its value. */
+const headersPatch = z
+  .record(z.string(), z.string().nullable())
+  .superRefine((value, context) => {
+    // The count is checked on the headers the endpoint ends up with (by the domain).
+    for (const message of customHeaderNameProblems(Object.keys(value))) context.addIssue({ code: 'custom', message });
+    for (const [name, headerValue] of Object.entries(value)) {
+      if (headerValue !== null) for (const message of customHeaderValueProblems(name, headerValue)) context.addIssue({ code: 'custom', message });
+    }
+  })
   .describe(
-    `Up to ${maxCustomHeaders} extra request headers (values ≤ 1 KiB, printable ASCII). Refused: hop-by-hop headers, Host, Content-Length, Content-Type, Content-Encoding, Transfer-Encoding, Expect and webhook-*.`,
+    `Changes headers one by one: \`{"Authorization": "Bearer new"}\` sets (or replaces) that header, \`{"X-Old": null}\` removes it, and every header not named keeps its current value, so a PATCH never needs to resend values. ${headerRules} ${headerSecrecy}`,
   );
 
 /** PostgreSQL's jsonb cannot hold U+0000: refuse it at the edge (400) rather than fail at the insert (500). */
@@ -124,7 +140,7 @@ export const updateEndpointBody = z.strictObject({
   description: description.optional(),
   event_types: eventTypes.optional(),
   enabled: z.boolean().optional(),
-  headers: headers.optional(),
+  headers: headersPatch.optional(),
   rate_limit_per_second: rateLimit.optional(),
   ordering: ordering.optional(),
 });

@@ -20,8 +20,8 @@ import { runStreamCommand, type CommandContext } from '../platform/stream-comman
 import type { SubscriptionsConfig } from '../subscriptions.config';
 import {
   activeSecrets,
-  evolveEndpoint,
   initialEndpointState,
+  upcastingEvolve,
   type Endpoint,
   type EndpointDestination,
   type EndpointEvent,
@@ -29,10 +29,15 @@ import {
   type EndpointState,
 } from './domain/endpoint';
 import { decideEndpoint, EndpointNotFoundError, type EndpointCommand } from './domain/decide-endpoint';
+import { headerSealer, patchedHeaders } from './endpoint-header-sealing';
 import { auditEntry, endpointView, type AuditEntry, type DestinationView, type EndpointView } from './endpoint-views';
 
 export const endpointStreamId = (endpointId: string) => `endpoint:${endpointId}`;
-const endpointAggregate = { initial: initialEndpointState, evolve: evolveEndpoint };
+
+/** Settings as the API received them: custom header values in the clear (sealed before they are recorded). */
+export type SettingsInput = Omit<EndpointSettings, 'destination' | 'headers'> & { headers: Record<string, string> };
+/** Changes as the API received them: a header with a value is set, a header given as null removed, one left out kept. */
+export type ChangesInput = Partial<Omit<EndpointSettings, 'destination' | 'headers'>> & { headers?: Record<string, string | null> };
 
 /** `whsec_` + base64 of 32 random bytes (Standard Webhooks). */
 export function newSigningSecret(): string {
@@ -74,6 +79,7 @@ export interface SecretsView {
 @Injectable()
 export class EndpointService {
   private readonly store: PostgresEventStore;
+  private readonly aggregate: { initial: EndpointState; evolve: (state: EndpointState, event: EndpointEvent) => EndpointState };
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -82,11 +88,13 @@ export class EndpointService {
     private readonly config: ConfigService<SubscriptionsConfig, true>,
   ) {
     this.store = new PostgresEventStore(dataSource);
+    // Events recorded before header values were sealed are sealed as they are read.
+    this.aggregate = { initial: initialEndpointState, evolve: upcastingEvolve(headerSealer(secretBox)) };
   }
 
   async create(
     partnerId: string,
-    settings: Omit<EndpointSettings, 'destination'>,
+    settings: SettingsInput,
     destination: DestinationInput,
     enabled: boolean,
     context: CommandContext,
@@ -94,7 +102,9 @@ export class EndpointService {
     const now = this.clock.now();
     const endpointId = newId('ep', now);
     const sealedSecret = this.secretBox.seal(newSigningSecret(), endpointSecretContext(endpointId));
-    const full: EndpointSettings = { ...settings, destination: this.sealDestination(endpointId, destination, null) };
+    const seal = headerSealer(this.secretBox);
+    const headers = Object.fromEntries(Object.entries(settings.headers).map(([name, value]) => [name, seal(endpointId, name, value)]));
+    const full: EndpointSettings = { ...settings, headers, destination: this.sealDestination(endpointId, destination, null) };
     const command: EndpointCommand = { type: 'CreateEndpoint', data: { endpointId, partnerId, settings: full, enabled, sealedSecret }, metadata: { now } };
     return endpointView(await this.run(partnerId, endpointId, command, context));
   }
@@ -102,15 +112,17 @@ export class EndpointService {
   async update(
     partnerId: string,
     endpointId: string,
-    changes: Partial<Omit<EndpointSettings, 'destination'>>,
+    changes: ChangesInput,
     enabled: boolean | undefined,
     context: CommandContext,
     destination?: DestinationInput,
   ): Promise<EndpointView> {
-    const withDestination: Partial<EndpointSettings> = { ...changes };
-    if (destination !== undefined) {
+    const { headers, ...rest } = changes;
+    const withDestination: Partial<EndpointSettings> = { ...rest };
+    if (destination !== undefined || headers !== undefined) {
       const current = await this.load(partnerId, endpointId, context.manager);
-      withDestination.destination = this.sealDestination(endpointId, destination, current.settings.destination);
+      if (destination !== undefined) withDestination.destination = this.sealDestination(endpointId, destination, current.settings.destination);
+      if (headers !== undefined) withDestination.headers = patchedHeaders(this.secretBox, endpointId, current.settings.headers, headers);
     }
     const command: EndpointCommand = {
       type: 'UpdateEndpoint',
@@ -183,7 +195,7 @@ export class EndpointService {
   /** The partner's endpoint as its stream has it now. */
   async load(partnerId: string, endpointId: string, manager?: EntityManager): Promise<Endpoint> {
     const history = await this.store.readStream<EndpointEvent['data']>(endpointStreamId(endpointId), manager ? { manager } : {});
-    const state = history.reduce<EndpointState>((s, e) => evolveEndpoint(s, { type: e.type, data: e.data } as EndpointEvent), initialEndpointState);
+    const state = history.reduce<EndpointState>((s, e) => this.aggregate.evolve(s, { type: e.type, data: e.data } as EndpointEvent), this.aggregate.initial);
     if (state.status !== 'live' || state.endpoint.partnerId !== partnerId) throw new EndpointNotFoundError(endpointId);
     return state.endpoint;
   }
@@ -228,7 +240,7 @@ export class EndpointService {
   private async run(partnerId: string, endpointId: string, command: EndpointCommand, context: CommandContext): Promise<Endpoint> {
     const { after } = await runStreamCommand<EndpointState, EndpointEvent>(
       this.store,
-      endpointAggregate,
+      this.aggregate,
       endpointStreamId(endpointId),
       (state) => {
         const creating = command.type === 'CreateEndpoint' && state.status === 'absent';
@@ -254,7 +266,7 @@ interface EndpointRow {
   disabled_reason: EndpointView['disabled_reason'];
   disabled_detail: string | null;
   disabled_at: Date | null;
-  headers: Record<string, string>;
+  headers: EndpointView['headers'];
   rate_limit_per_second: number | null;
   ordering: EndpointView['ordering'];
   version: number;

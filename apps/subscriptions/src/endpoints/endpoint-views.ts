@@ -1,6 +1,6 @@
 import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
 import type { StoredEvent } from '@gancho/event-store';
-import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings } from './domain/endpoint';
+import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings, SealedHeaderValue } from './domain/endpoint';
 import type { SubscriptionsEventMetadata } from '../platform/stream-command';
 
 /** A destination as the partner API shows it: an ActiveCampaign token only by its last four characters. */
@@ -38,6 +38,15 @@ function destinationState(destination: EndpointDestination): EndpointDestination
   };
 }
 
+/** A custom header as the partner API shows it: the value never, its last four characters when it is long enough (see headerValueHint). */
+export interface HeaderView {
+  value_last4: string | null;
+}
+
+export function headersView(headers: Readonly<Record<string, SealedHeaderValue>>): Record<string, HeaderView> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, { value_last4: value.hint }]));
+}
+
 /** An endpoint as the partner API shows it (snake_case; no secrets). */
 export interface EndpointView {
   id: string;
@@ -50,7 +59,7 @@ export interface EndpointView {
   disabled_reason: EndpointDisabledReason | null;
   disabled_detail: string | null;
   disabled_at: string | null;
-  headers: Record<string, string>;
+  headers: Record<string, HeaderView>;
   rate_limit_per_second: number | null;
   ordering: EndpointOrdering;
   version: number;
@@ -71,7 +80,7 @@ export function endpointView(endpoint: Endpoint): EndpointView {
     disabled_reason: endpoint.disabled?.reason ?? null,
     disabled_detail: endpoint.disabled?.detail ?? null,
     disabled_at: endpoint.disabled?.at ?? null,
-    headers: settings.headers,
+    headers: headersView(settings.headers),
     rate_limit_per_second: settings.rateLimitPerSecond,
     ordering: settings.ordering,
     version: endpoint.version,
@@ -93,7 +102,9 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     enabled: endpoint.enabled,
     disabled_reason: endpoint.disabled?.reason ?? null,
     disabled_detail: endpoint.disabled?.detail ?? null,
-    headers: endpoint.settings.headers,
+    // An older consumer reads plain headers here; the values are sealed in sealed_headers instead (see EndpointStateV1).
+    headers: {},
+    sealed_headers: Object.fromEntries(Object.entries(endpoint.settings.headers).map(([name, value]) => [name, value.sealed])),
     rate_limit_per_second: endpoint.settings.rateLimitPerSecond,
     ordering: endpoint.settings.ordering,
     signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
@@ -102,7 +113,6 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     updated_at: endpoint.updatedAt,
   };
 }
-
 
 /** API names of the settings, for the audit trail. */
 function settingsChanges(changes: Partial<EndpointSettings>): Record<string, unknown> {

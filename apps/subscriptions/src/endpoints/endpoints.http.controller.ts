@@ -8,10 +8,9 @@ import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody 
 import { idPattern } from '../platform/ids';
 import { inTransaction, partnerActor, requestContext } from '../platform/request-context';
 import { pageQuery } from '../partners/partner-requests';
-import type { EndpointSettings } from './domain/endpoint';
 import { EndpointNotFoundError } from './domain/decide-endpoint';
 import { createEndpointBody, updateEndpointBody, type CreateEndpointBody, type DestinationBody, type UpdateEndpointBody } from './endpoint-requests';
-import { EndpointService, type DestinationInput, type SecretsView } from './endpoint-service';
+import { EndpointService, type ChangesInput, type DestinationInput, type SecretsView, type SettingsInput } from './endpoint-service';
 import { EndpointUrlPolicy } from './endpoint-url-policy';
 import type { AuditEntry, EndpointView } from './endpoint-views';
 
@@ -25,7 +24,7 @@ function invalid(path: string, message: string): ProblemError {
   return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path, message }] });
 }
 
-function changesOf(body: UpdateEndpointBody, url: string | undefined): Partial<Omit<EndpointSettings, 'destination'>> {
+function changesOf(body: UpdateEndpointBody, url: string | undefined): ChangesInput {
   return {
     ...(url !== undefined ? { url } : {}),
     ...(body.description !== undefined ? { description: body.description } : {}),
@@ -66,7 +65,7 @@ export class EndpointsController {
     const destination = await this.destinationInput(body.destination);
     // The request schema requires a url for a webhook; an ActiveCampaign endpoint's url is its API URL.
     const url = destination.type === 'activecampaign' ? destination.apiUrl : await this.urls.accept(body.url ?? '');
-    const settings: Omit<EndpointSettings, 'destination'> = {
+    const settings: SettingsInput = {
       url,
       description: body.description,
       eventTypes: [...new Set(body.event_types)],
@@ -97,7 +96,12 @@ export class EndpointsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change an endpoint; `enabled: true` re-enables it', operationId: 'updateEndpoint' })
+  @ApiOperation({
+    summary: 'Change an endpoint; `enabled: true` re-enables it',
+    description:
+      'Every field is optional; a field left out keeps its value. `headers` changes headers one by one: a header given with a value is set (replacing the current one of that name, in any case), a header given as `null` is removed, and a header left out keeps its value — header values are never shown again, so they never need to be resent. See docs/subscriptions.md.',
+    operationId: 'updateEndpoint',
+  })
   @ApiBody({ schema: openApiSchema(updateEndpointBody) })
   async update(@Param('id') endpointId: string, @Body(new ZodBody(updateEndpointBody)) body: UpdateEndpointBody, @Req() request: PartnerRequest): Promise<EndpointView> {
     checkEndpointId(endpointId);

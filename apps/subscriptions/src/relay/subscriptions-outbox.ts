@@ -6,13 +6,24 @@ import type { ApiKeyRecordV1, EndpointStateV1 } from '@gancho/contracts';
 import { PostgresEventStore, type ReadPage, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage, type TransportHeaders } from '@gancho/messaging';
 import { OutboxRelay, type OutboxSource } from '@gancho/outbox';
-import { evolveEndpoint, initialEndpointState, type EndpointEvent, type EndpointState } from '../endpoints/domain/endpoint';
+import { SecretBox } from '@gancho/secret-box';
+import { initialEndpointState, upcastingEvolve, type EndpointEvent, type EndpointState } from '../endpoints/domain/endpoint';
+import { headerSealer } from '../endpoints/endpoint-header-sealing';
 import { endpointStateV1 } from '../endpoints/endpoint-views';
 import type { ApiKeyIssued, ApiKeyRevoked } from '../partners/domain/partner';
 import type { PortalSessionIssued } from '../portal/portal-session';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 
 const endpointStreamPrefix = 'endpoint:';
+
+/**
+ * Names the endpoints relay's checkpoint and lock. It was `subscriptions.endpoints`
+ * while header values went out in the clear; under a new name the relay starts
+ * from the first event once, so every endpoint's latest state on the compacted
+ * topic is republished with its header values sealed (docs/subscriptions.md,
+ * "Custom headers"). Change it only to republish every state again.
+ */
+export const endpointsRelayName = 'subscriptions.endpoints.sealed-headers';
 
 function headersOf(event: StoredEvent): TransportHeaders {
   const metadata = event.metadata;
@@ -64,8 +75,15 @@ export function apiKeyMessageOf(event: StoredEvent): OutgoingMessage | undefined
  */
 export class EndpointStateSource implements OutboxSource {
   private readonly stateAfter = new Map<string, EndpointStateV1 | null>();
+  private readonly evolve: (state: EndpointState, event: EndpointEvent) => EndpointState;
 
-  constructor(private readonly store: PostgresEventStore) {}
+  /** The box seals header values of events recorded before they were sealed, so no state goes out with them in the clear. */
+  constructor(
+    private readonly store: PostgresEventStore,
+    box: SecretBox,
+  ) {
+    this.evolve = upcastingEvolve(headerSealer(box));
+  }
 
   readCheckpoint(name: string): Promise<bigint | undefined> {
     return this.store.readCheckpoint(name);
@@ -83,7 +101,7 @@ export class EndpointStateSource implements OutboxSource {
     for (const streamId of new Set(events.filter((e) => wanted.has(e.eventId)).map((e) => e.streamId))) {
       let state: EndpointState = initialEndpointState;
       for (const stored of await this.store.readStream<EndpointEvent['data']>(streamId)) {
-        state = evolveEndpoint(state, { type: stored.type, data: stored.data } as EndpointEvent);
+        state = this.evolve(state, { type: stored.type, data: stored.data } as EndpointEvent);
         if (wanted.has(stored.eventId)) this.stateAfter.set(stored.eventId, state.status === 'live' ? endpointStateV1(state.endpoint) : null);
       }
     }
@@ -113,6 +131,7 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
     private readonly config: ConfigService<SubscriptionsConfig, true>,
+    private readonly secretBox: SecretBox,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -124,7 +143,7 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
       { topic: apiKeysTopic, compacted: true },
     ]);
     const store = new PostgresEventStore(this.dataSource);
-    const endpointStates = new EndpointStateSource(store);
+    const endpointStates = new EndpointStateSource(store, this.secretBox);
     const logger = new Logger('SubscriptionsOutbox');
     const common = {
       transport: this.transport,
@@ -133,7 +152,7 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
       log: { info: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) },
     };
     this.relays.push(
-      new OutboxRelay({ ...common, name: 'subscriptions.endpoints', topic: endpointsTopic, source: endpointStates, toMessage: (e) => endpointStates.messageOf(e) }),
+      new OutboxRelay({ ...common, name: endpointsRelayName, topic: endpointsTopic, source: endpointStates, toMessage: (e) => endpointStates.messageOf(e) }),
       new OutboxRelay({ ...common, name: 'subscriptions.api-keys', topic: apiKeysTopic, source: store, toMessage: apiKeyMessageOf }),
     );
     for (const relay of this.relays) relay.start();

@@ -1,6 +1,6 @@
 import type { EndpointDisabledReason } from '@gancho/contracts';
 import type { EndpointEvent, EndpointSettings, EndpointState } from './endpoint';
-import { customHeaderProblems, eventTypeFilterProblems } from './endpoint-rules';
+import { customHeaderCountProblems, customHeaderNameProblems, eventTypeFilterProblems } from './endpoint-rules';
 
 interface Metadata {
   now: Date;
@@ -51,7 +51,11 @@ export class InvalidEndpointCommandError extends Error {
 function settingsProblems(settings: Partial<EndpointSettings>): string[] {
   const problems: string[] = [];
   if (settings.eventTypes !== undefined) problems.push(...eventTypeFilterProblems(settings.eventTypes));
-  if (settings.headers !== undefined) problems.push(...customHeaderProblems(settings.headers));
+  // The values arrive sealed: they were checked in the clear at the edge, before sealing.
+  if (settings.headers !== undefined) {
+    const names = Object.keys(settings.headers);
+    problems.push(...customHeaderCountProblems(names.length), ...customHeaderNameProblems(names));
+  }
   const rate = settings.rateLimitPerSecond;
   if (rate !== undefined && rate !== null && !(Number.isInteger(rate) && rate > 0)) problems.push('rateLimitPerSecond must be a positive integer or null');
   return problems;

@@ -1,5 +1,5 @@
 import { defaultActiveCampaignMapping } from '@gancho/contracts';
-import { activeSecrets, foldEndpoint, type Endpoint, type EndpointEvent, type EndpointSettings, type EndpointState } from './endpoint';
+import { activeSecrets, foldEndpoint, headerValueHint, initialEndpointState, upcastEndpointEvent, upcastingEvolve, type Endpoint, type EndpointEvent, type EndpointSettings, type EndpointState } from './endpoint';
 import { decideEndpoint, EndpointAlreadyExistsError, EndpointNotFoundError, InvalidEndpointCommandError, type EndpointCommand } from './decide-endpoint';
 import { customHeaderProblems, eventTypeFilterProblems } from './endpoint-rules';
 
@@ -10,7 +10,7 @@ const settings: EndpointSettings = {
   destination: { type: 'webhook' },
   description: 'enrollment',
   eventTypes: ['purchase.*'],
-  headers: { 'X-Api-Token': 'abc' },
+  headers: { 'X-Api-Token': { sealed: 'v1.k.sealed-header', hint: null } },
   rateLimitPerSecond: null,
   ordering: 'none',
 };
@@ -53,7 +53,7 @@ describe('endpoint decider', () => {
       metadata: at(0),
     });
     given().when(create({ eventTypes: ['purchase.teleported'] })).thenRefuses(InvalidEndpointCommandError);
-    given().when(create({ headers: { 'Webhook-Signature': 'x' } })).thenRefuses(InvalidEndpointCommandError);
+    given().when(create({ headers: { 'Webhook-Signature': { sealed: 'v1.k.x', hint: null } } })).thenRefuses(InvalidEndpointCommandError);
     given().when(create({ rateLimitPerSecond: 0 })).thenRefuses(InvalidEndpointCommandError);
   });
 
@@ -150,6 +150,35 @@ describe('endpoint decider', () => {
       given(created, deleted).when(command).thenRefuses(EndpointNotFoundError);
       given().when(command).thenRefuses(EndpointNotFoundError);
     }
+  });
+});
+
+describe('header values recorded in the clear', () => {
+  // The seal of a test: what matters is that the value comes out sealed, from the injected function.
+  const seal = (endpointId: string, name: string, value: string) => ({ sealed: `sealed(${endpointId}:${name}:${value.length})`, hint: headerValueHint(value) });
+  const plainCreated = {
+    type: 'EndpointCreated',
+    data: { ...created.data, settings: { ...settings, headers: { Authorization: 'Bearer s3cr3t-token-value' } } },
+  } as unknown as EndpointEvent;
+  const plainUpdated = { type: 'EndpointUpdated', data: { changes: { headers: { 'X-Env': 'prod' } }, occurredAt: at(1).now.toISOString() } } as unknown as EndpointEvent;
+
+  it('are sealed when read, and the state never holds them', () => {
+    const state = [plainCreated, plainUpdated].reduce(upcastingEvolve(seal), initialEndpointState);
+    expect(endpointOf(state).settings.headers).toEqual({ 'X-Env': { sealed: 'sealed(ep_1:X-Env:4)', hint: null } });
+    const first = upcastEndpointEvent(plainCreated, 'ep_1', seal);
+    expect(first.type === 'EndpointCreated' && first.data.settings.headers).toEqual({ Authorization: { sealed: 'sealed(ep_1:Authorization:25)', hint: 'alue' } });
+    expect(JSON.stringify(first)).not.toContain('s3cr3t');
+  });
+
+  it('leave events already sealed, or without headers, as they are', () => {
+    expect(upcastEndpointEvent(created, 'ep_1', seal)).toBe(created);
+    const enabled: EndpointEvent = { type: 'EndpointEnabled', data: { occurredAt: t0.toISOString() } };
+    expect(upcastEndpointEvent(enabled, 'ep_1', seal)).toBe(enabled);
+  });
+
+  it('show the last four characters only of a value long enough to keep most of it hidden', () => {
+    expect(headerValueHint('Bearer s3cr3t-token-value')).toBe('alue');
+    expect(headerValueHint('short-value')).toBeNull();
   });
 });
 

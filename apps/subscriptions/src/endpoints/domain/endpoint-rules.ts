@@ -35,11 +35,14 @@ const reservedHeaderNames = new Set([
   'expect',
 ]);
 
-/** What is wrong with a set of custom headers, one message per problem, naming the header. */
-export function customHeaderProblems(headers: Readonly<Record<string, string>>): string[] {
+/** What is wrong with the number of custom headers an endpoint would have. */
+export function customHeaderCountProblems(count: number): string[] {
+  return count > maxCustomHeaders ? [`at most ${maxCustomHeaders} headers, not ${count}`] : [];
+}
+
+/** What is wrong with the names of custom headers, one message per problem, naming the header. */
+export function customHeaderNameProblems(names: readonly string[]): string[] {
   const problems: string[] = [];
-  const names = Object.keys(headers);
-  if (names.length > maxCustomHeaders) problems.push(`at most ${maxCustomHeaders} headers, not ${names.length}`);
   const seen = new Set<string>();
   for (const name of names) {
     const lower = name.toLowerCase();
@@ -47,11 +50,22 @@ export function customHeaderProblems(headers: Readonly<Record<string, string>>):
     else if (reservedHeaderNames.has(lower) || lower.startsWith('webhook-')) problems.push(`${name} is set by Gancho and cannot be customised`);
     if (seen.has(lower)) problems.push(`${name} is given twice (header names are case-insensitive)`);
     seen.add(lower);
-    const value = headers[name] ?? '';
-    if (typeof value !== 'string' || !headerValue.test(value)) problems.push(`${name}: the value must be printable ASCII, without line breaks`);
-    // ASCII only, so characters are bytes.
-    else if (value.length > maxHeaderValueBytes) problems.push(`${name}: the value is longer than ${maxHeaderValueBytes} bytes`);
   }
+  return problems;
+}
+
+/** What is wrong with one custom header value (checked in the clear, before it is sealed). */
+export function customHeaderValueProblems(name: string, value: unknown): string[] {
+  if (typeof value !== 'string' || !headerValue.test(value)) return [`${name}: the value must be printable ASCII, without line breaks`];
+  // ASCII only, so characters are bytes.
+  if (value.length > maxHeaderValueBytes) return [`${name}: the value is longer than ${maxHeaderValueBytes} bytes`];
+  return [];
+}
+
+/** What is wrong with a set of custom headers in the clear, one message per problem, naming the header. */
+export function customHeaderProblems(headers: Readonly<Record<string, string>>): string[] {
+  const problems = [...customHeaderCountProblems(Object.keys(headers).length), ...customHeaderNameProblems(Object.keys(headers))];
+  for (const [name, value] of Object.entries(headers)) problems.push(...customHeaderValueProblems(name, value));
   return problems;
 }
 

@@ -22,13 +22,32 @@ export type EndpointDestination =
       eventTracking?: { actid: string; sealedEventKey: string; eventKeyHint: string } | null;
     };
 
+/**
+ * A custom header value: it may be a credential of the partner's receiver, so
+ * it appears only sealed (context `endpoint-header:<id>:<name>`), with its
+ * last four characters as a hint (null for a value too short to show any).
+ */
+export interface SealedHeaderValue {
+  sealed: string;
+  hint: string | null;
+}
+
+/** Values shorter than this show no hint: four characters would be too much of them. */
+export const minHintedHeaderValueLength = 12;
+
+/** The hint the partner sees of a header value. */
+export function headerValueHint(value: string): string | null {
+  return value.length >= minHintedHeaderValueLength ? value.slice(-4) : null;
+}
+
 export interface EndpointSettings {
   /** For an ActiveCampaign destination, its API URL. */
   url: string;
   destination: EndpointDestination;
   description: string;
   eventTypes: string[];
-  headers: Record<string, string>;
+  /** Header name (as given) → its sealed value. */
+  headers: Record<string, SealedHeaderValue>;
   rateLimitPerSecond: number | null;
   ordering: EndpointOrdering;
 }
@@ -69,6 +88,35 @@ export interface Endpoint {
 
 export type EndpointState = { status: 'absent'; version: 0 } | { status: 'live' | 'deleted'; endpoint: Endpoint; version: number };
 export const initialEndpointState: EndpointState = { status: 'absent', version: 0 };
+
+/** Seals one header value of the endpoint (the caller holds the key): how events recorded with plain values are upcast. */
+export type SealHeaderValue = (endpointId: string, name: string, value: string) => SealedHeaderValue;
+
+/**
+ * An event as recorded, with custom header values that were recorded in the
+ * clear (before they were sealed) sealed now, so the rest of the code only
+ * ever sees sealed values. The stored events themselves are not rewritten.
+ */
+export function upcastEndpointEvent(event: EndpointEvent, endpointId: string, seal: SealHeaderValue): EndpointEvent {
+  const upcastHeaders = (headers: Record<string, SealedHeaderValue | string>): Record<string, SealedHeaderValue> =>
+    Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? seal(endpointId, name, value) : value]));
+  const hasPlain = (headers: Record<string, SealedHeaderValue | string> | undefined): boolean => headers !== undefined && Object.values(headers).some((v) => typeof v === 'string');
+  if (event.type === 'EndpointCreated' && hasPlain(event.data.settings.headers)) {
+    return { ...event, data: { ...event.data, settings: { ...event.data.settings, headers: upcastHeaders(event.data.settings.headers) } } };
+  }
+  if (event.type === 'EndpointUpdated' && hasPlain(event.data.changes.headers)) {
+    return { ...event, data: { ...event.data, changes: { ...event.data.changes, headers: upcastHeaders(event.data.changes.headers ?? {}) } } };
+  }
+  return event;
+}
+
+/** `evolveEndpoint` over events as recorded: plain header values of old events are sealed on the way in. */
+export function upcastingEvolve(seal: SealHeaderValue): (state: EndpointState, event: EndpointEvent) => EndpointState {
+  return (state, event) => {
+    const endpointId = event.type === 'EndpointCreated' ? event.data.endpointId : state.status === 'absent' ? '' : state.endpoint.endpointId;
+    return evolveEndpoint(state, upcastEndpointEvent(event, endpointId, seal));
+  };
+}
 
 export function evolveEndpoint(state: EndpointState, event: EndpointEvent): EndpointState {
   const version = state.version + 1;
