@@ -12,6 +12,7 @@ import { deliveryEnv, SubscriptionsStandIn, testTopics } from '../../../apps/del
 //   description on create and update, a partner's name), with a lone surrogate or U+0000: 400 naming the field, nothing stored;
 // - the class: every string field of every request body in the three OpenAPI documents (so a new field is walked too),
 //   with each kind of text PostgreSQL cannot store: 400 VALIDATION_FAILED naming that field;
+// - the same for query parameters and path segments (U+0000, bytes that are not UTF-8 once percent-decoded);
 // - one rule for bodies on every service and method: a BOM, bytes that are not UTF-8, charset=utf-16 and
 //   application/merge-patch+json are refused; a 100 KB header gets a problem+json 431 and a clean close.
 
@@ -171,6 +172,23 @@ describe('hostile text and bodies at the edge of every service', () => {
       expect(wrong).toEqual([]);
       expect(probes.length).toBeGreaterThan(60);
     });
+  });
+
+  const getRoutes: [Service, string, string][] = [
+    ['journey', '/purchases?partner_id=%00', 'partner_id'],
+    ['journey', '/purchases/%00', '(path)'],
+    ['subscriptions', '/endpoints?cursor=%FF', 'cursor'],
+    ['subscriptions', '/endpoints/ep_%00', '(path)'],
+    ['delivery', '/messages?endpoint_id=%00', 'endpoint_id'],
+    ['delivery', '/messages?event_type=%ED%A0%80', 'event_type'],
+    ['delivery', '/messages/msg_%00', '(path)'],
+    ['delivery', '/messages/msg_%FF', '(path)'],
+  ];
+
+  it.each(getRoutes)('%s GET %s: 400 naming %s', async (service, path, field) => {
+    const response = await fetch(`${urlOf(service)}${path}`, { headers: { authorization: `Bearer ${bearerFor[service](path)}` } });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: field }] });
   });
 
   const bodyRoutes: [Service, string, string, string][] = [
