@@ -3,9 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { createLogger, logLevels, secretValuesFromEnv, type DestinationStream, type LogLevel as PinoLevel } from '@gancho/telemetry';
-import { requireJsonBodies } from './http/json-only.middleware';
+import { answerClientErrorsWithProblems } from './http/client-errors';
+import { jsonBodyParserOptions, requireJsonBodies } from './http/json-only.middleware';
 import { setupOpenApi, type OpenApiInfo } from './http/openapi';
 import { toProblem } from './http/problem-details.filter';
+import { refuseUnstorableText } from './http/request-text';
 import { httpTelemetry } from './observability/http-telemetry';
 import { PinoNestLogger, pinoLevelFor } from './observability/nest-logger';
 import { ServiceMetrics } from './observability/service-metrics';
@@ -30,7 +32,9 @@ export function logLevelFromEnv(value: string | undefined): PinoLevel {
 
 /**
  * Creates a service's HTTP app the same way in `main` and in tests: JSON
- * bodies only, bounded in size, errors as problem+json, OpenAPI at /docs,
+ * bodies only (UTF-8, bounded in size), text that can be stored (see
+ * request-text.ts), errors as problem+json (also those of Node's HTTP
+ * parser), OpenAPI at /docs,
  * JSON logs (pino) with trace ids, an HTTP server span and duration metric
  * per request, and /metrics.
  */
@@ -44,10 +48,13 @@ export async function createServiceApp(rootModule: DynamicModule, options: Servi
   });
   const telemetry = httpTelemetry(optional<ServiceMetrics>(app, ServiceMetrics)?.httpServerDuration, pino);
   app.disable('x-powered-by');
+  answerClientErrorsWithProblems(app.getHttpServer());
   app.use(telemetry.begin);
   app.use(requireJsonBodies);
-  app.useBodyParser('json', { limit: options.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
+  // Nest's type leaves out `verify` (it sets its own for `rawBody: true`, which no service uses); it passes ours on.
+  app.useBodyParser('json', jsonBodyParserOptions(options.bodyLimit ?? '256kb'));
   app.use(telemetry.resume);
+  app.use(refuseUnstorableText);
   // Errors raised by the middleware above happen before Nest's routing, so
   // Nest's exception filters never see them; this handler renders them alike.
   app.use((error: unknown, request: Request, response: Response, next: NextFunction) => {

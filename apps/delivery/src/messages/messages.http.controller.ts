@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { eventTypes, examplePayload, type EventType } from '@gancho/contracts';
 import { webhookBodyFor } from '@gancho/delivery-domain';
 import { PartnerAuthGuard, PartnerId } from '@gancho/partner-auth';
-import { openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
+import { dateTimeParameter, openApiSchema, parseDateTime, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
 import { z } from 'zod';
 import { Dispatcher } from '../dispatch/dispatcher';
 import { MessageStore } from '../dispatch/message-store';
@@ -15,20 +15,19 @@ import { EndpointDirectory } from '../routing/endpoint-directory';
 import { chooseBucket, endpointTimeseries, maxTimeseriesPoints, timeseriesBuckets, type TimeseriesBucket } from './endpoint-timeseries';
 
 const messageStatuses = ['pending', 'sending', 'succeeded', 'failed', 'exhausted', 'skipped'] as const;
-const isoDate = z.iso.datetime({ offset: true });
 
 const listQuery = z.strictObject({
   endpoint_id: z.string().max(64).optional(),
   event_type: z.enum(eventTypes).optional(),
   status: z.enum(messageStatuses).optional(),
-  since: isoDate.optional(),
-  until: isoDate.optional(),
+  since: dateTimeParameter.optional(),
+  until: dateTimeParameter.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
-const recoverBody = z.strictObject({ since: isoDate, until: isoDate.optional() });
+const recoverBody = z.strictObject({ since: dateTimeParameter, until: dateTimeParameter.optional() });
 const testBody = z.strictObject({ event_type: z.enum(eventTypes) });
-const statsQuery = z.strictObject({ since: isoDate.optional(), until: isoDate.optional() });
+const statsQuery = z.strictObject({ since: dateTimeParameter.optional(), until: dateTimeParameter.optional() });
 const timeseriesQuery = statsQuery.extend({
   bucket: z.enum(Object.keys(timeseriesBuckets) as [TimeseriesBucket, ...TimeseriesBucket[]]).optional(),
 });
@@ -70,9 +69,13 @@ function encodeCursor(row: MessageRow): string {
   return Buffer.from(`${row.created_at.toISOString()}|${row.message_id}`).toString('base64url');
 }
 
+const messageIdPattern = /^msg_[0-9a-z_]{1,100}$/;
+
 function decodeCursor(cursor: string): [string, string] {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at))) throw new ProblemError('VALIDATION_FAILED', 'The cursor is not one this API gave.');
+  const [rawAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  // Forged cursors meet the date-time rule of every other parameter, and carry a message id, before they reach PostgreSQL.
+  const at = rawAt === undefined ? undefined : parseDateTime(rawAt);
+  if (!at || !id || !messageIdPattern.test(id)) throw new ProblemError('VALIDATION_FAILED', 'The cursor is not one this API gave.');
   return [at, id];
 }
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { withoutNul } from './purchase-requests';
 import type { PurchaseCommandData, Review, TransitionCommandType } from '@gancho/purchase-domain';
 import { transitionCommandTypes } from '@gancho/purchase-domain';
 
@@ -54,7 +53,7 @@ const bodyKinds: { [T in TransitionCommandType]: BodyKindOf<T> } = {
   RecordIncomeBelowMinimum: 'none',
 };
 
-const reason = z.string().trim().min(1).max(500).regex(withoutNul, 'must not contain U+0000').optional().describe('Free text for people; never interpreted.');
+const reason = z.string().trim().min(1).max(500).optional().describe('Free text for people; never interpreted.');
 
 const bodySchemas = {
   none: z.strictObject({}),

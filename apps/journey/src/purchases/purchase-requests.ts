@@ -2,10 +2,8 @@ import { purchaseStatuses } from '@gancho/contracts';
 import { z } from 'zod';
 import { purchaseIdPattern } from '../platform/ids';
 
-/** PostgreSQL's jsonb cannot hold U+0000: refuse it at the edge (400) rather than fail at the insert (500). */
-// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
-export const withoutNul = /^[^\u0000]*$/;
-const personText = z.string().trim().min(1).max(200).regex(withoutNul, 'must not contain U+0000');
+// Text that PostgreSQL cannot store (U+0000, lone surrogates) is refused for every field at the edge (refuseUnstorableText).
+const personText = z.string().trim().min(1).max(200);
 
 const identifier = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 

@@ -35,20 +35,17 @@ const headersPatch = z
     `Changes headers one by one: \`{"Authorization": "Bearer new"}\` sets (or replaces) that header, \`{"X-Old": null}\` removes it, and every header not named keeps its current value, so a PATCH never needs to resend values. ${headerRules} ${headerSecrecy}`,
   );
 
-/** PostgreSQL's jsonb cannot hold U+0000: refuse it at the edge (400) rather than fail at the insert (500). */
-// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
-const withoutNul = /^[^\u0000]*$/;
-const description = z.string().max(500).regex(withoutNul, 'must not contain U+0000');
+// Text that PostgreSQL cannot store (U+0000, lone surrogates) is refused for every field at the edge (refuseUnstorableText).
+const description = z.string().max(500);
 
 const url = z.string().min(1).max(maxUrlLength).describe('https:// URL on the public internet; no user:password@.');
 const rateLimit = z.number().int().min(1).max(10_000).nullable().describe('At most this many deliveries per second; null for no limit.');
 const ordering = z.enum(endpointOrderings).describe('Reserved: "per_purchase" will keep each purchase’s events in order.');
 
 const defaults = defaultActiveCampaignMapping();
-// ActiveCampaign refuses commas in tag names ("Create a tag", developers.activecampaign.com); jsonb refuses U+0000.
-// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
-const withoutCommaOrNul = /^[^,\u0000]*$/;
-const tagName = z.string().min(1).max(200).regex(withoutCommaOrNul, 'must not contain commas');
+// ActiveCampaign refuses commas in tag names ("Create a tag", developers.activecampaign.com).
+const withoutComma = /^[^,]*$/;
+const tagName = z.string().min(1).max(200).regex(withoutComma, 'must not contain commas');
 const perstag = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a personalization tag: letters, digits and _, starting with a letter')
@@ -60,7 +57,7 @@ const fieldsShape = Object.fromEntries(activeCampaignFieldKeys.map((key) => [key
 
 export const activeCampaignMapping = z
   .strictObject({
-    tag_prefix: z.string().max(100).regex(withoutCommaOrNul, 'must not contain commas').default(defaults.tag_prefix).describe('Each status tags the contact `<tag_prefix><status>`.'),
+    tag_prefix: z.string().max(100).regex(withoutComma, 'must not contain commas').default(defaults.tag_prefix).describe('Each status tags the contact `<tag_prefix><status>`.'),
     status_tags: z.boolean().default(defaults.status_tags).describe('Add a tag per status.'),
     recovery_tag: tagName.nullable().default(defaults.recovery_tag).describe('Added on the recovery statuses, for a cart-recovery automation; null for none.'),
     recovery_statuses: z

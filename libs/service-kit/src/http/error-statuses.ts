@@ -9,6 +9,10 @@ export const httpStatusByErrorCode: Record<string, number> = {
   INVALID_COMMAND: 400,
   INVALID_CLOUDEVENT: 400,
   MALFORMED_JSON: 400,
+  // HTTP/1.1 itself, refused by Node's parser before any route (see client-errors.ts)
+  MALFORMED_REQUEST: 400,
+  REQUEST_HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
   // Who is calling

@@ -1,4 +1,5 @@
-import { Body, Controller, Module, Post, Req, Res, UseGuards, type DynamicModule } from '@nestjs/common';
+import { connect } from 'node:net';
+import { Body, Controller, Get, Module, Param, Patch, Post, Query, Req, Res, UseGuards, type DynamicModule } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody } from '@nestjs/swagger';
 import { createTestDatabase, requireEnv, startTestService, type TestDatabase, type TestService } from '@gancho/testing';
 import type { Request, Response } from 'express';
@@ -53,6 +54,18 @@ class NotesController {
       return { status: 201, body: { id: row.id, text: note.text } };
     });
   }
+
+  @Patch(':id')
+  async update(@Param('id') id: string, @Body(new ZodBody(noteSchema.partial())) note: Partial<z.infer<typeof noteSchema>>): Promise<unknown> {
+    const rows = await this.idempotency['dataSource'].query('UPDATE notes SET text = coalesce($2, text) WHERE id::text = $1 RETURNING id, text', [id, note.text ?? null]);
+    return rows[0] ?? {};
+  }
+
+  @Get(':id')
+  async read(@Param('id') id: string, @Query('q') q: string | undefined): Promise<unknown> {
+    const rows = await this.idempotency['dataSource'].query('SELECT id, text FROM notes WHERE id::text = $1 OR text = $2', [id, q ?? '']);
+    return { items: rows };
+  }
 }
 
 @Module({ controllers: [NotesController] })
@@ -75,7 +88,7 @@ describe('HTTP edge: problem+json, validation, bearer tokens, idempotency, OpenA
   const auth = { authorization: 'Bearer probe-token', 'content-type': 'application/json' };
 
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${service.url}/notes`, { method: 'POST', headers: { ...auth, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${service.url}/notes`, { method: 'POST', headers: { ...auth, ...headers }, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) });
   const countNotes = async () => Number((await service.app.get(IdempotencyService)['dataSource'].query('SELECT count(*) AS n FROM notes'))[0].n);
 
   beforeAll(async () => {
@@ -113,6 +126,86 @@ describe('HTTP edge: problem+json, validation, bearer tokens, idempotency, OpenA
     expect(wrongType.errors.map((e: { path: string }) => e.path).sort()).toEqual(['priority', 'text']);
     await expectProblem(await post([1, 2]), 400, 'VALIDATION_FAILED');
     expect(await countNotes()).toBe(0);
+  });
+
+  const patch = (id: string, body: string | Buffer, headers: Record<string, string> = {}) => fetch(`${service.url}/notes/${id}`, { method: 'PATCH', headers: { ...auth, ...headers }, body });
+  const bom = (json: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]);
+
+  it('refuses text PostgreSQL cannot store, in any field, field name, query parameter or path segment, naming it', async () => {
+    const cases: [string, string][] = [
+      ['{"text":"a\\ud800b"}', 'text'],
+      ['{"text":"a\\udc00"}', 'text'],
+      ['{"text":"a\\u0000b"}', 'text'],
+      ['{"text":"ok","meta":{"tags":["fine","\\udfff"]}}', 'meta.tags.1'],
+      ['{"text":"ok","meta":{"a\\u0000":1}}', 'meta'],
+    ];
+    for (const [body, path] of cases) {
+      const problem = await expectProblem(await post(body), 400, 'VALIDATION_FAILED');
+      expect(problem.errors).toEqual([{ path, message: expect.stringMatching(/U\+0000|lone UTF-16 surrogate/) }]);
+    }
+    // A well-formed pair (an emoji) is text like any other.
+    expect((await post('{"text":"\\ud83d\\ude00"}')).status).toBe(201);
+    const before = await countNotes();
+    const get = (path: string) => fetch(`${service.url}${path}`, { headers: auth });
+    for (const [query, name] of [['q=%00', 'q'], ['q=%FF', 'q'], ['q=ok&next=%ED%A0%80', 'next'], ['%00=1', '%00']]) {
+      const problem = await expectProblem(await get(`/notes/1?${query}`), 400, 'VALIDATION_FAILED');
+      expect(problem).toMatchObject({ detail: 'The query is invalid.', errors: [{ path: name }] });
+    }
+    for (const segment of ['%00', 'a%FFb']) {
+      expect(await expectProblem(await get(`/notes/${segment}`), 400, 'VALIDATION_FAILED')).toMatchObject({ detail: 'The path is invalid.', errors: [{ path: '(path)' }] });
+    }
+    expect((await patch('1', '{"text":"a\\ud800"}')).status).toBe(400);
+    expect(await countNotes()).toBe(before);
+  });
+
+  it('takes bodies as UTF-8 JSON only, by the same rule for every method', async () => {
+    const before = await countNotes();
+    // A byte order mark, bytes that are not UTF-8, another charset, another media type: refused on POST and PATCH alike.
+    await expectProblem(await post(bom('{"text":"bom"}')), 400, 'MALFORMED_JSON');
+    await expectProblem(await patch('1', bom('{"text":"bom"}')), 400, 'MALFORMED_JSON');
+    const notUtf8 = Buffer.concat([Buffer.from('{"text":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}')]);
+    expect((await expectProblem(await post(notUtf8), 400, 'MALFORMED_JSON')).detail).toBe('The request body is not valid UTF-8.');
+    await expectProblem(await patch('1', notUtf8), 400, 'MALFORMED_JSON');
+    for (const charset of ['utf-16', 'utf-16le', 'iso-8859-1']) {
+      const body = Buffer.from('{"text":"x"}', charset === 'iso-8859-1' ? 'latin1' : 'utf16le');
+      await expectProblem(await post(body, { 'content-type': `application/json; charset=${charset}` }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      await expectProblem(await patch('1', body, { 'content-type': `application/json; charset=${charset}` }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    }
+    for (const type of ['application/merge-patch+json', 'application/vnd.api+json']) {
+      await expectProblem(await post('{"text":"x"}', { 'content-type': type }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      await expectProblem(await patch('1', '{"text":"x"}', { 'content-type': type }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    }
+    expect(await countNotes()).toBe(before);
+    expect((await post('{"text":"utf-8 é"}', { 'content-type': 'application/json; charset=UTF-8' })).status).toBe(201);
+  });
+
+  /** One raw HTTP/1.1 exchange: what the server answered, and whether the connection ended cleanly or was reset. */
+  function rawExchange(request: string): Promise<{ response: string; ending: 'end' | string }> {
+    return new Promise((resolve) => {
+      const url = new URL(service.url);
+      const socket = connect(Number(url.port), url.hostname);
+      let response = '';
+      socket.on('data', (chunk) => (response += chunk.toString()));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve({ response, ending: error.code ?? error.message }));
+      socket.on('end', () => resolve({ response, ending: 'end' }));
+      socket.write(request);
+    });
+  }
+
+  it('answers headers over the limit with a problem+json 431 and closes the connection cleanly', async () => {
+    for (const size of [20_000, 100_000, 1_000_000]) {
+      const { response, ending } = await rawExchange(`GET /notes/1 HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(size)}\r\n\r\n`);
+      expect(ending).toBe('end');
+      const [head, body] = response.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+      expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/i);
+      expect(JSON.parse(body as string)).toMatchObject({ status: 431, code: 'REQUEST_HEADERS_TOO_LARGE', title: 'Request Header Fields Too Large' });
+    }
+    await expectProblem(await fetch(`${service.url}/notes/1`, { headers: { ...auth, 'x-big': 'a'.repeat(100_000) } }), 431, 'REQUEST_HEADERS_TOO_LARGE');
+    const malformed = await rawExchange('GET /notes/1 HTTP/1.1\r\nhost x\r\n\r\n');
+    expect(malformed.response).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"code":"MALFORMED_REQUEST"/);
+    // The server still serves.
+    expect((await fetch(`${service.url}/notes/1`, { headers: auth })).status).toBe(200);
   });
 
   it('requires a valid bearer token, accepting every configured one', async () => {
