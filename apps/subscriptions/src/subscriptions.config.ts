@@ -39,6 +39,8 @@ export const subscriptionsConfigSchema = z.object({
   PARTNER_API_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(40),
   /** Publish stored events to the endpoints and api-keys topics from this process. */
   OUTBOX_RELAY_ENABLED: flag(true),
+  /** Issuing a key waits this long at most for its record to reach the api-keys topic (see ApiKeyPublication). */
+  API_KEY_PUBLISH_WAIT_MS: durationMs(5000),
   /** Tests give each run its own topics; deployments keep the contract's names. */
   ENDPOINTS_TOPIC: z.string().min(1).default(Topics.endpoints),
   API_KEYS_TOPIC: z.string().min(1).default(Topics.apiKeys),

@@ -20,6 +20,7 @@ import { PortalSessionsAdminController } from './portal/portal-sessions.admin.co
 import { CLOCK, systemClock, type Clock } from './platform/clock';
 import { RESOLVE_HOST, systemResolveHost } from './platform/dns';
 import { secretBoxProvider } from './platform/secret-box.provider';
+import { ApiKeyPublication } from './relay/api-key-publication';
 import { SubscriptionsOutbox } from './relay/subscriptions-outbox';
 import { subscriptionsConfigSchema, type SubscriptionsConfig } from './subscriptions.config';
 
@@ -60,6 +61,7 @@ export class SubscriptionsModule {
         EndpointService,
         EndpointUrlPolicy,
         SubscriptionsOutbox,
+        ApiKeyPublication,
       ],
     };
   }

@@ -11,6 +11,7 @@ import { endpointStateV1 } from '../endpoints/endpoint-views';
 import type { ApiKeyIssued, ApiKeyRevoked } from '../partners/domain/partner';
 import type { PortalSessionIssued } from '../portal/portal-session';
 import type { SubscriptionsConfig } from '../subscriptions.config';
+import { apiKeysRelayName } from './api-key-publication';
 
 const endpointStreamPrefix = 'endpoint:';
 
@@ -133,7 +134,7 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
     };
     this.relays.push(
       new OutboxRelay({ ...common, name: 'subscriptions.endpoints', topic: endpointsTopic, source: endpointStates, toMessage: (e) => endpointStates.messageOf(e) }),
-      new OutboxRelay({ ...common, name: 'subscriptions.api-keys', topic: apiKeysTopic, source: store, toMessage: apiKeyMessageOf }),
+      new OutboxRelay({ ...common, name: apiKeysRelayName, topic: apiKeysTopic, source: store, toMessage: apiKeyMessageOf }),
     );
     for (const relay of this.relays) relay.start();
   }
