@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../infra/paths.mts';
+import { waitUntilOwnProcessReady } from './service-processes.mts';
 
 export interface RunningConsole {
   url: string;
@@ -16,10 +17,12 @@ export interface StartConsoleOptions {
   deliveryUrl: string;
   /** Who may embed the console (CSP frame-ancestors); 'self' unless told. */
   frameAncestors?: string;
+  /** Called with the child's pid as soon as it is spawned (npm start hands it to its watchdog). */
+  onSpawn?: (pid: number) => void;
   readyTimeoutMs?: number;
 }
 
-/** Starts the console's server and resolves when it answers /health/live. */
+/** Starts the console's server and resolves when it (the process started here) answers /health/live. */
 export async function startConsole(options: StartConsoleOptions): Promise<RunningConsole> {
   const child = spawn(process.execPath, ['--enable-source-maps', path.join(repoRoot, 'apps', 'console', 'dist', 'server', 'main.js')], {
     env: {
@@ -32,26 +35,26 @@ export async function startConsole(options: StartConsoleOptions): Promise<Runnin
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let tail = '';
   const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-4000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`the console exited with ${exitCode} while starting:\n${tail}`);
-    try {
-      if ((await fetch(`${url}/health/live`)).status === 200) return { url, child, exited };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the console was not ready within ${options.readyTimeoutMs ?? 20_000} ms:\n${tail}`);
+  await waitUntilOwnProcessReady({
+    what: 'the console',
+    child,
+    port: options.port,
+    readyUrl: `${url}/health/live`,
+    exitCode: () => exitCode,
+    output: () => tail,
+    timeoutMs: options.readyTimeoutMs ?? 20_000,
+    intervalMs: 100,
+  });
+  return { url, child, exited };
 }
 
 export async function stopConsole(running: RunningConsole): Promise<void> {

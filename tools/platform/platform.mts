@@ -29,6 +29,8 @@ export interface PlatformOptions {
   /** Extra environment for every service (topic names in tests, timeouts…). */
   env?: Record<string, string>;
   onOutput?: (service: ServiceName, line: string) => void;
+  /** Called with each service's pid as soon as it is spawned. */
+  onSpawn?: (service: ServiceName, pid: number) => void;
   onStopped?: (service: ServiceName, tookMs: number) => void;
 }
 
@@ -83,6 +85,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       port: options.ports[name],
       env: serviceEnv(name, options),
       ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+      ...(options.onSpawn ? { onSpawn: (pid: number) => options.onSpawn?.(name, pid) } : {}),
     });
   };
   try {

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../infra/paths.mts';
+import { portHolders } from '../infra/process.mts';
 
 export type ServiceName = 'journey' | 'subscriptions' | 'delivery';
 export const serviceNames: ServiceName[] = ['journey', 'subscriptions', 'delivery'];
@@ -37,9 +38,52 @@ export interface StartServiceOptions {
   env: Record<string, string>;
   /** Receives every line the service writes (JSON logs or Nest's text). */
   onOutput?: (service: ServiceName, line: string) => void;
+  /** Called with the child's pid as soon as it is spawned (npm start hands it to its watchdog). */
+  onSpawn?: (pid: number) => void;
   readyTimeoutMs?: number;
   /** The checkout whose build runs (default: this one); the bench runs another commit's build beside this one's. */
   root?: string;
+}
+
+/**
+ * Ready means: the process we started is alive, answers 200 on `readyUrl`,
+ * and is the one listening on the port (where /proc tells), not a leftover
+ * that happened to hold it while ours died on EADDRINUSE. Throws on
+ * anything else; `exitCode()` is undefined while the child runs.
+ */
+export async function waitUntilOwnProcessReady(options: {
+  what: string;
+  child: ChildProcess;
+  port: number;
+  readyUrl: string;
+  exitCode: () => number | null | undefined;
+  output: () => string;
+  timeoutMs: number;
+  intervalMs: number;
+}): Promise<void> {
+  const { what, child, port } = options;
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    const exitCode = options.exitCode();
+    if (exitCode !== undefined) throw new Error(`${what} exited with ${exitCode} while starting:\n${options.output()}`);
+    let answered = false;
+    try {
+      answered = (await fetch(options.readyUrl)).status === 200;
+    } catch {
+      // not listening yet
+    }
+    if (answered) {
+      const holders = await portHolders(port);
+      if (holders === undefined || holders.some((h) => h.pid === child.pid)) return;
+      if (holders.length > 0) {
+        child.kill('SIGKILL');
+        throw new Error(`${what} (pid ${child.pid}) is not the process answering on port ${port}: ${holders.map((h) => `pid ${h.pid}: ${h.command}`).join('; ')}`);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${what} was not ready within ${options.timeoutMs} ms:\n${options.output()}`);
 }
 
 export function mainFileOf(name: ServiceName, root = repoRoot): string {
@@ -64,6 +108,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     env: { ...inheritedEnv(), ...serviceProcessEnv, NO_COLOR: '1', HOST: '127.0.0.1', PORT: String(port), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let tail = '';
   const forward = (chunk: Buffer) => {
@@ -74,21 +119,19 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} while starting:\n${tail}`);
-    try {
-      const response = await fetch(`${url}/health/ready`);
-      if (response.status === 200) return { name, url, child, exited };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${name} was not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${tail}`);
+  await waitUntilOwnProcessReady({
+    what: name,
+    child,
+    port,
+    readyUrl: `${url}/health/ready`,
+    exitCode: () => exitCode,
+    output: () => tail,
+    timeoutMs: options.readyTimeoutMs ?? 60_000,
+    intervalMs: 200,
+  });
+  return { name, url, child, exited };
 }
 
 /** SIGTERM, and SIGKILL if it has not exited within the grace period. */

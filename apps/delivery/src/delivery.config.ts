@@ -70,6 +70,8 @@ export const deliveryConfigSchema = z.object({
   /** Partner API requests per second per API key, per instance; 0 turns the limit off (the same keys and defaults as subscriptions). */
   PARTNER_API_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(20),
   PARTNER_API_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(40),
+  /** How long a partner request with a key this instance does not know yet waits for the api-keys topic before 503 (see @gancho/partner-auth). */
+  API_KEY_CATCH_UP_MAX_WAIT_MS: durationMs(2000),
   /** Where ActiveCampaign endpoints with event tracking on record events (AC's tracking host; tests point it at a local server). */
   ACTIVECAMPAIGN_EVENTS_URL: z.string().url().default('https://trackcmp.net/event'),
   /** Consumer group of the status-event consumer (all replicas share it). */

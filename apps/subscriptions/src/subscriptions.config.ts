@@ -37,8 +37,12 @@ export const subscriptionsConfigSchema = z.object({
   /** Partner API requests per second per API key, per instance; 0 turns the limit off. */
   PARTNER_API_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(20),
   PARTNER_API_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(40),
+  /** How long a partner request with a key this instance does not know yet waits for the api-keys topic before 503 (see @gancho/partner-auth). */
+  API_KEY_CATCH_UP_MAX_WAIT_MS: durationMs(2000),
   /** Publish stored events to the endpoints and api-keys topics from this process. */
   OUTBOX_RELAY_ENABLED: flag(true),
+  /** Issuing a key waits this long at most for its record to reach the api-keys topic (see ApiKeyPublication). */
+  API_KEY_PUBLISH_WAIT_MS: durationMs(5000),
   /** Tests give each run its own topics; deployments keep the contract's names. */
   ENDPOINTS_TOPIC: z.string().min(1).default(Topics.endpoints),
   API_KEYS_TOPIC: z.string().min(1).default(Topics.apiKeys),

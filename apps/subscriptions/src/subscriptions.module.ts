@@ -20,6 +20,7 @@ import { PortalSessionsAdminController } from './portal/portal-sessions.admin.co
 import { CLOCK, systemClock, type Clock } from './platform/clock';
 import { RESOLVE_HOST, systemResolveHost } from './platform/dns';
 import { secretBoxProvider } from './platform/secret-box.provider';
+import { ApiKeyPublication } from './relay/api-key-publication';
 import { SubscriptionsOutbox } from './relay/subscriptions-outbox';
 import { subscriptionsConfigSchema, type SubscriptionsConfig } from './subscriptions.config';
 
@@ -44,6 +45,7 @@ export class SubscriptionsModule {
             const perSecond = config.get('PARTNER_API_RATE_LIMIT_PER_SECOND', { infer: true });
             return {
               topic: config.get('API_KEYS_TOPIC', { infer: true }),
+              keyCatchUp: { maxWaitMs: config.get('API_KEY_CATCH_UP_MAX_WAIT_MS', { infer: true }) },
               rateLimit: perSecond > 0 ? { ratePerSecond: perSecond, burst: config.get('PARTNER_API_RATE_LIMIT_BURST', { infer: true }) } : false,
             };
           },
@@ -60,6 +62,7 @@ export class SubscriptionsModule {
         EndpointService,
         EndpointUrlPolicy,
         SubscriptionsOutbox,
+        ApiKeyPublication,
       ],
     };
   }

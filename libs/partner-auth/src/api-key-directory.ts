@@ -3,43 +3,55 @@ import { ModuleRef } from '@nestjs/core';
 import { apiKeyRecordProblems, Topics, type ApiKeyRecordV1 } from '@gancho/contracts';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { CompactedTopicFollower, SERVICE_NAME } from '@gancho/service-kit';
-import { ApiKeyTable } from './api-key-table';
+import { hashApiKey, looksLikeApiKey } from './api-key';
+import { ApiKeyTable, type KeyLookup } from './api-key-table';
+import { KeyTableCatchUp, type PartitionEnd } from './key-table-catch-up';
 import { PARTNER_AUTH_OPTIONS, type PartnerAuthOptions } from './partner-auth.options';
+
+/** A key lookup that may have waited for the topic: `catching-up` when the table could not reach the topic's end in time. */
+export type KeyAuthentication = KeyLookup | { outcome: 'catching-up' };
 
 /**
  * Keeps this process's `ApiKeyTable` in step with `subscriptions.api-keys.v1`:
  * at start it reads the whole compacted topic with a consumer group of its
  * own (unique to the process, so every instance sees every record), then
  * follows it, so a revocation reaches every service within about a second of
- * its publication, with no call to subscriptions.
+ * its publication, with no call to subscriptions. A key it does not know yet
+ * is decided only once the table has caught up with the topic (see
+ * `KeyTableCatchUp`), so a key just issued is never refused.
  */
 @Injectable()
 export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly table = new ApiKeyTable();
   private readonly logger = new Logger('ApiKeyDirectory');
+  private readonly catchUp: KeyTableCatchUp;
+  /** Hashes of well-formed keys found unknown while the table was caught up, oldest first (a Map keeps insertion order). */
+  private readonly unknownKeys = new Map<string, true>();
   private follower: CompactedTopicFollower | undefined;
+  private transport: EventTransport | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(PARTNER_AUTH_OPTIONS) private readonly options: PartnerAuthOptions,
     private readonly moduleRef: ModuleRef,
     @Optional() @Inject(SERVICE_NAME) private readonly service = 'service',
-  ) {}
+  ) {
+    this.catchUp = new KeyTableCatchUp({ readEnds: () => this.readEnds(), maxWaitMs: options.keyCatchUp?.maxWaitMs ?? 2000 });
+  }
 
   get topic(): string {
     return this.options.topic ?? Topics.apiKeys;
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Every service gets the transport from service-kit's core module; it is
+    // looked up app-wide so this module needs no wiring to it.
+    this.transport = this.moduleRef.get<EventTransport>(EVENT_TRANSPORT, { strict: false });
     this.follower = new CompactedTopicFollower({
-      // Every service gets the transport from service-kit's core module; it is
-      // looked up app-wide so this module needs no wiring to it.
-      transport: this.moduleRef.get<EventTransport>(EVENT_TRANSPORT, { strict: false }),
+      transport: this.transport,
       topic: this.topic,
       groupPrefix: this.options.consumerGroupPrefix ?? `gancho-${this.service}.partner-auth`,
       apply: (key, value, message) => this.apply(key, value, message),
-      ...(this.options.warmup?.quietMs === undefined ? {} : { quietMs: this.options.warmup.quietMs }),
-      ...(this.options.warmup?.maxMs === undefined ? {} : { maxWarmupMs: this.options.warmup.maxMs }),
     });
     await this.follower.start();
     // Expired portal sessions are forgotten a day later, so the table does not grow with every embed.
@@ -51,9 +63,44 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
     await this.follower?.stop();
   }
 
-  /** Whether the table holds every record published before this process started (see PartnerAuthOptions.warmup). */
-  isCaughtUp(): boolean {
-    return this.follower?.isCaughtUp() ?? false;
+  /**
+   * Looks a presented key up. A well-formed key the table does not know
+   * waits until the table holds everything published before this call, then
+   * is looked up again: unknown then means unknown. A key already found
+   * unknown that way is answered at once (until a record with its hash arrives).
+   */
+  async authenticate(presented: string): Promise<KeyAuthentication> {
+    const first = this.table.lookup(presented);
+    if (first.outcome !== 'unknown' || !looksLikeApiKey(presented)) return first;
+    const hash = hashApiKey(presented);
+    if (this.unknownKeys.has(hash)) return first;
+    const outcome = await this.catchUp.waitForTopicEnd();
+    const second = this.table.lookup(presented);
+    if (second.outcome !== 'unknown') return second;
+    if (outcome !== 'caught-up') return { outcome: 'catching-up' };
+    this.rememberUnknown(hash);
+    return second;
+  }
+
+  private rememberUnknown(hash: string): void {
+    const limit = this.options.unknownKeyCacheSize ?? 10_000;
+    this.unknownKeys.delete(hash);
+    this.unknownKeys.set(hash, true);
+    for (const oldest of this.unknownKeys.keys()) {
+      if (this.unknownKeys.size <= limit) break;
+      this.unknownKeys.delete(oldest);
+    }
+  }
+
+  private async readEnds(): Promise<PartitionEnd[]> {
+    const groupId = this.follower?.groupId;
+    if (!this.transport?.consumerLag || groupId === undefined) throw new Error('the key topic is not followed yet');
+    const partitions = await this.transport.consumerLag(groupId, [this.topic]);
+    return partitions.map((p) => ({
+      partition: p.partition,
+      endOffset: BigInt(p.endOffset),
+      committedOffset: p.committedOffset === null ? null : BigInt(p.committedOffset),
+    }));
   }
 
   /**
@@ -61,6 +108,14 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
    * hold every later record of its partition (revocations among them) forever.
    */
   private apply(keyId: string, value: Buffer | null, message: IncomingMessage): void {
+    try {
+      this.applyRecord(keyId, value, message);
+    } finally {
+      this.catchUp.recordApplied(message.partition, BigInt(message.offset));
+    }
+  }
+
+  private applyRecord(keyId: string, value: Buffer | null, message: IncomingMessage): void {
     if (value === null) {
       this.table.remove(keyId);
       return;
@@ -77,6 +132,8 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
       this.logger.error(`skipped a record of ${message.topic} at ${message.partition}/${message.offset}: ${problems.join('; ')}`);
       return;
     }
-    this.table.apply(record as ApiKeyRecordV1);
+    const key = record as ApiKeyRecordV1;
+    this.unknownKeys.delete(key.key_hash);
+    this.table.apply(key);
   }
 }

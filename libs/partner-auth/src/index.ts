@@ -1,5 +1,6 @@
 export * from './api-key';
 export * from './api-key-table';
+export * from './key-table-catch-up';
 export * from './token-bucket';
 export * from './partner-auth.options';
 export * from './api-key-directory';

@@ -17,7 +17,9 @@ export interface PartnerRequest extends Request {
  * Admits requests with `Authorization: Bearer <partner API key>` whose key is
  * known, not revoked and not expired, and records the partner on the request
  * (`@PartnerId()`); every other request gets 401 UNAUTHORIZED (an expired
- * portal session says so, with `reason: "expired"`). When a rate
+ * portal session says so, with `reason: "expired"`), once the key table has
+ * caught up with the key topic (503 SERVICE_UNAVAILABLE with Retry-After if
+ * it cannot in time). When a rate
  * limit is configured, each key gets a token bucket, shared by every partner
  * route of the process: past it, 429 RATE_LIMITED with Retry-After.
  */
@@ -28,17 +30,18 @@ export class PartnerAuthGuard implements CanActivate {
     @Inject(PARTNER_RATE_LIMITER) private readonly limiter: TokenBucketLimiter | null,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<PartnerRequest>();
     const response = http.getResponse<Response>();
     const presented = bearerTokenOf(request);
     if (!presented) throw new ProblemError('UNAUTHORIZED', 'Send your API key as Authorization: Bearer gk_live_….');
-    const lookup = this.directory.table.lookup(presented);
+    const lookup = await this.directory.authenticate(presented);
     if (lookup.outcome !== 'valid') {
-      if (lookup.outcome === 'unknown' && !this.directory.isCaughtUp()) {
+      if (lookup.outcome === 'catching-up') {
+        // The key may have been issued a moment ago: not known yet is not invalid.
         response.setHeader('Retry-After', '1');
-        throw new ProblemError('SERVICE_UNAVAILABLE', 'API keys are still loading after a restart; retry in a second.');
+        throw new ProblemError('SERVICE_UNAVAILABLE', 'API keys are still catching up with the latest issued; retry in a second.');
       }
       // Expiry is no secret of anyone's (the holder was told when it ends); unknown and revoked keys get one answer.
       if (lookup.outcome === 'expired') {

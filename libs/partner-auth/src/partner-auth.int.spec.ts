@@ -1,9 +1,9 @@
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { EVENT_TRANSPORT, KafkaTransport } from '@gancho/messaging';
+import { EVENT_TRANSPORT, KafkaTransport, PostgresTransport, type EventTransport } from '@gancho/messaging';
 import { ProblemDetailsFilter } from '@gancho/service-kit';
-import { eventually, kafkaBrokers, uniqueName } from '@gancho/testing';
+import { createTestDatabase, eventually, kafkaBrokers, uniqueName, type TestDatabase } from '@gancho/testing';
 import { APP_FILTER } from '@nestjs/core';
 import type { ApiKeyRecordV1 } from '@gancho/contracts';
 import { generateApiKey } from './api-key';
@@ -20,15 +20,42 @@ class WhoAmIController {
   }
 }
 
-// Scenarios, on the real broker, with records published as subscriptions publishes them:
+// Scenarios, on a real broker and on the PostgreSQL log, with records published as subscriptions publishes them:
 // - a key published before the app starts is loaded from the topic's beginning;
+// - read-your-writes: a key used the moment its publication resolved is admitted, every time (never 401);
+//   an unknown key is still 401 once the table has caught up, and again 401 (from the unknown-key cache);
 // - a key published later works, and stops working once its revocation is published;
 // - unknown keys, malformed headers and tombstoned keys get 401 problem+json;
 // - past the per-key rate limit: 429 with Retry-After;
 // - a malformed record on the topic is skipped, and later records still apply;
 // - a key with expires_at (a portal session) works until then, and is refused after with reason "expired".
-describe('PartnerAuthModule on a real broker', () => {
-  const transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'partner-auth-test', maxWaitTimeMs: 200 });
+const transports: [string, () => Promise<{ transport: EventTransport; close(): Promise<void> }>][] = [
+  [
+    'Kafka',
+    async () => {
+      const transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'partner-auth-test', maxWaitTimeMs: 200 });
+      return { transport, close: () => transport.close() };
+    },
+  ],
+  [
+    'the PostgreSQL log',
+    async () => {
+      const database: TestDatabase = await createTestDatabase('partner_auth');
+      const transport = new PostgresTransport({ connectionString: database.url, clientId: uniqueName('partner-auth-test'), pollIntervalMs: 200 });
+      return {
+        transport,
+        close: async () => {
+          await transport.close();
+          await database.drop();
+        },
+      };
+    },
+  ],
+];
+
+describe.each(transports)('PartnerAuthModule on %s', (_name, openTransport) => {
+  let transport: EventTransport;
+  let closeTransport: () => Promise<void>;
   const topic = uniqueName('test.api-keys');
   let app: NestExpressApplication;
   let url: string;
@@ -49,10 +76,11 @@ describe('PartnerAuthModule on a real broker', () => {
   const early = generateApiKey();
 
   beforeAll(async () => {
+    ({ transport, close: closeTransport } = await openTransport());
     await transport.ensureTopics([{ topic, compacted: true }]);
     await publish('key_early', record('key_early', 'ptn_early', early));
     @Module({
-      imports: [PartnerAuthModule.forRoot({ topic, rateLimit: { ratePerSecond: 1, burst: 3 }, warmup: { quietMs: 300, maxMs: 5000 } })],
+      imports: [PartnerAuthModule.forRoot({ topic, rateLimit: { ratePerSecond: 1, burst: 3 } })],
       controllers: [WhoAmIController],
       providers: [{ provide: EVENT_TRANSPORT, useValue: transport }, { provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     })
@@ -64,18 +92,30 @@ describe('PartnerAuthModule on a real broker', () => {
   });
   afterAll(async () => {
     await app?.close();
-    await transport.close();
+    await closeTransport?.();
   });
 
   it('loads keys published before it started, and answers 401 for others', async () => {
-    await eventually(async () => expect(await (await call(early.key)).json()).toEqual({ partner_id: 'ptn_early' }));
-    await eventually(() => expect(app.get(ApiKeyDirectory).isCaughtUp()).toBe(true));
-    for (const key of [undefined, 'nope', generateApiKey().key, `${early.key}x`]) {
+    // No warm-up to wait for: the first request already waits for the table to reach the topic's end.
+    expect(await (await call(early.key)).json()).toEqual({ partner_id: 'ptn_early' });
+    const unknown = generateApiKey().key;
+    for (const key of [undefined, 'nope', unknown, unknown, `${early.key}x`]) {
       const response = await call(key);
       expect(response.status).toBe(401);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(await response.json()).toMatchObject({ code: 'UNAUTHORIZED' });
     }
+  });
+
+  it('admits a key used the moment its publication resolved, every time (read-your-writes)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const fresh = generateApiKey();
+      await publish(`key_fresh_${i}`, record(`key_fresh_${i}`, 'ptn_fresh', fresh));
+      statuses.push((await call(fresh.key)).status);
+    }
+    expect(statuses).toEqual(Array(20).fill(200));
+    expect(app.get(ApiKeyDirectory).table.size).toBeGreaterThanOrEqual(21);
   });
 
   it('follows the topic: a new key works, its revocation and its tombstone shut it out', async () => {

@@ -17,9 +17,12 @@ export interface PartnerAuthOptions {
   /** Requests per API key in this process; false for no limit. */
   rateLimit?: TokenBucketOptions | false;
   /**
-   * Until the table has caught up with the topic, an unknown key gets 503 and
-   * Retry-After rather than 401. It has caught up once `quietMs` passed with no
-   * record after the first one, or `maxMs` after subscribing (an empty topic).
+   * Read-your-writes: a well-formed key the table does not know waits until
+   * the table has applied the topic up to its end as of the request (at most
+   * `maxWaitMs`, default 2000), and is decided then; past that, 503 with
+   * Retry-After, never 401 for a key that may exist.
    */
-  warmup?: { quietMs?: number; maxMs?: number };
+  keyCatchUp?: { maxWaitMs?: number };
+  /** How many keys found unknown (with the table caught up) are remembered, to answer them at once; default 10,000. */
+  unknownKeyCacheSize?: number;
 }

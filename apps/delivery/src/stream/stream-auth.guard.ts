@@ -13,7 +13,7 @@ export class StreamAuthGuard implements CanActivate {
 
   constructor(private readonly moduleRef: ModuleRef) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): Promise<boolean> {
     this.guard ??= this.moduleRef.get(PartnerAuthGuard, { strict: false });
     if (!this.guard) throw new Error('PartnerAuthGuard is not registered in this application');
     return this.guard.canActivate(context);

@@ -9,7 +9,8 @@ import { inTransaction, requestContext } from '../platform/request-context';
 import { AdminTokenGuard } from './admin-token.guard';
 import { ApiKeyNotFoundError, PartnerNotFoundError } from './domain/partner';
 import { createPartnerBody, pageQuery, type CreatePartnerBody } from './partner-requests';
-import { PartnerService, type ApiKeyView, type PartnerView } from './partner-service';
+import { ApiKeyPublication } from '../relay/api-key-publication';
+import { partnerStreamId, PartnerService, type ApiKeyView, type PartnerView } from './partner-service';
 
 const admin = { type: 'admin' } as const;
 const idempotencyKeyHeader = { name: 'Idempotency-Key', required: false, description: 'Same key and body: the first response is replayed.' };
@@ -33,6 +34,7 @@ export class PartnersAdminController {
     private readonly partners: PartnerService,
     private readonly idempotency: IdempotencyService,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly publication: ApiKeyPublication,
   ) {}
 
   @Post()
@@ -70,7 +72,10 @@ export class PartnersAdminController {
   async issueKey(@Param('partnerId') partnerId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<ApiKeyView & { key: string }> {
     checkPartnerId(partnerId);
     response.status(201).setHeader('Cache-Control', 'no-store');
-    return inTransaction(this.dataSource, requestContext(request, admin), (context) => this.partners.issueKey(partnerId, context));
+    const issued = await inTransaction(this.dataSource, requestContext(request, admin), (context) => this.partners.issueKey(partnerId, context));
+    // Usable everywhere the moment the caller has it: see ApiKeyPublication.
+    await this.publication.waitUntilPublished(partnerStreamId(partnerId));
+    return issued;
   }
 
   @Get(':partnerId/api-keys')

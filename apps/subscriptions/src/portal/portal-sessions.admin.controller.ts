@@ -9,7 +9,8 @@ import { AdminTokenGuard } from '../partners/admin-token.guard';
 import { PartnerNotFoundError } from '../partners/domain/partner';
 import { idPattern } from '../platform/ids';
 import { inTransaction, requestContext } from '../platform/request-context';
-import { minPortalSessionSeconds } from './portal-session';
+import { ApiKeyPublication } from '../relay/api-key-publication';
+import { minPortalSessionSeconds, portalSessionStreamId } from './portal-session';
 import { PortalSessionService, type PortalSessionView } from './portal-session-service';
 
 const issueBody = z.strictObject({
@@ -36,6 +37,7 @@ export class PortalSessionsAdminController {
   constructor(
     private readonly sessions: PortalSessionService,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly publication: ApiKeyPublication,
   ) {}
 
   /** No Idempotency-Key: a replay would have to store the token. A retry makes a second session; both expire. */
@@ -54,6 +56,9 @@ export class PortalSessionsAdminController {
   ): Promise<PortalSessionView> {
     if (!idPattern('ptn').test(partnerId)) throw new PartnerNotFoundError(partnerId);
     response.status(201).setHeader('Cache-Control', 'no-store');
-    return inTransaction(this.dataSource, requestContext(request, { type: 'admin' }), (context) => this.sessions.issue(partnerId, body.ttl_seconds, context));
+    const session = await inTransaction(this.dataSource, requestContext(request, { type: 'admin' }), (context) => this.sessions.issue(partnerId, body.ttl_seconds, context));
+    // Usable everywhere the moment the caller has it: see ApiKeyPublication.
+    await this.publication.waitUntilPublished(portalSessionStreamId(session.key_id));
+    return session;
   }
 }

@@ -13,6 +13,7 @@ import { endpointStateV1 } from '../endpoints/endpoint-views';
 import type { ApiKeyIssued, ApiKeyRevoked } from '../partners/domain/partner';
 import type { PortalSessionIssued } from '../portal/portal-session';
 import type { SubscriptionsConfig } from '../subscriptions.config';
+import { apiKeysRelayName } from './api-key-publication';
 
 const endpointStreamPrefix = 'endpoint:';
 
@@ -153,7 +154,8 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
     };
     this.relays.push(
       new OutboxRelay({ ...common, name: endpointsRelayName, topic: endpointsTopic, source: endpointStates, toMessage: (e) => endpointStates.messageOf(e) }),
-      new OutboxRelay({ ...common, name: 'subscriptions.api-keys', topic: apiKeysTopic, source: store, toMessage: apiKeyMessageOf }),
+      // Its checkpoint is stored after every batch: issuing a key waits for it (ApiKeyPublication), on any replica.
+      new OutboxRelay({ ...common, name: apiKeysRelayName, topic: apiKeysTopic, source: store, toMessage: apiKeyMessageOf, checkpointIntervalMs: 0 }),
     );
     for (const relay of this.relays) relay.start();
   }

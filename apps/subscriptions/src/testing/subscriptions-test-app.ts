@@ -19,11 +19,18 @@ export function testTopics(): Record<string, string> {
   };
 }
 
-/** The subscriptions service in-process, consumers started, on its own database and topics. */
+/**
+ * The subscriptions service in-process, consumers started, on its own database
+ * and topics; on Kafka, or with `transport: 'postgres'` on the PostgreSQL log in its database.
+ */
 export async function startSubscriptions(
   databaseUrl: string,
-  options: { env?: Record<string, string>; clock?: Clock; resolveHost?: ResolveHost } = {},
+  options: { env?: Record<string, string>; clock?: Clock; resolveHost?: ResolveHost; transport?: 'kafka' | 'postgres' } = {},
 ): Promise<TestService> {
+  const onPostgresLog = options.transport === 'postgres';
+  const brokers = requireEnv('KAFKA_BROKERS');
+  // The service takes the PostgreSQL log when KAFKA_BROKERS is unset, so it is unset while the service reads its configuration.
+  if (onPostgresLog) delete process.env.KAFKA_BROKERS;
   const service = await startTestService(
     () =>
       createServiceApp(
@@ -32,7 +39,7 @@ export async function startSubscriptions(
       ),
     {
       DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+      ...(onPostgresLog ? {} : { KAFKA_BROKERS: brokers }),
       SUBSCRIPTIONS_ADMIN_TOKENS: adminToken,
       SECRETS_ENCRYPTION_KEY: testEncryptionKey,
       ALLOW_HTTP_ENDPOINTS: 'true',
@@ -42,7 +49,9 @@ export async function startSubscriptions(
       ...testTopics(),
       ...options.env,
     },
-  );
+  ).finally(() => {
+    process.env.KAFKA_BROKERS = brokers;
+  });
   await startSubscriptionsConsumers(service.app);
   return service;
 }

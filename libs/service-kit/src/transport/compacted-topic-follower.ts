@@ -24,6 +24,7 @@ export class CompactedTopicFollower {
   private subscribedAt: number | undefined;
   private lastRecordAt: number | undefined;
   private caughtUp = false;
+  private group: string | undefined;
 
   constructor(private readonly options: CompactedTopicFollowerOptions) {}
 
@@ -31,6 +32,7 @@ export class CompactedTopicFollower {
     const { transport, topic, groupPrefix } = this.options;
     await transport.ensureTopics([{ topic, compacted: true }]);
     const groupId = `${groupPrefix}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    this.group = groupId;
     this.subscription = await transport.subscribe({
       groupId,
       topics: [topic],
@@ -42,6 +44,11 @@ export class CompactedTopicFollower {
       },
     });
     this.subscribedAt = Date.now();
+  }
+
+  /** This process's consumer group (after `start`), e.g. to ask the transport how far it is behind. */
+  get groupId(): string | undefined {
+    return this.group;
   }
 
   async stop(): Promise<void> {
