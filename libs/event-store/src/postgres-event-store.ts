@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { DuplicateEventIdError, StreamVersionConflictError } from './errors';
 import type {
@@ -35,6 +36,42 @@ interface StreamRow {
 }
 
 const eventColumns = 'global_position, event_id, stream_id, stream_version, type, data, metadata, recorded_at';
+
+/** One statement of SQL with its own `$1`, `$2`… and their values. */
+export interface SqlPart {
+  sql: string;
+  parameters: unknown[];
+}
+
+/**
+ * SQL that is true when the one-statement append below writes its events: a
+ * write passed `alongside` it puts this in its WHERE, so it commits exactly
+ * when the events do.
+ */
+export const WHEN_APPENDED = 'EXISTS (SELECT 1 FROM appended)';
+
+export interface OneStatementAppendOptions {
+  /**
+   * The stream's version as the caller has just read it (0 for a new stream),
+   * after checking any version a client sent (If-Match) against it.
+   */
+  readVersion: number;
+  /**
+   * A write (`INSERT … RETURNING`) whose rows let the append go ahead, such
+   * as claiming an idempotency key; when it returns none, nothing is written.
+   */
+  gate?: SqlPart;
+  /** Writes that commit with the events, each conditioned on `WHEN_APPENDED` (a read model's row). */
+  alongside?: SqlPart[];
+}
+
+/** What a one-statement append did: appended, or stopped by its gate (nothing written). */
+export type OneStatementAppendResult = ({ appended: true } & AppendResult) | { appended: false };
+
+/** The pg pool under TypeORM's PostgreSQL driver: named (prepared) statements, without a query runner per statement. */
+interface PgPool {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
 
 /**
  * An append-only event log in the service's own schema (tables from
@@ -82,6 +119,74 @@ export class PostgresEventStore {
     }
     if (manager) return this.append(transactionRunnerOf(manager), streamId, events, expectedVersion);
     return this.inOwnTransaction((runner) => this.append(runner, streamId, events, expectedVersion));
+  }
+
+  /**
+   * Appends events and the caller's `alongside` writes in ONE statement, so
+   * one round trip and its own transaction: all of it commits, or none.
+   * Meant for a command that has just read the stream (`readVersion`) and
+   * decided, with no transaction held open in between (optimistic). A writer
+   * that got there first makes the events' (stream, version) unique key
+   * refuse the whole statement, which becomes `StreamVersionConflictError`.
+   * No readAll-order check is needed here: this transaction gets its id only
+   * now, after every writer whose events the read saw had committed.
+   */
+  async appendInOneStatement(streamId: string, events: NewEvent[], { readVersion, gate, alongside = [] }: OneStatementAppendOptions): Promise<OneStatementAppendResult> {
+    if (events.length === 0) throw new TypeError('appendInOneStatement needs at least one event');
+    if (!(Number.isInteger(readVersion) && readVersion >= 0)) throw new TypeError(`readVersion must be a whole number ≥ 0, not ${readVersion}`);
+    const parameters: unknown[] = [
+      streamId,
+      readVersion,
+      events.map((e) => e.eventId),
+      events.map((e) => e.type),
+      events.map((e) => JSON.stringify(e.data)),
+      events.map((e) => JSON.stringify(e.metadata)),
+      events.length,
+      EVENTS_NOTIFY_CHANNEL,
+    ];
+    const renumbered = (part: SqlPart) => {
+      const offset = parameters.length;
+      parameters.push(...part.parameters);
+      return part.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    };
+    const gateSql = gate ? renumbered(gate) : 'SELECT 1';
+    const alongsideSql = alongside.map((part, i) => `,\n alongside_${i} AS (${renumbered(part)})`).join('');
+    // The stream row moves to its new version only if it is still at the
+    // read version (inserted at it if new); when it is not, the events'
+    // unique key refuses the statement. Positions are drawn in version order
+    // (ORDER BY ordinality); the notification goes out on commit.
+    const text = `WITH gate AS (${gateSql}),
+ stream AS (
+   INSERT INTO streams (stream_id, version, last_transaction_id)
+   SELECT $1, $2::int + $7::int, pg_current_xact_id() WHERE EXISTS (SELECT 1 FROM gate)
+   ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, last_transaction_id = EXCLUDED.last_transaction_id, updated_at = now()
+   WHERE streams.version = $2::int
+   RETURNING 1
+ ),
+ appended AS (
+   INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
+   SELECT e.event_id, $1, $2::int + e.ordinality::int, e.type, e.data, e.metadata
+   FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS e(event_id, type, data, metadata, ordinality)
+   WHERE EXISTS (SELECT 1 FROM gate)
+   ORDER BY e.ordinality
+   RETURNING global_position, pg_notify($8, current_schema()) AS notified
+ )${alongsideSql}
+SELECT count(*)::int AS appended, max(global_position)::text AS last_position FROM appended`;
+    let rows: { appended: number; last_position: string | null }[];
+    try {
+      rows = (await this.pool().query({ name: statementName(text), text, values: parameters })).rows as typeof rows;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const constraint = (error as { constraint?: string }).constraint;
+      if (code === '23505' && constraint === 'events_event_id_key') throw new DuplicateEventIdError(streamId);
+      if (code === '23505' && constraint === 'events_stream_id_stream_version_key') {
+        throw new StreamVersionConflictError(streamId, readVersion, await this.streamVersion(streamId));
+      }
+      throw error;
+    }
+    const [row] = rows;
+    if (!row || row.appended === 0) return { appended: false };
+    return { appended: true, nextExpectedVersion: readVersion + events.length, lastGlobalPosition: BigInt(row.last_position ?? 0) };
   }
 
   /** The stream's events from `fromVersion` (default 1), in version order; empty if the stream does not exist. */
@@ -228,16 +333,32 @@ export class PostgresEventStore {
     }
   }
 
-  /** One statement, on the caller's connection if it gave a transactional manager, else on a pooled one. */
+  /**
+   * One statement, on the caller's connection if it gave a transactional
+   * manager, else as a named (prepared) statement on a pooled connection.
+   */
   private async read<T>(manager: EntityManager | undefined, sql: string, parameters: unknown[]): Promise<T[]> {
     if (manager?.queryRunner && !manager.queryRunner.isReleased) return query<T>(manager.queryRunner, sql, parameters);
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      return await query<T>(runner, sql, parameters);
-    } finally {
-      await runner.release();
-    }
+    return (await this.pool().query({ name: statementName(sql), text: sql, values: parameters })).rows as T[];
   }
+
+  private pool(): PgPool {
+    const pool = (this.dataSource.driver as unknown as { master?: PgPool }).master;
+    if (!pool) throw new Error('PostgresEventStore: the data source is not initialised');
+    return pool;
+  }
+}
+
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name, the same for the same SQL text (pg prepares it once per connection). */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `gancho_es_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 /**
