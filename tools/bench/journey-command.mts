@@ -13,7 +13,10 @@
 //
 //   set -a; . .infra/env; set +a; npx nx build @gancho/journey
 //   node tools/bench/journey-command.mts [--rate=200] [--seconds=15] [--concurrency=32]
-//        [--relay] [--idempotency=none] [--profile] [--main=path/to/dist/main.js]
+//        [--relay] [--idempotency=none] [--profile] [--floor] [--main=path/to/dist/main.js]
+//
+// --floor adds GET /health/live at the same rate: what any request costs the
+// process (HTTP, Express, Nest, telemetry) before a command's own work.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
@@ -143,8 +146,12 @@ class CommandDriver {
     this.pool = pool;
   }
 
+  /** The floor under every command: a request that reaches the service and does nothing (GET /health/live). */
+  probeOnly = false;
+
   /** Runs the next command of a ready purchase, or opens a new one. */
   async next(): Promise<void> {
+    if (this.probeOnly) return this.probe();
     const walk = this.ready.pop() ?? { purchaseId: `pur_${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`, step: -1 };
     const step = walk.step >= 0 ? journeySteps[walk.step] : undefined;
     const body =
@@ -184,6 +191,17 @@ class CommandDriver {
       this.firstFailure ??= String(error);
     } finally {
       this.inFlight--;
+    }
+  }
+
+  private async probe(): Promise<void> {
+    const started = performance.now();
+    const response = await this.pool.request({ method: 'GET', path: '/health/live' });
+    await response.body.text();
+    if (response.statusCode !== 200) this.failures++;
+    else {
+      this.latencies.push(performance.now() - started);
+      this.completed++;
     }
   }
 
@@ -299,6 +317,10 @@ async function main(): Promise<void> {
     await driver.fixedRate(rate, warmupSeconds * 1000);
     phases.push(await measure(`${rate}/s`, pid, counter, driver, () => driver.fixedRate(rate, seconds * 1000)));
     phases.push(await measure(`saturated×${concurrency}`, pid, counter, driver, () => driver.saturate(concurrency, seconds * 1000)));
+    if (flag('floor')) {
+      driver.probeOnly = true;
+      phases.push(await measure(`GET /health/live ${rate}/s`, pid, counter, driver, () => driver.fixedRate(rate, seconds * 1000)));
+    }
   } finally {
     await pool.close();
     journey.child.kill('SIGTERM');

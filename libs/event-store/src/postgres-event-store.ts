@@ -134,44 +134,10 @@ export class PostgresEventStore {
   async appendInOneStatement(streamId: string, events: NewEvent[], { readVersion, gate, alongside = [] }: OneStatementAppendOptions): Promise<OneStatementAppendResult> {
     if (events.length === 0) throw new TypeError('appendInOneStatement needs at least one event');
     if (!(Number.isInteger(readVersion) && readVersion >= 0)) throw new TypeError(`readVersion must be a whole number ≥ 0, not ${readVersion}`);
-    const parameters: unknown[] = [
-      streamId,
-      readVersion,
-      events.map((e) => e.eventId),
-      events.map((e) => e.type),
-      events.map((e) => JSON.stringify(e.data)),
-      events.map((e) => JSON.stringify(e.metadata)),
-      events.length,
-      EVENTS_NOTIFY_CHANNEL,
-    ];
-    const renumbered = (part: SqlPart) => {
-      const offset = parameters.length;
-      parameters.push(...part.parameters);
-      return part.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-    };
-    const gateSql = gate ? renumbered(gate) : 'SELECT 1';
-    const alongsideSql = alongside.map((part, i) => `,\n alongside_${i} AS (${renumbered(part)})`).join('');
-    // The stream row moves to its new version only if it is still at the
-    // read version (inserted at it if new); when it is not, the events'
-    // unique key refuses the statement. Positions are drawn in version order
-    // (ORDER BY ordinality); the notification goes out on commit.
-    const text = `WITH gate AS (${gateSql}),
- stream AS (
-   INSERT INTO streams (stream_id, version, last_transaction_id)
-   SELECT $1, $2::int + $7::int, pg_current_xact_id() WHERE EXISTS (SELECT 1 FROM gate)
-   ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, last_transaction_id = EXCLUDED.last_transaction_id, updated_at = now()
-   WHERE streams.version = $2::int
-   RETURNING 1
- ),
- appended AS (
-   INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
-   SELECT e.event_id, $1, $2::int + e.ordinality::int, e.type, e.data, e.metadata
-   FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS e(event_id, type, data, metadata, ordinality)
-   WHERE EXISTS (SELECT 1 FROM gate)
-   ORDER BY e.ordinality
-   RETURNING global_position, pg_notify($8, current_schema()) AS notified
- )${alongsideSql}
-SELECT count(*)::int AS appended, max(global_position)::text AS last_position FROM appended`;
+    // The events go as one jsonb array: one JSON.stringify, no array literals to escape.
+    const parameters: unknown[] = [streamId, readVersion, JSON.stringify(events.map(({ eventId, type, data, metadata }) => ({ eventId, type, data, metadata }))), events.length, EVENTS_NOTIFY_CHANNEL];
+    for (const part of [gate, ...alongside]) if (part) parameters.push(...part.parameters);
+    const text = oneStatementAppendSql(gate?.sql, alongside.map((part) => part.sql), [gate, ...alongside].map((part) => part?.parameters.length ?? 0));
     let rows: { appended: number; last_position: string | null }[];
     try {
       rows = (await this.pool().query({ name: statementName(text), text, values: parameters })).rows as typeof rows;
@@ -197,6 +163,20 @@ SELECT count(*)::int AS appended, max(global_position)::text AS last_position FR
       [streamId, fromVersion],
     );
     return rows.map((row) => toStoredEvent<T>(row));
+  }
+
+  /**
+   * What a command folds: each event's version, type and data, in version
+   * order (no metadata, positions or times, which a decision never needs and
+   * which cost the most to carry and parse).
+   */
+  async readStreamData<T = unknown>(streamId: string): Promise<{ streamVersion: number; type: string; data: T }[]> {
+    const rows = await this.read<{ stream_version: number; type: string; data: T }>(
+      undefined,
+      'SELECT stream_version, type, data FROM events WHERE stream_id = $1 ORDER BY stream_version',
+      [streamId],
+    );
+    return rows.map((row) => ({ streamVersion: row.stream_version, type: row.type, data: row.data }));
   }
 
   /** The version of the stream's last event; 0 if it has none. */
@@ -349,6 +329,48 @@ SELECT count(*)::int AS appended, max(global_position)::text AS last_position FR
   }
 }
 
+/**
+ * The one-statement append around a gate and writes alongside, their `$n`
+ * moved past the append's own five parameters (built once per shape).
+ * The stream row moves to its new version only if it is still at the read
+ * version (inserted at it if new); when it is not, the events' unique key
+ * refuses the statement. Positions are drawn in version order (ORDER BY
+ * ordinality); the notification goes out on commit.
+ */
+function oneStatementAppendSql(gate: string | undefined, alongside: string[], parameterCounts: number[]): string {
+  const key = [gate ?? '', ...alongside].join('\u0000');
+  let sql = oneStatementAppends.get(key);
+  if (sql) return sql;
+  let offset = 5;
+  const renumbered = (part: string, count: number) => {
+    const moved = part.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    offset += count;
+    return moved;
+  };
+  const gateSql = gate === undefined ? 'SELECT 1' : renumbered(gate, parameterCounts[0] ?? 0);
+  const alongsideSql = alongside.map((part, i) => `,\n alongside_${i} AS (${renumbered(part, parameterCounts[i + 1] ?? 0)})`).join('');
+  sql = `WITH gate AS (${gateSql}),
+ stream AS (
+   INSERT INTO streams (stream_id, version, last_transaction_id)
+   SELECT $1, $2::int + $4::int, pg_current_xact_id() WHERE EXISTS (SELECT 1 FROM gate)
+   ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, last_transaction_id = EXCLUDED.last_transaction_id, updated_at = now()
+   WHERE streams.version = $2::int
+   RETURNING 1
+ ),
+ appended AS (
+   INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
+   SELECT (e.event->>'eventId')::uuid, $1, $2::int + e.ordinality::int, e.event->>'type', e.event->'data', e.event->'metadata'
+   FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(event, ordinality)
+   WHERE EXISTS (SELECT 1 FROM gate)
+   ORDER BY e.ordinality
+   RETURNING global_position, pg_notify($5, current_schema()) AS notified
+ )${alongsideSql}
+SELECT count(*)::int AS appended, max(global_position)::text AS last_position FROM appended`;
+  oneStatementAppends.set(key, sql);
+  return sql;
+}
+
+const oneStatementAppends = new Map<string, string>();
 const statementNames = new Map<string, string>();
 
 /** A prepared statement's name, the same for the same SQL text (pg prepares it once per connection). */

@@ -19,6 +19,13 @@ import { projectionStatement, projectPurchase, purchaseView, type PurchaseView }
 
 export const purchaseStreamId = (purchaseId: string) => `purchase:${purchaseId}`;
 
+/** The purchase a stream's events make, and the status before the last one. */
+function folded(history: readonly { type: string; data: PurchaseEvent['data'] }[]): { state: PurchaseState; previousStatus: PurchaseStatus | null } {
+  const events = history.map((e) => ({ type: e.type, data: e.data }) as PurchaseEvent);
+  const previousStatus = events.length >= 2 ? (events.at(-2)?.data.status ?? null) : null;
+  return { state: foldPurchase(events), previousStatus };
+}
+
 /** What travels with a command besides its data: where it came from, for tracing. */
 export interface CommandOrigin {
   correlationId?: string;
@@ -72,10 +79,7 @@ export class PurchaseCommandHandler {
 
   async load(purchaseId: string, manager?: EntityManager): Promise<{ state: PurchaseState; previousStatus: PurchaseStatus | null; history: StoredEvent<PurchaseEvent['data']>[] }> {
     const history = await this.store.readStream<PurchaseEvent['data']>(purchaseStreamId(purchaseId), manager ? { manager } : {});
-    const events = history.map((e) => ({ type: e.type, data: e.data }) as PurchaseEvent);
-    const state = foldPurchase(events);
-    const previousStatus = events.length >= 2 ? (events.at(-2)?.data.status ?? null) : null;
-    return { state, previousStatus, history };
+    return { ...folded(history), history };
   }
 
   /**
@@ -111,7 +115,7 @@ export class PurchaseCommandHandler {
   handleInOneStatement(command: PurchaseCommand, origin: CommandOrigin, gateFor?: (purchase: PurchaseView) => SqlPart): Promise<HandledCommand | undefined> {
     const purchaseId = command.data.purchaseId;
     return withSpan('command.handle', { 'gancho.purchase.id': purchaseId }, async (span) => {
-      const decided = this.decide(purchaseId, await this.load(purchaseId), () => command, origin);
+      const decided = this.decide(purchaseId, folded(await this.store.readStreamData<PurchaseEvent['data']>(purchaseStreamId(purchaseId))), () => command, origin);
       if (!decided) throw new Error('unreachable: a given command always runs');
       const result = await this.appendSpan(decided, () =>
         this.store.appendInOneStatement(decided.streamId, decided.events, {
