@@ -70,9 +70,9 @@ class PgMessageCounter {
     return port;
   }
 
-  snapshot(): { statements: number; roundTrips: number } {
+  snapshot(): { statements: number; roundTrips: number; connections: number } {
     const n = (type: string) => this.counts.get(type) ?? 0;
-    return { statements: n('Q') + n('E'), roundTrips: n('Q') + n('S') };
+    return { statements: n('Q') + n('E'), roundTrips: n('Q') + n('S'), connections: n('startup') };
   }
 
   close(): void {
@@ -105,6 +105,7 @@ class PgMessageCounter {
         } else {
           skip = header.readInt32BE(0) - 4;
           started = true;
+          this.counts.set('startup', (this.counts.get('startup') ?? 0) + 1);
         }
         header = Buffer.alloc(0);
       }
@@ -125,6 +126,8 @@ interface Phase {
   p99Ms: number;
   statementsPerCommand: number;
   roundTripsPerCommand: number;
+  /** PostgreSQL connections journey opened during the phase (each costs a SCRAM handshake). */
+  connectionsOpened: number;
 }
 
 /** A purchase being walked through the journey: the next step, or -1 before it is opened. */
@@ -265,6 +268,7 @@ async function measure(name: string, pid: number, counter: PgMessageCounter, dri
     p99Ms: round(percentile(sorted, 0.99), 2),
     statementsPerCommand: per(pgAfter.statements - pgBefore.statements),
     roundTripsPerCommand: per(pgAfter.roundTrips - pgBefore.roundTrips),
+    connectionsOpened: pgAfter.connections - pgBefore.connections,
   };
 }
 
