@@ -25,9 +25,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
+/* eslint-disable @nx/enforce-module-boundaries -- a script of tools/, not a library */
 import { freePort } from '../infra/ports.mts';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- a script of tools/, not a library
 import { journeySteps } from '../platform/journey-steps.mts';
+/* eslint-enable @nx/enforce-module-boundaries */
 import { readProc, round } from './proc-stats.mts';
 import { formatProfileSummary, readProfile, summarizeProfile } from './profile-summary.mts';
 
