@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { DuplicateEventIdError, StreamVersionConflictError } from './errors';
 import type {
@@ -36,6 +37,42 @@ interface StreamRow {
 }
 
 const eventColumns = 'global_position, event_id, stream_id, stream_version, type, data, metadata, recorded_at';
+
+/** One statement of SQL with its own `$1`, `$2`… and their values. */
+export interface SqlPart {
+  sql: string;
+  parameters: unknown[];
+}
+
+/**
+ * SQL that is true when the one-statement append below writes its events: a
+ * write passed `alongside` it puts this in its WHERE, so it commits exactly
+ * when the events do.
+ */
+export const WHEN_APPENDED = 'EXISTS (SELECT 1 FROM appended)';
+
+export interface OneStatementAppendOptions {
+  /**
+   * The stream's version as the caller has just read it (0 for a new stream),
+   * after checking any version a client sent (If-Match) against it.
+   */
+  readVersion: number;
+  /**
+   * A write (`INSERT … RETURNING`) whose rows let the append go ahead, such
+   * as claiming an idempotency key; when it returns none, nothing is written.
+   */
+  gate?: SqlPart;
+  /** Writes that commit with the events, each conditioned on `WHEN_APPENDED` (a read model's row). */
+  alongside?: SqlPart[];
+}
+
+/** What a one-statement append did: appended, or stopped by its gate (nothing written). */
+export type OneStatementAppendResult = ({ appended: true } & AppendResult) | { appended: false };
+
+/** The pg pool under TypeORM's PostgreSQL driver: named (prepared) statements, without a query runner per statement. */
+interface PgPool {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
 
 /**
  * An append-only event log in the service's own schema (tables from
@@ -97,6 +134,40 @@ export class PostgresEventStore {
     return this.inOwnTransaction((runner) => this.append(runner, streamId, events, expectedVersion));
   }
 
+  /**
+   * Appends events and the caller's `alongside` writes in ONE statement, so
+   * one round trip and its own transaction: all of it commits, or none.
+   * Meant for a command that has just read the stream (`readVersion`) and
+   * decided, with no transaction held open in between (optimistic). A writer
+   * that got there first makes the events' (stream, version) unique key
+   * refuse the whole statement, which becomes `StreamVersionConflictError`.
+   * No readAll-order check is needed here: this transaction gets its id only
+   * now, after every writer whose events the read saw had committed.
+   */
+  async appendInOneStatement(streamId: string, events: NewEvent[], { readVersion, gate, alongside = [] }: OneStatementAppendOptions): Promise<OneStatementAppendResult> {
+    if (events.length === 0) throw new TypeError('appendInOneStatement needs at least one event');
+    if (!(Number.isInteger(readVersion) && readVersion >= 0)) throw new TypeError(`readVersion must be a whole number ≥ 0, not ${readVersion}`);
+    // The events go as one jsonb array: one JSON.stringify, no array literals to escape.
+    const parameters: unknown[] = [streamId, readVersion, JSON.stringify(events.map(({ eventId, type, data, metadata }) => ({ eventId, type, data, metadata }))), events.length, EVENTS_NOTIFY_CHANNEL];
+    for (const part of [gate, ...alongside]) if (part) parameters.push(...part.parameters);
+    const text = oneStatementAppendSql(gate?.sql, alongside.map((part) => part.sql), [gate, ...alongside].map((part) => part?.parameters.length ?? 0));
+    let rows: { appended: number; last_position: string | null }[];
+    try {
+      rows = (await this.pool().query({ name: statementName(text), text, values: parameters })).rows as typeof rows;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const constraint = (error as { constraint?: string }).constraint;
+      if (code === '23505' && constraint === 'events_event_id_key') throw new DuplicateEventIdError(streamId);
+      if (code === '23505' && constraint === 'events_stream_id_stream_version_key') {
+        throw new StreamVersionConflictError(streamId, readVersion, await this.streamVersion(streamId));
+      }
+      throw error;
+    }
+    const [row] = rows;
+    if (!row || row.appended === 0) return { appended: false };
+    return { appended: true, nextExpectedVersion: readVersion + events.length, lastGlobalPosition: BigInt(row.last_position ?? 0) };
+  }
+
   /** The stream's events from `fromVersion` (default 1), in version order; empty if the stream does not exist. */
   async readStream<T = unknown>(streamId: string, { fromVersion = 1, manager }: ReadStreamOptions = {}): Promise<StoredEvent<T>[]> {
     const rows = await this.read<EventRow>(
@@ -105,6 +176,20 @@ export class PostgresEventStore {
       [streamId, fromVersion],
     );
     return rows.map((row) => toStoredEvent<T>(row));
+  }
+
+  /**
+   * What a command folds: each event's version, type and data, in version
+   * order (no metadata, positions or times, which a decision never needs and
+   * which cost the most to carry and parse).
+   */
+  async readStreamData<T = unknown>(streamId: string): Promise<{ streamVersion: number; type: string; data: T }[]> {
+    const rows = await this.read<{ stream_version: number; type: string; data: T }>(
+      undefined,
+      'SELECT stream_version, type, data FROM events WHERE stream_id = $1 ORDER BY stream_version',
+      [streamId],
+    );
+    return rows.map((row) => ({ streamVersion: row.stream_version, type: row.type, data: row.data }));
   }
 
   /** The version of the stream's last event; 0 if it has none. */
@@ -252,16 +337,74 @@ export class PostgresEventStore {
     }
   }
 
-  /** One statement, on the caller's connection if it gave a transactional manager, else on a pooled one. */
+  /**
+   * One statement, on the caller's connection if it gave a transactional
+   * manager, else as a named (prepared) statement on a pooled connection.
+   */
   private async read<T>(manager: EntityManager | undefined, sql: string, parameters: unknown[]): Promise<T[]> {
     if (manager?.queryRunner && !manager.queryRunner.isReleased) return query<T>(manager.queryRunner, sql, parameters);
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      return await query<T>(runner, sql, parameters);
-    } finally {
-      await runner.release();
-    }
+    return (await this.pool().query({ name: statementName(sql), text: sql, values: parameters })).rows as T[];
   }
+
+  private pool(): PgPool {
+    const pool = (this.dataSource.driver as unknown as { master?: PgPool }).master;
+    if (!pool) throw new Error('PostgresEventStore: the data source is not initialised');
+    return pool;
+  }
+}
+
+/**
+ * The one-statement append around a gate and writes alongside, their `$n`
+ * moved past the append's own five parameters (built once per shape).
+ * The stream row moves to its new version only if it is still at the read
+ * version (inserted at it if new); when it is not, the events' unique key
+ * refuses the statement. Positions are drawn in version order (ORDER BY
+ * ordinality); the notification goes out on commit.
+ */
+function oneStatementAppendSql(gate: string | undefined, alongside: string[], parameterCounts: number[]): string {
+  const key = [gate ?? '', ...alongside].join('\u0000');
+  let sql = oneStatementAppends.get(key);
+  if (sql) return sql;
+  let offset = 5;
+  const renumbered = (part: string, count: number) => {
+    const moved = part.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    offset += count;
+    return moved;
+  };
+  const gateSql = gate === undefined ? 'SELECT 1' : renumbered(gate, parameterCounts[0] ?? 0);
+  const alongsideSql = alongside.map((part, i) => `,\n alongside_${i} AS (${renumbered(part, parameterCounts[i + 1] ?? 0)})`).join('');
+  sql = `WITH gate AS (${gateSql}),
+ stream AS (
+   INSERT INTO streams (stream_id, version, last_transaction_id)
+   SELECT $1, $2::int + $4::int, pg_current_xact_id() WHERE EXISTS (SELECT 1 FROM gate)
+   ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, last_transaction_id = EXCLUDED.last_transaction_id, updated_at = now()
+   WHERE streams.version = $2::int
+   RETURNING 1
+ ),
+ appended AS (
+   INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
+   SELECT (e.event->>'eventId')::uuid, $1, $2::int + e.ordinality::int, e.event->>'type', e.event->'data', e.event->'metadata'
+   FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(event, ordinality)
+   WHERE EXISTS (SELECT 1 FROM gate)
+   ORDER BY e.ordinality
+   RETURNING global_position, pg_notify($5, current_schema()) AS notified
+ )${alongsideSql}
+SELECT count(*)::int AS appended, max(global_position)::text AS last_position FROM appended`;
+  oneStatementAppends.set(key, sql);
+  return sql;
+}
+
+const oneStatementAppends = new Map<string, string>();
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name, the same for the same SQL text (pg prepares it once per connection). */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `gancho_es_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 /**

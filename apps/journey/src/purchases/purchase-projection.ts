@@ -33,16 +33,19 @@ export function purchaseView(purchase: Purchase, previousStatus: PurchaseStatus 
   };
 }
 
-/** Writes the purchase's row in the caller's transaction; an older version never overwrites a newer one. */
-export async function projectPurchase(manager: EntityManager, view: PurchaseView): Promise<void> {
-  await manager.query(
-    `INSERT INTO purchases (purchase_id, partner_id, status, previous_status, phase, course, student, version, opened_at, status_changed_at, last_activity_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+/**
+ * The statement that writes the purchase's row, when `condition` holds (SQL);
+ * an older version never overwrites a newer one.
+ */
+export function projectionStatement(view: PurchaseView, condition = 'true'): { sql: string; parameters: unknown[] } {
+  return {
+    sql: `INSERT INTO purchases (purchase_id, partner_id, status, previous_status, phase, course, student, version, opened_at, status_changed_at, last_activity_at)
+     SELECT $1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::int, $9::timestamptz, $10::timestamptz, $11::timestamptz WHERE ${condition}
      ON CONFLICT (purchase_id) DO UPDATE SET
        status = EXCLUDED.status, previous_status = EXCLUDED.previous_status, phase = EXCLUDED.phase,
        version = EXCLUDED.version, status_changed_at = EXCLUDED.status_changed_at, last_activity_at = EXCLUDED.last_activity_at
      WHERE purchases.version < EXCLUDED.version`,
-    [
+    parameters: [
       view.purchase_id,
       view.partner_id,
       view.status,
@@ -55,7 +58,13 @@ export async function projectPurchase(manager: EntityManager, view: PurchaseView
       view.status_changed_at,
       view.last_activity_at,
     ],
-  );
+  };
+}
+
+/** Writes the purchase's row in the caller's transaction. */
+export async function projectPurchase(manager: EntityManager, view: PurchaseView): Promise<void> {
+  const { sql, parameters } = projectionStatement(view);
+  await manager.query(sql, parameters);
 }
 
 interface PurchaseRow {

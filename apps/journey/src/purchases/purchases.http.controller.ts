@@ -4,13 +4,13 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } fr
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
+import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody, type HttpOutcome } from '@gancho/service-kit';
 import type { PurchaseCommand } from '@gancho/purchase-domain';
 import { CLOCK, type Clock } from '../platform/clock';
 import { newPurchaseId, purchaseIdPattern } from '../platform/ids';
 import { commandRoutes, type CommandRoute } from './command-routes';
 import { PlatformTokenGuard } from './platform-token.guard';
-import { PurchaseCommandHandler, type CommandContext } from './purchase-command.handler';
+import { PurchaseCommandHandler, type CommandOrigin } from './purchase-command.handler';
 import { listPurchases, purchaseView } from './purchase-projection';
 import { listPurchasesQuery, openPurchaseBody, type OpenPurchaseBody } from './purchase-requests';
 
@@ -21,7 +21,7 @@ function notFound(purchaseId: string): ProblemError {
   return new ProblemError('PURCHASE_NOT_FOUND', `There is no purchase ${purchaseId}.`, { purchaseId });
 }
 
-function contextOf(request: Request): Omit<CommandContext, 'manager'> {
+function contextOf(request: Request): CommandOrigin {
   const header = (name: string) => request.header(name) || undefined;
   const ifMatch = header('if-match')?.replace(/^W\//, '').replace(/"/g, '');
   if (ifMatch !== undefined && !/^\d+$/.test(ifMatch)) throw new ProblemError('VALIDATION_FAILED', 'If-Match must be a purchase version, e.g. "3".');
@@ -58,8 +58,7 @@ export class PurchasesController {
     const now = this.clock.now();
     const purchaseId = body.purchase_id ?? newPurchaseId(now);
     const context = contextOf(request);
-    await this.idempotency.respond('platform', request, response, async (manager) => {
-      const command: PurchaseCommand = {
+    const command: PurchaseCommand = {
         type: 'OpenPurchase',
         data: {
           purchaseId,
@@ -70,9 +69,7 @@ export class PurchasesController {
         },
         metadata: { now, ...(context.correlationId ? { correlationId: context.correlationId } : {}) },
       };
-      const { purchase } = await this.handler.handle(command, { ...context, manager });
-      return { status: 201, body: purchase };
-    });
+    await this.answer(command, context, 201, request, response);
   }
 
   @Get()
@@ -116,15 +113,36 @@ export class PurchasesController {
     const body = parseOrThrow(route.body, rawBody ?? {});
     const now = this.clock.now();
     const context = contextOf(request);
-    await this.idempotency.respond('platform', request, response, async (manager) => {
-      const command = {
-        type: route.type,
-        data: { purchaseId, ...(body.decision ? { decision: body.decision } : {}), ...(body.reason ? { reason: body.reason } : {}) },
-        metadata: { now, ...(context.correlationId ? { correlationId: context.correlationId } : {}) },
-      } as PurchaseCommand; // the route's body schema matches the command's data type (see command-routes.ts)
-      const { purchase } = await this.handler.handle(command, { ...context, manager });
-      return { status: 200, body: purchase };
-    });
+    const command = {
+      type: route.type,
+      data: { purchaseId, ...(body.decision ? { decision: body.decision } : {}), ...(body.reason ? { reason: body.reason } : {}) },
+      metadata: { now, ...(context.correlationId ? { correlationId: context.correlationId } : {}) },
+    } as PurchaseCommand; // the route's body schema matches the command's data type (see command-routes.ts)
+    await this.answer(command, context, 200, request, response);
+  }
+
+  /**
+   * Runs the command in one statement that also stores the answer under the
+   * request's Idempotency-Key, if it has one. A key already used gets its
+   * stored answer (or 422 for another request); a refused command with a key
+   * is remembered like a success, except retryable refusals (version conflicts).
+   */
+  private async answer(command: PurchaseCommand, context: CommandOrigin, status: number, request: Request, response: Response): Promise<void> {
+    const key = this.idempotency.keyOf('platform', request);
+    let outcome: HttpOutcome & { replayed: boolean };
+    try {
+      const handled = await this.handler.handleInOneStatement(command, context, key ? (purchase) => this.idempotency.claim(key, { status, body: purchase }) : undefined);
+      if (handled) outcome = { status, body: handled.purchase, replayed: false };
+      else {
+        const earlier = key && (await this.idempotency.stored(key));
+        if (!earlier) throw new Error('unreachable: only an idempotency key that is taken stops a command');
+        outcome = earlier;
+      }
+    } catch (error) {
+      if (!key) throw error;
+      outcome = await this.idempotency.answerRefusal(key, request, error);
+    }
+    this.idempotency.send(response, outcome);
   }
 }
 
@@ -133,15 +151,14 @@ export class PurchasesController {
 for (const route of commandRoutes) {
   const methodName = `command${route.type}`;
   const prototype = PurchasesController.prototype as unknown as Record<string, unknown>;
-  prototype[methodName] = function (this: PurchasesController, id: string, body: unknown, request: Request, response: Response) {
-    return this.runCommand(route, id, body, request, response);
+  // Only the request and the response as parameters: each Nest parameter costs a pipe run per request.
+  prototype[methodName] = function (this: PurchasesController, request: Request, response: Response) {
+    return this.runCommand(route, String(request.params['id']), request.body, request, response);
   };
   const descriptor = Object.getOwnPropertyDescriptor(prototype, methodName) as PropertyDescriptor;
-  Reflect.defineMetadata('design:paramtypes', [String, Object, Object, Object], prototype, methodName);
-  Param('id')(prototype, methodName, 0);
-  Body()(prototype, methodName, 1);
-  Req()(prototype, methodName, 2);
-  Res()(prototype, methodName, 3);
+  Reflect.defineMetadata('design:paramtypes', [Object, Object], prototype, methodName);
+  Req()(prototype, methodName, 0);
+  Res()(prototype, methodName, 1);
   for (const decorate of [
     Post(`:id/${route.path}`),
     ApiOperation({ summary: `${route.type}`, operationId: methodName }),

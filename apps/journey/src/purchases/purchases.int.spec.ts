@@ -95,6 +95,43 @@ describe('journey HTTP API', () => {
       expect(other.status).toBe(422);
       expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
     });
+
+    it('opens one purchase for racing requests with one key and no purchase id', async () => {
+      const partner = `ptn_race_${Date.now()}`;
+      const headers = { 'idempotency-key': `open-race-${partner}` };
+      const racing = await Promise.all(Array.from({ length: 5 }, () => api.open({ partner_id: partner }, headers)));
+      expect(racing.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+      expect(new Set(racing.map((r) => r.body.purchase_id)).size).toBe(1);
+      expect(racing.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(4);
+      expect((await api.request('GET', `/purchases?partner_id=${partner}`)).body.items).toHaveLength(1);
+    });
+
+    it('replays a refused command under its key, even once the command would be allowed', async () => {
+      const { body: purchase } = await api.open();
+      const headers = { 'idempotency-key': `refused-${purchase.purchase_id}` };
+      const refused = await api.command(purchase.purchase_id, 'review-basic-info', { decision: 'approved' }, headers);
+      await api.command(purchase.purchase_id, 'submit-basic-info');
+      const again = await api.command(purchase.purchase_id, 'review-basic-info', { decision: 'approved' }, headers);
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('ILLEGAL_TRANSITION');
+      expect(again.status).toBe(409);
+      expect(again.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body).toEqual(refused.body);
+      expect((await api.get(purchase.purchase_id)).body.version).toBe(2);
+    });
+
+    it('does not remember a version conflict: the retry with the same key runs', async () => {
+      const { body: purchase } = await api.open();
+      const key = { 'idempotency-key': `conflict-${purchase.purchase_id}` };
+      const stale = await api.command(purchase.purchase_id, 'submit-basic-info', {}, { ...key, 'if-match': '"7"' });
+      const retried = await api.command(purchase.purchase_id, 'submit-basic-info', {}, { ...key, 'if-match': '"1"' });
+      expect(stale.status).toBe(409);
+      expect(stale.body.code).toBe('STREAM_VERSION_CONFLICT');
+      expect(retried.status).toBe(200);
+      expect(retried.headers.get('idempotent-replayed')).toBeNull();
+      expect(retried.body).toMatchObject({ status: 'basic_info_review', version: 2 });
+    });
   });
 
   describe('concurrency', () => {

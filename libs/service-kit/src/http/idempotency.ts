@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { queryRows } from '@gancho/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -35,6 +35,19 @@ export interface HttpOutcome {
   body: unknown;
 }
 
+/** A request's Idempotency-Key, where it counts (`scope`), and what the request was (its fingerprint). */
+export interface IdempotencyKey {
+  scope: string;
+  key: string;
+  fingerprint: string;
+}
+
+/** A statement and its values (the shape `appendInOneStatement` of @gancho/event-store takes as its gate). */
+export interface IdempotencyClaim {
+  sql: string;
+  parameters: unknown[];
+}
+
 const keyFormat = /^[\x21-\x7e]{1,255}$/;
 
 /** JSON with sorted keys, so the same body written in another order hashes the same. */
@@ -50,7 +63,7 @@ function canonicalJson(value: unknown): string {
 }
 
 export function requestFingerprint(request: Request): string {
-  return createHash('sha256').update(`${request.method} ${request.originalUrl}\n${canonicalJson(request.body)}`).digest('hex');
+  return hash('sha256', `${request.method} ${request.originalUrl}\n${canonicalJson(request.body)}`);
 }
 
 /**
@@ -66,13 +79,67 @@ export class IdempotencyService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async respond(scope: string, request: Request, response: Response, work: (manager: EntityManager) => Promise<HttpOutcome>): Promise<void> {
-    const outcome = await this.execute(scope, request, work);
-    if (outcome.replayed) response.setHeader('Idempotent-Replayed', 'true');
-    const isProblem = outcome.status >= 400;
-    response
-      .status(outcome.status)
-      .type(isProblem ? 'application/problem+json' : 'application/json')
-      .send(JSON.stringify(outcome.body));
+    send(response, await this.execute(scope, request, work));
+  }
+
+  /**
+   * The request's key, checked (400 when malformed); undefined without one.
+   * For writes that store their answer in their own single statement
+   * (`claim`) instead of in a transaction this service opens.
+   */
+  keyOf(scope: string, request: Request): IdempotencyKey | undefined {
+    const key = request.header('idempotency-key');
+    if (key === undefined) return undefined;
+    if (!keyFormat.test(key)) throw new ProblemError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+    return { scope, key, fingerprint: requestFingerprint(request) };
+  }
+
+  /**
+   * Claims the key with its answer, as one write of the caller's statement:
+   * it returns a row only if the key was free, and a second request with the
+   * key waits on the first one's row until it commits. No row: the key is
+   * taken, and `stored` has its answer.
+   */
+  claim(key: IdempotencyKey, outcome: HttpOutcome): IdempotencyClaim {
+    return {
+      sql: `INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response_body) VALUES ($1, $2, $3, $4, $5::jsonb)
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      parameters: [key.scope, key.key, key.fingerprint, outcome.status, JSON.stringify(outcome.body)],
+    };
+  }
+
+  /** The answer stored under the key, to replay; 422 if another request used it; undefined if it is free. */
+  async stored(key: IdempotencyKey): Promise<(HttpOutcome & { replayed: true }) | undefined> {
+    const [earlier] = await queryRows<{ request_hash: string; status_code: number; response_body: unknown }>(
+      this.dataSource,
+      'SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2',
+      [key.scope, key.key],
+    );
+    return earlier ? replayOf(earlier, key.fingerprint) : undefined;
+  }
+
+  /**
+   * The answer for a keyed request whose write threw `error` before storing
+   * anything: the stored answer if the key was used meanwhile; else a refusal
+   * (4xx, not retryable) stored under the key and answered; else the error.
+   */
+  async answerRefusal(key: IdempotencyKey, request: Request, error: unknown): Promise<HttpOutcome & { replayed: boolean }> {
+    const earlier = await this.stored(key);
+    if (earlier) return earlier;
+    const problem = toProblem(error);
+    if (problem.status >= 500 || retryableErrorCodes.has(problem.code)) throw error;
+    const refusal = { status: problem.status, body: { ...problem, instance: request.originalUrl } };
+    const claim = this.claim(key, refusal);
+    const claimed = await queryRows(this.dataSource, claim.sql, claim.parameters);
+    if (claimed.length > 0) return { ...refusal, replayed: false };
+    const winner = await this.stored(key);
+    if (!winner) throw new Error('unreachable: an idempotency key that was taken has no row');
+    return winner;
+  }
+
+  /** Sends an outcome as `respond` does (problem+json for 4xx/5xx, Idempotent-Replayed on a replay). */
+  send(response: Response, outcome: HttpOutcome & { replayed: boolean }): void {
+    send(response, outcome);
   }
 
   async execute(scope: string, request: Request, work: (manager: EntityManager) => Promise<HttpOutcome>): Promise<HttpOutcome & { replayed: boolean }> {
@@ -92,10 +159,7 @@ export class IdempotencyService {
       );
       if (claimed.length === 0) {
         const [earlier] = await manager.query('SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key]);
-        if (earlier.request_hash !== fingerprint) {
-          throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request.');
-        }
-        return { status: earlier.status_code as number, body: earlier.response_body as unknown, replayed: true };
+        return replayOf(earlier, fingerprint);
       }
 
       const outcome = await this.runInSavepoint(manager, work, request);
@@ -129,4 +193,24 @@ export class IdempotencyService {
       return { status: problem.status, body: { ...problem, instance: request.originalUrl } };
     }
   }
+}
+
+function replayOf(earlier: { request_hash: string; status_code: number; response_body: unknown }, fingerprint: string): HttpOutcome & { replayed: true } {
+  if (earlier.request_hash !== fingerprint) {
+    throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request.');
+  }
+  return { status: earlier.status_code, body: earlier.response_body, replayed: true };
+}
+
+/**
+ * Writes the JSON answer straight to the socket: Express's `send` would add
+ * an ETag (a SHA-1 of the body), which a write's answer has no use for.
+ */
+function send(response: Response, outcome: HttpOutcome & { replayed: boolean }): void {
+  if (outcome.replayed) response.setHeader('Idempotent-Replayed', 'true');
+  const body = JSON.stringify(outcome.body);
+  response.statusCode = outcome.status;
+  response.setHeader('Content-Type', outcome.status >= 400 ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8');
+  response.setHeader('Content-Length', Buffer.byteLength(body));
+  response.end(body);
 }
