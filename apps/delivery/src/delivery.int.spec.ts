@@ -10,7 +10,7 @@ import { readDeliveryTopics, SubscriptionsStandIn, TestReceiver, startDelivery, 
 // - signatures verify with `standardwebhooks` and `svix`; during a rotation both secrets verify;
 // - a status event consumed twice is delivered once; retries keep the same webhook-id;
 // - 500s are retried on the schedule and logged; 410 fails the message and reports the endpoint;
-// - an endpoint that hangs does not slow a healthy one;
+// - an endpoint that hangs does not hold a healthy one back;
 // - the partner API: message log, attempts, resend, recover, test send, stats; other partners get 404;
 // - every attempt is published to the attempts topic.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,7 +33,7 @@ describe('delivery service', () => {
     await subscriptions.createTopics();
     pool = await Promise.all(Array.from({ length: 12 }, () => new TestReceiver().start()));
     receivers.push(...pool);
-    service = await startDelivery(database.url, topics, pool.map((r) => r.host), { RETRY_SCHEDULE: '0s,1s,1s', REQUEST_TIMEOUT_MS: '2000' });
+    service = await startDelivery(database.url, topics, pool.map((r) => r.host), { RETRY_SCHEDULE: '0s,1s,1s', REQUEST_TIMEOUT_MS: '30000' });
     const readers = await readDeliveryTopics(subscriptions, topics);
     attempts = readers.attempts;
     healthReports = readers.healthReports;
@@ -167,9 +167,13 @@ describe('delivery service', () => {
     expect(target.received).toHaveLength(1);
   });
 
-  it('keeps a healthy endpoint fast while another endpoint hangs until its timeout', async () => {
+  it('delivers to a healthy endpoint while another endpoint of the partner hangs', async () => {
     const [hanging, healthy] = [pool[8]!, pool[9]!];
-    hanging.respond = () => 'hang';
+    // Unanswered until the healthy endpoint has everything (the request timeout is 30 s): held behind the hang,
+    // it would get nothing in time.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    hanging.respond = () => released.then(() => ({ status: 204 }));
     const partner = uniqueName('ptn');
     const epHanging = await subscriptions.putEndpoint({ partnerId: partner, url: hanging.url() });
     const epHealthy = await subscriptions.putEndpoint({ partnerId: partner, url: healthy.url() });
@@ -178,12 +182,11 @@ describe('delivery service', () => {
     await settle(partner, epHanging, epHealthy);
     const sentAt = Date.now();
     await Promise.all(Array.from({ length: 20 }, (_, i) => subscriptions.publishStatus(partner, 'logged', { purchase_id: `pur_${i.toString(16).padStart(32, '0')}` })));
-    await eventually(() => expect(healthy.received).toHaveLength(20), { timeoutMs: 30_000 });
-    const healthyDone = Math.max(...healthy.received.map((w) => w.at));
-    process.stdout.write(`head-of-line: 20 deliveries to the healthy endpoint done ${healthyDone - sentAt} ms after publishing, beside an endpoint hanging for 2000 ms\n`);
-    // Not held behind the hang: every healthy delivery came before the first hanging request's timeout ended it.
-    expect(healthyDone).toBeLessThan(Math.min(...hanging.received.map((w) => w.at)) + 2000);
+    await eventually(() => expect(healthy.received).toHaveLength(20), { timeoutMs: 20_000 });
+    process.stdout.write(`head-of-line: 20 deliveries to the healthy endpoint done ${Math.max(...healthy.received.map((w) => w.at)) - sentAt} ms after publishing, beside an endpoint that does not answer\n`);
+    // The hanging endpoint holds at most its own share of connections.
     expect(hanging.received.length).toBeLessThanOrEqual(8);
+    release();
   });
 
   describe('partner API', () => {

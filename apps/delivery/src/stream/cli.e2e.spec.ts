@@ -195,6 +195,8 @@ describe('gancho CLI against the delivery service', () => {
       // One more, so that anything forwarded twice would have come before it.
       published.push(await subscriptions.publishStatus(partner, 'guarantor_needed', { ...purchase, sequence: 5, previous_status: 'document_info_review' }));
       await eventually(() => expect(local.received.map((w) => w.headers['webhook-id'])).toContain(messageIdFor(published[4]!.eventId, streamWebhookIdScope)));
+      // The CLI logs a forward once the answer is back, after the local server has it.
+      await eventually(() => expect(cli.records.filter((r) => r['event'] === 'forwarded')).toHaveLength(5));
 
       expect(local.received).toHaveLength(5);
       const verifier = new Webhook(secret);
