@@ -1,2 +1,2 @@
-// helm and kubeconform are installed on first use (tools/deploy/install-tools.sh): the first run on a fresh machine builds them.
+// helm, kubeconform and hadolint come from tools/deploy/install-tools.sh (the nx `install-tools` target runs it before the tests); the first run on a machine builds them.
 module.exports = require('../../jest.preset.cjs')(__dirname, { testTimeout: 120_000 });

@@ -152,6 +152,20 @@ export async function startRestartFixture(name: string): Promise<RestartFixture>
 }
 
 /** Every status change the journey stored for these purchases, straight from its event table. */
+/** Delivery's messages that may still be sent: waiting (a retry scheduled, too) or in flight. */
+async function unsettledMessages(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      "SELECT count(*) AS n FROM delivery.messages WHERE status IN ('pending', 'sending')",
+    );
+    return Number(rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function storedEvents(databaseUrl: string, purchaseIds: string[]): Promise<StoredEvent[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -225,11 +239,13 @@ export async function underLoad(fixture: RestartFixture, fault: () => Promise<vo
   const load = startJourneyLoad({ journeyUrl: fixture.platform.urls.journey, token: fixture.secrets.platformToken, partnerIds: fixture.partnerIds, lanes: 4, pauseMs: 40 });
   const probe = probePartnerApis(fixture);
   const receivedBefore = fixture.receivers.reduce((n, r) => n + r.received.length, 0);
-  await until('deliveries flowing', async () => (fixture.receivers.reduce((n, r) => n + r.received.length, 0) > receivedBefore + 30 ? true : undefined), 30_000);
+  await until('deliveries flowing', async () => (fixture.receivers.reduce((n, r) => n + r.received.length, 0) > receivedBefore + 30 ? true : undefined), 60_000);
   const faultStarted = Date.now();
   await fault();
   const servingAgain = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, 4000));
+  // The load goes on after the recovery: a hundred more journey calls accepted.
+  const acceptedAtRecovery = load.stats.accepted;
+  await until('load accepted after the recovery', async () => (load.stats.accepted >= acceptedAtRecovery + 100 ? true : undefined), 60_000);
   await Promise.all([load.stop(), probe.stop()]);
   const ids = new Set(load.stats.purchaseIds);
   const ledgerNow = async () => {
@@ -243,8 +259,8 @@ export async function underLoad(fixture: RestartFixture, fault: () => Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 500));
     ledger = await ledgerNow();
   }
-  // Late redeliveries would still count as duplicates: give them a moment.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Late redeliveries would still count as duplicates: wait until delivery has no message left to send.
+  await until('every message settled', async () => ((await unsettledMessages(fixture.infra.databaseUrl)) === 0 ? true : undefined), settleMs);
   ledger = await ledgerNow();
   return { ledger, load: load.stats, partnerApis: probe.answers, recoveryMs: ledger.backlogClearedAfterMs(servingAgain), faultMs: servingAgain - faultStarted };
 }

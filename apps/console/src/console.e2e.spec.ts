@@ -456,8 +456,11 @@ describe('the partner console in a browser', () => {
     expect(inner?.url()).not.toContain(portal.token);
     await shot(page, 'portal-embedded');
 
-    // In use when it expires: the next call says so.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(portal.expires_at) - Date.now() + 200)));
+    // In use when it expires: the next call says so (once both APIs refuse it).
+    await eventually(async () => {
+      expect((await call(`${consoleServer.url}/api/subscriptions/me`, portal.token)).status).toBe(401);
+      expect((await call(`${consoleServer.url}/api/delivery/messages?limit=1`, portal.token)).status).toBe(401);
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     await frame.getByRole('link', { name: 'Entregas', exact: true }).click();
     await frame.getByText('Esta sessão do portal expirou. Abra o console de novo pelo seu painel.').waitFor();
 

@@ -47,7 +47,8 @@ describe('attempts recorded in batches', () => {
     await database?.drop();
   });
 
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+  /** Endpoints are published after the service started: wait until it routes to them. */
+  const settle = (partnerId: string, ...endpoints: { endpointId: string }[]) => subscriptions.routedBy(service.url, partnerId, endpoints.map((e) => e.endpointId));
 
   it('logs, settles and publishes every attempt of a burst once, sharing transactions', async () => {
     const partner = uniqueName('ptn');
@@ -58,7 +59,7 @@ describe('attempts recorded in batches', () => {
       receiver.secrets = ep.secrets;
       endpoints.push(ep);
     }
-    await settle();
+    await settle(partner, ...endpoints);
     const events = await Promise.all(Array.from({ length: 150 }, () => subscriptions.publishStatus(partner, 'waiting_payment')));
     const expected = events.flatMap(({ eventId }) => endpoints.map((ep) => messageIdFor(eventId, ep.endpointId)));
 
@@ -110,7 +111,7 @@ describe('attempts recorded in batches', () => {
     failing.secrets = failingEp.secrets;
     const recoveringEp = await subscriptions.putEndpoint({ partnerId: partner, url: recovering.url(), eventTypes: ['purchase.document_info_review'] });
     recovering.secrets = recoveringEp.secrets;
-    await settle();
+    await settle(partner, failingEp, recoveringEp);
     // One message each: five failures would open the endpoint's circuit for 30 s.
     await subscriptions.publishStatus(partner, 'document_info_review');
 

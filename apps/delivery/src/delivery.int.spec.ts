@@ -10,7 +10,7 @@ import { readDeliveryTopics, SubscriptionsStandIn, TestReceiver, startDelivery, 
 // - signatures verify with `standardwebhooks` and `svix`; during a rotation both secrets verify;
 // - a status event consumed twice is delivered once; retries keep the same webhook-id;
 // - 500s are retried on the schedule and logged; 410 fails the message and reports the endpoint;
-// - an endpoint that hangs does not slow a healthy one;
+// - an endpoint that hangs does not hold a healthy one back;
 // - the partner API: message log, attempts, resend, recover, test send, stats; other partners get 404;
 // - every attempt is published to the attempts topic;
 // - custom headers go out in the clear from both shapes of endpoint state: sealed, and plain (published before sealing).
@@ -34,7 +34,7 @@ describe('delivery service', () => {
     await subscriptions.createTopics();
     pool = await Promise.all(Array.from({ length: 13 }, () => new TestReceiver().start()));
     receivers.push(...pool);
-    service = await startDelivery(database.url, topics, pool.map((r) => r.host), { RETRY_SCHEDULE: '0s,1s,1s', REQUEST_TIMEOUT_MS: '2000' });
+    service = await startDelivery(database.url, topics, pool.map((r) => r.host), { RETRY_SCHEDULE: '0s,1s,1s', REQUEST_TIMEOUT_MS: '30000' });
     const readers = await readDeliveryTopics(subscriptions, topics);
     attempts = readers.attempts;
     healthReports = readers.healthReports;
@@ -49,7 +49,7 @@ describe('delivery service', () => {
   });
 
   /** Endpoints are published after the service started: wait until it routes to them. */
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+  const settle = (partnerId: string, ...endpoints: { endpointId: string }[]) => subscriptions.routedBy(service.url, partnerId, endpoints.map((e) => e.endpointId));
 
   it('fans each event out to the matching enabled endpoints of its partner only', async () => {
     const [all, madeEffective, disabled, other] = pool.slice(0, 4) as [TestReceiver, TestReceiver, TestReceiver, TestReceiver];
@@ -63,7 +63,8 @@ describe('delivery service', () => {
     madeEffective.secrets = epEffective.secrets;
     disabled.secrets = epOff.secrets;
     other.secrets = epOther.secrets;
-    await settle();
+    await settle(partner, epAll, epEffective, epOff);
+    await settle(otherPartner, epOther);
 
     const events: Awaited<ReturnType<SubscriptionsStandIn['publishStatus']>>[] = [];
     for (const status of ['shopping_cart_created', 'waiting_payment', 'made_effective'] as const) events.push(await subscriptions.publishStatus(partner, status));
@@ -113,12 +114,13 @@ describe('delivery service', () => {
     const partner = uniqueName('ptn');
     const ep = await subscriptions.putEndpoint({ partnerId: partner, url: target.url() });
     target.secrets = ep.secrets;
-    await settle();
+    await settle(partner, ep);
     const { eventId } = await subscriptions.publishStatus(partner, 'analysis');
     await subscriptions.publishStatus(partner, 'analysis', {}, eventId);
-    await eventually(() => expect(target.received).toHaveLength(1));
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(target.ids()).toEqual([messageIdFor(eventId, ep.endpointId)]);
+    // A later event of the same purchase (same partition, consumed after the copy) proves the copy was handled.
+    const { eventId: sentinel } = await subscriptions.publishStatus(partner, 'approved');
+    await eventually(() => expect(target.ids()).toContain(messageIdFor(sentinel, ep.endpointId)));
+    expect(target.ids().sort()).toEqual([messageIdFor(eventId, ep.endpointId), messageIdFor(sentinel, ep.endpointId)].sort());
   });
 
   it('signs with both secrets during a rotation, and either verifies', async () => {
@@ -126,7 +128,7 @@ describe('delivery service', () => {
     const partner = uniqueName('ptn');
     const ep = await subscriptions.putEndpoint({ partnerId: partner, url: target.url(), secrets: ['whsec_' + Buffer.alloc(32, 1).toString('base64'), 'whsec_' + Buffer.alloc(32, 2).toString('base64')] });
     target.secrets = ep.secrets;
-    await settle();
+    await settle(partner, ep);
     await subscriptions.publishStatus(partner, 'approved');
     await eventually(() => expect(target.received).toHaveLength(1));
     const webhook = target.received[0]!;
@@ -142,15 +144,19 @@ describe('delivery service', () => {
     const ep = await subscriptions.putEndpoint({ partnerId: partner, url: target.url() });
     target.secrets = ep.secrets;
     const key = await subscriptions.issueApiKey(partner);
-    await settle();
+    await settle(partner, ep);
     const { eventId } = await subscriptions.publishStatus(partner, 'waiting_signature');
     const messageId = messageIdFor(eventId, ep.endpointId);
     await eventually(() => expect(target.received).toHaveLength(3), { timeoutMs: 10_000 });
     expect(new Set(target.ids())).toEqual(new Set([messageId]));
     expect(target.received[1]!.at - target.received[0]!.at).toBeGreaterThanOrEqual(850);
 
-    const message = await json(fetch(`${service.url}/messages/${messageId}`, { headers: { authorization: `Bearer ${key}` } }));
-    expect(message).toMatchObject({ message_id: messageId, status: 'succeeded', attempt_count: 3, event_type: 'purchase.waiting_signature' });
+    // The receiver has the third request before delivery has recorded its answer: wait for the outcome.
+    const message = await eventually(async () => {
+      const found = await json(fetch(`${service.url}/messages/${messageId}`, { headers: { authorization: `Bearer ${key}` } }));
+      expect(found).toMatchObject({ message_id: messageId, status: 'succeeded', attempt_count: 3, event_type: 'purchase.waiting_signature' });
+      return found;
+    });
     expect(message.attempts.map((a: { status_code: number; outcome: string }) => [a.status_code, a.outcome])).toEqual([
       [500, 'scheduled'],
       [500, 'scheduled'],
@@ -170,32 +176,38 @@ describe('delivery service', () => {
     const ep = await subscriptions.putEndpoint({ partnerId: partner, url: target.url() });
     target.secrets = ep.secrets;
     const key = await subscriptions.issueApiKey(partner);
-    await settle();
+    await settle(partner, ep);
     const { eventId } = await subscriptions.publishStatus(partner, 'denied');
     await eventually(() => expect(healthReports.filter((m) => m.key === ep.endpointId)).toHaveLength(1));
     const report = JSON.parse(healthReports.find((m) => m.key === ep.endpointId)!.value.toString());
     expect(report).toMatchObject({ endpoint_id: ep.endpointId, partner_id: partner, reason: 'gone', detail: expect.stringContaining('410') });
-    const message = await json(fetch(`${service.url}/messages/${messageIdFor(eventId, ep.endpointId)}`, { headers: { authorization: `Bearer ${key}` } }));
-    expect(message).toMatchObject({ status: 'failed', attempt_count: 1 });
+    await eventually(async () => {
+      const message = await json(fetch(`${service.url}/messages/${messageIdFor(eventId, ep.endpointId)}`, { headers: { authorization: `Bearer ${key}` } }));
+      expect(message).toMatchObject({ status: 'failed', attempt_count: 1 });
+    });
     expect(target.received).toHaveLength(1);
   });
 
-  it('keeps a healthy endpoint fast while another endpoint hangs until its timeout', async () => {
+  it('delivers to a healthy endpoint while another endpoint of the partner hangs', async () => {
     const [hanging, healthy] = [pool[8]!, pool[9]!];
-    hanging.respond = () => 'hang';
+    // Unanswered until the healthy endpoint has everything (the request timeout is 30 s): held behind the hang,
+    // it would get nothing in time.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    hanging.respond = () => released.then(() => ({ status: 204 }));
     const partner = uniqueName('ptn');
     const epHanging = await subscriptions.putEndpoint({ partnerId: partner, url: hanging.url() });
     const epHealthy = await subscriptions.putEndpoint({ partnerId: partner, url: healthy.url() });
     hanging.secrets = epHanging.secrets;
     healthy.secrets = epHealthy.secrets;
-    await settle();
+    await settle(partner, epHanging, epHealthy);
     const sentAt = Date.now();
-    for (let i = 0; i < 20; i++) await subscriptions.publishStatus(partner, 'logged', { purchase_id: `pur_${i.toString(16).padStart(32, '0')}` });
-    await eventually(() => expect(healthy.received).toHaveLength(20), { timeoutMs: 10_000 });
-    const healthyDoneMs = Math.max(...healthy.received.map((w) => w.at)) - sentAt;
-    process.stdout.write(`head-of-line: 20 deliveries to the healthy endpoint done ${healthyDoneMs} ms after publishing, beside an endpoint hanging for 2000 ms\n`);
-    expect(healthyDoneMs).toBeLessThan(1500);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => subscriptions.publishStatus(partner, 'logged', { purchase_id: `pur_${i.toString(16).padStart(32, '0')}` })));
+    await eventually(() => expect(healthy.received).toHaveLength(20), { timeoutMs: 20_000 });
+    process.stdout.write(`head-of-line: 20 deliveries to the healthy endpoint done ${Math.max(...healthy.received.map((w) => w.at)) - sentAt} ms after publishing, beside an endpoint that does not answer\n`);
+    // The hanging endpoint holds at most its own share of connections.
     expect(hanging.received.length).toBeLessThanOrEqual(8);
+    release();
   });
 
   describe('partner API', () => {
@@ -215,7 +227,7 @@ describe('delivery service', () => {
       endpointId = ep.endpointId;
       target.secrets = ep.secrets;
       target.respond = () => ({ status: 503, headers: { 'retry-after': '1' } });
-      await settle();
+      await settle(partner, ep);
       const { eventId } = await subscriptions.publishStatus(partner, 'waiting_payment');
       messageId = messageIdFor(eventId, endpointId);
       await eventually(() => expect(target.received.length).toBeGreaterThanOrEqual(3), { timeoutMs: 10_000 });

@@ -25,7 +25,7 @@ describe('tracing', () => {
 
   it('nests spans opened inside withSpan, across awaits', async () => {
     await withSpan('command.handle', { 'gancho.command': 'Open' }, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setImmediate(resolve));
       await withSpan('eventStore.appendToStream', {}, async () => undefined);
     });
     const [child, parent] = exporter.getFinishedSpans();

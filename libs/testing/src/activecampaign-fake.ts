@@ -44,7 +44,7 @@ import type { AddressInfo } from 'node:net';
 export interface ActiveCampaignFakeRequest {
   method: string;
   path: string;
-  /** ms since the epoch, when the request arrived. */
+  /** ms since the epoch, when the request had arrived whole and was counted. */
   at: number;
   status: number;
   token: string | undefined;
@@ -110,12 +110,17 @@ export class ActiveCampaignFake {
   private readonly injected: { matches: (method: string, path: string) => boolean; answer: InjectedAnswer }[] = [];
   private readonly accepted: number[] = [];
   private nextId = 1;
+  private bodiesArriving = 0;
   private server: Server | undefined;
 
-  constructor(options: { tokens?: string[]; limitPerSecond?: number; eventTracking?: { actid: string; key: string } } = {}) {
+  /** The fake's clock (ms since the epoch): when a request arrived, for the rate limit and the record. */
+  private readonly now: () => number;
+
+  constructor(options: { tokens?: string[]; limitPerSecond?: number; eventTracking?: { actid: string; key: string }; now?: () => number } = {}) {
     for (const token of options.tokens ?? []) this.tokens.add(token);
     this.limitPerSecond = options.limitPerSecond ?? 5;
     this.eventTracking = options.eventTracking;
+    this.now = options.now ?? Date.now;
   }
 
   /** The event-tracking URL, standing in for https://trackcmp.net/event. */
@@ -183,10 +188,22 @@ export class ActiveCampaignFake {
     return String(this.nextId++);
   }
 
+  /** Requests whose body is still arriving (not yet counted or answered). */
+  get receiving(): number {
+    return this.bodiesArriving;
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const at = Date.now();
     const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
+    this.bodiesArriving += 1;
+    try {
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+    } finally {
+      this.bodiesArriving -= 1;
+    }
+    // Stamped when the request is counted, not when its headers came: bodies finish out of order, and a request
+    // stamped earlier but counted after a later one would find the window already moved past requests it should see.
+    const at = this.now();
     const text = Buffer.concat(chunks).toString('utf8');
     let body: unknown = undefined;
     try {

@@ -192,12 +192,16 @@ describe('gancho CLI against the delivery service', () => {
       await eventually(() => expect(local.received).toHaveLength(3));
       published.push(await subscriptions.publishStatus(partner, 'document_info_review', { ...purchase, sequence: 4, previous_status: 'document_info_incomplete' }));
       await eventually(() => expect(local.received).toHaveLength(4));
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // One more, so that anything forwarded twice would have come before it.
+      published.push(await subscriptions.publishStatus(partner, 'guarantor_needed', { ...purchase, sequence: 5, previous_status: 'document_info_review' }));
+      await eventually(() => expect(local.received.map((w) => w.headers['webhook-id'])).toContain(messageIdFor(published[4]!.eventId, streamWebhookIdScope)));
+      // The CLI logs a forward once the answer is back, after the local server has it.
+      await eventually(() => expect(cli.records.filter((r) => r['event'] === 'forwarded')).toHaveLength(5));
 
-      expect(local.received).toHaveLength(4);
+      expect(local.received).toHaveLength(5);
       const verifier = new Webhook(secret);
       for (const webhook of local.received) expect(() => verifier.verify(webhook.body, webhook.headers)).not.toThrow();
-      expect(local.received.map((w) => JSON.parse(w.body).data.sequence)).toEqual([1, 2, 3, 4]);
+      expect(local.received.map((w) => JSON.parse(w.body).data.sequence)).toEqual([1, 2, 3, 4, 5]);
       expect(local.received.map((w) => w.headers['webhook-id'])).toEqual(published.map((p) => messageIdFor(p.eventId, streamWebhookIdScope)));
       expect(JSON.parse(local.received[2]!.body)).toMatchObject({ type: 'purchase.document_info_incomplete', data: { partner_id: partner, ...purchase } });
       expect(cli.records.filter((r) => r['event'] === 'connected').map((r) => [r['resumed'], r['replayed']])).toEqual([
@@ -205,7 +209,7 @@ describe('gancho CLI against the delivery service', () => {
         [true, 1],
       ]);
       const forwarded = cli.records.filter((r) => r['event'] === 'forwarded');
-      expect(forwarded.map((r) => r['status'])).toEqual([204, 204, 204, 204]);
+      expect(forwarded.map((r) => r['status'])).toEqual([204, 204, 204, 204, 204]);
       expect(forwarded.every((r) => typeof r['latency_ms'] === 'number')).toBe(true);
     } finally {
       cli.child.kill('SIGINT');

@@ -17,9 +17,10 @@ import { KafkaTransport, type EventTransport, type IncomingMessage } from '@ganc
 import { generateApiKey } from '@gancho/partner-auth';
 import { SecretBox } from '@gancho/secret-box';
 import { createServiceApp } from '@gancho/service-kit';
-import { kafkaBrokers, requireEnv, startTestService, uniqueName, type TestService } from '@gancho/testing';
+import { eventually, kafkaBrokers, requireEnv, startTestService, uniqueName, type TestService } from '@gancho/testing';
 import { generateSecret } from '@gancho/webhook-signing';
 import { DeliveryModule } from '../delivery.module';
+import { EndpointDirectory } from '../routing/endpoint-directory';
 import { deliveryOpenApi } from '../openapi';
 
 export const encryptionKeys = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
@@ -122,6 +123,7 @@ export class TestReceiver {
 export class SubscriptionsStandIn {
   readonly transport: EventTransport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'delivery-test', maxWaitTimeMs: 200 });
   private readonly versions = new Map<string, number>();
+  private readonly keys = new Map<string, Promise<string>>();
 
   constructor(private readonly topics: TestTopics) {}
 
@@ -201,6 +203,23 @@ export class SubscriptionsStandIn {
     return { endpointId, secrets };
   }
 
+  /**
+   * Waits until the delivery service at `serviceUrl` routes to these endpoints
+   * of the partner: its partner API knows them (as it does once its routing
+   * table has read them), with a key issued for the purpose.
+   */
+  async routedBy(serviceUrl: string, partnerId: string, endpointIds: string[], { timeoutMs = 30_000 } = {}): Promise<void> {
+    let key = this.keys.get(partnerId);
+    if (!key) this.keys.set(partnerId, (key = this.issueApiKey(partnerId)));
+    const authorization = `Bearer ${await key}`;
+    await eventually(
+      async () => {
+        for (const id of endpointIds) expect({ id, status: (await fetch(`${serviceUrl}/endpoints/${id}/stats`, { headers: { authorization } })).status }).toEqual({ id, status: 200 });
+      },
+      { timeoutMs, intervalMs: 50 },
+    );
+  }
+
   async deleteEndpoint(endpointId: string): Promise<void> {
     await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [{ key: endpointId, value: Buffer.alloc(0) }]);
   }
@@ -216,6 +235,16 @@ export class SubscriptionsStandIn {
   close(): Promise<void> {
     return this.transport.close();
   }
+}
+
+/**
+ * Waits until an in-process delivery service routes by this version of an
+ * endpoint (or a later one): for a changed endpoint, which the partner API
+ * (see `routedBy`) already knew in its earlier state.
+ */
+export async function routesVersion(service: TestService, endpointId: string, version: number): Promise<void> {
+  const directory = service.app.get(EndpointDirectory);
+  await eventually(() => expect(directory.get(endpointId)?.state.version ?? 0).toBeGreaterThanOrEqual(version), { timeoutMs: 30_000, intervalMs: 20 });
 }
 
 /** The purchase status sequence in a received webhook's body. */

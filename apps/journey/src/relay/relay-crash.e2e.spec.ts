@@ -61,14 +61,27 @@ describe('relay crash (SIGKILL) under a stream of status changes', () => {
       return id;
     };
     const ids: string[] = [];
+    let drivingDone = false;
     const driving = (async () => {
       for (let i = 0; i < purchases; i += 4) ids.push(...(await Promise.all([drive(), drive(), drive(), drive()])));
+      drivingDone = true;
     })();
 
-    await eventually(() => expect(received.length).toBeGreaterThanOrEqual(40), { timeoutMs: 20_000, intervalMs: 5 });
+    const storedEvents = async (): Promise<number> => {
+      const counter = new Client({ connectionString: database.url });
+      await counter.connect();
+      try {
+        return Number((await counter.query<{ n: string }>('SELECT count(*) AS n FROM journey.events')).rows[0]!.n);
+      } finally {
+        await counter.end();
+      }
+    };
+    await eventually(() => expect(received.length).toBeGreaterThanOrEqual(40), { timeoutMs: 60_000, intervalMs: 5 });
     const seenAtKill = received.length;
     await relayProcess.kill();
-    await new Promise((r) => setTimeout(r, 500));
+    // The API goes on storing while no relay runs: the restarted one has a backlog to publish.
+    const storedAtKill = await storedEvents();
+    await eventually(async () => expect(drivingDone || (await storedEvents()) > storedAtKill).toBe(true), { timeoutMs: 60_000, intervalMs: 20 });
     relayProcess = await startServiceProcess(mainFile, { ...env, OUTBOX_RELAY_ENABLED: 'true' });
     await driving;
 

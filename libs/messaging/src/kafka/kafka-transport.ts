@@ -47,6 +47,13 @@ export interface KafkaTransportOptions {
    * the broker accepts 6 s and up (`group.min.session.timeout.ms`).
    */
   sessionTimeoutMs?: number;
+  /**
+   * How long to keep retrying when a topic is not in the broker's metadata
+   * yet (just created, by us or another process): waits double from
+   * `initial` up to `max` per attempt, and the call fails once `total` has
+   * passed. Defaults: 100 ms, 2 s, 30 s.
+   */
+  metadataRaceRetryMs?: { initial?: number; max?: number; total?: number };
 }
 
 /**
@@ -91,38 +98,72 @@ export class KafkaTransport implements EventTransport {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions ?? -1,
-        replicationFactor: -1,
-        configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-      })),
-    });
+    const names = missing.map((t) => t.topic);
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions ?? -1,
+          replicationFactor: -1,
+          configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        })),
+      });
+    } catch (error) {
+      // kafkajs waits for leaders but gives up when the broker does not list
+      // the new topic yet; the topic exists, so wait for it below instead.
+      if (!isMetadataRace(error)) throw error;
+    }
+    // Another process may have created them a moment ago (createTopics then
+    // returns without waiting): return only when every partition has a leader.
+    await this.retryingMetadataRace('ensure topics', names, () => admin.fetchTopicMetadata({ topics: names }));
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    await sendTraced('kafka', topic, messages, (traced) => this.retryingMetadataRace('publish', [topic], () => this.send(topic, traced)));
+  }
+
+  private async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
     const producer = await this.connectedProducer();
-    await sendTraced('kafka', topic, messages, async (traced) => {
+    try {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+      });
+    } catch (error) {
+      // After a broker restart kafkajs' idempotent producer can keep
+      // sequence numbers the broker no longer accepts
+      // (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID) and fails every
+      // send from then on. Any failed send drops the producer, so the
+      // caller's retry gets a new producer id; the batch may then be
+      // published twice, which at-least-once consumers absorb.
+      await this.discardProducer(producer);
+      throw error;
+    }
+  }
+
+  /**
+   * Runs a call again while it fails because a topic is not in the broker's
+   * metadata yet: right after a topic is created, the broker answers
+   * UNKNOWN_TOPIC_OR_PARTITION (or LEADER_NOT_AVAILABLE) for a moment, and
+   * kafkajs treats the former as final. Bounded: the last failure is thrown
+   * once `metadataRaceRetryMs.total` has passed.
+   */
+  private async retryingMetadataRace<T>(what: string, topics: string[], run: () => Promise<T>): Promise<T> {
+    const { initial = 100, max = 2_000, total = 30_000 } = this.options.metadataRaceRetryMs ?? {};
+    const deadline = Date.now() + total;
+    for (let attempt = 1; ; attempt++) {
       try {
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: traced.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
-        });
+        return await run();
       } catch (error) {
-        // After a broker restart kafkajs' idempotent producer can keep
-        // sequence numbers the broker no longer accepts
-        // (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID) and fails every
-        // send from then on. Any failed send drops the producer, so the
-        // caller's retry gets a new producer id; the batch may then be
-        // published twice, which at-least-once consumers absorb.
-        await this.discardProducer(producer);
-        throw error;
+        const delayMs = Math.min(max, initial * 2 ** Math.min(attempt - 1, 30));
+        if (!isMetadataRace(error) || Date.now() + delayMs > deadline) throw error;
+        this.options.log?.('warn', `${what}: the broker does not know the topic yet; retrying`, { topics, attempt, retryInMs: delayMs, error: describeError(error) });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
-    });
+    }
   }
 
   private async discardProducer(producer: Producer): Promise<void> {
@@ -137,7 +178,7 @@ export class KafkaTransport implements EventTransport {
     const committed = await admin.fetchOffsets({ groupId, topics });
     const lags: PartitionLag[] = [];
     for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
+      const ends = await this.retryingMetadataRace('consumer lag', [topic], () => admin.fetchTopicOffsets(topic));
       const byPartition = new Map(committed.find((c) => c.topic === topic)?.partitions.map((p) => [p.partition, p.offset]) ?? []);
       for (const end of ends) {
         const offset = byPartition.get(end.partition);
@@ -169,8 +210,14 @@ export class KafkaTransport implements EventTransport {
         : { sessionTimeout: this.options.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(this.options.sessionTimeoutMs / 3)) }),
     });
     this.consumers.add(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+    try {
+      await consumer.connect();
+      await this.retryingMetadataRace('subscribe', options.topics, () => consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false }));
+    } catch (error) {
+      this.consumers.delete(consumer);
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
     const failures = new Map<string, number>();
     await consumer.run({
       autoCommit: false,
@@ -334,6 +381,17 @@ export class KafkaTransport implements EventTransport {
     this.probe ??= connect(this.probeKafka.admin({ retry: { retries: 0 } }));
     return this.probe;
   }
+}
+
+/** Whether kafkajs failed because the broker's metadata does not list a topic (or its leaders) yet; kafkajs wraps the protocol error in `cause`. */
+function isMetadataRace(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const type = (current as { type?: unknown }).type;
+    if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 async function connect(admin: Admin): Promise<Admin> {

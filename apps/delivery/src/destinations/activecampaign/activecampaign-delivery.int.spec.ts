@@ -3,7 +3,7 @@ import pg from 'pg';
 import { defaultActiveCampaignMapping, endpointDestinationSecretContext, endpointSecretContext, type EndpointStateV1 } from '@gancho/contracts';
 import { ActiveCampaignFake, createTestDatabase, eventually, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
 import { generateSecret } from '@gancho/webhook-signing';
-import { secretBox, startDelivery, SubscriptionsStandIn, testTopics } from '../../testing/delivery-test-kit';
+import { routesVersion, secretBox, startDelivery, SubscriptionsStandIn, testTopics } from '../../testing/delivery-test-kit';
 
 // Scenarios, with the delivery service in-process (real PostgreSQL and Kafka) and the local ActiveCampaign server:
 // - a message AC refuses (422, invalid e-mail) fails for good after one attempt, logged with AC's error text;
@@ -86,8 +86,7 @@ describe('ActiveCampaign destination in the delivery service', () => {
   });
 
   it('fails a message ActiveCampaign refuses (422) for good, with its error text', async () => {
-    await putActiveCampaignEndpoint(token);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await routesVersion(delivery, await putActiveCampaignEndpoint(token), 1);
     const { eventId } = await standIn.publishStatus(partnerId, 'expired', student('lia@escola.invalid'));
     await eventually(async () => expect((await messageOf(eventId)).status).toBe('failed'));
     const message = await messageOf(eventId);
@@ -131,7 +130,7 @@ describe('ActiveCampaign destination in the delivery service', () => {
 
   it('asks subscriptions to disable an endpoint whose token ActiveCampaign refuses', async () => {
     const endpointId = await putActiveCampaignEndpoint('ac-revoked-token-000000000000000000000000000');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await routesVersion(delivery, endpointId, 1);
     const { eventId } = await standIn.publishStatus(partnerId, 'made_effective', student('rui@escola.example'));
     await eventually(async () => {
       const { rows } = await db.query<{ data: { endpoint_id: string; reason: string; detail: string } }>("SELECT data FROM events WHERE type = 'EndpointHealthReported'");
@@ -151,7 +150,7 @@ describe('ActiveCampaign destination in the delivery service', () => {
     // The partner gives a valid token (a new state of the endpoint) and recovers what failed.
     const since = new Date(Date.now() - 60_000).toISOString();
     await putActiveCampaignEndpoint(token, endpointId, 2);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await routesVersion(delivery, endpointId, 2);
     expect((await api(`/endpoints/${endpointId}/recover`, { method: 'POST', body: JSON.stringify({ since }) })).body).toEqual({ endpoint_id: endpointId, resent: 1 });
     await eventually(async () => {
       const { rows } = await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM messages WHERE event_id = $1 AND endpoint_id = $2', [eventId, endpointId]);
@@ -161,7 +160,7 @@ describe('ActiveCampaign destination in the delivery service', () => {
 
   it('syncs the example contact on a test send', async () => {
     const endpointId = await putActiveCampaignEndpoint(token);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await routesVersion(delivery, endpointId, 1);
     const sent = await api(`/endpoints/${endpointId}/test`, { method: 'POST', body: JSON.stringify({ event_type: 'purchase.link_inactive' }) });
     expect(sent.status).toBe(202);
     await eventually(async () => expect((await api(`/messages/${sent.body.message_id}`)).body.status).toBe('succeeded'));
