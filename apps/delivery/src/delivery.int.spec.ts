@@ -97,7 +97,7 @@ describe('delivery service', () => {
     const plain = await subscriptions.putEndpoint({ partnerId: partner, url: plainTarget.url(), headers: credential, headersShape: 'plain' });
     sealedTarget.secrets = sealed.secrets;
     plainTarget.secrets = plain.secrets;
-    await settle();
+    await settle(partner, sealed, plain);
     await subscriptions.publishStatus(partner, 'made_effective');
     await eventually(() => {
       expect(sealedTarget.received).toHaveLength(1);
