@@ -21,6 +21,9 @@ import type {
 } from '../event-transport';
 import { describeError, handlerOf, type Handler } from '../subscription-handler';
 import { sendTraced, traceHandler } from '../tracing';
+import { applyKafkajsIdleFix } from './kafkajs-idle-fix';
+
+applyKafkajsIdleFix();
 
 export interface KafkaTransportOptions {
   brokers: string[];
@@ -59,12 +62,12 @@ export interface KafkaTransportOptions {
 /**
  * Kafka adapter of the event transport, on kafkajs 2.2.4.
  *
- * kafkajs is unmaintained; keep every import of it in this folder. On Node 24
- * it triggers one `TimeoutNegativeWarning` per process (kafkajs issue #1751):
- * its request queue arms `setTimeout(check, throttledUntil - now)` while
- * `throttledUntil` is still -1, and Node, as before, fires such a timer after
- * 1 ms. The timer only re-checks an empty queue, so the warning is noise and
- * our start scripts pass `--disable-warning=TimeoutNegativeWarning`.
+ * kafkajs is unmaintained; keep every import of it in this folder. Its
+ * request queue re-armed a 1 ms timer forever on every connection (and, on
+ * Node 24, warned `TimeoutNegativeWarning`, kafkajs issue #1751):
+ * `applyKafkajsIdleFix` replaces that method when this module loads. Our
+ * start scripts still pass `--disable-warning=TimeoutNegativeWarning` for
+ * any other library that arms a negative timer.
  */
 export class KafkaTransport implements EventTransport {
   private readonly kafka: Kafka;
