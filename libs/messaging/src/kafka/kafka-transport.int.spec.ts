@@ -9,7 +9,9 @@ import { KafkaTransport } from './kafka-transport';
 // - ping fails fast when no broker answers;
 // - a topic the broker does not know yet (created a moment later, as right
 //   after another process creates it) is waited for, bounded, by subscribe
-//   and publish instead of failing with "does not host this topic-partition".
+//   and publish instead of failing with "does not host this topic-partition";
+// - offsets of a quiet flow are committed once per interval, not per batch,
+//   and whatever was put off is committed when the consumer stops.
 describe('KafkaTransport on a real broker', () => {
   const transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'gancho-test' });
   afterAll(() => transport.close());
@@ -97,5 +99,27 @@ describe('KafkaTransport on a real broker', () => {
     // The refused connection itself, not a retry loop running into the ping's bound.
     await expect(unreachable.ping()).rejects.toThrow('Connection error: connect ECONNREFUSED 127.0.0.1:1');
     await unreachable.close();
+  });
+  it('puts off the offset commits of a quiet flow, and commits what it handled when it stops', async () => {
+    const topic = await freshTopic(1);
+    const groupId = uniqueName('deferred-commits');
+    const quiet = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'gancho-test-deferred', maxWaitTimeMs: 250, commitIntervalMs: 600_000 });
+    const handled: string[] = [];
+    try {
+      const subscription = await quiet.subscribe({ groupId, topics: [topic], fromBeginning: true, handle: async (m) => void handled.push(m.value.toString()) });
+      // The first batch is committed at once (nothing was committed before); the next ones are put off.
+      await quiet.publish(topic, [{ key: 'k', value: 'first' }]);
+      await eventually(() => expect(handled).toEqual(['first']));
+      await eventually(async () => expect((await quiet.consumerLag(groupId, [topic]))[0]).toMatchObject({ committedOffset: '1' }));
+      for (const value of ['second', 'third', 'fourth']) {
+        await quiet.publish(topic, [{ key: 'k', value }]);
+        await eventually(() => expect(handled.at(-1)).toBe(value));
+      }
+      expect((await quiet.consumerLag(groupId, [topic]))[0]).toMatchObject({ committedOffset: '1', lag: 3 });
+      await subscription.stop();
+      expect((await quiet.consumerLag(groupId, [topic]))[0]).toMatchObject({ committedOffset: '4', lag: 0 });
+    } finally {
+      await quiet.close();
+    }
   });
 });

@@ -45,6 +45,15 @@ export interface KafkaTransportOptions {
    */
   redeliveryBackoffMs?: { initial?: number; max?: number };
   /**
+   * Offsets of handled batches are committed at most this often per consumer
+   * (default 500 ms; 0 commits after every batch), and at once when a
+   * handler fails, when the consumer stops, and when the consumer closes. A
+   * quiet flow of one message per batch then costs no commit request per
+   * message; a crash redelivers at most this long's messages, which
+   * consumers drop by id (at-least-once, as before).
+   */
+  commitIntervalMs?: number;
+  /**
    * How long the group coordinator waits for a silent consumer (a crashed
    * process) before giving its partitions to others. kafkajs' default is 30 s;
    * the broker accepts 6 s and up (`group.min.session.timeout.ms`).
@@ -77,6 +86,8 @@ export class KafkaTransport implements EventTransport {
   private admin: Promise<Admin> | undefined;
   private probe: Promise<Admin> | undefined;
   private readonly consumers = new Set<Consumer>();
+  /** Commits a consumer put off (see `commitIntervalMs`), to be made before it disconnects. */
+  private readonly deferredCommits = new Map<Consumer, DeferredCommits>();
 
   constructor(private readonly options: KafkaTransportOptions) {
     const log = options.log;
@@ -222,19 +233,28 @@ export class KafkaTransport implements EventTransport {
       throw error;
     }
     const failures = new Map<string, number>();
+    const deferred = new DeferredCommits(consumer, this.options.commitIntervalMs ?? 500, (error) =>
+      this.options.log?.('warn', 'a deferred offset commit failed; those messages may come again', { groupId: options.groupId, error: describeError(error) }),
+    );
+    this.deferredCommits.set(consumer, deferred);
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.consumeBatch(consumer, handler, payload, failures),
+      eachBatch: (payload) => this.consumeBatch(consumer, handler, payload, failures, deferred),
     });
     return {
       stop: async () => {
-        // Waits for the batch in hand: it stops at the next message boundary
-        // (isRunning turns false) and commits what it handled.
-        await consumer.disconnect();
-        this.consumers.delete(consumer);
+        await this.disconnect(consumer);
       },
     };
+  }
+
+  /** Makes the commits a consumer put off, then disconnects it (waiting for the batch in hand, which stops at the next message boundary and commits what it handled). */
+  private async disconnect(consumer: Consumer): Promise<void> {
+    await this.deferredCommits.get(consumer)?.flush();
+    this.deferredCommits.delete(consumer);
+    await consumer.disconnect();
+    this.consumers.delete(consumer);
   }
 
   private async consumeBatch(
@@ -242,6 +262,7 @@ export class KafkaTransport implements EventTransport {
     handler: Handler,
     payload: EachBatchPayload,
     failures: Map<string, number>,
+    deferred: DeferredCommits,
   ): Promise<void> {
     const { batch, isRunning, isStale } = payload;
     const { topic, partition } = batch;
@@ -255,8 +276,17 @@ export class KafkaTransport implements EventTransport {
       const upTo = handledUpTo;
       if (upTo === undefined) return;
       const offset = (BigInt(upTo) + 1n).toString();
+      deferred.committing(topic, partition);
       await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
       if (handledUpTo === upTo) handledUpTo = undefined;
+    };
+    /** After a batch that went well: commit now if the interval is up or the consumer is stopping, else put it off. */
+    const commitHandledSoon = async (): Promise<void> => {
+      const upTo = handledUpTo;
+      if (upTo === undefined) return;
+      if (!isRunning() || deferred.due()) return commitHandled();
+      deferred.defer(topic, partition, (BigInt(upTo) + 1n).toString());
+      handledUpTo = undefined;
     };
     const handled = (offset: string): void => {
       payload.resolveOffset(offset);
@@ -318,7 +348,7 @@ export class KafkaTransport implements EventTransport {
         await heartbeat();
       }
     }
-    await commitHandled();
+    await commitHandledSoon();
   }
 
   private redeliveryDelayMs(attempt: number): number {
@@ -347,7 +377,7 @@ export class KafkaTransport implements EventTransport {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    await Promise.all([...this.consumers].map((c) => this.disconnect(c)));
     this.consumers.clear();
     const [producer, admin, probe] = [this.producer, this.admin, this.probe];
     this.producer = undefined;
@@ -446,4 +476,56 @@ function decodeHeaders(headers: IHeaders | undefined): TransportHeaders {
     if (first !== undefined) decoded[name] = first.toString();
   }
   return decoded;
+}
+
+/**
+ * Offset commits a consumer puts off: the latest handled offset per
+ * partition, committed together when the interval is up (a timer) or before
+ * the consumer disconnects. A commit made at once for a partition (a failed
+ * handler, a stopping consumer, the interval up) supersedes what was put off
+ * for it.
+ */
+class DeferredCommits {
+  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastCommitAt = 0;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly intervalMs: number,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** The interval since the last commit is up: commit now. */
+  due(): boolean {
+    return Date.now() - this.lastCommitAt >= this.intervalMs;
+  }
+
+  /** A commit for this partition is being made at once. */
+  committing(topic: string, partition: number): void {
+    this.pending.delete(`${topic}|${partition}`);
+    this.lastCommitAt = Date.now();
+  }
+
+  defer(topic: string, partition: number, offset: string): void {
+    this.pending.set(`${topic}|${partition}`, { topic, partition, offset });
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, Math.max(1, this.lastCommitAt + this.intervalMs - Date.now()));
+  }
+
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const offsets = [...this.pending.values()];
+    this.pending.clear();
+    if (offsets.length === 0) return;
+    this.lastCommitAt = Date.now();
+    try {
+      await this.consumer.commitOffsets(offsets);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
 }
