@@ -137,4 +137,28 @@ describe('attempts recorded in batches', () => {
     });
     expect(healthReports.filter((m) => m.key === recoveringEp.endpointId)).toHaveLength(0);
   });
+
+  it("publishes an attempt row a pod of the previous release wrote (no partner id) only through that release's event, not twice", async () => {
+    const partner = uniqueName('ptn');
+    const receiver = receivers[4]!;
+    const ep = await subscriptions.putEndpoint({ partnerId: partner, url: receiver.url() });
+    receiver.secrets = ep.secrets;
+    await settle(partner, ep);
+    // As v0.1.0 writes it: the attempt row without partner id and event type (its AttemptMade event goes out through the event store).
+    const legacyMessage = `msg_legacy_${uniqueName('m').replace(/[^a-z0-9]/g, '')}`;
+    await client.query(
+      `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, status, attempts, event_recorded_at, sequence, ordered)
+       VALUES ($1, gen_random_uuid(), $2, $3, 'purchase.logged', 'pur_legacy', '{}', 'succeeded', 1, now(), 1, false)`,
+      [legacyMessage, ep.endpointId, partner],
+    );
+    await client.query(
+      `INSERT INTO attempts (message_id, attempt_number, endpoint_id, started_at, finished_at, latency_ms, status_code, outcome) VALUES ($1, 1, $2, now(), now(), 3, 204, 'succeeded')`,
+      [legacyMessage, ep.endpointId],
+    );
+    // A later attempt of this release: once its record is out, the relay has read past the legacy row.
+    const { eventId } = await subscriptions.publishStatus(partner, 'made_effective');
+    const current = messageIdFor(eventId, ep.endpointId);
+    await eventually(() => expect(attempts.some((a) => a.key === current)).toBe(true), { timeoutMs: 30_000 });
+    expect(attempts.filter((a) => a.key === legacyMessage)).toEqual([]);
+  });
 });

@@ -306,6 +306,8 @@ interface AttemptLogRow {
 }
 
 export const attemptLogEventType = 'AttemptMade';
+/** Attempt rows of a pod still on the previous release during a roll: their `AttemptMade` event in the event store is what gets published. */
+export const attemptLoggedByPreviousRelease = 'AttemptLoggedByPreviousRelease';
 
 function storedAttemptOf(row: AttemptLogRow): StoredEvent<DeliveryAttemptV1> {
   return {
@@ -314,7 +316,8 @@ function storedAttemptOf(row: AttemptLogRow): StoredEvent<DeliveryAttemptV1> {
     globalPosition: BigInt(row.log_position ?? '0'),
     streamId: row.message_id,
     streamVersion: row.attempt_number,
-    type: attemptLogEventType,
+    // A row written by a delivery of the previous release (no partner id) goes out as that release's AttemptMade event instead.
+    type: row.partner_id === null ? attemptLoggedByPreviousRelease : attemptLogEventType,
     data: {
       message_id: row.message_id,
       endpoint_id: row.endpoint_id,
