@@ -20,6 +20,22 @@ import type {
  */
 export const EVENTS_NOTIFY_CHANNEL = 'gancho_events';
 
+/**
+ * The notifications of appends made through `dataSource`: the channel, and
+ * the service's schema (which `current_schema()` names in the statement) as
+ * the payload, so a relay wakes only for its own service's appends when
+ * several services share one database; `suffix` tells apart another outbox
+ * of the same schema (delivery's attempt rows). Throws when the data source
+ * names no schema: a relay without a payload filter would wake for every
+ * service's appends.
+ */
+export function appendNotifications(dataSource: DataSource, suffix?: string): { channel: string; payload: string } {
+  const options = dataSource.options;
+  const schema = 'schema' in options && typeof options.schema === 'string' ? options.schema : undefined;
+  if (schema === undefined) throw new Error('append notifications: the data source names no schema, so appends cannot be told apart');
+  return { channel: EVENTS_NOTIFY_CHANNEL, payload: suffix ? `${schema}.${suffix}` : schema };
+}
+
 interface EventRow {
   global_position: string;
   event_id: string;
@@ -98,26 +114,11 @@ export class PostgresEventStore {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * The payload of this store's append notifications (its schema, which
-   * `current_schema()` names), so a relay wakes only for its own service's
-   * appends when several services share one database. Undefined when the
-   * data source names no schema.
-   */
-  get notifyPayload(): string | undefined {
-    const options = this.dataSource.options;
-    return 'schema' in options && typeof options.schema === 'string' ? options.schema : undefined;
-  }
-
-  /**
    * What a relay listens to so that it wakes for this store's appends only:
-   * the channel and this store's payload. Throws when the data source names
-   * no schema, since a relay without a payload filter would wake for every
-   * service's appends in a shared database.
+   * the channel and this store's payload (see `appendNotifications`).
    */
   get notifications(): { channel: string; payload: string } {
-    const payload = this.notifyPayload;
-    if (payload === undefined) throw new Error('PostgresEventStore.notifications: the data source names no schema, so appends cannot be told apart');
-    return { channel: EVENTS_NOTIFY_CHANNEL, payload };
+    return appendNotifications(this.dataSource);
   }
 
   /**

@@ -66,7 +66,7 @@ describe('outbox relay wake-ups', () => {
   const append = (store: PostgresEventStore) => store.appendToStream(`purchase:${randomUUID()}`, [{ eventId: randomUUID(), type: 'Tested', data: { at: Date.now() }, metadata: {} }], { expectedVersion: 'no_stream' });
 
   it('names its schema as the notification payload', () => {
-    expect([own.notifyPayload, other.notifyPayload]).toEqual(['journey', 'delivery']);
+    expect([own.notifications.payload, other.notifications.payload]).toEqual(['journey', 'delivery']);
   });
 
   it("wakes for its own service's appends and not for another's", async () => {

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { DeliveryAttemptV1 } from '@gancho/contracts';
 import { queryRows } from '@gancho/persistence';
 import type { DeliveryPlan, EndpointOutcomeSummary } from '@gancho/delivery-domain';
-import { EVENTS_NOTIFY_CHANNEL, type ReadPage, type StoredEvent } from '@gancho/event-store';
+import { appendNotifications, type ReadPage, type StoredEvent } from '@gancho/event-store';
 import { claimDueMessagesSql } from './claim-query';
 
 /** A message to store: one per (status event, endpoint). */
@@ -68,9 +68,6 @@ export interface HealthClock {
   firstFailureSinceSuccessAt: Date | null;
 }
 
-/** The notification payload of attempt rows (beside the event store's, which is the bare schema name). */
-export const attemptsNotifyPayload = (schema: string) => `${schema}.attempts`;
-
 const messageStatusOf: Record<DeliveryPlan['state'], string> = {
   succeeded: 'succeeded',
   scheduled: 'pending',
@@ -90,7 +87,9 @@ const nextAttemptOf = (a: AttemptRecord) => (a.plan.state === 'scheduled' ? a.pl
 export class MessageStore {
   private readonly claimSql = claimDueMessagesSql();
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {
+    this.attemptsNotifications = appendNotifications(dataSource, 'attempts');
+  }
 
   /**
    * Inserts messages due now; an existing message id is left as it is. Those
@@ -231,7 +230,7 @@ export class MessageStore {
        SELECT (SELECT count(*) FROM logged) AS logged, (SELECT count(*) FROM settled) AS settled,
               (SELECT json_agg(json_build_object('endpoint_id', endpoint_id, 'last_success_at', last_success_at, 'first_failure_since_success_at', first_failure_since_success_at))
                  FROM health) AS clocks`,
-      [...attemptColumns, EVENTS_NOTIFY_CHANNEL, this.attemptsNotifyPayload, ...healthColumns],
+      [...attemptColumns, this.attemptsNotifications.channel, this.attemptsNotifications.payload, ...healthColumns],
     );
     return new Map(
       (row?.clocks ?? []).map((c) => [
@@ -247,16 +246,8 @@ export class MessageStore {
     return rows.length > 0;
   }
 
-  /** What the attempts relay listens for. */
-  get attemptsNotifications(): { channel: string; payload: string } {
-    return { channel: EVENTS_NOTIFY_CHANNEL, payload: this.attemptsNotifyPayload };
-  }
-
-  private get attemptsNotifyPayload(): string {
-    const options = this.dataSource.options;
-    const schema = 'schema' in options && typeof options.schema === 'string' ? options.schema : 'public';
-    return attemptsNotifyPayload(schema);
-  }
+  /** What the attempts relay listens for: the event store's channel, with a payload of its own. */
+  readonly attemptsNotifications: { channel: string; payload: string };
 
   /**
    * Attempt rows after the cursor (a `log_position`), only of transactions

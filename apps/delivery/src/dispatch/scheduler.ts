@@ -49,10 +49,6 @@ export class DispatchScheduler {
     return this.options.leaseSeconds;
   }
 
-  get isRunning(): boolean {
-    return this.running;
-  }
-
   start(): void {
     if (this.running) return;
     this.running = true;
