@@ -142,4 +142,38 @@ describe('outbox relay wake-ups', () => {
     expect(writesOf).toEqual([last]);
     expect(await own.readCheckpoint(name)).toBe(last);
   });
+
+  it('stops at once when stopped while publishing, instead of starting its idle sleep', async () => {
+    const topic = uniqueName('test.outbox-stop');
+    await transport.ensureTopics([{ topic, partitions: 1 }]);
+    let release: () => void = () => undefined;
+    let publishing = false;
+    const gated = Object.create(transport) as typeof transport;
+    gated.publish = async (t, messages) => {
+      publishing = true;
+      await new Promise<void>((resolve) => (release = resolve));
+      return transport.publish(t, messages);
+    };
+    const busy = new OutboxRelay({
+      name: uniqueName('stopping'),
+      topic,
+      source: own,
+      transport: gated,
+      databaseUrl: database.url,
+      wakeOn: own.notifications,
+      idlePollMs: 600_000,
+      // Stored with the batch, so the loop goes straight to its idle sleep after it.
+      checkpointIntervalMs: 0,
+      toMessage: (event: StoredEvent) => ({ key: event.streamId, value: JSON.stringify(event.data) }),
+    });
+    busy.start();
+    await append(own);
+    await eventually(() => expect(publishing).toBe(true));
+    let stopped = false;
+    const stopping = busy.stop().then(() => (stopped = true));
+    release();
+    // Without the guard the loop went on into its 600 s idle sleep after this publish.
+    await eventually(() => expect(stopped).toBe(true));
+    await stopping;
+  });
 });

@@ -302,6 +302,8 @@ export class OutboxRelay {
   }
 
   private sleep(ms: number): Promise<void> {
+    // Stopped while the loop was busy: its wake-up came before this sleep, so do not start one (an idle sleep is 30 s).
+    if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {

@@ -172,6 +172,8 @@ export class DispatchScheduler {
   }
 
   private sleep(lane: Lane, ms: number): Promise<void> {
+    // Stopped while the lane was claiming: its wake-up came before this sleep.
+    if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       const wakers = this.wakers;
