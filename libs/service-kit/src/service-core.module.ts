@@ -2,7 +2,9 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import type { z } from 'zod';
 import { APP_FILTER } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { PostgresEventStore } from '@gancho/event-store';
 import { openMigratedDataSource, serviceDataSourceOptions, type ServiceDatabaseOptions } from '@gancho/persistence';
 import { parseServiceConfig, type ServiceConfig } from './config/service-config';
 import { HealthModule } from './health/health.module';
@@ -70,8 +72,14 @@ export class ServiceCoreModule {
         HealthModule,
       ],
       controllers: [MetricsController],
-      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, IdempotencyService, ServiceMetrics],
-      exports: [TransportModule, IdempotencyService, ServiceMetrics],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        IdempotencyService,
+        ServiceMetrics,
+        // The one event store of the service, on its own schema: handlers and relays inject it.
+        { provide: PostgresEventStore, useFactory: (dataSource: DataSource) => new PostgresEventStore(dataSource), inject: [getDataSourceToken()] },
+      ],
+      exports: [TransportModule, IdempotencyService, ServiceMetrics, PostgresEventStore],
     };
   }
 }
