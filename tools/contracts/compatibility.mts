@@ -172,6 +172,41 @@ function valueAccepted(value: Json, reader: Schema): boolean {
   return true;
 }
 
+/** The characters of `^[^…]*$` (a string without any of them), or undefined for any other pattern. */
+function forbiddenCharacters(pattern: string): Set<string> | undefined {
+  const match = /^\^\[\^((?:[^\]\\]|\\.)+)\]\*\$$/su.exec(pattern);
+  if (!match) return undefined;
+  const out = new Set<string>();
+  const body = match[1] as string;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as string;
+    if (c === '-' && i > 0 && i < body.length - 1) return undefined; // a range: not worth reasoning about
+    if (c !== '\\') {
+      out.add(c);
+      continue;
+    }
+    const next = body[++i];
+    if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(body.slice(i + 1, i + 5))) {
+      out.add(String.fromCharCode(parseInt(body.slice(i + 1, i + 5), 16)));
+      i += 4;
+    } else if (next !== undefined && /[\\\][^$.|?*+(){}/-]/.test(next)) out.add(next);
+    else return undefined; // \d, \s, \x…: a class, not one character
+  }
+  return out;
+}
+
+/**
+ * Whether every string matching `writer` matches `reader`: the same
+ * pattern, or two "none of these characters" patterns where the reader
+ * forbids no more than the writer. Anything else counts as narrower.
+ */
+function patternIncluded(writer: string, reader: string): boolean {
+  if (writer === reader) return true;
+  const writerForbids = forbiddenCharacters(writer);
+  const readerForbids = forbiddenCharacters(reader);
+  return writerForbids !== undefined && readerForbids !== undefined && [...readerForbids].every((c) => writerForbids.has(c));
+}
+
 const describe = (value: Json | undefined) => JSON.stringify(value) ?? 'nothing';
 
 /**
@@ -185,7 +220,7 @@ function checkSchema(writerInput: Side, readerInput: Side, at: string, check: Ch
   const report = (rule: Rule, detail: string) => check.found.push({ contract: check.contract, at: at || '(root)', rule, breaks: check.breaks, detail });
   if (reader === true || writer === false) return;
   if (reader === false || writer === true) {
-    if (reader !== true) report('type-narrowed', 'the reader now accepts fewer values than the writer may send (any value → some)');
+    report('type-narrowed', 'the reader accepts fewer values than the writer may send (any value → some)');
     return;
   }
   const w = (schema: Json | undefined): Side => ({ schema, root: writerInput.root });
@@ -203,7 +238,7 @@ function checkSchema(writerInput: Side, readerInput: Side, at: string, check: Ch
   if (Array.isArray(readerAlternatives) && writerTypeList.length > 1) {
     // A writer of several types may meet a different alternative with each.
     for (const type of writerTypeList) {
-      const values = Array.isArray(writer['enum']) ? { enum: (writer['enum'] as Json[]).filter((v) => jsonTypeOf(v) === type || (type === 'number' && jsonTypeOf(v) === 'integer')) } : {};
+      const values: Schema = Array.isArray(writer['enum']) ? { enum: (writer['enum'] as Json[]).filter((v) => jsonTypeOf(v) === type || (type === 'number' && jsonTypeOf(v) === 'integer')) } : {};
       checkSchema(w({ ...writer, type: [type], ...values }), readerInput, at, check);
     }
     return;
@@ -243,8 +278,9 @@ function checkSchema(writerInput: Side, readerInput: Side, at: string, check: Ch
 
   // Strings and numbers.
   if (mayBe(writerTypes, 'string') && mayBe(readerTypes, 'string')) {
-    for (const keyword of ['pattern', 'format'] as const) {
-      if (reader[keyword] !== undefined && reader[keyword] !== writer[keyword]) report('constraint-narrowed', `${keyword} ${describe(reader[keyword])} where the writer had ${describe(writer[keyword])}`);
+    if (reader['format'] !== undefined && reader['format'] !== writer['format']) report('constraint-narrowed', `format ${describe(reader['format'])} where the writer had ${describe(writer['format'])}`);
+    if (typeof reader['pattern'] === 'string' && !(typeof writer['pattern'] === 'string' && patternIncluded(writer['pattern'], reader['pattern']))) {
+      report('constraint-narrowed', `pattern ${describe(reader['pattern'])} where the writer had ${describe(writer['pattern'])}`);
     }
   }
   const lowerBounds = ['minLength', 'minimum', 'exclusiveMinimum', 'minItems', 'minProperties'] as const;

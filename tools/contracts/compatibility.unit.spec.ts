@@ -112,6 +112,15 @@ describe('compatibility rules', () => {
     expect(eventSchemaBreaks('t', { const: 'purchase.logged' }, { const: 'purchase.logged', description: 'x' })).toEqual([]);
   });
 
+  it('sees a "none of these characters" pattern that forbids fewer characters as wider, one that forbids more as narrower', () => {
+    const withoutCommaOrNul = { type: 'string', pattern: '^[^,\\u0000]*$' };
+    const withoutComma = { type: 'string', pattern: '^[^,]*$' };
+    const request = (schema: Json): Json => ({ paths: { '/x': { post: { requestBody: { content: { 'application/json': { schema } } }, responses: {} } } } });
+    expect(openApiBreaks('x', request(withoutCommaOrNul), request(withoutComma)).breaks).toEqual([]);
+    expect(openApiBreaks('x', request(withoutComma), request(withoutCommaOrNul)).breaks.map((b) => b.rule)).toEqual(['constraint-narrowed']);
+    expect(openApiBreaks('x', request(withoutComma), request({ type: 'string', pattern: '^[^a-z]*$' })).breaks.map((b) => b.rule)).toEqual(['constraint-narrowed']);
+  });
+
   it('reports a keyword it cannot reason about instead of assuming it safe', () => {
     expect(eventSchemaBreaks('t', { type: 'object' }, { type: 'object', propertyNames: { pattern: '^[a-z]+$' } }).map((b) => b.rule)).toEqual(['schema-keyword-changed']);
   });
