@@ -5,7 +5,8 @@ import type { DataSource } from 'typeorm';
 import { PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
 import { OutboxRelay, type OutboxSource } from '@gancho/outbox';
-import { ServiceMetrics } from '@gancho/service-kit';
+import { Topics } from '@gancho/contracts';
+import { contractTopicSpec, ServiceMetrics } from '@gancho/service-kit';
 import type { DeliveryConfig } from '../delivery.config';
 import { healthReportEventType } from './attempt-recorder';
 import { attemptLogEventType, MessageStore } from './message-store';
@@ -60,7 +61,10 @@ export class DeliveryRelays implements OnApplicationShutdown {
     const log = { info: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
     const attemptsTopic = this.config.get('DELIVERY_ATTEMPTS_TOPIC', { infer: true });
     const healthTopic = this.config.get('ENDPOINT_HEALTH_TOPIC', { infer: true });
-    await this.transport.ensureTopics([{ topic: attemptsTopic }, { topic: healthTopic }]);
+    await this.transport.ensureTopics([
+      contractTopicSpec(Topics.deliveryAttempts, { topic: attemptsTopic }),
+      contractTopicSpec(Topics.endpointHealth, { topic: healthTopic }),
+    ]);
     const store = new PostgresEventStore(this.dataSource);
     const attemptLog: OutboxSource = {
       readPage: ({ after, limit }) => this.messages.readAttemptsPage(after, limit),

@@ -7,6 +7,7 @@ import {
   endpointSecretContext,
   matchesEventTypeFilter,
   openEndpointHeaders,
+  Topics,
   type ActiveCampaignMappingV1,
   type EndpointStateV1,
   type EventType,
@@ -51,6 +52,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
     this.follower = new CompactedTopicFollower({
       transport,
       topic: config.get('ENDPOINTS_TOPIC', { infer: true }),
+      contract: Topics.endpoints,
       groupPrefix: 'gancho-delivery.endpoints',
       maxWarmupMs: config.get('ENDPOINTS_WARMUP_MS', { infer: true }),
       apply: (key, value) => this.apply(key, value),

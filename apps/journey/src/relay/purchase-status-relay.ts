@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { eventTypeOf, toCloudEventsKafkaMessage } from '@gancho/contracts';
+import { eventTypeOf, toCloudEventsKafkaMessage, Topics } from '@gancho/contracts';
 import { PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
 import { OutboxRelay } from '@gancho/outbox';
-import { ServiceMetrics } from '@gancho/service-kit';
+import { contractTopicSpec, ServiceMetrics } from '@gancho/service-kit';
 import type { JourneyConfig } from '../journey.config';
 import type { PurchaseEventMetadata } from '../purchases/purchase-command.handler';
 
@@ -41,7 +41,7 @@ export class PurchaseStatusRelay implements OnApplicationBootstrap, OnApplicatio
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.get('OUTBOX_RELAY_ENABLED', { infer: true })) return;
     const topic = this.config.get('PURCHASE_STATUS_TOPIC', { infer: true });
-    await this.transport.ensureTopics([{ topic, partitions: this.config.get('PURCHASE_STATUS_PARTITIONS', { infer: true }) }]);
+    await this.transport.ensureTopics([contractTopicSpec(Topics.purchaseStatus, { topic, partitions: this.config.get('PURCHASE_STATUS_PARTITIONS', { infer: true }) })]);
     const logger = new Logger('PurchaseStatusRelay');
     const store = new PostgresEventStore(this.dataSource);
     this.relay = new OutboxRelay({

@@ -2,11 +2,12 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { ApiKeyRecordV1, EndpointStateV1 } from '@gancho/contracts';
+import { Topics, type ApiKeyRecordV1, type EndpointStateV1 } from '@gancho/contracts';
 import { PostgresEventStore, type ReadPage, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage, type TransportHeaders } from '@gancho/messaging';
 import { OutboxRelay, type OutboxSource } from '@gancho/outbox';
 import { SecretBox } from '@gancho/secret-box';
+import { contractTopicSpec } from '@gancho/service-kit';
 import { initialEndpointState, upcastingEvolve, type EndpointEvent, type EndpointState } from '../endpoints/domain/endpoint';
 import { headerSealer } from '../endpoints/endpoint-header-sealing';
 import { endpointStateV1 } from '../endpoints/endpoint-views';
@@ -140,8 +141,8 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
     const endpointsTopic = this.config.get('ENDPOINTS_TOPIC', { infer: true });
     const apiKeysTopic = this.config.get('API_KEYS_TOPIC', { infer: true });
     await this.transport.ensureTopics([
-      { topic: endpointsTopic, compacted: true },
-      { topic: apiKeysTopic, compacted: true },
+      contractTopicSpec(Topics.endpoints, { topic: endpointsTopic }),
+      contractTopicSpec(Topics.apiKeys, { topic: apiKeysTopic }),
     ]);
     const store = new PostgresEventStore(this.dataSource);
     const endpointStates = new EndpointStateSource(store, this.secretBox);
