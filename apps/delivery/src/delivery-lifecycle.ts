@@ -1,10 +1,11 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { PostgresEventStore } from '@gancho/event-store';
 import { queryRows } from '@gancho/persistence';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { DeliveryConfig } from './delivery.config';
-import { DeliveryRelays } from './dispatch/delivery-relays';
+import { DeliveryOutbox } from './dispatch/delivery-outbox';
 import { Dispatcher } from './dispatch/dispatcher';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
 import { EndpointDirectory } from './routing/endpoint-directory';
@@ -12,7 +13,7 @@ import { EndpointDirectory } from './routing/endpoint-directory';
 /**
  * Starts the pipeline in the one safe order: the routing table first (status
  * events routed before it has read the endpoints would reach no endpoint),
- * then the dispatcher, then the status consumer and the relays.
+ * then the dispatcher, then the status consumer and the outbox.
  */
 @Injectable()
 export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -23,7 +24,8 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     private readonly directory: EndpointDirectory,
     private readonly dispatcher: Dispatcher,
     private readonly consumer: StatusEventConsumer,
-    private readonly relays: DeliveryRelays,
+    private readonly outbox: DeliveryOutbox,
+    private readonly store: PostgresEventStore,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: ConfigService<DeliveryConfig, true>,
   ) {}
@@ -36,7 +38,7 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     this.consumer.onMessagesStored(() => this.dispatcher.wake());
     this.consumer.handOffTo(this.dispatcher);
     await this.consumer.start();
-    await this.relays.start();
+    await this.outbox.start();
     const interval = this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true });
     if (interval > 0) {
       this.retentionTimer = setInterval(() => {
@@ -58,8 +60,7 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
       "DELETE FROM messages WHERE created_at < $1 AND status IN ('succeeded', 'failed', 'exhausted') RETURNING 1",
       [before],
     );
-    const events = await queryRows(this.dataSource, 'DELETE FROM events WHERE recorded_at < $1 RETURNING 1', [before]);
-    await this.dataSource.query('DELETE FROM streams s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = s.stream_id)');
-    return { messages: messages.length, events: events.length };
+    const events = await this.store.deleteEventsRecordedBefore(before);
+    return { messages: messages.length, events };
   }
 }

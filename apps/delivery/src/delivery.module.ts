@@ -7,7 +7,7 @@ import { ServiceCoreModule } from '@gancho/service-kit';
 import { WebhookSender } from '@gancho/webhook-sender';
 import { deliveryConfigSchema, type DeliveryConfig } from './delivery.config';
 import { DeliveryLifecycle } from './delivery-lifecycle';
-import { DeliveryRelays } from './dispatch/delivery-relays';
+import { DeliveryOutbox } from './dispatch/delivery-outbox';
 import { Dispatcher } from './dispatch/dispatcher';
 import { MessageStore } from './dispatch/message-store';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
@@ -63,7 +63,7 @@ export class DeliveryModule {
         DeliveryMetrics,
         StatusEventConsumer,
         Dispatcher,
-        DeliveryRelays,
+        DeliveryOutbox,
         DeliveryLifecycle,
       ],
     };

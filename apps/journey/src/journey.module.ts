@@ -6,7 +6,7 @@ import { CLOCK, systemClock, type Clock } from './platform/clock';
 import { PlatformTokenGuard } from './purchases/platform-token.guard';
 import { PurchaseCommandHandler } from './purchases/purchase-command.handler';
 import { PurchasesController } from './purchases/purchases.http.controller';
-import { PurchaseStatusRelay } from './relay/purchase-status-relay';
+import { JourneyOutbox } from './relay/journey-outbox';
 import { InactivityScheduler } from './timeouts/inactivity-scheduler';
 
 export interface JourneyModuleOptions {
@@ -29,7 +29,7 @@ export class JourneyModule {
         PlatformTokenGuard,
         PurchaseCommandHandler,
         InactivityScheduler,
-        PurchaseStatusRelay,
+        JourneyOutbox,
       ],
     };
   }

@@ -2,15 +2,78 @@ import { isEventType, statusOfEventType, type EventType } from './event-types';
 import { isRfc3339, purchaseStatusEventProblems, type PurchaseStatusEventV1 } from './webhook-payload';
 
 /**
- * The CloudEvents Kafka protocol binding, binary content mode, for status
- * events on `journey.purchase-status.v1`: attributes travel as `ce_*`
- * headers, the value is the JSON of the event data, the key is the purchase id
- * (so Kafka keeps each purchase's events in order). Pure functions: the
- * messaging adapter hands these fields to and from kafkajs.
+ * The CloudEvents Kafka protocol binding, binary content mode, for every
+ * topic: attributes travel as `ce_*` headers, the value is the JSON of the
+ * event data (empty for a tombstone), the key is the record's subject (so
+ * Kafka keeps each subject's records in order, and compaction keeps its
+ * latest). Pure functions: the messaging adapter hands these fields to and
+ * from kafkajs. Status events on `journey.purchase-status.v1` have a checked
+ * pair of their own (`toCloudEventsKafkaMessage`, `fromCloudEventsKafkaMessage`).
  */
 export const cloudEventsSpecVersion = '1.0';
-export const journeyEventSource = '/gancho/journey';
 export const jsonContentType = 'application/json';
+
+/** `ce_source` of each producing service. */
+export const cloudEventSources = {
+  journey: '/gancho/journey',
+  subscriptions: '/gancho/subscriptions',
+  delivery: '/gancho/delivery',
+} as const;
+export const journeyEventSource = cloudEventSources.journey;
+
+/** `ce_type` of each topic's records but the status events (whose type is the webhook event type, `purchase.<status>`). */
+export const cloudEventTypes = {
+  endpointState: 'subscriptions.endpoint_state',
+  apiKey: 'subscriptions.api_key',
+  deliveryAttempt: 'delivery.attempt',
+  endpointHealth: 'delivery.endpoint_health',
+} as const;
+
+/**
+ * The headers the subscriptions topics carried before CloudEvents (release
+ * v0.1.0): `gancho-event-id` and `gancho-event-type` (the event store's type,
+ * such as `EndpointCreated`). Producers still write them beside the `ce_*`
+ * headers for one release, so a consumer of that release keeps working, and
+ * new consumers read them from records an older producer wrote
+ * (docs/subscriptions.md, "Topics").
+ */
+export const legacyEventHeaders = { id: 'gancho-event-id', type: 'gancho-event-type' } as const;
+
+/** The CloudEvents attributes of one record. */
+export interface CloudEventAttributes {
+  /** Unique per event; consumers de-duplicate on it. */
+  id: string;
+  type: string;
+  source: string;
+  /** RFC 3339, or a Date written as such. */
+  time: string | Date;
+  /** The record's key: what the event is about. */
+  subject: string;
+  /** W3C trace context. */
+  traceparent?: string;
+  tracestate?: string;
+}
+
+export interface CloudEventsRecord extends CloudEventAttributes {
+  /** The value's JSON; `null` is a tombstone (empty value, no content type). */
+  data: unknown;
+  /** For the compatibility window of the subscriptions topics: also write `legacyEventHeaders`, with this as the type. */
+  legacyType?: string;
+}
+
+/** The attributes a consumer read, and from which headers. */
+export interface ReadCloudEventAttributes {
+  id: string;
+  type: string;
+  /** Absent on a record of an older producer (`legacy`). */
+  source?: string;
+  time?: string;
+  subject?: string;
+  traceparent?: string;
+  tracestate?: string;
+  /** `cloudevents`: from the `ce_*` headers; `legacy`: from `legacyEventHeaders` (a producer of release v0.1.0). */
+  headers: 'cloudevents' | 'legacy';
+}
 
 export interface PurchaseStatusCloudEvent {
   /** Unique per event (`ce_id`); consumers de-duplicate on it, delivery uses it as `webhook-id`. */
@@ -48,6 +111,42 @@ export class InvalidCloudEventError extends Error {
   }
 }
 
+function attributeProblems(attributes: CloudEventAttributes, time: string): string[] {
+  const problems: string[] = [];
+  for (const name of ['id', 'type', 'source', 'subject'] as const) if (attributes[name].length === 0) problems.push(`${name} is empty`);
+  if (!isRfc3339(time)) problems.push(`time ${time} is not RFC 3339`);
+  return problems;
+}
+
+/**
+ * The binary-mode Kafka message of any record: `ce_*` headers, `content-type`
+ * when there is data, the trace context, and the key as the subject. Throws
+ * `InvalidCloudEventError` on an empty attribute or a time not RFC 3339.
+ */
+export function toCloudEventsRecord(record: CloudEventsRecord): CloudEventsKafkaMessage {
+  const time = typeof record.time === 'string' ? record.time : record.time.toISOString();
+  const problems = attributeProblems(record, time);
+  if (problems.length > 0) throw new InvalidCloudEventError(problems);
+  const headers: Record<string, string> = {
+    ce_specversion: cloudEventsSpecVersion,
+    ce_id: record.id,
+    ce_type: record.type,
+    ce_source: record.source,
+    ce_time: time,
+    ce_subject: record.subject,
+  };
+  if (record.data !== null) headers['content-type'] = jsonContentType;
+  if (record.traceparent !== undefined) headers['traceparent'] = record.traceparent;
+  if (record.tracestate !== undefined) headers['tracestate'] = record.tracestate;
+  if (record.legacyType !== undefined) {
+    headers[legacyEventHeaders.id] = record.id;
+    headers[legacyEventHeaders.type] = record.legacyType;
+    // v0.1.0 sent a content type on tombstones too.
+    headers['content-type'] = jsonContentType;
+  }
+  return { key: record.subject, value: record.data === null ? '' : JSON.stringify(record.data), headers };
+}
+
 function consistencyProblems(type: string, purchaseId: string, data: unknown): string[] {
   const problems = purchaseStatusEventProblems(data);
   if (problems.length > 0 || !isEventType(type)) return problems;
@@ -67,19 +166,16 @@ export function toCloudEventsKafkaMessage(event: Omit<PurchaseStatusCloudEvent, 
   if (event.purchaseId.length === 0) problems.push('purchaseId is empty');
   problems.push(...consistencyProblems(event.type, event.purchaseId, event.data));
   if (problems.length > 0) throw new InvalidCloudEventError(problems);
-
-  const headers: Record<string, string> = {
-    ce_specversion: cloudEventsSpecVersion,
-    ce_id: event.eventId,
-    ce_type: event.type,
-    ce_source: journeyEventSource,
-    ce_time: time,
-    ce_subject: event.purchaseId,
-    'content-type': jsonContentType,
-  };
-  if (event.traceparent !== undefined) headers['traceparent'] = event.traceparent;
-  if (event.tracestate !== undefined) headers['tracestate'] = event.tracestate;
-  return { key: event.purchaseId, value: JSON.stringify(event.data), headers };
+  return toCloudEventsRecord({
+    id: event.eventId,
+    type: event.type,
+    source: journeyEventSource,
+    time,
+    subject: event.purchaseId,
+    data: event.data,
+    ...(event.traceparent !== undefined ? { traceparent: event.traceparent } : {}),
+    ...(event.tracestate !== undefined ? { tracestate: event.tracestate } : {}),
+  });
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -168,4 +264,56 @@ export function fromCloudEventsKafkaMessage(message: IncomingKafkaMessage): Purc
   if (traceparent) event.traceparent = traceparent;
   if (tracestate) event.tracestate = tracestate;
   return event;
+}
+
+/**
+ * The CloudEvents attributes of a record of any topic, from its `ce_*`
+ * headers, or, when it has none, from the headers an older producer wrote
+ * (`legacyEventHeaders`). Reads headers only; what the value holds is the
+ * consumer's to check. Throws `InvalidCloudEventError` when neither set is
+ * complete.
+ */
+export function readCloudEventAttributes(message: Pick<IncomingKafkaMessage, 'headers'>): ReadCloudEventAttributes {
+  const problems: string[] = [];
+  const headers = headerMap(message.headers, problems);
+  const text = (name: string): string | undefined => {
+    const value = headers.get(name);
+    return value === null || value === undefined || value.length === 0 ? undefined : value;
+  };
+  const trace = { ...(text('traceparent') ? { traceparent: text('traceparent') } : {}), ...(text('tracestate') ? { tracestate: text('tracestate') } : {}) };
+  if (headers.has('ce_specversion')) {
+    const missing = ['ce_specversion', 'ce_id', 'ce_type', 'ce_source'].filter((name) => text(name) === undefined);
+    problems.push(...missing.map((name) => `header ${name} is missing, empty or given more than once`));
+    const specVersion = text('ce_specversion');
+    if (specVersion && specVersion !== cloudEventsSpecVersion) problems.push(`ce_specversion ${specVersion} is not ${cloudEventsSpecVersion}`);
+    const time = text('ce_time');
+    if (time !== undefined && !isRfc3339(time)) problems.push(`ce_time ${time} is not RFC 3339`);
+    if (problems.length > 0) throw new InvalidCloudEventError(problems);
+    const subject = text('ce_subject');
+    return {
+      id: text('ce_id') as string,
+      type: text('ce_type') as string,
+      source: text('ce_source') as string,
+      ...(time !== undefined ? { time } : {}),
+      ...(subject !== undefined ? { subject } : {}),
+      ...trace,
+      headers: 'cloudevents',
+    };
+  }
+  const id = text(legacyEventHeaders.id);
+  const type = text(legacyEventHeaders.type);
+  if (id === undefined || type === undefined || problems.length > 0) {
+    throw new InvalidCloudEventError([...problems, `neither ce_* headers nor ${legacyEventHeaders.id} and ${legacyEventHeaders.type}`]);
+  }
+  return { id, type, ...trace, headers: 'legacy' };
+}
+
+/** Names a record's event for a log line (`event <id> (<type>)`), whichever headers carry it; never throws. */
+export function describeRecordEvent(message: Pick<IncomingKafkaMessage, 'headers'>): string {
+  try {
+    const event = readCloudEventAttributes(message);
+    return `event ${event.id} (${event.type}${event.headers === 'legacy' ? ', headers of an older producer' : ''})`;
+  } catch (error) {
+    return error instanceof InvalidCloudEventError ? `no event headers (${error.problems.join('; ')})` : 'unreadable event headers';
+  }
 }

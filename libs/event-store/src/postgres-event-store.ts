@@ -262,6 +262,53 @@ export class PostgresEventStore {
     );
   }
 
+  /** The highest global position stored (0 when empty): how far ahead of a checkpoint the log is, for lag metrics. */
+  async headPosition(): Promise<bigint> {
+    const [row] = await this.read<{ head: string }>(undefined, 'SELECT coalesce(max(global_position), 0)::text AS head FROM events', []);
+    return BigInt(row?.head ?? '0');
+  }
+
+  /**
+   * Whether the subscriber at checkpoint `name` has handled the latest event
+   * of `streamId` committed so far, in readAll's (transaction, position)
+   * order; true for a stream with no events, false with no checkpoint.
+   */
+  async checkpointHasPassed(name: string, streamId: string): Promise<boolean> {
+    const [row] = await this.read<{ passed: boolean }>(
+      undefined,
+      `SELECT coalesce((done.transaction_id, done.global_position) >= (mine.transaction_id, mine.global_position), false) AS passed
+         FROM (SELECT transaction_id, global_position FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1) mine
+         LEFT JOIN checkpoints c ON c.name = $2
+         LEFT JOIN events done ON done.global_position = c.position`,
+      [streamId, name],
+    );
+    return row?.passed ?? true;
+  }
+
+  /**
+   * Retention: deletes the events recorded before `before`, and the streams
+   * left without events. An event a checkpoint points at stays, since a
+   * reader's cursor must name an event readAll can find (see `readPage`).
+   * Returns how many events it deleted.
+   */
+  async deleteEventsRecordedBefore(before: Date): Promise<number> {
+    const [row] = await this.read<{ deleted: number }>(
+      undefined,
+      `WITH deleted AS (
+         DELETE FROM events e WHERE e.recorded_at < $1 AND NOT EXISTS (SELECT 1 FROM checkpoints c WHERE c.position = e.global_position)
+         RETURNING e.stream_id, e.global_position
+       ),
+       -- One snapshot for the whole statement: a stream is emptied when every event of it is among those deleted.
+       emptied AS (
+         DELETE FROM streams s WHERE s.stream_id IN (SELECT stream_id FROM deleted)
+            AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = s.stream_id AND e.global_position NOT IN (SELECT global_position FROM deleted))
+       )
+       SELECT count(*)::int AS deleted FROM deleted`,
+      [before],
+    );
+    return row?.deleted ?? 0;
+  }
+
   private async append(runner: QueryRunner, streamId: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
     const current = await lockStream(runner, streamId, expected);
     const expectedNumber = expected === 'no_stream' ? 0 : expected;

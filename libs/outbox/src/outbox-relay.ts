@@ -22,8 +22,9 @@ export interface OutboxLag {
   events: number | undefined;
 }
 
+/** A NestJS `Logger` fits. */
 export interface OutboxRelayLog {
-  info(message: string): void;
+  log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
 }
@@ -71,7 +72,7 @@ export interface OutboxRelayOptions {
 /** A message to publish, and the topic when it is not the relay's own. */
 export type RelayedMessage = OutgoingMessage & { topic?: string };
 
-const silent: OutboxRelayLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent: OutboxRelayLog = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
  * Publishes every stored event, in global-position order, and checkpoints
@@ -289,7 +290,7 @@ export class OutboxRelay {
     // Another relay may have published while this one was not leading.
     this.checkpoint = undefined;
     this.storedCheckpoint = undefined;
-    this.log.info(`outbox relay ${this.options.name} is the active publisher to ${this.options.topic}`);
+    this.log.log(`outbox relay ${this.options.name} is the active publisher to ${this.options.topic}`);
     return true;
   }
 

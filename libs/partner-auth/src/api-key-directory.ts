@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { apiKeyRecordProblems, Topics, type ApiKeyRecordV1 } from '@gancho/contracts';
+import { apiKeyRecordProblems, describeRecordEvent, Topics, type ApiKeyRecordV1 } from '@gancho/contracts';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { CompactedTopicFollower, SERVICE_NAME } from '@gancho/service-kit';
 import { hashApiKey, looksLikeApiKey } from './api-key';
@@ -50,6 +50,7 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
     this.follower = new CompactedTopicFollower({
       transport: this.transport,
       topic: this.topic,
+      contract: Topics.apiKeys,
       groupPrefix: this.options.consumerGroupPrefix ?? `gancho-${this.service}.partner-auth`,
       apply: (key, value, message) => this.apply(key, value, message),
     });
@@ -124,12 +125,12 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
     try {
       record = JSON.parse(value.toString('utf8'));
     } catch {
-      this.logger.error(`skipped a record of ${message.topic} at ${message.partition}/${message.offset}: not JSON`);
+      this.logger.error(`skipped a record of ${message.topic} at ${message.partition}/${message.offset}, ${describeRecordEvent(message)}: not JSON`);
       return;
     }
     const problems = apiKeyRecordProblems(record);
     if (problems.length > 0) {
-      this.logger.error(`skipped a record of ${message.topic} at ${message.partition}/${message.offset}: ${problems.join('; ')}`);
+      this.logger.error(`skipped a record of ${message.topic} at ${message.partition}/${message.offset}, ${describeRecordEvent(message)}: ${problems.join('; ')}`);
       return;
     }
     const key = record as ApiKeyRecordV1;

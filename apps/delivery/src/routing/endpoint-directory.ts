@@ -1,17 +1,19 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
+  describeRecordEvent,
   destinationOf,
   endpointDestinationSecretContext,
   endpointEventKeySecretContext,
   endpointSecretContext,
   matchesEventTypeFilter,
   openEndpointHeaders,
+  Topics,
   type ActiveCampaignMappingV1,
   type EndpointStateV1,
   type EventType,
 } from '@gancho/contracts';
-import { EVENT_TRANSPORT, type EventTransport } from '@gancho/messaging';
+import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
 import { CompactedTopicFollower } from '@gancho/service-kit';
 import type { DeliveryConfig } from '../delivery.config';
@@ -51,9 +53,10 @@ export class EndpointDirectory implements OnApplicationShutdown {
     this.follower = new CompactedTopicFollower({
       transport,
       topic: config.get('ENDPOINTS_TOPIC', { infer: true }),
+      contract: Topics.endpoints,
       groupPrefix: 'gancho-delivery.endpoints',
       maxWarmupMs: config.get('ENDPOINTS_WARMUP_MS', { infer: true }),
-      apply: (key, value) => this.apply(key, value),
+      apply: (key, value, message) => this.apply(key, value, message),
     });
   }
 
@@ -109,7 +112,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
   }
 
   /** Applies one record of the topic (exported for tests of the table itself). */
-  apply(endpointId: string, value: Buffer | null): void {
+  apply(endpointId: string, value: Buffer | null, message?: IncomingMessage): void {
     if (value === null) {
       this.remove(endpointId);
       return;
@@ -121,7 +124,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
       if (typeof (state.sealed_headers ?? state.headers) !== 'object' || (state.sealed_headers ?? state.headers) === null) throw new Error('its headers are not a record');
     } catch (error) {
       // A bad record must not hold later ones (a disablement among them): log and skip.
-      this.logger.error(`skipped endpoint record ${endpointId}: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`skipped endpoint record ${endpointId}${message ? `, ${describeRecordEvent(message)}` : ''}: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
     const known = this.endpoints.get(endpointId);

@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import type { ApiKeyRecordV1, EndpointStateV1 } from '@gancho/contracts';
+import { cloudEventSources, cloudEventTypes, toCloudEventsRecord, Topics, type ApiKeyRecordV1, type EndpointStateV1 } from '@gancho/contracts';
 import { PostgresEventStore, type ReadPage, type StoredEvent } from '@gancho/event-store';
-import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage, type TransportHeaders } from '@gancho/messaging';
-import { OutboxRelay, type OutboxSource } from '@gancho/outbox';
+import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
+import { ServiceOutbox, type NotifyingOutboxSource } from '@gancho/outbox';
+import { contractTopicSpec, ServiceMetrics } from '@gancho/service-kit';
 import { SecretBox } from '@gancho/secret-box';
 import { initialEndpointState, upcastingEvolve, type EndpointEvent, type EndpointState } from '../endpoints/domain/endpoint';
 import { headerSealer } from '../endpoints/endpoint-header-sealing';
@@ -26,15 +25,24 @@ const endpointStreamPrefix = 'endpoint:';
  */
 export const endpointsRelayName = 'subscriptions.endpoints.sealed-headers';
 
-function headersOf(event: StoredEvent): TransportHeaders {
+/**
+ * A subscriptions record in CloudEvents binary mode, with the headers of
+ * release v0.1.0 (`gancho-event-id`, `gancho-event-type`) beside the `ce_*`
+ * ones for the compatibility window (docs/subscriptions.md, "Topics").
+ */
+function cloudEventOf(event: StoredEvent, type: string, subject: string, data: unknown): OutgoingMessage {
   const metadata = event.metadata;
-  return {
-    'content-type': 'application/json',
-    'gancho-event-id': event.eventId,
-    'gancho-event-type': event.type,
+  return toCloudEventsRecord({
+    id: event.eventId,
+    type,
+    source: cloudEventSources.subscriptions,
+    time: event.recordedAt,
+    subject,
+    data,
+    legacyType: event.type,
     ...(typeof metadata.traceparent === 'string' ? { traceparent: metadata.traceparent } : {}),
     ...(typeof metadata.tracestate === 'string' ? { tracestate: metadata.tracestate } : {}),
-  };
+  });
 }
 
 /** An API key event as the record on `subscriptions.api-keys.v1`; other events are not published there. */
@@ -51,7 +59,7 @@ export function apiKeyMessageOf(event: StoredEvent): OutgoingMessage | undefined
       revoked_at: null,
       expires_at: data.expiresAt,
     };
-    return { key: data.keyId, value: JSON.stringify(record), headers: headersOf(event) };
+    return cloudEventOf(event, cloudEventTypes.apiKey, data.keyId, record);
   }
   if (event.type !== 'ApiKeyIssued' && event.type !== 'ApiKeyRevoked') return undefined;
   const typed = { type: event.type, data: event.data } as ApiKeyIssued | ApiKeyRevoked;
@@ -65,7 +73,7 @@ export function apiKeyMessageOf(event: StoredEvent): OutgoingMessage | undefined
     created_at: typed.type === 'ApiKeyRevoked' ? typed.data.createdAt : data.occurredAt,
     revoked_at: typed.type === 'ApiKeyRevoked' ? data.occurredAt : null,
   };
-  return { key: data.keyId, value: JSON.stringify(record), headers: headersOf(event) };
+  return cloudEventOf(event, cloudEventTypes.apiKey, data.keyId, record);
 }
 
 /**
@@ -74,7 +82,7 @@ export function apiKeyMessageOf(event: StoredEvent): OutgoingMessage | undefined
  * the same `evolve` as the commands), since the topic carries states, not
  * changes. A delete becomes a tombstone.
  */
-export class EndpointStateSource implements OutboxSource {
+export class EndpointStateSource implements NotifyingOutboxSource {
   private readonly stateAfter = new Map<string, EndpointStateV1 | null>();
   private readonly evolve: (state: EndpointState, event: EndpointEvent) => EndpointState;
 
@@ -84,6 +92,15 @@ export class EndpointStateSource implements OutboxSource {
     box: SecretBox,
   ) {
     this.evolve = upcastingEvolve(headerSealer(box));
+  }
+
+  /** The store's own: this source wakes for the same appends. */
+  get notifications(): { channel: string; payload: string } {
+    return this.store.notifications;
+  }
+
+  headPosition(): Promise<bigint> {
+    return this.store.headPosition();
   }
 
   readCheckpoint(name: string): Promise<bigint | undefined> {
@@ -113,8 +130,8 @@ export class EndpointStateSource implements OutboxSource {
   messageOf(event: StoredEvent): OutgoingMessage | undefined {
     if (!this.stateAfter.has(event.eventId)) return undefined;
     const state = this.stateAfter.get(event.eventId);
-    // An empty value is the port's tombstone (see decodePayload in @gancho/messaging).
-    return { key: event.streamId.slice(endpointStreamPrefix.length), value: state ? JSON.stringify(state) : '', headers: headersOf(event) };
+    // A null state is a tombstone: an empty value (see decodePayload in @gancho/messaging).
+    return cloudEventOf(event, cloudEventTypes.endpointState, event.streamId.slice(endpointStreamPrefix.length), state ?? null);
   }
 }
 
@@ -126,41 +143,40 @@ export class EndpointStateSource implements OutboxSource {
  */
 @Injectable()
 export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly relays: OutboxRelay[] = [];
+  private outbox: ServiceOutbox | undefined;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
     @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
     private readonly config: ConfigService<SubscriptionsConfig, true>,
     private readonly secretBox: SecretBox,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.get('OUTBOX_RELAY_ENABLED', { infer: true })) return;
     const endpointsTopic = this.config.get('ENDPOINTS_TOPIC', { infer: true });
     const apiKeysTopic = this.config.get('API_KEYS_TOPIC', { infer: true });
-    await this.transport.ensureTopics([
-      { topic: endpointsTopic, compacted: true },
-      { topic: apiKeysTopic, compacted: true },
-    ]);
-    const store = new PostgresEventStore(this.dataSource);
-    const endpointStates = new EndpointStateSource(store, this.secretBox);
-    const logger = new Logger('SubscriptionsOutbox');
-    const common = {
+    const endpointStates = new EndpointStateSource(this.store, this.secretBox);
+    this.outbox = await ServiceOutbox.start({
+      store: this.store,
       transport: this.transport,
       databaseUrl: this.config.get('DATABASE_URL', { infer: true }),
-      wakeOn: store.notifications,
-      log: { info: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) },
-    };
-    this.relays.push(
-      new OutboxRelay({ ...common, name: endpointsRelayName, topic: endpointsTopic, source: endpointStates, toMessage: (e) => endpointStates.messageOf(e) }),
-      // Its checkpoint is stored after every batch: issuing a key waits for it (ApiKeyPublication), on any replica.
-      new OutboxRelay({ ...common, name: apiKeysRelayName, topic: apiKeysTopic, source: store, toMessage: apiKeyMessageOf, checkpointIntervalMs: 0 }),
-    );
-    for (const relay of this.relays) relay.start();
+      topics: [
+        contractTopicSpec(Topics.endpoints, { topic: endpointsTopic }),
+        contractTopicSpec(Topics.apiKeys, { topic: apiKeysTopic }),
+      ],
+      relays: [
+        { name: endpointsRelayName, topic: endpointsTopic, source: endpointStates, toMessage: (e) => endpointStates.messageOf(e) },
+        // Its checkpoint is stored after every batch: issuing a key waits for it (ApiKeyPublication), on any replica.
+        { name: apiKeysRelayName, topic: apiKeysTopic, toMessage: apiKeyMessageOf, checkpointIntervalMs: 0 },
+      ],
+      log: new Logger('SubscriptionsOutbox'),
+      trackLag: (relay) => this.metrics.trackOutbox(relay),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.relays.splice(0).map((relay) => relay.stop()));
+    await this.outbox?.stop();
   }
 }
