@@ -350,14 +350,40 @@ export function eventSchemaBreaks(contract: string, released: Json, current: Jso
   return [...schemaBreaks(contract, at, now, old, 'old consumers', true), ...schemaBreaks(contract, at, old, now, 'old producers', false)];
 }
 
-/** A topic's contract as the gate compares it (the registry's fields that matter to compatibility). */
+/**
+ * A topic's contract as the gate compares it: the registry's fields that
+ * matter to compatibility (see `topicSnapshotOf`). `valueSchemaAsRead` is for
+ * releases whose consumers accept more than their producers write (v0.1.0's
+ * cast JSON without checking for unknown fields): old consumers are judged by
+ * it, old producers by `valueSchema`.
+ */
 export interface TopicContractSnapshot {
   topic: string;
   key: Json;
   valueSchema: Json;
-  headers?: Json;
+  valueSchemaAsRead?: Json;
+  /** JSON Schema of the record headers (name → string); `headersAsRead` like `valueSchemaAsRead`. */
+  headers: Json;
+  headersAsRead?: Json;
   partitioning: Json;
-  compaction?: Json;
+  compaction: Json;
+}
+
+/** The compared part of a registry entry (`topicContracts` of libs/contracts): descriptions and prose left out. */
+export function topicSnapshotOf(contract: { [key: string]: Json }): TopicContractSnapshot {
+  const key = isObject(contract['key']) ? contract['key'] : {};
+  const partitioning = isObject(contract['partitioning']) ? contract['partitioning'] : {};
+  const compaction = isObject(contract['compaction']) ? contract['compaction'] : {};
+  return {
+    topic: String(contract['topic']),
+    key: { valueField: key['valueField'] ?? null, schema: key['schema'] ?? null },
+    valueSchema: contract['valueSchema'] ?? null,
+    ...(contract['valueSchemaAsRead'] !== undefined ? { valueSchemaAsRead: contract['valueSchemaAsRead'] } : {}),
+    headers: contract['headers'] ?? null,
+    ...(contract['headersAsRead'] !== undefined ? { headersAsRead: contract['headersAsRead'] } : {}),
+    partitioning: { key: partitioning['key'] ?? null },
+    compaction: { cleanupPolicy: compaction['cleanupPolicy'] ?? null },
+  };
 }
 
 const withoutDescriptions = (value: Json | undefined): Json | undefined => {
@@ -367,13 +393,7 @@ const withoutDescriptions = (value: Json | undefined): Json | undefined => {
 };
 const same = (a: Json | undefined, b: Json | undefined) => JSON.stringify(withoutDescriptions(a)) === JSON.stringify(withoutDescriptions(b));
 
-/** Headers as `{ name: required? }`, from either a list of `{ name, required }` or an object keyed by name. */
-function headerRequirements(headers: Json | undefined): Map<string, boolean> {
-  const out = new Map<string, boolean>();
-  if (Array.isArray(headers)) for (const h of headers) if (isObject(h) && typeof h['name'] === 'string') out.set(h['name'], h['required'] !== false);
-  if (isObject(headers)) for (const [name, h] of Object.entries(headers)) out.set(name, !(isObject(h) && h['required'] === false));
-  return out;
-}
+const headerRules: Partial<Record<Rule, Rule>> = { 'field-removed': 'header-removed', 'field-made-optional': 'header-removed', 'field-now-required': 'header-now-required' };
 
 export function topicBreaks(released: TopicContractSnapshot, current: TopicContractSnapshot): Break[] {
   const contract = released.topic;
@@ -383,16 +403,20 @@ export function topicBreaks(released: TopicContractSnapshot, current: TopicContr
   // Keys decide partitions, compaction and per-key order: any change moves records, so the key is compared whole.
   if (!same(released.key, current.key)) both('key-changed', 'key', `the key was ${describe(withoutDescriptions(released.key))}, is ${describe(withoutDescriptions(current.key))}`);
   if (!same(released.partitioning, current.partitioning)) both('partitioning-changed', 'partitioning', `was ${describe(withoutDescriptions(released.partitioning))}, is ${describe(withoutDescriptions(current.partitioning))}`);
-  if (released.compaction !== undefined && !same(released.compaction, current.compaction)) both('compaction-changed', 'compaction', `was ${describe(withoutDescriptions(released.compaction))}, is ${describe(withoutDescriptions(current.compaction))}`);
-  const oldHeaders = headerRequirements(released.headers);
-  const newHeaders = headerRequirements(current.headers);
-  for (const [name, required] of oldHeaders) {
-    if (required && newHeaders.get(name) !== true) found.push({ contract, at: `headers.${name}`, rule: 'header-removed', breaks: 'old consumers', detail: `${name} is ${newHeaders.has(name) ? 'optional' : 'gone'}; old consumers read it` });
-  }
-  for (const [name, required] of newHeaders) {
-    if (required && oldHeaders.get(name) !== true) found.push({ contract, at: `headers.${name}`, rule: 'header-now-required', breaks: 'old producers', detail: `${name} is required now; records from before may lack it` });
-  }
-  found.push(...eventSchemaBreaks(contract, released.valueSchema, current.valueSchema, 'value'));
+  if (!same(released.compaction, current.compaction)) both('compaction-changed', 'compaction', `was ${describe(withoutDescriptions(released.compaction))}, is ${describe(withoutDescriptions(current.compaction))}`);
+  // Headers are a string map with a schema: the same two directions as values, under header names.
+  const side = (schema: Json): Side => ({ schema, root: schema });
+  const headersReadBy = released.headersAsRead ?? released.headers;
+  const headerBreaks = [
+    ...schemaBreaks(contract, 'headers', side(current.headers), side(headersReadBy), 'old consumers', true),
+    ...schemaBreaks(contract, 'headers', side(released.headers), side(current.headers), 'old producers', false),
+  ];
+  for (const b of headerBreaks) found.push({ ...b, rule: headerRules[b.rule] ?? b.rule });
+  const valueReadBy = released.valueSchemaAsRead ?? released.valueSchema;
+  found.push(
+    ...schemaBreaks(contract, 'value', side(current.valueSchema), side(valueReadBy), 'old consumers', true),
+    ...schemaBreaks(contract, 'value', side(released.valueSchema), side(current.valueSchema), 'old producers', false),
+  );
   return found;
 }
 
@@ -568,6 +592,31 @@ export function releaseBreaks(released: ContractSet, current: ContractSet): Http
     notes.push(...comparison.notes);
   }
   return { breaks, notes };
+}
+
+/**
+ * A break the gate finds that a reviewer accepted, with the reason: for a
+ * contract document stricter than the code that reads it (the reader already
+ * copes), never to let a break through. Each must still match a break found,
+ * so one that no longer applies is reported too.
+ */
+export interface AcknowledgedBreak {
+  release: string;
+  rule: Rule;
+  contract: string;
+  at: string;
+  breaks: Party;
+  why: string;
+}
+
+export function applyAcknowledgements(release: string, found: Break[], acknowledged: readonly AcknowledgedBreak[]): { breaks: Break[]; stale: AcknowledgedBreak[] } {
+  const mine = acknowledged.filter((a) => a.release === release);
+  const matches = (a: AcknowledgedBreak, b: Break) => a.rule === b.rule && a.contract === b.contract && a.at === b.at && a.breaks === b.breaks;
+  for (const a of mine) if (!a.why.trim()) throw new Error(`an acknowledged break needs a reason: ${a.rule} ${a.contract} ${a.at}`);
+  return {
+    breaks: found.filter((b) => !mine.some((a) => matches(a, b))),
+    stale: mine.filter((a) => !found.some((b) => matches(a, b))),
+  };
 }
 
 export function formatBreak(b: Break): string {

@@ -1,11 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  applyAcknowledgements,
   eventSchemaBreaks,
   formatBreak,
   openApiBreaks,
   releaseBreaks,
   topicBreaks,
+  topicSnapshotOf,
   versionOf,
   type Break,
   type ContractSet,
@@ -138,5 +140,23 @@ describe('compatibility rules', () => {
     expect(releaseBreaks(set([v1]), set([v2])).breaks.map((b) => [b.rule, b.contract])).toEqual([['contract-removed', v1]]);
     expect(releaseBreaks(set([v1]), set([v1, v2])).breaks).toEqual([]);
     expect(releaseBreaks(set([v1, v2]), set([v2])).breaks).toEqual([]);
+  });
+
+  it('judges old consumers by what they read and old producers by what they wrote (valueSchemaAsRead)', () => {
+    const wrote = object({ a: { type: 'string' } }, ['a']);
+    const read = object({ a: { type: 'string' } }, ['a'], false);
+    const grown = object({ a: { type: 'string' }, b: { type: 'string' } }, ['a']);
+    const topic = (valueSchema: Json, valueSchemaAsRead?: Json) => topicSnapshotOf({ topic: 't.v1', key: { valueField: 'a', schema: { type: 'string' }, description: 'x' }, valueSchema, ...(valueSchemaAsRead ? { valueSchemaAsRead } : {}), headers: { type: 'object' }, partitioning: { key: 'a', reason: 'prose' }, compaction: { cleanupPolicy: 'delete', reason: 'prose' } });
+    expect(topicBreaks(topic(wrote), topic(grown)).map((b) => b.rule)).toEqual(['field-added-to-closed-object']);
+    expect(topicBreaks(topic(wrote, read), topic(grown))).toEqual([]);
+  });
+
+  it('lets an acknowledged break through only while it still matches one found', () => {
+    const found: Break[] = [{ contract: 't.v1', at: 'headers.ce_id', rule: 'header-now-required', breaks: 'old producers', detail: '' }];
+    const ack = { release: '0.1.0', rule: 'header-now-required' as const, contract: 't.v1', at: 'headers.ce_id', breaks: 'old producers' as const, why: 'readers fall back to the legacy header' };
+    expect(applyAcknowledgements('0.1.0', found, [ack])).toEqual({ breaks: [], stale: [] });
+    expect(applyAcknowledgements('0.1.0', [], [ack])).toEqual({ breaks: [], stale: [ack] });
+    expect(applyAcknowledgements('0.2.0', found, [ack]).breaks).toEqual(found);
+    expect(() => applyAcknowledgements('0.1.0', found, [{ ...ack, why: ' ' }])).toThrow(/needs a reason/);
   });
 });

@@ -9,7 +9,7 @@ import { repoRoot } from '../infra/paths.mts';
 import { freePort } from '../infra/ports.mts';
 import { newPlatformSecrets, serviceEnv, type PlatformOptions } from '../platform/platform.mts';
 import { serviceNames, startService, stopService, type RunningService, type ServiceName } from '../platform/service-processes.mts';
-import type { ContractSet, Json, TopicContractSnapshot } from './compatibility.mts';
+import { topicSnapshotOf, type AcknowledgedBreak, type ContractSet, type Json, type TopicContractSnapshot } from './compatibility.mts';
 
 export const releasesDir = path.join(repoRoot, 'libs', 'contracts', 'releases');
 export const releasesFile = path.join(releasesDir, 'releases.json');
@@ -32,6 +32,12 @@ export function lastRelease(): ReleaseEntry {
   return last;
 }
 
+export const acknowledgedBreaksFile = path.join(releasesDir, 'acknowledged-breaks.json');
+
+export function readAcknowledgedBreaks(): AcknowledgedBreak[] {
+  return existsSync(acknowledgedBreaksFile) ? (JSON.parse(readFileSync(acknowledgedBreaksFile, 'utf8')) as { acknowledged: AcknowledgedBreak[] }).acknowledged : [];
+}
+
 export const snapshotDir = (version: string) => path.join(releasesDir, version);
 
 /** `https://…/webhooks/purchase.logged/v1.json` → `purchase.logged.v1.json`. */
@@ -50,7 +56,7 @@ export function readSnapshot(version: string): ContractSet {
   if (!existsSync(dir)) throw new Error(`no snapshot of release ${version} in ${path.relative(repoRoot, dir)}`);
   const topics: Record<string, TopicContractSnapshot> = {};
   for (const file of jsonFilesIn(path.join(dir, 'topics'))) {
-    const contract = readJson(path.join(dir, 'topics', file)) as unknown as TopicContractSnapshot;
+    const contract = topicSnapshotOf(readJson(path.join(dir, 'topics', file)) as { [key: string]: Json });
     topics[contract.topic] = contract;
   }
   const webhooks: Record<string, Json> = {};
@@ -76,10 +82,10 @@ export function webhookSchemasOfBuild(root: string): Record<string, Json> {
 }
 
 /** The topic registry of a build (`topicContracts`), or undefined for a build from before it existed. */
-export function topicContractsOfBuild(root: string): TopicContractSnapshot[] | undefined {
+export function topicContractsOfBuild(root: string): ({ topic: string } & { [key: string]: Json })[] | undefined {
   const script = `const c = require(${JSON.stringify(path.join(root, 'libs/contracts/dist/index.js'))});
     process.stdout.write(JSON.stringify(c.topicContracts === undefined ? null : c.topicContracts));`;
-  const value = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as TopicContractSnapshot[] | null;
+  const value = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as ({ topic: string } & { [key: string]: Json })[] | null;
   return value ?? undefined;
 }
 
