@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { Topics } from '@gancho/contracts';
 import { connectEventTransportConsumer, EVENT_TRANSPORT, type EventTransport } from '@gancho/messaging';
 import { PartnerAuthModule } from '@gancho/partner-auth';
-import { ServiceCoreModule } from '@gancho/service-kit';
+import { contractTopicSpec, ServiceCoreModule } from '@gancho/service-kit';
 import type { ResolveHost } from '@gancho/url-safety';
 import { EventTypesController } from './catalog/event-types.http.controller';
 import { EndpointHealthController } from './endpoints/endpoint-health.message.controller';
@@ -76,7 +76,7 @@ export class SubscriptionsModule {
 export async function startSubscriptionsConsumers(app: INestApplication): Promise<void> {
   const transport = app.get<EventTransport>(EVENT_TRANSPORT);
   const config = app.get<ConfigService<SubscriptionsConfig, true>>(ConfigService);
-  await transport.ensureTopics([{ topic: Topics.endpointHealth }]);
+  await transport.ensureTopics([contractTopicSpec(Topics.endpointHealth)]);
   connectEventTransportConsumer(app, transport, {
     groupId: config.get('ENDPOINT_HEALTH_CONSUMER_GROUP', { infer: true }),
     topics: [Topics.endpointHealth],

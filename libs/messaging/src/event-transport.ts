@@ -32,6 +32,8 @@ export interface TopicSpec {
   partitions?: number;
   /** Compacted topics keep the latest value per key (and drop tombstoned keys). */
   compacted?: boolean;
+  /** Broker topic configuration set at creation (e.g. `retention.ms`); Kafka only, an existing topic keeps its own. */
+  config?: Readonly<Record<string, string>>;
 }
 
 /** Which topics a consumer group reads, and where a new group starts. */

@@ -50,6 +50,7 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
     this.follower = new CompactedTopicFollower({
       transport: this.transport,
       topic: this.topic,
+      contract: Topics.apiKeys,
       groupPrefix: this.options.consumerGroupPrefix ?? `gancho-${this.service}.partner-auth`,
       apply: (key, value, message) => this.apply(key, value, message),
     });

@@ -5,6 +5,8 @@ export * from './service-name';
 export * from './create-service-app';
 export * from './http';
 export * from './transport/compacted-topic-follower';
+export * from './contracts/contract-topic-spec';
+export * from './contracts/topic-record-validator';
 export * from './observability/service-metrics';
 export { PinoNestLogger } from './observability/nest-logger';
 export * from './migrate-command';

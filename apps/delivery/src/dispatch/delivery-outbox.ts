@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { cloudEventSources, cloudEventTypes, toCloudEventsRecord } from '@gancho/contracts';
+import { cloudEventSources, cloudEventTypes, toCloudEventsRecord, Topics } from '@gancho/contracts';
 import { PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
 import { ServiceOutbox, type NotifyingOutboxSource } from '@gancho/outbox';
-import { ServiceMetrics } from '@gancho/service-kit';
+import { contractTopicSpec, ServiceMetrics } from '@gancho/service-kit';
 import type { DeliveryConfig } from '../delivery.config';
 import { healthReportEventType } from './attempt-recorder';
 import { attemptLogEventType, MessageStore } from './message-store';
@@ -55,7 +55,7 @@ export class DeliveryOutbox implements OnApplicationShutdown {
       store: this.store,
       transport: this.transport,
       databaseUrl: this.config.get('DATABASE_URL', { infer: true }),
-      topics: [{ topic: attemptsTopic }, { topic: healthTopic }],
+      topics: [contractTopicSpec(Topics.deliveryAttempts, { topic: attemptsTopic }), contractTopicSpec(Topics.endpointHealth, { topic: healthTopic })],
       relays: [
         { name: 'delivery.attempts-log', topic: attemptsTopic, source: attemptLog, toMessage: attemptMessageOf },
         // Keeps the name and checkpoint of the relay that carried attempts before they were relayed from their rows, so AttemptMade events stored then still go out.

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { fromCloudEventsKafkaMessage, type PurchaseStatusCloudEvent } from '@gancho/contracts';
+import { fromCloudEventsKafkaMessage, Topics, type PurchaseStatusCloudEvent } from '@gancho/contracts';
 import { messageIdFor, webhookBodyFor } from '@gancho/delivery-domain';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage, type Subscription } from '@gancho/messaging';
+import { contractTopicSpec } from '@gancho/service-kit';
 import { extractTraceContext, injectTraceContext, recordError, SpanKind, startSpan, withActiveSpan, type Span } from '@gancho/telemetry';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
@@ -49,7 +50,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
 
   async start(): Promise<void> {
     const topic = this.config.get('PURCHASE_STATUS_TOPIC', { infer: true });
-    await this.transport.ensureTopics([{ topic }]);
+    await this.transport.ensureTopics([contractTopicSpec(Topics.purchaseStatus, { topic })]);
     this.subscription = await this.transport.subscribe({
       groupId: this.config.get('STATUS_CONSUMER_GROUP', { infer: true }),
       topics: [topic],

@@ -8,6 +8,7 @@ import {
   endpointSecretContext,
   matchesEventTypeFilter,
   openEndpointHeaders,
+  Topics,
   type ActiveCampaignMappingV1,
   type EndpointStateV1,
   type EventType,
@@ -52,6 +53,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
     this.follower = new CompactedTopicFollower({
       transport,
       topic: config.get('ENDPOINTS_TOPIC', { infer: true }),
+      contract: Topics.endpoints,
       groupPrefix: 'gancho-delivery.endpoints',
       maxWarmupMs: config.get('ENDPOINTS_WARMUP_MS', { infer: true }),
       apply: (key, value, message) => this.apply(key, value, message),

@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ModuleRef } from '@nestjs/core';
+import { Topics } from '@gancho/contracts';
 import { EVENT_TRANSPORT, type EventTransport, type Subscription } from '@gancho/messaging';
+import { contractTopicSpec } from '@gancho/service-kit';
 import type { DeliveryConfig } from '../delivery.config';
 import { StreamHub } from './stream-hub';
 import { STREAM_CONFIG, type StreamConfig } from './stream.config';
@@ -32,7 +34,7 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
     const transport = this.moduleRef.get<EventTransport>(EVENT_TRANSPORT, { strict: false });
     const topic = this.config.get('PURCHASE_STATUS_TOPIC', { infer: true });
     const windowMs = this.streamConfig.STREAM_BUFFER_WINDOW_MS;
-    await transport.ensureTopics([{ topic }]);
+    await transport.ensureTopics([contractTopicSpec(Topics.purchaseStatus, { topic })]);
     this.subscription = await transport.subscribe({
       groupId: `${this.streamConfig.STREAM_CONSUMER_GROUP_PREFIX}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`,
       topics: [topic],

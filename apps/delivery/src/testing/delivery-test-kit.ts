@@ -12,6 +12,7 @@ import {
   examplePayload,
   toCloudEventsKafkaMessage,
   toCloudEventsRecord,
+  Topics,
   type ApiKeyRecordV1,
   type EndpointStateV1,
   type PurchaseStatus,
@@ -20,7 +21,7 @@ import {
 import { KafkaTransport, type EventTransport, type IncomingMessage, type OutgoingMessage } from '@gancho/messaging';
 import { generateApiKey } from '@gancho/partner-auth';
 import { SecretBox } from '@gancho/secret-box';
-import { createServiceApp } from '@gancho/service-kit';
+import { contractTopicSpec, createServiceApp } from '@gancho/service-kit';
 import { eventually, kafkaBrokers, requireEnv, startTestService, uniqueName, type TestService } from '@gancho/testing';
 import { generateSecret } from '@gancho/webhook-signing';
 import { DeliveryModule } from '../delivery.module';
@@ -149,11 +150,11 @@ export class SubscriptionsStandIn {
 
   async createTopics(): Promise<void> {
     await this.transport.ensureTopics([
-      { topic: this.topics.ENDPOINTS_TOPIC, compacted: true },
-      { topic: this.topics.API_KEYS_TOPIC, compacted: true },
-      { topic: this.topics.PURCHASE_STATUS_TOPIC, partitions: 3 },
-      { topic: this.topics.DELIVERY_ATTEMPTS_TOPIC },
-      { topic: this.topics.ENDPOINT_HEALTH_TOPIC },
+      contractTopicSpec(Topics.endpoints, { topic: this.topics.ENDPOINTS_TOPIC }),
+      contractTopicSpec(Topics.apiKeys, { topic: this.topics.API_KEYS_TOPIC }),
+      contractTopicSpec(Topics.purchaseStatus, { topic: this.topics.PURCHASE_STATUS_TOPIC, partitions: 3 }),
+      contractTopicSpec(Topics.deliveryAttempts, { topic: this.topics.DELIVERY_ATTEMPTS_TOPIC }),
+      contractTopicSpec(Topics.endpointHealth, { topic: this.topics.ENDPOINT_HEALTH_TOPIC }),
     ]);
   }
 

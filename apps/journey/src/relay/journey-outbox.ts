@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { eventTypeOf, toCloudEventsKafkaMessage } from '@gancho/contracts';
+import { eventTypeOf, toCloudEventsKafkaMessage, Topics } from '@gancho/contracts';
 import { PostgresEventStore, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
 import { ServiceOutbox } from '@gancho/outbox';
-import { ServiceMetrics } from '@gancho/service-kit';
+import { contractTopicSpec, ServiceMetrics } from '@gancho/service-kit';
 import type { JourneyConfig } from '../journey.config';
 import type { PurchaseEventMetadata } from '../purchases/purchase-command.handler';
 
@@ -43,7 +43,7 @@ export class JourneyOutbox implements OnApplicationBootstrap, OnApplicationShutd
       store: this.store,
       transport: this.transport,
       databaseUrl: this.config.get('DATABASE_URL', { infer: true }),
-      topics: [{ topic, partitions: this.config.get('PURCHASE_STATUS_PARTITIONS', { infer: true }) }],
+      topics: [contractTopicSpec(Topics.purchaseStatus, { topic, partitions: this.config.get('PURCHASE_STATUS_PARTITIONS', { infer: true }) })],
       relays: [{ name: 'journey.purchase-status', topic, toMessage: statusMessageOf }],
       log: new Logger('JourneyOutbox'),
       trackLag: (relay) => this.metrics.trackOutbox(relay),

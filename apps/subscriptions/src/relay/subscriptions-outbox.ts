@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { cloudEventSources, cloudEventTypes, toCloudEventsRecord, type ApiKeyRecordV1, type EndpointStateV1 } from '@gancho/contracts';
+import { cloudEventSources, cloudEventTypes, toCloudEventsRecord, Topics, type ApiKeyRecordV1, type EndpointStateV1 } from '@gancho/contracts';
 import { PostgresEventStore, type ReadPage, type StoredEvent } from '@gancho/event-store';
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gancho/messaging';
 import { ServiceOutbox, type NotifyingOutboxSource } from '@gancho/outbox';
-import { ServiceMetrics } from '@gancho/service-kit';
+import { contractTopicSpec, ServiceMetrics } from '@gancho/service-kit';
 import { SecretBox } from '@gancho/secret-box';
 import { initialEndpointState, upcastingEvolve, type EndpointEvent, type EndpointState } from '../endpoints/domain/endpoint';
 import { headerSealer } from '../endpoints/endpoint-header-sealing';
@@ -163,8 +163,8 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
       transport: this.transport,
       databaseUrl: this.config.get('DATABASE_URL', { infer: true }),
       topics: [
-        { topic: endpointsTopic, compacted: true },
-        { topic: apiKeysTopic, compacted: true },
+        contractTopicSpec(Topics.endpoints, { topic: endpointsTopic }),
+        contractTopicSpec(Topics.apiKeys, { topic: apiKeysTopic }),
       ],
       relays: [
         { name: endpointsRelayName, topic: endpointsTopic, source: endpointStates, toMessage: (e) => endpointStates.messageOf(e) },

@@ -120,7 +120,7 @@ export class KafkaTransport implements EventTransport {
           topic: t.topic,
           numPartitions: t.partitions ?? -1,
           replicationFactor: -1,
-          configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+          configEntries: Object.entries({ ...(t.compacted ? { 'cleanup.policy': 'compact' } : {}), ...t.config }).map(([name, value]) => ({ name, value })),
         })),
       });
     } catch (error) {

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { TopicName } from '@gancho/contracts';
 import type { EventTransport, IncomingMessage, Subscription } from '@gancho/messaging';
+import { contractTopicSpec } from '../contracts/contract-topic-spec';
 
 export interface CompactedTopicFollowerOptions {
   transport: EventTransport;
   topic: string;
+  /** The registry topic `topic` is an instance of: the topic is created as its contract says (compacted). */
+  contract: TopicName;
   /** Start of the consumer group name; a suffix unique to this process is added. */
   groupPrefix: string;
   /** Applies one record; `value` is null for a tombstone. Must not throw for bad records (log and skip). */
@@ -29,8 +33,8 @@ export class CompactedTopicFollower {
   constructor(private readonly options: CompactedTopicFollowerOptions) {}
 
   async start(): Promise<void> {
-    const { transport, topic, groupPrefix } = this.options;
-    await transport.ensureTopics([{ topic, compacted: true }]);
+    const { transport, topic, groupPrefix, contract } = this.options;
+    await transport.ensureTopics([contractTopicSpec(contract, { topic })]);
     const groupId = `${groupPrefix}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
     this.group = groupId;
     this.subscription = await transport.subscribe({

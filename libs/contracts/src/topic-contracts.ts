@@ -1,0 +1,615 @@
+import { activeCampaignFieldKeys, endpointDestinationTypes, endpointDisabledReasons, endpointOrderings } from './endpoint-state';
+import { deliveryAttemptOutcomes } from './delivery-attempt';
+import { endpointHealthReasons } from './endpoint-health';
+import { eventTypes } from './event-types';
+import { purchaseStatuses } from './status-catalog';
+import { Topics, type TopicName } from './topics';
+import { examplePayload, webhookPayloadSchema, webhookSchemaBaseUrl, webhookSchemaId, webhookSchemaVersion, type JsonSchema, type JsonValue } from './webhook-payload';
+
+/**
+ * The contract of every Kafka topic Gancho publishes, in one registry that
+ * documentation (AsyncAPI), the compatibility gate, topic creation, producer
+ * contract tests and consumers all read. Values are JSON Schemas (draft
+ * 2020-12), closed (`additionalProperties: false`): a producer of v1 writes
+ * exactly these fields, and a consumer that meets a field, enum value or
+ * CloudEvents type it does not know is reading a newer version than its own,
+ * so it must not act on a partial reading (see `mustUnderstand`). A change an
+ * older consumer cannot read ships as a new topic version (`….v2`).
+ */
+export interface TopicContract {
+  topic: TopicName;
+  /** The major version, the `vN` of the topic's name; also the version in the value schema's `$id`. */
+  version: number;
+  summary: string;
+  key: {
+    description: string;
+    /** The value field the key equals (also `ce_subject`). */
+    valueField: string;
+    schema: JsonSchema;
+  };
+  /** JSON Schema (draft 2020-12) of the value (UTF-8 JSON). */
+  valueSchema: JsonSchema;
+  /** Compacted topics: an empty value deletes the key. */
+  tombstones: { allowed: boolean; description?: string };
+  /** JSON Schema of the record headers (name to UTF-8 string): CloudEvents 1.0 Kafka binding, binary content mode, plus W3C trace context. */
+  headers: JsonSchema;
+  /** The CloudEvents attributes every record carries. */
+  cloudEvents: { type: string; typePattern: string; source: string; dataSchema: string };
+  partitioning: { key: string; reason: string; partitions: string };
+  ordering: string;
+  retention: {
+    /** `retention.ms` set at topic creation; null for compacted topics, which keep the latest record of every key. */
+    retentionMs: number | null;
+    /** For compacted topics, how long a tombstone stays readable (`delete.retention.ms`). */
+    deleteRetentionMs: number | null;
+    /** The environment variable that overrides `retention.ms` (or `delete.retention.ms`) where the topic is created. */
+    env: string;
+  };
+  compaction: { cleanupPolicy: 'delete' | 'compact'; reason: string };
+  producer: { service: string; description: string };
+  consumers: readonly { service: string; group: string; description: string }[];
+  /** What a consumer must check before acting on a record, and what it does when it cannot. */
+  mustUnderstand: readonly string[];
+  /** Personal data in the value, for analytics (none when empty). */
+  personalData: readonly string[];
+  examples: readonly TopicRecordExample[];
+}
+
+export interface TopicRecordExample {
+  name: string;
+  key: string;
+  headers: Record<string, string>;
+  /** null for a tombstone. */
+  value: JsonValue | null;
+}
+
+export const topicSchemaBaseUrl = 'https://schemas.gancho.dev/topics';
+
+export function topicValueSchemaId(topic: TopicName): string {
+  const match = /^(.*)\.v(\d+)$/.exec(topic);
+  if (!match) throw new TypeError(`topic ${topic} has no version`);
+  return `${topicSchemaBaseUrl}/${match[1]}/v${match[2]}.json`;
+}
+
+const schemaDialect = 'https://json-schema.org/draft/2020-12/schema';
+const day = 24 * 60 * 60 * 1000;
+
+const nonEmptyString = (description: string): JsonSchema => ({ type: 'string', minLength: 1, description });
+const dateTime = (description: string): JsonSchema => ({ type: 'string', format: 'date-time', description });
+const nullable = (schema: JsonSchema, description: string): JsonSchema => ({ description, anyOf: [schema, { type: 'null' }] });
+
+/** CloudEvents binary mode headers; `type` is a constant or a pattern. */
+function cloudEventHeaders(input: { type: JsonSchema; source: string; subject: string; id: string }): JsonSchema {
+  return {
+    $schema: schemaDialect,
+    type: 'object',
+    description:
+      'Kafka record headers, UTF-8 strings: the CloudEvents 1.0 attributes in binary content mode (ce_*), the content type, and W3C trace context. Other headers may be present and are to be ignored.',
+    required: ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject', 'content-type'],
+    properties: {
+      ce_specversion: { const: '1.0', description: 'CloudEvents specification version.' },
+      ce_id: { ...nonEmptyString(input.id) },
+      ce_type: input.type,
+      ce_source: { const: input.source, description: 'The producing service.' },
+      ce_time: dateTime('When the fact happened (RFC 3339).'),
+      ce_subject: nonEmptyString(input.subject),
+      'content-type': { type: 'string', pattern: '^application/json(;.*)?$', description: 'The value is UTF-8 JSON (CloudEvents datacontenttype).' },
+      traceparent: {
+        type: 'string',
+        pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+        description: 'W3C trace context of the producing request, when there was one.',
+      },
+      tracestate: { type: 'string', description: 'W3C trace state, with traceparent.' },
+    },
+    additionalProperties: { type: 'string' },
+  };
+}
+
+/** The value of `journey.purchase-status.v1`: one of the 41 webhook `data` schemas, reused from the webhook payload schemas. */
+function purchaseStatusValueSchema(): JsonSchema {
+  return {
+    $schema: schemaDialect,
+    $id: topicValueSchemaId(Topics.purchaseStatus),
+    title: 'Purchase status event, v1',
+    description:
+      `Exactly the \`data\` of the webhook that delivery sends for it: the webhook of type ce_type is \`{ type: ce_type, timestamp: occurred_at, data: <this value> }\`, each branch is the \`data\` of the webhook schema \`${webhookSchemaBaseUrl}/<type>/v${webhookSchemaVersion}.json\`. Which branch applies is given by \`status\` (and ce_type).`,
+    oneOf: eventTypes.map((type) => {
+      const data = (webhookPayloadSchema(type)['properties'] as Record<string, JsonSchema>)['data'] as JsonSchema;
+      return { title: type, description: `The data of the ${type} webhook (${webhookSchemaId(type)}#/properties/data).`, ...data };
+    }),
+  };
+}
+
+function signingSecretSchema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['sealed', 'valid_from', 'valid_until'],
+    properties: {
+      sealed: nonEmptyString('The signing secret sealed by @gancho/secret-box with the context `endpoint:<endpoint_id>`.'),
+      valid_from: dateTime('Sign with it from then on.'),
+      valid_until: nullable(dateTime('Stop signing with it then.'), 'null for the current secret.'),
+    },
+  };
+}
+
+function destinationSchema(): JsonSchema {
+  return {
+    description: `Where the endpoint's events go. A consumer that does not know \`type\` (one of ${endpointDestinationTypes.join(', ')} in v1) must send nothing to the endpoint.`,
+    oneOf: [
+      { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { const: 'webhook' } } },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type', 'api_url', 'api_token_sealed', 'mapping'],
+        properties: {
+          type: { const: 'activecampaign' },
+          api_url: { type: 'string', format: 'uri', description: "The account's API base URL (also the endpoint's url)." },
+          api_token_sealed: nonEmptyString('The API token, sealed with the context `endpoint-destination:<endpoint_id>`.'),
+          mapping: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['tag_prefix', 'status_tags', 'recovery_tag', 'recovery_statuses', 'fields'],
+            properties: {
+              tag_prefix: { type: 'string' },
+              status_tags: { type: 'boolean' },
+              recovery_tag: nullable({ type: 'string' }, 'null: no recovery tag.'),
+              recovery_statuses: { type: 'array', items: { enum: [...purchaseStatuses] } },
+              fields: {
+                type: 'object',
+                additionalProperties: false,
+                required: [...activeCampaignFieldKeys],
+                properties: Object.fromEntries(activeCampaignFieldKeys.map((key) => [key, nullable({ type: 'string' }, `Personalization tag for ${key}, or null.`)])),
+              },
+            },
+          },
+          event_tracking: nullable(
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['actid', 'event_key_sealed'],
+              properties: {
+                actid: nonEmptyString('The account tracking id.'),
+                event_key_sealed: nonEmptyString('The event key, sealed with the context `endpoint-destination:<endpoint_id>:event-key`.'),
+              },
+            },
+            'Off when absent or null.',
+          ),
+        },
+      },
+    ],
+  };
+}
+
+function endpointStateValueSchema(): JsonSchema {
+  const headerValues: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
+  return {
+    $schema: schemaDialect,
+    $id: topicValueSchemaId(Topics.endpoints),
+    title: 'Endpoint state, v1',
+    description: "The full state of an endpoint after a change (EndpointStateV1); the consumer keeps the highest `version` per endpoint.",
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'endpoint_id',
+      'partner_id',
+      'url',
+      'description',
+      'event_types',
+      'enabled',
+      'disabled_reason',
+      'disabled_detail',
+      'headers',
+      'rate_limit_per_second',
+      'ordering',
+      'signing_secrets',
+      'version',
+      'created_at',
+      'updated_at',
+    ],
+    properties: {
+      endpoint_id: nonEmptyString('The endpoint (also the key).'),
+      partner_id: nonEmptyString('The partner that owns it.'),
+      url: { type: 'string', format: 'uri', description: 'Where webhooks are POSTed (the ActiveCampaign API URL for that destination).' },
+      description: { type: 'string' },
+      event_types: { type: 'array', items: { type: 'string' }, description: 'Event-type filter: exact types, `prefix.*`, or `*`.' },
+      enabled: { type: 'boolean' },
+      disabled_reason: nullable({ enum: [...endpointDisabledReasons] }, 'Set while disabled.'),
+      disabled_detail: nullable({ type: 'string' }, 'Why, for the partner; null while enabled.'),
+      headers: { ...headerValues, description: 'Always {} since header values are sealed; plain values only in states published before that.' },
+      sealed_headers: { ...headerValues, description: 'Extra request headers, each value sealed with the context `endpoint-header:<endpoint_id>:<lower-case name>`.' },
+      rate_limit_per_second: nullable({ type: 'integer', minimum: 1 }, 'null for no limit of its own.'),
+      ordering: { enum: [...endpointOrderings] },
+      destination: destinationSchema(),
+      signing_secrets: { type: 'array', items: signingSecretSchema() },
+      version: { type: 'integer', minimum: 1, description: "Version of the endpoint's stream." },
+      created_at: dateTime('RFC 3339.'),
+      updated_at: dateTime('RFC 3339.'),
+    },
+  };
+}
+
+function apiKeyValueSchema(): JsonSchema {
+  return {
+    $schema: schemaDialect,
+    $id: topicValueSchemaId(Topics.apiKeys),
+    title: 'API key record, v1',
+    description: 'An API key of a partner (ApiKeyRecordV1): only its SHA-256, never the key. Revocation is a new record with revoked: true.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['key_id', 'partner_id', 'key_hash', 'display_prefix', 'revoked', 'created_at', 'revoked_at'],
+    properties: {
+      key_id: nonEmptyString('The key (also the record key).'),
+      partner_id: nonEmptyString('The partner it authenticates.'),
+      key_hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Lower-case hex SHA-256 of the whole key.' },
+      display_prefix: nonEmptyString('`gk_live_` and the first 6 characters of the random part.'),
+      revoked: { type: 'boolean' },
+      created_at: dateTime('RFC 3339.'),
+      revoked_at: nullable(dateTime('RFC 3339.'), 'null while valid.'),
+      expires_at: nullable(dateTime('RFC 3339; portal sessions expire within an hour.'), 'Absent or null: never expires.'),
+    },
+  };
+}
+
+function endpointHealthValueSchema(): JsonSchema {
+  return {
+    $schema: schemaDialect,
+    $id: topicValueSchemaId(Topics.endpointHealth),
+    title: 'Endpoint health report, v1',
+    description: 'Delivery asks subscriptions to disable an endpoint (EndpointHealthReportV1).',
+    type: 'object',
+    additionalProperties: false,
+    required: ['endpoint_id', 'partner_id', 'reason', 'detail', 'occurred_at'],
+    properties: {
+      endpoint_id: nonEmptyString('The endpoint (also the key).'),
+      partner_id: nonEmptyString('Its partner.'),
+      reason: { enum: [...endpointHealthReasons] },
+      detail: { type: 'string', description: 'For the partner, e.g. "410 Gone from https://…".' },
+      occurred_at: dateTime('When delivery decided.'),
+    },
+  };
+}
+
+function deliveryAttemptValueSchema(): JsonSchema {
+  return {
+    $schema: schemaDialect,
+    $id: topicValueSchemaId(Topics.deliveryAttempts),
+    title: 'Delivery attempt, v1',
+    description: 'One attempt to deliver a message to an endpoint (DeliveryAttemptV1). No body, no response text, no personal data.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['message_id', 'endpoint_id', 'partner_id', 'event_type', 'attempt_number', 'started_at', 'latency_ms', 'status_code', 'error_class', 'outcome', 'next_attempt_at'],
+    properties: {
+      message_id: nonEmptyString('The message (also the key); the webhook-id partners see.'),
+      endpoint_id: nonEmptyString('The endpoint.'),
+      partner_id: { type: 'string', description: 'Its partner (empty only for attempts logged by the v0.1.0 release).' },
+      event_type: { type: 'string', description: 'The webhook event type, e.g. purchase.waiting_payment.' },
+      attempt_number: { type: 'integer', minimum: 1 },
+      started_at: dateTime('RFC 3339.'),
+      latency_ms: { type: 'integer', minimum: 0 },
+      status_code: nullable({ type: 'integer', minimum: 100, maximum: 599 }, 'null when no response came.'),
+      error_class: nullable({ type: 'string' }, 'Why no response came (timeout, connect_refused, dns, tls, reset, ssrf_blocked, …), or null.'),
+      outcome: { enum: [...deliveryAttemptOutcomes] },
+      next_attempt_at: nullable(dateTime('RFC 3339.'), 'Set when outcome is scheduled.'),
+    },
+  };
+}
+
+const exampleTime = '2026-11-27T19:28:47.123Z';
+const exampleTrace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+function purchaseStatusContract(): TopicContract {
+  const payload = examplePayload('purchase.waiting_payment');
+  const data = payload.data as unknown as JsonValue;
+  return {
+    topic: Topics.purchaseStatus,
+    version: 1,
+    summary: 'Every status change of every purchase, from the journey service; the data of the webhook delivery sends for it.',
+    key: { description: 'The purchase id, so one purchase keeps its order.', valueField: 'purchase_id', schema: { type: 'string', minLength: 1 } },
+    valueSchema: purchaseStatusValueSchema(),
+    tombstones: { allowed: false },
+    headers: cloudEventHeaders({
+      type: { type: 'string', enum: [...eventTypes], description: 'The webhook event type, `purchase.<status>`; matches data.status.' },
+      source: '/gancho/journey',
+      subject: 'The purchase id (the key).',
+      id: "The event's id in the journey event store; unique per event. Delivery uses it for the webhook-id, consumers de-duplicate on it.",
+    }),
+    cloudEvents: { type: 'purchase.<status>', typePattern: '^purchase\\.[a-z0-9_]+$', source: '/gancho/journey', dataSchema: topicValueSchemaId(Topics.purchaseStatus) },
+    partitioning: {
+      key: 'purchase_id',
+      reason: "A purchase's status events must be read in order (sequence); keying by purchase keeps them on one partition, while purchases spread across partitions.",
+      partitions: 'PURCHASE_STATUS_PARTITIONS of journey (12 by default); delivery, a consumer, never changes it.',
+    },
+    ordering: 'Per purchase: records of one purchase are in `sequence` order. No order across purchases. At-least-once: a record may appear twice (same ce_id); de-duplicate on ce_id or (purchase_id, sequence).',
+    retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_JOURNEY_PURCHASE_STATUS_V1' },
+    compaction: { cleanupPolicy: 'delete', reason: 'A log of facts: every record counts, none replaces another.' },
+    producer: { service: 'journey', description: 'The journey outbox relay publishes each PurchaseStatusChanged event of the event store, once committed.' },
+    consumers: [
+      { service: 'delivery', group: 'gancho-delivery.status-events (STATUS_CONSUMER_GROUP)', description: 'Fans each event out to the matching endpoints as messages.' },
+      { service: 'delivery', group: 'gancho-delivery.stream.<host>.<pid>.<random> (one per process)', description: 'The live event stream (SSE) of the partner API.' },
+      { service: 'analytics', group: 'analytics.<team>.<purpose>', description: 'Funnel analytics; replay from an offset or a time.' },
+    ],
+    mustUnderstand: [
+      'ce_specversion is 1.0 and ce_type a known event type; the value validates against this schema (no unknown field: the value goes verbatim into webhooks whose schema is closed).',
+      'Otherwise the record is not acted on (nothing is sent for it); the consumer logs it without personal data and counts it.',
+    ],
+    personalData: ['student.name', 'student.email'],
+    examples: [
+      {
+        name: 'waiting_payment',
+        key: payload.data.purchase_id,
+        headers: {
+          ce_specversion: '1.0',
+          ce_id: '0193a8c2-5e1f-7c3a-9b2d-4e5f6a7b8c9d',
+          ce_type: payload.type,
+          ce_source: '/gancho/journey',
+          ce_time: payload.data.occurred_at,
+          ce_subject: payload.data.purchase_id,
+          'content-type': 'application/json',
+          traceparent: exampleTrace,
+        },
+        value: data,
+      },
+    ],
+  };
+}
+
+function endpointsContract(): TopicContract {
+  const endpointId = 'ep_01JDZ9A1B2C3D4E5F6G7H8J9K0';
+  const partnerId = 'ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX';
+  const headers = (type: string, id: string): Record<string, string> => ({
+    ce_specversion: '1.0',
+    ce_id: id,
+    ce_type: type,
+    ce_source: '/gancho/subscriptions',
+    ce_time: exampleTime,
+    ce_subject: endpointId,
+    'content-type': 'application/json',
+  });
+  return {
+    topic: Topics.endpoints,
+    version: 1,
+    summary: "The latest state of every webhook endpoint (and every other destination), from subscriptions; delivery's routing table.",
+    key: { description: 'The endpoint id.', valueField: 'endpoint_id', schema: { type: 'string', minLength: 1 } },
+    valueSchema: endpointStateValueSchema(),
+    tombstones: { allowed: true, description: 'An empty value: the endpoint was deleted.' },
+    headers: cloudEventHeaders({
+      type: { const: 'subscriptions.endpoint_state' },
+      source: '/gancho/subscriptions',
+      subject: 'The endpoint id (the key).',
+      id: 'The id of the endpoint event that led to this state.',
+    }),
+    cloudEvents: { type: 'subscriptions.endpoint_state', typePattern: '^subscriptions\\.endpoint_state$', source: '/gancho/subscriptions', dataSchema: topicValueSchemaId(Topics.endpoints) },
+    partitioning: { key: 'endpoint_id', reason: 'Compaction keeps the latest record per key; keying by endpoint keeps its states in order.', partitions: 'The broker default.' },
+    ordering: 'Per endpoint: states in version order; a consumer ignores a state with a lower `version` than one it has (a replay, or a relay republishing).',
+    retention: { retentionMs: null, deleteRetentionMs: 1 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_ENDPOINTS_V1' },
+    compaction: {
+      cleanupPolicy: 'compact',
+      reason: 'Every delivery process rebuilds its routing table by reading the whole topic from the beginning (a consumer group of its own), so the latest state of every endpoint must stay forever.',
+    },
+    producer: { service: 'subscriptions', description: 'The endpoints outbox relay publishes the full state after every endpoint event; a delete publishes a tombstone.' },
+    consumers: [{ service: 'delivery', group: 'gancho-delivery.endpoints.<host>.<pid>.<random> (one per process, from the beginning)', description: 'The routing table.' }],
+    mustUnderstand: [
+      'The value validates against this schema, and destination.type is known. A state it cannot read makes the endpoint receive nothing (never a fallback to a webhook): the consumer logs and counts it, and the endpoint health shows it as not understood.',
+      'The record stays on the compacted topic, so an upgraded consumer, which reads the topic from the beginning, acts on it.',
+    ],
+    personalData: [],
+    examples: [
+      {
+        name: 'webhook endpoint',
+        key: endpointId,
+        headers: headers('subscriptions.endpoint_state', '0193a8c2-0000-7000-8000-000000000001'),
+        value: {
+          endpoint_id: endpointId,
+          partner_id: partnerId,
+          url: 'https://hooks.escola-azul.example/gancho',
+          description: 'Enrollment automation',
+          event_types: ['purchase.made_effective', 'purchase.waiting_payment'],
+          enabled: true,
+          disabled_reason: null,
+          disabled_detail: null,
+          headers: {},
+          sealed_headers: { 'X-School': 'v1.k1.c2VhbGVk' },
+          rate_limit_per_second: null,
+          ordering: 'none',
+          destination: { type: 'webhook' },
+          signing_secrets: [{ sealed: 'v1.k1.c2VhbGVkLXNlY3JldA', valid_from: exampleTime, valid_until: null }],
+          version: 3,
+          created_at: '2026-11-20T10:00:00.000Z',
+          updated_at: exampleTime,
+        },
+      },
+      { name: 'deleted endpoint', key: endpointId, headers: headers('subscriptions.endpoint_state', '0193a8c2-0000-7000-8000-000000000002'), value: null },
+    ],
+  };
+}
+
+function apiKeysContract(): TopicContract {
+  return {
+    topic: Topics.apiKeys,
+    version: 1,
+    summary: "Every partner API key by its hash, and its revocation; every service's partner authentication reads it.",
+    key: { description: 'The API key id.', valueField: 'key_id', schema: { type: 'string', minLength: 1 } },
+    valueSchema: apiKeyValueSchema(),
+    tombstones: { allowed: true, description: 'An empty value: forget the key.' },
+    headers: cloudEventHeaders({
+      type: { const: 'subscriptions.api_key' },
+      source: '/gancho/subscriptions',
+      subject: 'The key id (the record key).',
+      id: 'The id of the partner event (ApiKeyIssued, ApiKeyRevoked, PortalSessionIssued) behind the record.',
+    }),
+    cloudEvents: { type: 'subscriptions.api_key', typePattern: '^subscriptions\\.api_key$', source: '/gancho/subscriptions', dataSchema: topicValueSchemaId(Topics.apiKeys) },
+    partitioning: { key: 'key_id', reason: "Compaction keeps a key's latest record (its revocation); one key's records stay in order.", partitions: 'The broker default.' },
+    ordering: "Per key: issue before revocation. A key's latest record wins.",
+    retention: { retentionMs: null, deleteRetentionMs: 1 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_API_KEYS_V1' },
+    compaction: {
+      cleanupPolicy: 'compact',
+      reason: 'Every process of every service rebuilds its key table by reading the whole topic from the beginning, so every key (and its revocation) must stay.',
+    },
+    producer: { service: 'subscriptions', description: 'The api-keys outbox relay publishes a record for ApiKeyIssued, ApiKeyRevoked and PortalSessionIssued.' },
+    consumers: [
+      { service: 'journey', group: 'gancho-journey.partner-auth.<host>.<pid>.<random>', description: 'Partner authentication.' },
+      { service: 'subscriptions', group: 'gancho-subscriptions.partner-auth.<host>.<pid>.<random>', description: 'Partner authentication.' },
+      { service: 'delivery', group: 'gancho-delivery.partner-auth.<host>.<pid>.<random>', description: 'Partner authentication.' },
+    ],
+    mustUnderstand: [
+      'The value validates against this schema. A record it cannot read makes the key unusable (fail closed: it may be a revocation), logged and counted; never a key accepted on a partial reading.',
+      'The record stays on the compacted topic, so an upgraded service acts on it.',
+    ],
+    personalData: [],
+    examples: [
+      {
+        name: 'issued key',
+        key: 'key_01JDZB2C3D4E5F6G7H8J9K0M1N',
+        headers: {
+          ce_specversion: '1.0',
+          ce_id: '0193a8c2-0000-7000-8000-000000000003',
+          ce_type: 'subscriptions.api_key',
+          ce_source: '/gancho/subscriptions',
+          ce_time: exampleTime,
+          ce_subject: 'key_01JDZB2C3D4E5F6G7H8J9K0M1N',
+          'content-type': 'application/json',
+        },
+        value: {
+          key_id: 'key_01JDZB2C3D4E5F6G7H8J9K0M1N',
+          partner_id: 'ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX',
+          key_hash: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+          display_prefix: 'gk_live_a1b2c3',
+          revoked: false,
+          created_at: exampleTime,
+          revoked_at: null,
+        },
+      },
+    ],
+  };
+}
+
+function endpointHealthContract(): TopicContract {
+  const endpointId = 'ep_01JDZ9A1B2C3D4E5F6G7H8J9K0';
+  return {
+    topic: Topics.endpointHealth,
+    version: 1,
+    summary: 'Delivery asks subscriptions to disable an endpoint (410 Gone, failing for the configured period, refused credentials).',
+    key: { description: 'The endpoint id.', valueField: 'endpoint_id', schema: { type: 'string', minLength: 1 } },
+    valueSchema: endpointHealthValueSchema(),
+    tombstones: { allowed: false },
+    headers: cloudEventHeaders({
+      type: { const: 'delivery.endpoint_health' },
+      source: '/gancho/delivery',
+      subject: 'The endpoint id (the key).',
+      id: "The report's id in delivery's event store.",
+    }),
+    cloudEvents: { type: 'delivery.endpoint_health', typePattern: '^delivery\\.endpoint_health$', source: '/gancho/delivery', dataSchema: topicValueSchemaId(Topics.endpointHealth) },
+    partitioning: { key: 'endpoint_id', reason: "One endpoint's reports stay in order.", partitions: 'The broker default.' },
+    ordering: 'Per endpoint. A report older than the partner\'s last re-enable is ignored by subscriptions; a repeated report changes nothing.',
+    retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_DELIVERY_ENDPOINT_HEALTH_V1' },
+    compaction: { cleanupPolicy: 'delete', reason: 'Requests applied once by a committed consumer group; a week covers any outage of subscriptions.' },
+    producer: { service: 'delivery', description: "Delivery's relay publishes each health report of its event store." },
+    consumers: [{ service: 'subscriptions', group: 'gancho-subscriptions.endpoint-health (ENDPOINT_HEALTH_CONSUMER_GROUP)', description: 'Applies the report as EndpointDisabled.' }],
+    mustUnderstand: ['The value validates against this schema (a known reason). A report it cannot read disables nothing; it is logged and counted.'],
+    personalData: [],
+    examples: [
+      {
+        name: 'gone',
+        key: endpointId,
+        headers: {
+          ce_specversion: '1.0',
+          ce_id: '0193a8c2-0000-7000-8000-000000000004',
+          ce_type: 'delivery.endpoint_health',
+          ce_source: '/gancho/delivery',
+          ce_time: exampleTime,
+          ce_subject: endpointId,
+          'content-type': 'application/json',
+        },
+        value: {
+          endpoint_id: endpointId,
+          partner_id: 'ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX',
+          reason: 'gone',
+          detail: '410 Gone from https://hooks.escola-azul.example/gancho',
+          occurred_at: exampleTime,
+        },
+      },
+    ],
+  };
+}
+
+function deliveryAttemptsContract(): TopicContract {
+  const messageId = 'msg_2f6c1d0e4b8a4c7e9a1b3c5d7e9f0a2b';
+  return {
+    topic: Topics.deliveryAttempts,
+    version: 1,
+    summary: 'Every attempt to deliver a message, for analytics (success rates, latency).',
+    key: { description: 'The message id (one event for one endpoint).', valueField: 'message_id', schema: { type: 'string', minLength: 1 } },
+    valueSchema: deliveryAttemptValueSchema(),
+    tombstones: { allowed: false },
+    headers: cloudEventHeaders({
+      type: { const: 'delivery.attempt' },
+      source: '/gancho/delivery',
+      subject: 'The message id (the key).',
+      id: '`<message id>:<attempt number>`: the same when an attempt is published twice.',
+    }),
+    cloudEvents: { type: 'delivery.attempt', typePattern: '^delivery\\.attempt$', source: '/gancho/delivery', dataSchema: topicValueSchemaId(Topics.deliveryAttempts) },
+    partitioning: { key: 'message_id', reason: "A message's attempts stay in attempt order on one partition.", partitions: 'The broker default.' },
+    ordering: 'Per message: attempt_number order. At-least-once: de-duplicate on ce_id.',
+    retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_DELIVERY_ATTEMPTS_V1' },
+    compaction: { cleanupPolicy: 'delete', reason: 'A log of facts for analytics; delivery keeps its own attempt log in PostgreSQL.' },
+    producer: { service: 'delivery', description: "The attempts relay publishes delivery's attempt log, row by row." },
+    consumers: [{ service: 'analytics', group: 'analytics.<team>.<purpose>', description: 'Success rates and latency per partner and endpoint.' }],
+    mustUnderstand: ['The value validates against this schema; an unknown outcome is a newer version: do not count it as any known outcome.'],
+    personalData: [],
+    examples: [
+      {
+        name: 'succeeded',
+        key: messageId,
+        headers: {
+          ce_specversion: '1.0',
+          ce_id: `${messageId}:1`,
+          ce_type: 'delivery.attempt',
+          ce_source: '/gancho/delivery',
+          ce_time: '2026-11-27T19:28:47.480Z',
+          ce_subject: messageId,
+          'content-type': 'application/json',
+        },
+        value: {
+          message_id: messageId,
+          endpoint_id: 'ep_01JDZ9A1B2C3D4E5F6G7H8J9K0',
+          partner_id: 'ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX',
+          event_type: 'purchase.waiting_payment',
+          attempt_number: 1,
+          started_at: '2026-11-27T19:28:47.301Z',
+          latency_ms: 179,
+          status_code: 200,
+          error_class: null,
+          outcome: 'succeeded',
+          next_attempt_at: null,
+        },
+      },
+    ],
+  };
+}
+
+/** Every topic's contract, one per name in `Topics`. */
+export const topicContracts: readonly TopicContract[] = [
+  purchaseStatusContract(),
+  endpointsContract(),
+  apiKeysContract(),
+  endpointHealthContract(),
+  deliveryAttemptsContract(),
+];
+
+/** The contract of a topic by its (contract) name; throws for a name not in the registry. */
+export function topicContract(topic: TopicName): TopicContract {
+  const contract = topicContracts.find((c) => c.topic === topic);
+  if (!contract) throw new TypeError(`no contract for topic ${topic}`);
+  return contract;
+}
+
+/** The Kafka topic configuration a contract asks for at creation (`cleanup.policy`, `retention.ms` / `delete.retention.ms`), with an override of the retention in ms. */
+export function topicConfigOf(contract: TopicContract, retentionOverrideMs?: number): Record<string, string> {
+  if (contract.compaction.cleanupPolicy === 'compact') {
+    const deleteRetention = retentionOverrideMs ?? contract.retention.deleteRetentionMs;
+    return { 'cleanup.policy': 'compact', ...(deleteRetention === null ? {} : { 'delete.retention.ms': String(deleteRetention) }) };
+  }
+  const retention = retentionOverrideMs ?? contract.retention.retentionMs;
+  return { 'cleanup.policy': 'delete', ...(retention === null ? {} : { 'retention.ms': String(retention) }) };
+}

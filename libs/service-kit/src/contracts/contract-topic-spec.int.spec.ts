@@ -1,0 +1,42 @@
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { topicContracts, Topics } from '@gancho/contracts';
+import { KafkaTransport } from '@gancho/messaging';
+import { kafkaBrokers, uniqueName } from '@gancho/testing';
+import { contractTopicSpec, TopicConfigError } from './contract-topic-spec';
+
+describe('topics created from their contracts', () => {
+  const transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'contract-topic-spec-test' });
+  const admin = new Kafka({ clientId: 'contract-topic-spec-test-admin', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+
+  beforeAll(() => admin.connect());
+  afterAll(async () => {
+    await admin.disconnect();
+    await transport.close();
+  });
+
+  async function configOf(topic: string): Promise<Record<string, string>> {
+    const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }], includeSynonyms: false });
+    return Object.fromEntries((described.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
+  }
+
+  it('get the cleanup policy and retention of their contract, set explicitly on the broker', async () => {
+    const created = topicContracts.map((contract) => ({ contract, topic: uniqueName(contract.topic) }));
+    await transport.ensureTopics(created.map(({ contract, topic }) => contractTopicSpec(contract.topic, { topic, env: {} })));
+    for (const { contract, topic } of created) {
+      const config = await configOf(topic);
+      expect({ topic: contract.topic, policy: config['cleanup.policy'] }).toEqual({ topic: contract.topic, policy: contract.compaction.cleanupPolicy });
+      if (contract.retention.retentionMs !== null) expect(config['retention.ms']).toBe(String(contract.retention.retentionMs));
+      if (contract.retention.deleteRetentionMs !== null) expect(config['delete.retention.ms']).toBe(String(contract.retention.deleteRetentionMs));
+    }
+  });
+
+  it('take a retention from the environment, per topic', async () => {
+    const topic = uniqueName('attempts');
+    await transport.ensureTopics([contractTopicSpec(Topics.deliveryAttempts, { topic, env: { TOPIC_RETENTION_MS_DELIVERY_ATTEMPTS_V1: '3600000' } })]);
+    expect((await configOf(topic))['retention.ms']).toBe('3600000');
+  });
+
+  it('refuse a retention that is not milliseconds', () => {
+    expect(() => contractTopicSpec(Topics.deliveryAttempts, { env: { TOPIC_RETENTION_MS_DELIVERY_ATTEMPTS_V1: '7d' } })).toThrow(TopicConfigError);
+  });
+});
