@@ -207,7 +207,7 @@ describe(`version skew against the previous release, v${previous.version} (${pre
           expect(webhook.payload.type).toBe(`purchase.${webhook.payload.data.status}`);
         }
       }
-    });
+    }, 120_000);
 
     if (old.includes('delivery')) {
       it(`KNOWN INCOMPATIBILITY of v${previous.version}: its delivery sends signed webhooks, with the student's data, to the URL of an endpoint whose destination type it does not know`, async () => {
@@ -260,7 +260,7 @@ describe(`version skew against the previous release, v${previous.version} (${pre
           `KNOWN INCOMPATIBILITY v${previous.version} unknown destination as webhook: ${leaked.length} signed webhook(s) of ${purchaseId} POSTed to the endpoint's vendor API URL ` +
             `by the v${previous.version} delivery. Order rule (docs/deploy.md): upgrade delivery before subscriptions; subscriptions saves no destination type the oldest running delivery does not know.\n`,
         );
-      });
+      }, 120_000);
     }
   });
 });

@@ -5,9 +5,12 @@ import path from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { phaseOf, type PurchaseStatus } from '@gancho/contracts';
 import { createTestDatabase, eventually, requireEnv, uniqueName, type TestDatabase } from '@gancho/testing';
-// The platform's processes, as the version-skew and platform e2e tests run them.
+// The platform's processes, as the version-skew and platform e2e tests run them (scripts of tools/, not libraries).
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { freePort } from '../../../tools/infra/ports.mts';
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { journeySteps } from '../../../tools/platform/journey-steps.mts';
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { newPlatformSecrets, startPlatform, type Platform, type PlatformSecrets } from '../../../tools/platform/platform.mts';
 import { cloudEventOf, startFunnelConsumer } from './consumer.mts';
 import { FunnelCounter, type FunnelReport } from './funnel.mts';
