@@ -282,6 +282,41 @@ describe('one release per service (only), each at its own tag', () => {
   });
 });
 
+describe('the helm commands of the deploy documents', () => {
+  const documents = ['k8s/gancho/README.md', 'docs/deploy.md'];
+  /** Each sh block's commands, continuation lines joined. */
+  const blocks = (file: string) =>
+    [...readFileSync(join(chartDir, '..', '..', file), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
+      m[1]!
+        .replace(/\\\n\s*/g, ' ')
+        .split('\n')
+        .map((line) => line.replace(/\s+#.*$/, '').trim())
+        .filter(Boolean),
+    );
+
+  it.each(documents)('%s: every helm install, upgrade and template command renders offline with its values', (file) => {
+    const commands = blocks(file).flat().filter((line) => /^helm (upgrade|install|template)\b/.test(line));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) {
+      // Rendered as `helm template`, as an install would (offline: no cluster to upgrade); placeholders get a tag.
+      const words = command.replace(/<[^>]+>/g, '0.1.0').split(/\s+/).slice(1).filter((w) => !['--install', '--reuse-values', '--wait'].includes(w));
+      if (words[0] === 'template') expect({ command, kubeVersion: words.includes('--kube-version') }).toEqual({ command, kubeVersion: true });
+      const args = ['template', ...words.slice(1).map((w) => (w === 'k8s/gancho' ? chartDir : w.replace(/^k8s\/gancho\//, `${chartDir}/`)))];
+      if (!args.includes('--kube-version')) args.push('--kube-version', kubernetesVersion.slice(1));
+      expect(() => helm(args)).not.toThrow();
+    }
+  });
+
+  it.each(documents)('%s: a Secret created for an install has the name its values file expects', (file) => {
+    const existingSecret = (values: string) => (YAML.parse(readFileSync(join(chartDir, values), 'utf8')) as { existingSecret: string }).existingSecret;
+    for (const block of blocks(file)) {
+      const created = block.join(' ').match(/create secret generic (\S+)/)?.[1];
+      const values = block.join(' ').match(/-f k8s\/gancho\/(values[\w-]*\.yaml)/)?.[1] ?? 'values.yaml';
+      if (created) expect({ file, created }).toEqual({ file, created: existingSecret(values) });
+    }
+  });
+});
+
 describe('the chart README', () => {
   it('documents every value of values.yaml', () => {
     const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
