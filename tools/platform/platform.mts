@@ -28,6 +28,8 @@ export interface PlatformOptions {
   allowedEndpointHosts: string[];
   /** Extra environment for every service (topic names in tests, timeouts…). */
   env?: Record<string, string>;
+  /** A service built elsewhere (another release's worktree, in the version-skew test): its checkout's root. */
+  roots?: Partial<Record<ServiceName, string>>;
   onOutput?: (service: ServiceName, line: string) => void;
   /** Called with each service's pid as soon as it is spawned. */
   onSpawn?: (service: ServiceName, pid: number) => void;
@@ -84,6 +86,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       name,
       port: options.ports[name],
       env: serviceEnv(name, options),
+      ...(options.roots?.[name] ? { root: options.roots[name] } : {}),
       ...(options.onOutput ? { onOutput: options.onOutput } : {}),
       ...(options.onSpawn ? { onSpawn: (pid: number) => options.onSpawn?.(name, pid) } : {}),
     });
