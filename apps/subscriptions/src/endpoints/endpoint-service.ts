@@ -20,15 +20,17 @@ import { newId } from '../platform/ids';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 import {
   activeSecrets,
+  decideEndpoint,
+  EndpointNotFoundError,
   initialEndpointState,
   upcastingEvolve,
   type Endpoint,
+  type EndpointCommand,
   type EndpointDestination,
   type EndpointEvent,
   type EndpointSettings,
   type EndpointState,
-} from './domain/endpoint';
-import { decideEndpoint, EndpointNotFoundError, type EndpointCommand } from './domain/decide-endpoint';
+} from '@gancho/subscriptions-domain';
 import { headerSealer, patchedHeaders } from './endpoint-header-sealing';
 import { auditEntry, endpointView, type AuditEntry, type DestinationView, type EndpointView } from './endpoint-views';
 

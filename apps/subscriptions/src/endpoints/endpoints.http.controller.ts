@@ -6,7 +6,7 @@ import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody 
 import { idPattern } from '../platform/ids';
 import { partnerActor, requestCaller } from '../platform/request-context';
 import { pageQuery } from '../partners/partner-requests';
-import { EndpointNotFoundError } from './domain/decide-endpoint';
+import { EndpointNotFoundError } from '@gancho/subscriptions-domain';
 import { createEndpointBody, updateEndpointBody, type CreateEndpointBody, type DestinationBody, type UpdateEndpointBody } from './endpoint-requests';
 import { EndpointService, type ChangesInput, type DestinationInput, type RotationView, type SecretsView, type SettingsInput } from './endpoint-service';
 import { EndpointUrlPolicy } from './endpoint-url-policy';

@@ -16,7 +16,7 @@ import {
   type PartnerCommand,
   type PartnerEvent,
   type PartnerState,
-} from './domain/partner';
+} from '@gancho/subscriptions-domain';
 
 export const partnerStreamId = (partnerId: string) => `partner:${partnerId}`;
 const partnerStream: StreamModel<PartnerState, PartnerEvent> = { initialState: initialPartnerState, evolve: evolvePartner };

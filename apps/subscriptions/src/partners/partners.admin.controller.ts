@@ -5,7 +5,7 @@ import { IdempotencyService, openApiSchema, parseOrThrow, ZodBody } from '@ganch
 import { idPattern } from '../platform/ids';
 import { requestCaller } from '../platform/request-context';
 import { AdminTokenGuard } from './admin-token.guard';
-import { ApiKeyNotFoundError, PartnerNotFoundError } from './domain/partner';
+import { ApiKeyNotFoundError, PartnerNotFoundError } from '@gancho/subscriptions-domain';
 import { createPartnerBody, pageQuery, type CreatePartnerBody } from './partner-requests';
 import { ApiKeyPublication } from '../relay/api-key-publication';
 import { partnerStreamId, PartnerService, type ApiKeyView, type PartnerView } from './partner-service';

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { openApiSchema, ZodBody } from '@gancho/service-kit';
 import { AdminTokenGuard } from '../partners/admin-token.guard';
-import { PartnerNotFoundError } from '../partners/domain/partner';
+import { PartnerNotFoundError } from '@gancho/subscriptions-domain';
 import { idPattern } from '../platform/ids';
 import { requestCaller } from '../platform/request-context';
 import { ApiKeyPublication } from '../relay/api-key-publication';

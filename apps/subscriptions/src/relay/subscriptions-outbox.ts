@@ -7,10 +7,10 @@ import { PostgresEventStore, type ReadPage, type StoredEvent } from '@gancho/eve
 import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage, type TransportHeaders } from '@gancho/messaging';
 import { OutboxRelay, type OutboxSource } from '@gancho/outbox';
 import { SecretBox } from '@gancho/secret-box';
-import { initialEndpointState, upcastingEvolve, type EndpointEvent, type EndpointState } from '../endpoints/domain/endpoint';
+import { initialEndpointState, upcastingEvolve, type EndpointEvent, type EndpointState } from '@gancho/subscriptions-domain';
 import { headerSealer } from '../endpoints/endpoint-header-sealing';
 import { endpointStateV1 } from '../endpoints/endpoint-views';
-import type { ApiKeyIssued, ApiKeyRevoked } from '../partners/domain/partner';
+import type { ApiKeyIssued, ApiKeyRevoked } from '@gancho/subscriptions-domain';
 import type { PortalSessionIssued } from '../portal/portal-session';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 import { apiKeysRelayName } from './api-key-publication';
