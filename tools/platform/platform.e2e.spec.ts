@@ -37,7 +37,7 @@ async function receiver(): Promise<DemoReceiver & { raw: { body: string; headers
 
 // The three services as separate OS processes, wired by configuration only,
 // once on the PostgreSQL event log and once on Kafka, against real receivers:
-// a purchase walks twelve statuses; an endpoint on `purchase.*` gets every one
+// a purchase walks the shortest path to made_effective; an endpoint on `purchase.*` gets every status
 // (signatures verified, payloads valid against their schemas), an endpoint on
 // `purchase.made_effective` gets exactly that one, a disabled endpoint gets
 // nothing, and a rotated secret verifies with both the old and the new secret.
