@@ -32,6 +32,16 @@ export interface PlatformOptions {
   /** Called with each service's pid as soon as it is spawned. */
   onSpawn?: (service: ServiceName, pid: number) => void;
   onStopped?: (service: ServiceName, tookMs: number) => void;
+  /**
+   * Start the three at once (npm start) instead of one after the other. Each
+   * service creates the topics it reads and writes (ensureTopics is
+   * idempotent, and the PostgreSQL log's schema is created under an advisory
+   * lock), so no order is needed for correctness; the one-by-one order keeps
+   * the tests' logs easy to read.
+   */
+  startTogether?: boolean;
+  /** Called as each service answers /health/ready. */
+  onReady?: (service: ServiceName) => void;
 }
 
 export interface Platform {
@@ -87,10 +97,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(options.onOutput ? { onOutput: options.onOutput } : {}),
       ...(options.onSpawn ? { onSpawn: (pid: number) => options.onSpawn?.(name, pid) } : {}),
     });
+    options.onReady?.(name);
   };
   try {
-    // Subscriptions first: it creates the topics delivery and partner auth read.
-    for (const name of ['subscriptions', 'journey', 'delivery'] as const) await start(name);
+    const order = ['subscriptions', 'journey', 'delivery'] as const;
+    if (options.startTogether) {
+      const results = await Promise.allSettled(order.map((name) => start(name)));
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    } else {
+      // Subscriptions first: it creates the topics delivery and partner auth read.
+      for (const name of order) await start(name);
+    }
   } catch (error) {
     await Promise.all(Object.values(services).map((s) => stopService(s)));
     throw error;
