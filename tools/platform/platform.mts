@@ -24,8 +24,15 @@ export interface PlatformOptions {
   kafkaBrokers?: string;
   ports: Record<ServiceName, number>;
   secrets: PlatformSecrets;
-  /** Endpoint hosts delivery may reach although they are private (the demo receiver, test receivers). */
+  /** Endpoint hosts subscriptions accepts and delivery reaches although they are private (the demo receiver, test receivers). */
   allowedEndpointHosts: string[];
+  /**
+   * Whether partners' endpoints may be on loopback or private networks: one
+   * machine, so by default yes (plain http is always accepted here). Given to subscriptions
+   * (save time) and delivery (send time) alike, so both accept and refuse
+   * the same URLs.
+   */
+  privateEndpoints?: boolean;
   /** Extra environment for every service (topic names in tests, timeouts…). */
   env?: Record<string, string>;
   onOutput?: (service: ServiceName, line: string) => void;
@@ -59,6 +66,14 @@ export function serviceEnv(name: ServiceName, options: PlatformOptions): Record<
     ...(options.kafkaBrokers ? { KAFKA_BROKERS: options.kafkaBrokers } : {}),
     ...options.env,
   };
+  // One endpoint network policy for save time (subscriptions) and send time (delivery).
+  const privateEndpoints = options.privateEndpoints ?? true;
+  const endpointNetwork: Record<string, string> = {
+    // Local receivers speak plain http.
+    ALLOW_HTTP_ENDPOINTS: 'true',
+    ALLOW_PRIVATE_NETWORK_ENDPOINTS: String(privateEndpoints),
+    ALLOWED_ENDPOINT_HOSTS: options.allowedEndpointHosts.join(','),
+  };
   switch (name) {
     case 'journey':
       return { ...common, JOURNEY_PLATFORM_TOKENS: options.secrets.platformToken };
@@ -67,16 +82,13 @@ export function serviceEnv(name: ServiceName, options: PlatformOptions): Record<
         ...common,
         SUBSCRIPTIONS_ADMIN_TOKENS: options.secrets.adminToken,
         SECRETS_ENCRYPTION_KEY: options.secrets.encryptionKey,
-        // One machine: partners' endpoints may be local receivers.
-        ALLOW_HTTP_ENDPOINTS: 'true',
-        ALLOW_PRIVATE_NETWORK_ENDPOINTS: 'true',
+        ...endpointNetwork,
       };
     case 'delivery':
       return {
         ...common,
         SECRETS_ENCRYPTION_KEY: options.secrets.encryptionKey,
-        ALLOW_HTTP_ENDPOINTS: 'true',
-        ALLOWED_ENDPOINT_HOSTS: options.allowedEndpointHosts.join(','),
+        ...endpointNetwork,
         ENDPOINTS_WARMUP_MS: options.env?.ENDPOINTS_WARMUP_MS ?? '1500',
       };
     default: {

@@ -132,7 +132,10 @@ async function startEverything(): Promise<{ platform: { urls: Record<ServiceName
       ...(kafkaBrokers ? { kafkaBrokers } : {}),
       ports,
       secrets,
-      allowedEndpointHosts: [`127.0.0.1:${receiverPort}`],
+      // The developer's machine: endpoints on loopback and private networks (their own apps) are delivered,
+      // unless ALLOW_PRIVATE_NETWORK_ENDPOINTS=false; then only the demo receiver and ALLOWED_ENDPOINT_HOSTS.
+      privateEndpoints: process.env.ALLOW_PRIVATE_NETWORK_ENDPOINTS !== 'false',
+      allowedEndpointHosts: [`127.0.0.1:${receiverPort}`, ...(process.env.ALLOWED_ENDPOINT_HOSTS ?? '').split(',').filter((host) => host.trim() !== '')],
       startTogether: true,
       // The admin API's portal sessions link to the console.
       env: { CONSOLE_URL: consoleUrl },
