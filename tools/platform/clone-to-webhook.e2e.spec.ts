@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { eventually } from '@gancho/testing';
 import { repoRoot } from '../infra/paths.mts';
-import { chooseStartPorts, npmStart, openPurchase, stopStart, type StartedPlatform } from './first-webhook.mts';
+import { chooseStartPorts, npmStart, openPurchase, stopStart, type StartedPlatform } from './npm-start-process.mts';
 
 const run = promisify(execFile);
 
