@@ -72,6 +72,7 @@ describe('fresh clone → npm ci → npm start → a webhook verified at a local
   });
   afterAll(async () => {
     if (platform && platform.child.exitCode === null) await stopStart(platform);
+    app.server.closeAllConnections();
     await new Promise((resolve) => app.server.close(resolve));
     await rm(workDir, { recursive: true, force: true });
   });
