@@ -9,8 +9,7 @@
 // chart's checks (tools/deploy) and are left to those.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { buildProgram } from '../../apps/cli/src/cli';
+import { execFileSync } from 'node:child_process';
 import { repoRoot } from '../infra/paths.mts';
 
 const documents = ['README.md', 'libs/receiver-sdk/README.md', ...readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md') && f !== 'deploy.md').map((f) => `docs/${f}`)];
@@ -62,6 +61,28 @@ const readByOthers = /^(OTEL_[A-Z_]+|GANCHO_WEBHOOK_SECRET)$/;
 /** A transcript of a real run keeps the run's own (random) port. */
 const transcriptPorts: Record<string, string[]> = { 'docs/subscriptions.md': ['127.0.0.1:3902'] };
 
+/** The CLI's commands and options, as its --help says (run from its sources). */
+const cliHelp = (() => {
+  const seen = new Map<string, { commands: string[]; options: string[] }>();
+  return (...command: string[]) => {
+    const key = command.join(' ');
+    const known = seen.get(key);
+    if (known) return known;
+    const help = execFileSync(
+      process.execPath,
+      ['--conditions=@gancho/source', '-r', path.join(repoRoot, 'apps/cli/testing/run-from-source.cjs'), path.join(repoRoot, 'apps/cli/src/main.ts'), ...command, '--help'],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+    );
+    const section = (title: string) => (help.split(`${title}:\n`)[1] ?? '').split('\n\n')[0] ?? '';
+    const parsed = {
+      commands: section('Commands').split('\n').map((line) => line.trim().split(/\s+/)[0] ?? '').filter((name) => /^[a-z]/.test(name) && name !== 'help'),
+      options: [...section('Options').matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]),
+    };
+    seen.set(key, parsed);
+    return parsed;
+  };
+})();
+
 /** npm start's default ports, read from its source so a change there fails here until the documents follow. */
 function npmStartPorts(): Map<string, number> {
   const start = text('tools/platform/start.mts');
@@ -85,22 +106,21 @@ describe.each(documents)('%s', (document) => {
   });
 
   it('names only gancho CLI commands and options that exist', () => {
-    const program = buildProgram({ stdout: { write: () => true }, stderr: { write: () => true }, stdin: new PassThrough(), env: {} }, new AbortController().signal);
-    const commands = new Map(program.commands.map((c) => [c.name(), c]));
+    const top = cliHelp();
     const wrong: string[] = [];
     for (const snippet of code) {
       for (const line of snippet.split('\n')) {
         const m = /(?:^|\|\s*|\$ )gancho((?:\s+--json)?)\s+([a-z]+)(?:\s+([a-z]+))?([^#]*)/.exec(line.trim());
         if (!m) continue;
-        const command = commands.get(m[2] ?? '');
-        if (!command) {
+        if (!top.commands.includes(m[2] ?? '')) {
           wrong.push(`${line.trim()}: no command ${m[2]}`);
           continue;
         }
-        const sub = command.commands.find((c) => c.name() === m[3]);
+        const command = cliHelp(m[2] ?? '');
+        const sub = command.commands.find((name) => name === m[3]);
         if (command.commands.length > 0 && !sub) wrong.push(`${line.trim()}: no command ${m[2]} ${m[3]}`);
-        const target = sub ?? command;
-        const known = new Set([...target.options, ...program.options].map((o) => o.long));
+        const target = sub ? cliHelp(m[2] ?? '', sub) : command;
+        const known = new Set([...target.options, ...top.options]);
         for (const flag of (m[4] ?? '').match(/--[a-z][a-z-]*/g) ?? []) if (!known.has(flag)) wrong.push(`${line.trim()}: no option ${flag}`);
         // The CLI's API URLs in examples are npm start's, as its defaults are.
         const ports = npmStartPorts();

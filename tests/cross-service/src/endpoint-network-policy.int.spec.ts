@@ -8,7 +8,8 @@
 import type { ConfigService } from '@nestjs/config';
 import { ProblemError } from '@gancho/service-kit';
 import { WebhookSender } from '@gancho/webhook-sender';
-import { startReceiver, type Receiver } from '../../../libs/webhook-sender/src/testing/receiver';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { deliveryConfigSchema } from '../../../apps/delivery/src/delivery.config';
 import { EndpointUrlPolicy } from '../../../apps/subscriptions/src/endpoints/endpoint-url-policy';
 import { systemResolveHost } from '../../../apps/subscriptions/src/platform/dns';
@@ -50,12 +51,18 @@ async function sendVerdict(url: string, env: Record<string, string>): Promise<Ve
 }
 
 describe('endpoint network policy: subscriptions (save) and delivery (send) decide the same', () => {
-  let receiver: Receiver;
+  let server: Server;
+  const receiver = { port: 0 };
   beforeAll(async () => {
+    server = createServer((_request, response) => response.writeHead(204).end());
     // Dual-stack, so 127.0.0.1, [::1] and localhost all reach it.
-    receiver = await startReceiver(undefined, { listenOn: '::' });
+    await new Promise<void>((resolve) => server.listen(0, '::', resolve));
+    receiver.port = (server.address() as AddressInfo).port;
   });
-  afterAll(() => receiver.close());
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
 
   const configurations: Record<string, () => Record<string, string>> = {
     production: () => ({}),
