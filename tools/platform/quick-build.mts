@@ -126,6 +126,8 @@ function inputHash(project: Project): string {
     hash.update('\0');
   }
   hash.update(readFileSync(path.join(repoRoot, 'tsconfig.base.json')));
+  // The page bundles its dependencies (React…): another version of one is another page.
+  if (project.kind === 'vite') hash.update(readFileSync(path.join(repoRoot, 'package-lock.json')));
   return hash.digest('hex');
 }
 
