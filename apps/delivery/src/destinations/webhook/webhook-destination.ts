@@ -1,13 +1,12 @@
-import { classifyAttempt, planNextAttempt, type AttemptErrorClass, type AttemptResult, type DeliveryPlan, type RetrySchedule } from '@gancho/delivery-domain';
+import { classifyAttempt, planNextAttempt, type DeliveryPlan, type RetrySchedule } from '@gancho/delivery-domain';
 import { contextFromTraceparent, injectTraceContext, recordError, SpanKind, SpanStatusCode, withSpan } from '@gancho/telemetry';
 import { signWebhook } from '@gancho/webhook-signing';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import type { SendResult, WebhookSenderPort } from '../../dispatch/sender';
+import type { SendResult } from '@gancho/webhook-sender';
+import type { WebhookSenderPort } from '../../dispatch/sender';
 import type { LeasedMessage } from '../../dispatch/message-store';
 import type { EndpointDirectory, RoutedEndpoint } from '../../routing/endpoint-directory';
 import type { Destination, DestinationOutcome } from '../destination';
-
-const errorClasses: readonly AttemptErrorClass[] = ['timeout', 'connect_refused', 'dns', 'tls', 'reset', 'ssrf_blocked', 'invalid_url', 'body_too_large', 'other'];
 
 /**
  * A partner's webhook URL: signs the stored body with the endpoint's current
@@ -81,11 +80,7 @@ export class WebhookDestination implements Destination {
   }
 
   private plan(result: SendResult, attemptsMade: number, now: Date): DeliveryPlan {
-    const attemptResult: AttemptResult =
-      result.kind === 'response'
-        ? { kind: 'response', status: result.status, headers: result.headers, elapsedMs: result.elapsedMs }
-        : { kind: 'error', errorClass: errorClasses.includes(result.errorClass as AttemptErrorClass) ? (result.errorClass as AttemptErrorClass) : 'other', message: result.message };
-    const decision = classifyAttempt(attemptResult, { now });
+    const decision = classifyAttempt(result, { now });
     return planNextAttempt({ decision, attemptsMade, schedule: this.schedule, now, random: Math.random });
   }
 }
