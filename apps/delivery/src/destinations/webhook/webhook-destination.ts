@@ -24,7 +24,7 @@ export class WebhookDestination implements Destination {
   async deliver(message: LeasedMessage, endpoint: RoutedEndpoint): Promise<DestinationOutcome> {
     const startedAt = new Date();
     const secrets = this.directory.signingSecrets(endpoint, startedAt);
-    const headers = { ...endpoint.state.headers, ...signWebhook({ id: message.message_id, timestamp: startedAt, body: message.payload, secrets }) };
+    const headers = { ...endpoint.state.headers, ...signWebhook({ id: message.messageId, timestamp: startedAt, body: message.payload, secrets }) };
     const result = await this.send(message, endpoint, headers);
     const finishedAt = new Date();
     return {
@@ -59,13 +59,13 @@ export class WebhookDestination implements Destination {
         'server.address': url.hostname,
         'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
         'url.scheme': url.protocol.replace(':', ''),
-        'gancho.message.id': message.message_id,
-        'gancho.endpoint.id': message.endpoint_id,
+        'gancho.message.id': message.messageId,
+        'gancho.endpoint.id': message.endpointId,
         'http.request.resend_count': message.attempts - 1,
       },
       async (span) => {
         // Keyed by endpoint: its own connections, so a hanging neighbour on the same host holds none of them.
-        const result = await this.sender.send({ endpointId: message.endpoint_id, url: endpoint.state.url, headers: injectTraceContext({ ...headers }), body: message.payload });
+        const result = await this.sender.send({ endpointId: message.endpointId, url: endpoint.state.url, headers: injectTraceContext({ ...headers }), body: message.payload });
         if (result.kind === 'response') {
           span.setAttribute('http.response.status_code', result.status);
           if (result.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -75,7 +75,7 @@ export class WebhookDestination implements Destination {
         }
         return result;
       },
-      { kind: SpanKind.CLIENT, parent: contextFromTraceparent(message.trace_context, ROOT_CONTEXT) },
+      { kind: SpanKind.CLIENT, parent: contextFromTraceparent(message.traceContext, ROOT_CONTEXT) },
     );
   }
 
