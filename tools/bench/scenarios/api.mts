@@ -2,7 +2,9 @@
 // bench's own PostgreSQL and Kafka; the baseline build first, if any, then
 // the working tree.
 import { execFileSync } from 'node:child_process';
+/* eslint-disable @nx/enforce-module-boundaries -- scripts of tools/, not a library */
 import { repoRoot } from '../../infra/paths.mts';
+/* eslint-enable @nx/enforce-module-boundaries */
 import { apiScenarios, runApiPath } from '../api/api-path.mts';
 import { startBenchInfra } from '../api/bench-infra.mts';
 import type { ScenarioModule } from './scenario.mts';

@@ -7,10 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import pg from 'pg';
+/* eslint-disable @nx/enforce-module-boundaries -- scripts of tools/, not a library */
 import { freePort } from '../../infra/ports.mts';
 import { repoRoot } from '../../infra/paths.mts';
 import { newPlatformSecrets, serviceEnv, type PlatformOptions } from '../../platform/platform.mts';
 import { startService, stopService, type RunningService, type ServiceName } from '../../platform/service-processes.mts';
+/* eslint-enable @nx/enforce-module-boundaries */
 import { drive, JourneySource, StatusEventSource, type DriveMode, type LoadSource } from '../load.mts';
 import { pgPerDelivery, pgSnapshot } from '../pg-stats.mts';
 import { GroupCpuWatch, ProcessWatch, findPids, machineBusySeconds, readProc, round, type ProcessFigures } from '../proc-stats.mts';
