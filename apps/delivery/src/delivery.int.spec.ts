@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { messageIdFor } from '@gancho/delivery-domain';
 import { type IncomingMessage } from '@gancho/messaging';
 import { createTestDatabase, eventually, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
-import { readDeliveryTopics, SubscriptionsStandIn, TestReceiver, startDelivery, testTopics } from './testing/delivery-test-kit';
+import { readDeliveryTopics, routesVersion, SubscriptionsStandIn, TestReceiver, startDelivery, testTopics } from './testing/delivery-test-kit';
 
 // Scenarios, with the real PostgreSQL, the real broker and real HTTP receivers on loopback:
 // - fan-out: each status event reaches every enabled endpoint of its partner whose filter matches, and no other;
@@ -75,7 +75,6 @@ describe('delivery service', () => {
       expect(madeEffective.received).toHaveLength(1);
       expect(other.received).toHaveLength(1);
     });
-    expect(disabled.received).toHaveLength(0);
     expect(new Set(all.ids())).toEqual(new Set(events.map((e) => messageIdFor(e.eventId, epAll.endpointId))));
     expect(madeEffective.ids()).toEqual([messageIdFor(events[2]!.eventId, epEffective.endpointId)]);
     for (const r of [all, madeEffective, other]) expect(r.verificationFailures).toEqual([]);
@@ -87,6 +86,13 @@ describe('delivery service', () => {
     expect(first.headers['x-school']).toBe('azul');
     // The svix verifier accepts the same request.
     expect(() => new SvixWebhook(epAll.secrets[0]!).verify(first.body, first.headers as Record<string, string>)).not.toThrow();
+
+    // The disabled endpoint got nothing: enabled again, it receives a later sentinel event, and only that.
+    await subscriptions.putEndpoint({ partnerId: partner, url: disabled.url(), endpointId: epOff.endpointId, secrets: epOff.secrets });
+    await routesVersion(service, epOff.endpointId, 2);
+    const sentinel = await subscriptions.publishStatus(partner, 'analysis');
+    await eventually(() => expect(disabled.ids()).toContain(messageIdFor(sentinel.eventId, epOff.endpointId)));
+    expect(disabled.ids()).toEqual([messageIdFor(sentinel.eventId, epOff.endpointId)]);
   });
 
   it('sends the custom headers of an endpoint state whether they come sealed or, from an older state, plain', async () => {

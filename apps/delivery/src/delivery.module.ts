@@ -34,7 +34,7 @@ export class DeliveryModule {
               topic: config.get('API_KEYS_TOPIC', { infer: true }),
               keyCatchUp: { maxWaitMs: config.get('API_KEY_CATCH_UP_MAX_WAIT_MS', { infer: true }) },
               // Per API key; the message log, resends and the stream share one bucket.
-              rateLimit: perSecond > 0 ? { ratePerSecond: perSecond, burst: config.get('PARTNER_API_RATE_LIMIT_BURST', { infer: true }) } : false,
+              rateLimit: perSecond > 0 ? { refillPerSecond: perSecond, capacity: config.get('PARTNER_API_RATE_LIMIT_BURST', { infer: true }) } : false,
             };
           },
         }),

@@ -46,7 +46,7 @@ export class SubscriptionsModule {
             return {
               topic: config.get('API_KEYS_TOPIC', { infer: true }),
               keyCatchUp: { maxWaitMs: config.get('API_KEY_CATCH_UP_MAX_WAIT_MS', { infer: true }) },
-              rateLimit: perSecond > 0 ? { ratePerSecond: perSecond, burst: config.get('PARTNER_API_RATE_LIMIT_BURST', { infer: true }) } : false,
+              rateLimit: perSecond > 0 ? { refillPerSecond: perSecond, capacity: config.get('PARTNER_API_RATE_LIMIT_BURST', { infer: true }) } : false,
             };
           },
         }),

@@ -13,7 +13,7 @@ export type TakeResult = { ok: true } | { ok: false; retryInMs: number };
 const epsilon = 1e-9;
 
 /**
- * A per-endpoint rate limit: holds up to `capacity` tokens, refilled
+ * A rate limit (delivery's per endpoint, partner-auth's per API key): holds up to `capacity` tokens, refilled
  * continuously at `refillPerSecond`; each request takes one. Starts full.
  * Time comes in with each call; a clock that steps back adds nothing.
  */

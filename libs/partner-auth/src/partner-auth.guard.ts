@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { bearerTokenOf, ProblemError } from '@gancho/service-kit';
 import { ApiKeyDirectory } from './api-key-directory';
 import { PARTNER_RATE_LIMITER } from './partner-auth.options';
-import type { TokenBucketLimiter } from './token-bucket';
+import type { TokenBucketLimiter } from './token-bucket-limiter';
 
 /** A request the guard admitted: whose key it was. */
 export interface PartnerRequest extends Request {
@@ -56,8 +56,8 @@ export class PartnerAuthGuard implements CanActivate {
     request.apiKeyId = lookup.key.keyId;
     request.apiKeyExpiresAt = lookup.key.expiresAt;
     const taken = this.limiter?.take(lookup.key.keyId);
-    if (taken && !taken.allowed) {
-      const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+    if (taken && !taken.ok) {
+      const seconds = Math.max(1, Math.ceil(taken.retryInMs / 1000));
       response.setHeader('Retry-After', String(seconds));
       throw new ProblemError('RATE_LIMITED', `Too many requests with this API key; retry in ${seconds} s.`, { retry_after_seconds: seconds });
     }

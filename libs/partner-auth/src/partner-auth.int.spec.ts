@@ -80,7 +80,7 @@ describe.each(transports)('PartnerAuthModule on %s', (_name, openTransport) => {
     await transport.ensureTopics([{ topic, compacted: true }]);
     await publish('key_early', record('key_early', 'ptn_early', early));
     @Module({
-      imports: [PartnerAuthModule.forRoot({ topic, rateLimit: { ratePerSecond: 1, burst: 3 } })],
+      imports: [PartnerAuthModule.forRoot({ topic, rateLimit: { refillPerSecond: 1, capacity: 3 } })],
       controllers: [WhoAmIController],
       providers: [{ provide: EVENT_TRANSPORT, useValue: transport }, { provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     })

@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata, t
 import { ApiKeyDirectory } from './api-key-directory';
 import { PartnerAuthGuard } from './partner-auth.guard';
 import { PARTNER_AUTH_OPTIONS, PARTNER_RATE_LIMITER, type PartnerAuthOptions } from './partner-auth.options';
-import { TokenBucketLimiter } from './token-bucket';
+import { TokenBucketLimiter } from './token-bucket-limiter';
 
 export interface PartnerAuthAsyncOptions {
   imports?: ModuleMetadata['imports'];

@@ -1,4 +1,4 @@
-import type { TokenBucketOptions } from './token-bucket';
+import type { TokenBucketLimiterOptions } from './token-bucket-limiter';
 
 export const PARTNER_AUTH_OPTIONS = Symbol('PARTNER_AUTH_OPTIONS');
 
@@ -15,7 +15,7 @@ export interface PartnerAuthOptions {
   /** Start of this instance's consumer group name; a unique suffix is added per process. */
   consumerGroupPrefix?: string;
   /** Requests per API key in this process; false for no limit. */
-  rateLimit?: TokenBucketOptions | false;
+  rateLimit?: TokenBucketLimiterOptions | false;
   /**
    * Read-your-writes: a well-formed key the table does not know waits until
    * the table has applied the topic up to its end as of the request (at most

@@ -1,9 +1,4 @@
-/**
- * Why a send got no response. The names are `@gancho/delivery-domain`'s
- * `AttemptErrorClass`, plus `invalid_url` for a URL refused before any
- * connection (bad syntax, scheme, credentials).
- */
-export type SendErrorClass = 'timeout' | 'connect_refused' | 'dns' | 'tls' | 'reset' | 'ssrf_blocked' | 'body_too_large' | 'invalid_url' | 'other';
+import type { AttemptErrorClass } from '@gancho/delivery-domain';
 
 /** Our own deadline, given to the AbortController as its reason. */
 export class DeadlineExceededError extends Error {
@@ -15,7 +10,7 @@ export class DeadlineExceededError extends Error {
   }
 }
 
-const codeClasses: ReadonlyArray<readonly [SendErrorClass, ReadonlySet<string>]> = [
+const codeClasses: ReadonlyArray<readonly [AttemptErrorClass, ReadonlySet<string>]> = [
   ['ssrf_blocked', new Set(['GANCHO_SSRF_BLOCKED'])],
   [
     'timeout',
@@ -51,7 +46,7 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function classOf(error: unknown): SendErrorClass | undefined {
+function classOf(error: unknown): AttemptErrorClass | undefined {
   const code = codeOf(error);
   if (code !== undefined) {
     for (const [errorClass, codes] of codeClasses) if (codes.has(code)) return errorClass;
@@ -69,9 +64,9 @@ function classOf(error: unknown): SendErrorClass | undefined {
  * (undici wraps socket errors). The outermost recognised error wins, so our
  * own SSRF refusal and deadline are never reported as what they caused.
  */
-export function classifySendError(error: unknown): { errorClass: SendErrorClass; message: string } {
+export function classifySendError(error: unknown): { errorClass: AttemptErrorClass; message: string } {
   const chain = chainOf(error);
-  let errorClass: SendErrorClass = 'other';
+  let errorClass: AttemptErrorClass = 'other';
   for (const link of chain) {
     const found = classOf(link);
     if (found !== undefined) {

@@ -1,11 +1,12 @@
 import { errors } from 'undici';
-import { classifySendError, DeadlineExceededError, type SendErrorClass } from './classify-send-error';
+import type { AttemptErrorClass } from '@gancho/delivery-domain';
+import { classifySendError, DeadlineExceededError } from './classify-send-error';
 import { HostResolutionError, SsrfBlockedError } from './guarded-connector';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
 
 describe('classifySendError', () => {
-  it.each<[string, unknown, SendErrorClass]>([
+  it.each<[string, unknown, AttemptErrorClass]>([
     ['our SSRF refusal', new SsrfBlockedError('rebind.example', '127.0.0.1', 'loopback'), 'ssrf_blocked'],
     ['our deadline', new DeadlineExceededError(500), 'timeout'],
     ['undici connect timeout', new errors.ConnectTimeoutError(), 'timeout'],

@@ -1,4 +1,4 @@
 export * from './webhook-sender';
-export { classifySendError, type SendErrorClass } from './classify-send-error';
+export { classifySendError } from './classify-send-error';
 export { SsrfBlockedError, HostResolutionError, resolveWithSystemDns, type AddressPolicy } from './guarded-connector';
 export { ConnectionLimitError } from './endpoint-pools';

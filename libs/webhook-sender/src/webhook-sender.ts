@@ -2,8 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import type { ConnectionOptions } from 'node:tls';
+import type { AttemptErrorClass } from '@gancho/delivery-domain';
 import { checkHostWithoutLookup, type ResolveHost } from '@gancho/url-safety';
-import { classifySendError, DeadlineExceededError, type SendErrorClass } from './classify-send-error';
+import { classifySendError, DeadlineExceededError } from './classify-send-error';
 import { EndpointPools } from './endpoint-pools';
 import { allowListOf, buildGuardedConnector, isAllowListed, resolveWithSystemDns } from './guarded-connector';
 
@@ -72,7 +73,7 @@ export type SendResult =
       truncated: boolean;
       elapsedMs: number;
     }
-  | { kind: 'error'; errorClass: SendErrorClass; message: string; elapsedMs: number };
+  | { kind: 'error'; errorClass: AttemptErrorClass; message: string; elapsedMs: number };
 
 export const defaultUserAgent = 'Gancho-Webhooks/1.0 (+https://gancho.dev)';
 

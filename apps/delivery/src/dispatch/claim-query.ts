@@ -28,5 +28,6 @@ export function claimDueMessagesSql(conditions: readonly string[] = [perPurchase
            ORDER BY next_attempt_at
            LIMIT $4
            FOR UPDATE SKIP LOCKED)
-        RETURNING m.message_id, m.endpoint_id, m.partner_id, m.event_type, m.payload, m.attempts, m.event_recorded_at, m.trace_context, m.ordered`;
+        RETURNING m.message_id AS "messageId", m.endpoint_id AS "endpointId", m.partner_id AS "partnerId", m.event_type AS "eventType", m.payload, m.attempts,
+                  m.event_recorded_at AS "eventRecordedAt", m.trace_context AS "traceContext", m.ordered`;
 }

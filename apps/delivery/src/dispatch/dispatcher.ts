@@ -91,11 +91,11 @@ export class Dispatcher implements FirstAttemptHandOff, OnApplicationShutdown {
   private async attempt(message: LeasedMessage, via: 'handoff' | 'claim'): Promise<void> {
     this.metrics.sendStarted(via);
     try {
-      const endpoint = this.directory.get(message.endpoint_id);
+      const endpoint = this.directory.get(message.endpointId);
       // A deleted or disabled endpoint receives nothing; the message can be recovered after re-enabling.
-      if (!endpoint) return await this.messages.abandon(message.message_id, 'endpoint_deleted');
-      if (!endpoint.state.enabled) return await this.messages.abandon(message.message_id, 'endpoint_disabled');
-      const admitted = this.gate.admit(message.endpoint_id, endpoint.state.rate_limit_per_second, new Date());
+      if (!endpoint) return await this.messages.abandon(message.messageId, 'endpoint_deleted');
+      if (!endpoint.state.enabled) return await this.messages.abandon(message.messageId, 'endpoint_disabled');
+      const admitted = this.gate.admit(message.endpointId, endpoint.state.rate_limit_per_second, new Date());
       if (admitted.kind === 'postpone') return await this.postpone(message, admitted.delayMs);
 
       const destination = endpoint.activeCampaign ? this.activeCampaign : this.webhook;
@@ -105,13 +105,13 @@ export class Dispatcher implements FirstAttemptHandOff, OnApplicationShutdown {
       await this.settle(message, endpoint, attempt);
     } catch (error) {
       // Our own failure (database, a bug): the lease runs out and the message is taken again.
-      this.logger.error(`message ${message.message_id}: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`message ${message.messageId}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
   /** Gives the message back without counting an attempt, and has its lane look again when it is due. */
   private async postpone(message: LeasedMessage, delayMs: number): Promise<void> {
-    await this.messages.postpone(message.message_id, delayMs);
+    await this.messages.postpone(message.messageId, delayMs);
     this.scheduler.dueLater(message.attempts > 1 ? 'retry' : 'first', new Date(Date.now() + delayMs));
   }
 
@@ -127,20 +127,20 @@ export class Dispatcher implements FirstAttemptHandOff, OnApplicationShutdown {
       statusCode: attempt.statusCode,
       errorClass: attempt.errorClass,
       latencyMs: attempt.latencyMs,
-      eventRecordedAt: new Date(message.event_recorded_at),
+      eventRecordedAt: new Date(message.eventRecordedAt),
       respondedAt: finishedAt,
       firstAttempt: message.attempts === 1,
     });
     this.logger.debug(
-      `message ${message.message_id} attempt ${message.attempts} to ${message.endpoint_id}: ${attempt.statusCode ?? attempt.errorClass} in ${attempt.latencyMs} ms, ${plan.state}`,
+      `message ${message.messageId} attempt ${message.attempts} to ${message.endpointId}: ${attempt.statusCode ?? attempt.errorClass} in ${attempt.latencyMs} ms, ${plan.state}`,
     );
-    this.gate.recordOutcome(message.endpoint_id, plan.state === 'succeeded', finishedAt);
+    this.gate.recordOutcome(message.endpointId, plan.state === 'succeeded', finishedAt);
     await this.attemptLog.add({
       ...attempt,
-      messageId: message.message_id,
-      endpointId: message.endpoint_id,
-      partnerId: message.partner_id,
-      eventType: message.event_type,
+      messageId: message.messageId,
+      endpointId: message.endpointId,
+      partnerId: message.partnerId,
+      eventType: message.eventType,
       attemptNumber: message.attempts,
       endpointUrl: endpoint.state.url,
     });

@@ -23,17 +23,17 @@ export interface NewMessage {
   traceContext?: string | null;
 }
 
-/** A stored message leased to this process for one attempt (the row as the claim returns it). */
+/** A stored message leased to this process for one attempt (the row as the claim returns it, named as `NewMessage` names it). */
 export interface LeasedMessage {
-  message_id: string;
-  endpoint_id: string;
-  partner_id: string;
-  event_type: string;
+  messageId: string;
+  endpointId: string;
+  partnerId: string;
+  eventType: string;
   payload: string;
   /** Attempts made, this one included. */
   attempts: number;
-  event_recorded_at: Date;
-  trace_context: string | null;
+  eventRecordedAt: Date;
+  traceContext: string | null;
   /** Held in per-purchase order: settling it may release the next one of its purchase. */
   ordered: boolean;
 }

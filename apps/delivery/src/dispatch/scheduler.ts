@@ -92,12 +92,12 @@ export class DispatchScheduler {
   /** Sends the reserved messages that were stored, and gives back the slots of the rest (already stored before: a redelivered event). */
   async sendHandedOff(reserved: ReadonlyMap<string, { endpointId: string }>, stored: readonly LeasedMessage[]): Promise<void> {
     this.slots.settleReservations(reserved.size);
-    const storedIds = new Set(stored.map((m) => m.message_id));
+    const storedIds = new Set(stored.map((m) => m.messageId));
     for (const [messageId, { endpointId }] of reserved) if (!storedIds.has(messageId)) this.slots.releaseEndpoint(endpointId);
     if (!this.running) {
       // Shutting down: put them back for whoever runs next, rather than wait for their leases.
-      for (const message of stored) this.slots.releaseEndpoint(message.endpoint_id);
-      await this.store.releaseUnsent(stored.map((m) => m.message_id));
+      for (const message of stored) this.slots.releaseEndpoint(message.endpointId);
+      await this.store.releaseUnsent(stored.map((m) => m.messageId));
       return;
     }
     for (const message of stored) this.launch('first', message, 'handoff');
@@ -107,7 +107,7 @@ export class DispatchScheduler {
     this.slots.begin(lane);
     const attempt = this.attempt(message, via).finally(() => {
       this.inFlight.delete(attempt);
-      this.slots.end(lane, message.endpoint_id);
+      this.slots.end(lane, message.endpointId);
       this.afterAttempt(message);
     });
     this.inFlight.add(attempt);
@@ -164,8 +164,8 @@ export class DispatchScheduler {
     const kept: LeasedMessage[] = [];
     const giveBack: string[] = [];
     for (const message of claimed) {
-      if (this.slots.takeEndpoint(message.endpoint_id)) kept.push(message);
-      else giveBack.push(message.message_id);
+      if (this.slots.takeEndpoint(message.endpointId)) kept.push(message);
+      else giveBack.push(message.messageId);
     }
     await this.store.giveBack(giveBack);
     return { messages: kept, full: claimed.length >= limit || giveBack.length > 0 };

@@ -30,14 +30,14 @@ class MemoryStore implements SchedulerStore {
 }
 
 const message = (id: string, overrides: Partial<LeasedMessage> = {}): LeasedMessage => ({
-  message_id: id,
-  endpoint_id: `ep_${id}`,
-  partner_id: 'ptn_1',
-  event_type: 'purchase.logged',
+  messageId: id,
+  endpointId: `ep_${id}`,
+  partnerId: 'ptn_1',
+  eventType: 'purchase.logged',
   payload: '{}',
   attempts: 1,
-  event_recorded_at: new Date(0),
-  trace_context: null,
+  eventRecordedAt: new Date(0),
+  traceContext: null,
   ordered: false,
   ...overrides,
 });
@@ -70,7 +70,7 @@ describe('DispatchScheduler', () => {
     const scheduler = new DispatchScheduler(
       store,
       (m) => {
-        attempted.push(m.message_id);
+        attempted.push(m.messageId);
         return new Promise<void>((resolve) => finish.push(resolve));
       },
       options,
@@ -99,7 +99,7 @@ describe('DispatchScheduler', () => {
   it('claims a retry this process scheduled when it falls due, well before the next idle look', async () => {
     const store = new MemoryStore();
     const attempted: string[] = [];
-    const scheduler = new DispatchScheduler(store, async (m) => void attempted.push(m.message_id), { ...options, idlePollMaxMs: 60_000 });
+    const scheduler = new DispatchScheduler(store, async (m) => void attempted.push(m.messageId), { ...options, idlePollMaxMs: 60_000 });
     scheduler.start();
     await jest.advanceTimersByTimeAsync(20_000);
     const retryLooks = store.claims.filter((c) => !c.firstAttempts).length;
@@ -118,7 +118,7 @@ describe('DispatchScheduler', () => {
   it('attempts handed-off messages without a claim, and gives them back when stopping', async () => {
     const store = new MemoryStore();
     const attempted: { id: string; via: string }[] = [];
-    const scheduler = new DispatchScheduler(store, async (m, via) => void attempted.push({ id: m.message_id, via }), options);
+    const scheduler = new DispatchScheduler(store, async (m, via) => void attempted.push({ id: m.messageId, via }), options);
     scheduler.start();
     await jest.advanceTimersByTimeAsync(1);
     const looks = store.claims.length;

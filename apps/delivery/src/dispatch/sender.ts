@@ -1,18 +1,8 @@
-/** What the dispatcher needs of an HTTP client (the undici adapter in `@gancho/webhook-sender`). */
-export interface SendRequest {
-  url: string;
-  /** The endpoint sent to: each endpoint has connections of its own (without it, requests to one origin share them). */
-  endpointId?: string;
-  headers: Record<string, string>;
-  body: string;
-}
+import type { SendResult, WebhookRequest } from '@gancho/webhook-sender';
 
-export type SendResult =
-  | { kind: 'response'; status: number; headers: Record<string, string>; bodySnippet: string; elapsedMs: number }
-  | { kind: 'error'; errorClass: string; message: string; elapsedMs: number };
-
+/** What the dispatcher needs of an HTTP client: the SSRF-guarded undici sender of `@gancho/webhook-sender`. */
 export interface WebhookSenderPort {
-  send(request: SendRequest): Promise<SendResult>;
+  send(request: WebhookRequest): Promise<SendResult>;
   close(): Promise<void>;
 }
 

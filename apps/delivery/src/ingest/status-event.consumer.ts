@@ -132,14 +132,14 @@ export class StatusEventConsumer implements OnApplicationShutdown {
 
 function handedOffMessageOf(row: NewMessage): LeasedMessage {
   return {
-    message_id: row.messageId,
-    endpoint_id: row.endpointId,
-    partner_id: row.partnerId,
-    event_type: row.eventType,
+    messageId: row.messageId,
+    endpointId: row.endpointId,
+    partnerId: row.partnerId,
+    eventType: row.eventType,
     payload: row.payload,
     attempts: 1,
-    event_recorded_at: new Date(row.eventRecordedAt),
-    trace_context: row.traceContext ?? null,
+    eventRecordedAt: new Date(row.eventRecordedAt),
+    traceContext: row.traceContext ?? null,
     // Ordered messages are never handed off (their order is kept by the claim).
     ordered: false,
   };

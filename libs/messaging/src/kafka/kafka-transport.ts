@@ -21,6 +21,7 @@ import type {
 } from '../event-transport';
 import { describeError, handlerOf, type Handler } from '../subscription-handler';
 import { sendTraced, traceHandler } from '../tracing';
+import { answerWithin, backoffDelayMs, type BackoffMs } from '../transport-timing';
 import { applyKafkajsIdleFix } from './kafkajs-idle-fix';
 
 applyKafkajsIdleFix();
@@ -43,7 +44,7 @@ export interface KafkaTransportOptions {
    * doubles from `initial` per consecutive failure on a partition, up to
    * `max`, and starts over after a success. Defaults: 200 ms, 30 s.
    */
-  redeliveryBackoffMs?: { initial?: number; max?: number };
+  redeliveryBackoffMs?: BackoffMs;
   /**
    * Offsets of handled batches are committed at most this often per consumer
    * (default 500 ms; 0 commits after every batch), and at once when a
@@ -172,7 +173,7 @@ export class KafkaTransport implements EventTransport {
       try {
         return await run();
       } catch (error) {
-        const delayMs = Math.min(max, initial * 2 ** Math.min(attempt - 1, 30));
+        const delayMs = backoffDelayMs(attempt, { initial, max });
         if (!isMetadataRace(error) || Date.now() + delayMs > deadline) throw error;
         this.options.log?.('warn', `${what}: the broker does not know the topic yet; retrying`, { topics, attempt, retryInMs: delayMs, error: describeError(error) });
         await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -352,27 +353,18 @@ export class KafkaTransport implements EventTransport {
   }
 
   private redeliveryDelayMs(attempt: number): number {
-    const initial = this.options.redeliveryBackoffMs?.initial ?? 200;
-    const max = this.options.redeliveryBackoffMs?.max ?? 30_000;
-    return Math.min(max, initial * 2 ** Math.min(attempt - 1, 30));
+    return backoffDelayMs(attempt, this.options.redeliveryBackoffMs);
   }
 
   async ping(): Promise<void> {
-    const timeoutMs = this.options.pingTimeoutMs ?? 3000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
     try {
-      await Promise.race([this.connectedProbe().then((admin) => admin.describeCluster()), timeout]);
+      await answerWithin('Kafka', this.options.pingTimeoutMs ?? 3000, this.connectedProbe().then((admin) => admin.describeCluster()));
     } catch (error) {
       // Start afresh next time, and let go of a connection that may still be trying.
       const stale = this.probe;
       this.probe = undefined;
       void stale?.then((admin) => admin.disconnect()).catch(() => undefined);
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -1,6 +1,7 @@
 import { Pool, type PoolClient } from 'pg';
 import type { EventTransport, OutgoingMessage, PartitionLag, SubscribeOptions, Subscription, TopicSpec } from '../event-transport';
 import { sendTraced, traceHandler } from '../tracing';
+import { answerWithin, backoffDelayMs, type BackoffMs } from '../transport-timing';
 import { GroupMember, type MemberContext } from './group-member';
 import { handlerOf } from '../subscription-handler';
 import { partitionForKey } from './partitioner';
@@ -35,7 +36,7 @@ export interface PostgresTransportOptions {
   /** Bound on how long a readiness ping may take. Default 3000 ms. */
   pingTimeoutMs?: number;
   /** Same meaning and defaults as the Kafka adapter's: 200 ms doubling up to 30 s per consecutive failure. */
-  redeliveryBackoffMs?: { initial?: number; max?: number };
+  redeliveryBackoffMs?: BackoffMs;
   /** Receives consumer warnings (lost connection, failed rebalance) and handler failures. */
   log?: (level: 'error' | 'warn', message: string, extra: Record<string, unknown>) => void;
 }
@@ -178,16 +179,7 @@ export class PostgresTransport implements EventTransport {
   }
 
   async ping(): Promise<void> {
-    const timeoutMs = this.options.pingTimeoutMs ?? 3000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`PostgreSQL did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.pool.query('SELECT 1'), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await answerWithin('PostgreSQL', this.options.pingTimeoutMs ?? 3000, this.pool.query('SELECT 1'));
   }
 
   close(): Promise<void> {
@@ -252,7 +244,7 @@ export class PostgresTransport implements EventTransport {
       rebalanceIntervalMs: this.options.rebalanceIntervalMs ?? 2_000,
       memberTimeoutMs: this.options.memberTimeoutMs ?? 30_000,
       maxBatchSize: this.options.maxBatchSize ?? 100,
-      redeliveryDelayMs: (attempt) => Math.min(backoff?.max ?? 30_000, (backoff?.initial ?? 200) * 2 ** Math.min(attempt - 1, 30)),
+      redeliveryDelayMs: (attempt) => backoffDelayMs(attempt, backoff),
       log: this.options.log,
     };
   }

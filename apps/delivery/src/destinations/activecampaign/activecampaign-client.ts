@@ -7,7 +7,6 @@ import {
   type ActiveCampaignUpdate,
   type AttemptDecision,
   type AttemptErrorClass,
-  type AttemptResult,
 } from '@gancho/delivery-domain';
 import type { SendResult, WebhookRequest } from '@gancho/webhook-sender';
 import type { ActiveCampaignRateLimiter } from './activecampaign-rate-limiter';
@@ -29,7 +28,7 @@ export interface ActiveCampaignCall {
   method: 'GET' | 'POST';
   path: string;
   status: number | null;
-  errorClass: string | null;
+  errorClass: AttemptErrorClass | null;
   /** AC's error text (bounded) for a failed call. */
   errorText: string | null;
   elapsedMs: number;
@@ -49,8 +48,6 @@ export interface ApplyBudget {
   /** The most to wait for the first slot before giving the message back. */
   maxFirstWaitMs: number;
 }
-
-const errorClasses: readonly AttemptErrorClass[] = ['timeout', 'connect_refused', 'dns', 'tls', 'reset', 'ssrf_blocked', 'invalid_url', 'body_too_large', 'other'];
 
 class CallFailed extends Error {
   constructor(
@@ -267,11 +264,7 @@ export class ActiveCampaignClient {
           },
     );
     const now = new Date();
-    const attempt: AttemptResult =
-      result.kind === 'response'
-        ? { kind: 'response', status: result.status, headers: result.headers, elapsedMs: result.elapsedMs }
-        : { kind: 'error', errorClass: errorClasses.includes(result.errorClass as AttemptErrorClass) ? (result.errorClass as AttemptErrorClass) : 'other', message: result.message };
-    const decision = classifyActiveCampaignResult(attempt, { now });
+    const decision = classifyActiveCampaignResult(result, { now });
     const record: ActiveCampaignCall = {
       method,
       path: path.split('?')[0] ?? path,

@@ -1,13 +1,12 @@
-import { classifyAttempt, planNextAttempt, type AttemptErrorClass, type AttemptResult, type DeliveryPlan, type RetrySchedule } from '@gancho/delivery-domain';
+import { classifyAttempt, planNextAttempt, type DeliveryPlan, type RetrySchedule } from '@gancho/delivery-domain';
 import { contextFromTraceparent, injectTraceContext, recordError, SpanKind, SpanStatusCode, withSpan } from '@gancho/telemetry';
 import { signWebhook } from '@gancho/webhook-signing';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import type { SendResult, WebhookSenderPort } from '../../dispatch/sender';
+import type { SendResult } from '@gancho/webhook-sender';
+import type { WebhookSenderPort } from '../../dispatch/sender';
 import type { LeasedMessage } from '../../dispatch/message-store';
 import type { EndpointDirectory, RoutedEndpoint } from '../../routing/endpoint-directory';
 import type { Destination, DestinationOutcome } from '../destination';
-
-const errorClasses: readonly AttemptErrorClass[] = ['timeout', 'connect_refused', 'dns', 'tls', 'reset', 'ssrf_blocked', 'invalid_url', 'body_too_large', 'other'];
 
 /**
  * A partner's webhook URL: signs the stored body with the endpoint's current
@@ -25,7 +24,7 @@ export class WebhookDestination implements Destination {
   async deliver(message: LeasedMessage, endpoint: RoutedEndpoint): Promise<DestinationOutcome> {
     const startedAt = new Date();
     const secrets = this.directory.signingSecrets(endpoint, startedAt);
-    const headers = { ...endpoint.state.headers, ...signWebhook({ id: message.message_id, timestamp: startedAt, body: message.payload, secrets }) };
+    const headers = { ...endpoint.state.headers, ...signWebhook({ id: message.messageId, timestamp: startedAt, body: message.payload, secrets }) };
     const result = await this.send(message, endpoint, headers);
     const finishedAt = new Date();
     return {
@@ -60,13 +59,13 @@ export class WebhookDestination implements Destination {
         'server.address': url.hostname,
         'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
         'url.scheme': url.protocol.replace(':', ''),
-        'gancho.message.id': message.message_id,
-        'gancho.endpoint.id': message.endpoint_id,
+        'gancho.message.id': message.messageId,
+        'gancho.endpoint.id': message.endpointId,
         'http.request.resend_count': message.attempts - 1,
       },
       async (span) => {
         // Keyed by endpoint: its own connections, so a hanging neighbour on the same host holds none of them.
-        const result = await this.sender.send({ endpointId: message.endpoint_id, url: endpoint.state.url, headers: injectTraceContext({ ...headers }), body: message.payload });
+        const result = await this.sender.send({ endpointId: message.endpointId, url: endpoint.state.url, headers: injectTraceContext({ ...headers }), body: message.payload });
         if (result.kind === 'response') {
           span.setAttribute('http.response.status_code', result.status);
           if (result.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -76,16 +75,12 @@ export class WebhookDestination implements Destination {
         }
         return result;
       },
-      { kind: SpanKind.CLIENT, parent: contextFromTraceparent(message.trace_context, ROOT_CONTEXT) },
+      { kind: SpanKind.CLIENT, parent: contextFromTraceparent(message.traceContext, ROOT_CONTEXT) },
     );
   }
 
   private plan(result: SendResult, attemptsMade: number, now: Date): DeliveryPlan {
-    const attemptResult: AttemptResult =
-      result.kind === 'response'
-        ? { kind: 'response', status: result.status, headers: result.headers, elapsedMs: result.elapsedMs }
-        : { kind: 'error', errorClass: errorClasses.includes(result.errorClass as AttemptErrorClass) ? (result.errorClass as AttemptErrorClass) : 'other', message: result.message };
-    const decision = classifyAttempt(attemptResult, { now });
+    const decision = classifyAttempt(result, { now });
     return planNextAttempt({ decision, attemptsMade, schedule: this.schedule, now, random: Math.random });
   }
 }
