@@ -1,3 +1,4 @@
+import { cloudEventSources, cloudEventTypes, legacyEventHeaders } from './cloudevents-kafka';
 import { activeCampaignFieldKeys, endpointDestinationTypes, endpointDisabledReasons, endpointOrderings } from './endpoint-state';
 import { deliveryAttemptOutcomes } from './delivery-attempt';
 import { endpointHealthReasons } from './endpoint-health';
@@ -79,13 +80,13 @@ const dateTime = (description: string): JsonSchema => ({ type: 'string', format:
 const nullable = (schema: JsonSchema, description: string): JsonSchema => ({ description, anyOf: [schema, { type: 'null' }] });
 
 /** CloudEvents binary mode headers; `type` is a constant or a pattern. */
-function cloudEventHeaders(input: { type: JsonSchema; source: string; subject: string; id: string }): JsonSchema {
+function cloudEventHeaders(input: { type: JsonSchema; source: string; subject: string; id: string; legacy?: boolean }): JsonSchema {
   return {
     $schema: schemaDialect,
     type: 'object',
     description:
-      'Kafka record headers, UTF-8 strings: the CloudEvents 1.0 attributes in binary content mode (ce_*), the content type, and W3C trace context. Other headers may be present and are to be ignored.',
-    required: ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject', 'content-type'],
+      'Kafka record headers, UTF-8 strings: the CloudEvents 1.0 attributes in binary content mode (ce_*), the content type (on every record with a value), and W3C trace context. Other headers may be present and are to be ignored.',
+    required: ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject'],
     properties: {
       ce_specversion: { const: '1.0', description: 'CloudEvents specification version.' },
       ce_id: { ...nonEmptyString(input.id) },
@@ -100,6 +101,12 @@ function cloudEventHeaders(input: { type: JsonSchema; source: string; subject: s
         description: 'W3C trace context of the producing request, when there was one.',
       },
       tracestate: { type: 'string', description: 'W3C trace state, with traceparent.' },
+      ...(input.legacy
+        ? {
+            [legacyEventHeaders.id]: { type: 'string', description: 'Release v0.1.0 compatibility, for one release: the same as ce_id.' },
+            [legacyEventHeaders.type]: { type: 'string', description: "Release v0.1.0 compatibility, for one release: the event store's type (EndpointCreated, ApiKeyIssued, …)." },
+          }
+        : {}),
     },
     additionalProperties: { type: 'string' },
   };
@@ -310,11 +317,11 @@ function purchaseStatusContract(): TopicContract {
     tombstones: { allowed: false },
     headers: cloudEventHeaders({
       type: { type: 'string', enum: [...eventTypes], description: 'The webhook event type, `purchase.<status>`; matches data.status.' },
-      source: '/gancho/journey',
+      source: cloudEventSources.journey,
       subject: 'The purchase id (the key).',
       id: "The event's id in the journey event store; unique per event. Delivery uses it for the webhook-id, consumers de-duplicate on it.",
     }),
-    cloudEvents: { type: 'purchase.<status>', typePattern: '^purchase\\.[a-z0-9_]+$', source: '/gancho/journey', dataSchema: topicValueSchemaId(Topics.purchaseStatus) },
+    cloudEvents: { type: 'purchase.<status>', typePattern: '^purchase\\.[a-z0-9_]+$', source: cloudEventSources.journey, dataSchema: topicValueSchemaId(Topics.purchaseStatus) },
     partitioning: {
       key: 'purchase_id',
       reason: "A purchase's status events must be read in order (sequence); keying by purchase keeps them on one partition, while purchases spread across partitions.",
@@ -374,12 +381,13 @@ function endpointsContract(): TopicContract {
     valueSchema: endpointStateValueSchema(),
     tombstones: { allowed: true, description: 'An empty value: the endpoint was deleted.' },
     headers: cloudEventHeaders({
-      type: { const: 'subscriptions.endpoint_state' },
-      source: '/gancho/subscriptions',
+      type: { const: cloudEventTypes.endpointState },
+      source: cloudEventSources.subscriptions,
+      legacy: true,
       subject: 'The endpoint id (the key).',
       id: 'The id of the endpoint event that led to this state.',
     }),
-    cloudEvents: { type: 'subscriptions.endpoint_state', typePattern: '^subscriptions\\.endpoint_state$', source: '/gancho/subscriptions', dataSchema: topicValueSchemaId(Topics.endpoints) },
+    cloudEvents: { type: cloudEventTypes.endpointState, typePattern: '^subscriptions\\.endpoint_state$', source: cloudEventSources.subscriptions, dataSchema: topicValueSchemaId(Topics.endpoints) },
     partitioning: { key: 'endpoint_id', reason: 'Compaction keeps the latest record per key; keying by endpoint keeps its states in order.', partitions: 'The broker default.' },
     ordering: 'Per endpoint: states in version order; a consumer ignores a state with a lower `version` than one it has (a replay, or a relay republishing).',
     retention: { retentionMs: null, deleteRetentionMs: 1 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_ENDPOINTS_V1' },
@@ -433,12 +441,13 @@ function apiKeysContract(): TopicContract {
     valueSchema: apiKeyValueSchema(),
     tombstones: { allowed: true, description: 'An empty value: forget the key.' },
     headers: cloudEventHeaders({
-      type: { const: 'subscriptions.api_key' },
-      source: '/gancho/subscriptions',
+      type: { const: cloudEventTypes.apiKey },
+      source: cloudEventSources.subscriptions,
+      legacy: true,
       subject: 'The key id (the record key).',
       id: 'The id of the partner event (ApiKeyIssued, ApiKeyRevoked, PortalSessionIssued) behind the record.',
     }),
-    cloudEvents: { type: 'subscriptions.api_key', typePattern: '^subscriptions\\.api_key$', source: '/gancho/subscriptions', dataSchema: topicValueSchemaId(Topics.apiKeys) },
+    cloudEvents: { type: cloudEventTypes.apiKey, typePattern: '^subscriptions\\.api_key$', source: cloudEventSources.subscriptions, dataSchema: topicValueSchemaId(Topics.apiKeys) },
     partitioning: { key: 'key_id', reason: "Compaction keeps a key's latest record (its revocation); one key's records stay in order.", partitions: 'The broker default.' },
     ordering: "Per key: issue before revocation. A key's latest record wins.",
     retention: { retentionMs: null, deleteRetentionMs: 1 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_API_KEYS_V1' },
@@ -494,12 +503,12 @@ function endpointHealthContract(): TopicContract {
     valueSchema: endpointHealthValueSchema(),
     tombstones: { allowed: false },
     headers: cloudEventHeaders({
-      type: { const: 'delivery.endpoint_health' },
-      source: '/gancho/delivery',
+      type: { const: cloudEventTypes.endpointHealth },
+      source: cloudEventSources.delivery,
       subject: 'The endpoint id (the key).',
       id: "The report's id in delivery's event store.",
     }),
-    cloudEvents: { type: 'delivery.endpoint_health', typePattern: '^delivery\\.endpoint_health$', source: '/gancho/delivery', dataSchema: topicValueSchemaId(Topics.endpointHealth) },
+    cloudEvents: { type: cloudEventTypes.endpointHealth, typePattern: '^delivery\\.endpoint_health$', source: cloudEventSources.delivery, dataSchema: topicValueSchemaId(Topics.endpointHealth) },
     partitioning: { key: 'endpoint_id', reason: "One endpoint's reports stay in order.", partitions: 'The broker default.' },
     ordering: 'Per endpoint. A report older than the partner\'s last re-enable is ignored by subscriptions; a repeated report changes nothing.',
     retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_DELIVERY_ENDPOINT_HEALTH_V1' },
@@ -543,12 +552,12 @@ function deliveryAttemptsContract(): TopicContract {
     valueSchema: deliveryAttemptValueSchema(),
     tombstones: { allowed: false },
     headers: cloudEventHeaders({
-      type: { const: 'delivery.attempt' },
-      source: '/gancho/delivery',
+      type: { const: cloudEventTypes.deliveryAttempt },
+      source: cloudEventSources.delivery,
       subject: 'The message id (the key).',
       id: '`<message id>:<attempt number>`: the same when an attempt is published twice.',
     }),
-    cloudEvents: { type: 'delivery.attempt', typePattern: '^delivery\\.attempt$', source: '/gancho/delivery', dataSchema: topicValueSchemaId(Topics.deliveryAttempts) },
+    cloudEvents: { type: cloudEventTypes.deliveryAttempt, typePattern: '^delivery\\.attempt$', source: cloudEventSources.delivery, dataSchema: topicValueSchemaId(Topics.deliveryAttempts) },
     partitioning: { key: 'message_id', reason: "A message's attempts stay in attempt order on one partition.", partitions: 'The broker default.' },
     ordering: 'Per message: attempt_number order. At-least-once: de-duplicate on ce_id.',
     retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_DELIVERY_ATTEMPTS_V1' },

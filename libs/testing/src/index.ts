@@ -6,3 +6,4 @@ export * from './test-service';
 export * from './service-process';
 export * from './webhook-schemas';
 export * from './activecampaign-fake';
+export * from './topic-config';
