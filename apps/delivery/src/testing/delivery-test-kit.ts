@@ -166,6 +166,8 @@ export class SubscriptionsStandIn {
     headersShape?: 'sealed' | 'plain';
     rateLimitPerSecond?: number | null;
     ordering?: 'none' | 'per_purchase';
+    /** Fields as a newer release of subscriptions might publish them (a destination type or a field this release does not know). */
+    future?: Record<string, unknown>;
   }): Promise<{ endpointId: string; secrets: string[] }> {
     const endpointId = options.endpointId ?? `ep_${randomBytes(8).toString('hex')}`;
     const secrets = options.secrets ?? [generateSecret(randomBytes)];
@@ -200,7 +202,7 @@ export class SubscriptionsStandIn {
       created_at: now,
       updated_at: now,
     };
-    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [{ key: endpointId, value: JSON.stringify(state) }]);
+    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [{ key: endpointId, value: JSON.stringify({ ...state, ...options.future }) }]);
     return { endpointId, secrets };
   }
 
