@@ -41,7 +41,7 @@ export interface TopicContract {
   retention: {
     /** `retention.ms` set at topic creation; null for compacted topics, which keep the latest record of every key. */
     retentionMs: number | null;
-    /** For compacted topics, how long a tombstone stays readable (`delete.retention.ms`). */
+    /** For compacted topics, how long a tombstone stays readable (`delete.retention.ms`): a reader that catches up within it sees every delete. */
     deleteRetentionMs: number | null;
     /** The environment variable that overrides `retention.ms` (or `delete.retention.ms`) where the topic is created. */
     env: string;
@@ -390,7 +390,7 @@ function endpointsContract(): TopicContract {
     cloudEvents: { type: cloudEventTypes.endpointState, typePattern: '^subscriptions\\.endpoint_state$', source: cloudEventSources.subscriptions, dataSchema: topicValueSchemaId(Topics.endpoints) },
     partitioning: { key: 'endpoint_id', reason: 'Compaction keeps the latest record per key; keying by endpoint keeps its states in order.', partitions: 'The broker default.' },
     ordering: 'Per endpoint: states in version order; a consumer ignores a state with a lower `version` than one it has (a replay, or a relay republishing).',
-    retention: { retentionMs: null, deleteRetentionMs: 1 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_ENDPOINTS_V1' },
+    retention: { retentionMs: null, deleteRetentionMs: 7 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_ENDPOINTS_V1' },
     compaction: {
       cleanupPolicy: 'compact',
       reason: 'Every delivery process rebuilds its routing table by reading the whole topic from the beginning (a consumer group of its own), so the latest state of every endpoint must stay forever.',
@@ -450,7 +450,7 @@ function apiKeysContract(): TopicContract {
     cloudEvents: { type: cloudEventTypes.apiKey, typePattern: '^subscriptions\\.api_key$', source: cloudEventSources.subscriptions, dataSchema: topicValueSchemaId(Topics.apiKeys) },
     partitioning: { key: 'key_id', reason: "Compaction keeps a key's latest record (its revocation); one key's records stay in order.", partitions: 'The broker default.' },
     ordering: "Per key: issue before revocation. A key's latest record wins.",
-    retention: { retentionMs: null, deleteRetentionMs: 1 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_API_KEYS_V1' },
+    retention: { retentionMs: null, deleteRetentionMs: 7 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_API_KEYS_V1' },
     compaction: {
       cleanupPolicy: 'compact',
       reason: 'Every process of every service rebuilds its key table by reading the whole topic from the beginning, so every key (and its revocation) must stay.',
