@@ -338,7 +338,7 @@ function purchaseStatusContract(): TopicContract {
     ],
     mustUnderstand: [
       'ce_specversion is 1.0 and ce_type a known event type; the value validates against this schema (no unknown field: the value goes verbatim into webhooks whose schema is closed).',
-      'Otherwise the record is not acted on (nothing is sent for it); the consumer logs it without personal data and counts it.',
+      'Otherwise the record is not acted on (nothing is sent for it) and the consumer logs it without personal data and counts it (gancho_messaging_records_not_understood_total). Delivery keeps it as it came (held_status_events) and delivers it when a release that reads it starts; the live stream skips it.',
     ],
     personalData: ['student.name', 'student.email'],
     examples: [
@@ -398,7 +398,7 @@ function endpointsContract(): TopicContract {
     producer: { service: 'subscriptions', description: 'The endpoints outbox relay publishes the full state after every endpoint event; a delete publishes a tombstone.' },
     consumers: [{ service: 'delivery', group: 'gancho-delivery.endpoints.<host>.<pid>.<random> (one per process, from the beginning)', description: 'The routing table.' }],
     mustUnderstand: [
-      'The value validates against this schema, and destination.type is known. A state it cannot read makes the endpoint receive nothing (never a fallback to a webhook): the consumer logs and counts it, and the endpoint health shows it as not understood.',
+      'The value validates against this schema, and destination.type is known. A state it cannot read holds the endpoint back: it receives nothing (never a fallback to a webhook, nor its older state), its pending messages wait; delivery logs it, gancho_endpoints{state="held_back"} counts it and the endpoint stats show held_back.',
       'The record stays on the compacted topic, so an upgraded consumer, which reads the topic from the beginning, acts on it.',
     ],
     personalData: [],
@@ -436,7 +436,7 @@ function apiKeysContract(): TopicContract {
   return {
     topic: Topics.apiKeys,
     version: 1,
-    summary: "Every partner API key by its hash, and its revocation; every service's partner authentication reads it.",
+    summary: "Every partner API key by its hash, and its revocation; the partner authentication of subscriptions and delivery reads it.",
     key: { description: 'The API key id.', valueField: 'key_id', schema: { type: 'string', minLength: 1 } },
     valueSchema: apiKeyValueSchema(),
     tombstones: { allowed: true, description: 'An empty value: forget the key.' },
@@ -457,7 +457,6 @@ function apiKeysContract(): TopicContract {
     },
     producer: { service: 'subscriptions', description: 'The api-keys outbox relay publishes a record for ApiKeyIssued, ApiKeyRevoked and PortalSessionIssued.' },
     consumers: [
-      { service: 'journey', group: 'gancho-journey.partner-auth.<host>.<pid>.<random>', description: 'Partner authentication.' },
       { service: 'subscriptions', group: 'gancho-subscriptions.partner-auth.<host>.<pid>.<random>', description: 'Partner authentication.' },
       { service: 'delivery', group: 'gancho-delivery.partner-auth.<host>.<pid>.<random>', description: 'Partner authentication.' },
     ],
@@ -515,7 +514,7 @@ function endpointHealthContract(): TopicContract {
     compaction: { cleanupPolicy: 'delete', reason: 'Requests applied once by a committed consumer group; a week covers any outage of subscriptions.' },
     producer: { service: 'delivery', description: "Delivery's relay publishes each health report of its event store." },
     consumers: [{ service: 'subscriptions', group: 'gancho-subscriptions.endpoint-health (ENDPOINT_HEALTH_CONSUMER_GROUP)', description: 'Applies the report as EndpointDisabled.' }],
-    mustUnderstand: ['The value validates against this schema (a known reason). A report it cannot read disables nothing; it is logged and counted.'],
+    mustUnderstand: ['The value validates against this schema (a known reason, no unknown field). A report it cannot read disables nothing; it is logged and counted (gancho_messaging_records_not_understood_total).'],
     personalData: [],
     examples: [
       {
