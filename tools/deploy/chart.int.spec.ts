@@ -11,7 +11,10 @@ import { kubernetesVersion } from './schemas/kinds.mts';
 // Kubernetes schemas kept in schemas/; an unknown field or a kind with no
 // schema fails that check; each service has its Deployment (probes,
 // resources, ConfigMap + existing Secret), Service, HPA, PDB and migration
-// hook Job; delivery's NetworkPolicy lets it reach the internet only.
+// hook Job; delivery's NetworkPolicy lets it reach the internet only. One
+// release per service: delivery renders alone at its own tag, valid, beside a
+// main release whose console proxies to the Service the delivery release
+// creates; values the schema does not know are refused.
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> };
 
@@ -23,8 +26,18 @@ function helm(args: string[]): string {
   return execFileSync(tools.helm, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function render(extra: string[] = []): string {
-  return helm(['template', 'gancho', chartDir, '--namespace', 'gancho', '--kube-version', kubernetesVersion.slice(1), ...extra]);
+function render(extra: string[] = [], release = 'gancho'): string {
+  return helm(['template', release, chartDir, '--namespace', 'gancho', '--kube-version', kubernetesVersion.slice(1), ...extra]);
+}
+
+/** helm's error output for values the chart refuses (it must refuse them). */
+function refusal(extra: string[]): string {
+  try {
+    render(extra);
+  } catch (error) {
+    return String((error as { stderr?: string }).stderr);
+  }
+  throw new Error(`helm template accepted ${extra.join(' ')}`);
 }
 
 const parseAll = (text: string) => YAML.parseAllDocuments(text).map((d) => d.toJSON() as Manifest).filter(Boolean);
@@ -191,6 +204,116 @@ describe('Helm chart k8s/gancho', () => {
     const embedded = parseAll(render(['--set', 'console.frameAncestors=https://dashboard.example.com']));
     const env = named(embedded, 'Deployment', 'gancho-console').spec.template.spec.containers[0].env as { name: string; value: string }[];
     expect(env.find((e) => e.name === 'CONSOLE_FRAME_ANCESTORS')?.value).toBe('https://dashboard.example.com');
+  });
+});
+
+describe('one release per service (only), each at its own tag', () => {
+  // The main release without delivery at 0.2.0, delivery as its own release one version behind.
+  const mainText = render(['--set', 'image.tag=0.2.0', '--set', 'services.delivery.enabled=false']);
+  const deliveryText = render(['--set', 'only=delivery', '--set', 'image.tag=0.2.0', '--set', 'services.delivery.image.tag=0.1.0'], 'gancho-delivery');
+  const main = parseAll(mainText);
+  const delivery = parseAll(deliveryText);
+  const version = (m: Manifest & { metadata: { labels?: Record<string, string> } }) => m.metadata.labels?.['app.kubernetes.io/version'];
+
+  it('renders delivery alone, at its own tag and version label, and nothing else', () => {
+    expect(delivery.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(
+      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Job', 'NetworkPolicy', 'PodDisruptionBudget', 'Service']
+        .map((kind) => `${kind}/gancho-delivery${kind === 'Job' ? '-migrate' : kind === 'NetworkPolicy' ? '-egress' : ''}`)
+        .sort(),
+    );
+    const deployment = named(delivery, 'Deployment', 'gancho-delivery');
+    expect(deployment.spec.template.spec.containers[0].image).toBe('ghcr.io/gancho/gancho-delivery:0.1.0');
+    expect(named(delivery, 'Job', 'gancho-delivery-migrate').spec.template.spec.containers[0].image).toBe('ghcr.io/gancho/gancho-delivery:0.1.0');
+    expect(new Set(delivery.map(version))).toEqual(new Set(['0.1.0']));
+    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('0.1.0');
+    // The others, in the main release, at the global tag.
+    for (const app of ['journey', 'subscriptions', 'console']) {
+      expect(named(main, 'Deployment', `gancho-${app}`).spec.template.spec.containers[0].image).toBe(`ghcr.io/gancho/gancho-${app}:0.2.0`);
+      expect(version(named(main, 'Deployment', `gancho-${app}`))).toBe('0.2.0');
+    }
+    expect(main.filter((m) => m.metadata.name.startsWith('gancho-delivery'))).toEqual([]);
+  });
+
+  it('renders manifests kubeconform accepts strictly, for the delivery release and the main one', () => {
+    for (const [text, manifests] of [[deliveryText, delivery], [mainText, main]] as const) {
+      const result = kubeconform(text);
+      expect(result).toMatchObject({ ok: true, summary: { valid: manifests.length, invalid: 0, errors: 0, skipped: 0 } });
+    }
+  });
+
+  it("points the main release's console at the Service the delivery release creates, which selects that release's pods", () => {
+    const env = named(main, 'Deployment', 'gancho-console').spec.template.spec.containers[0].env as { name: string; value: string }[];
+    const deliveryHost = new URL(env.find((e) => e.name === 'DELIVERY_URL')!.value).hostname;
+    const service = named(delivery, 'Service', deliveryHost);
+    const podLabels = named(delivery, 'Deployment', 'gancho-delivery').spec.template.metadata.labels as Record<string, string>;
+    expect(Object.entries(service.spec.selector).every(([key, value]) => podLabels[key] === value)).toBe(true);
+    // Subscriptions stays in the main release, under the same name.
+    expect(named(main, 'Service', new URL(env.find((e) => e.name === 'SUBSCRIPTIONS_URL')!.value).hostname)).toBeDefined();
+    // The two releases never render the same object, and together render what the all-in-one release does.
+    const ids = (manifests: Manifest[]) => manifests.map((m) => `${m.kind}/${m.metadata.name}`);
+    expect(ids(main).filter((id) => ids(delivery).includes(id))).toEqual([]);
+    expect([...ids(main), ...ids(delivery)].sort()).toEqual(ids(parseAll(render())).sort());
+  });
+
+  it('names resources by installation, not by release: another release name renders the same names', () => {
+    const renamed = parseAll(render(['--set', 'only=delivery'], 'payments-delivery'));
+    expect(renamed.map((m) => m.metadata.name).sort()).toEqual(delivery.map((m) => m.metadata.name).sort());
+    const second = parseAll(render(['--set', 'installation=gancho-staging']));
+    const env = named(second, 'Deployment', 'gancho-staging-console').spec.template.spec.containers[0].env as { name: string; value: string }[];
+    expect(env.find((e) => e.name === 'DELIVERY_URL')?.value).toBe('http://gancho-staging-delivery');
+    expect(named(second, 'Service', 'gancho-staging-delivery').spec.selector['app.kubernetes.io/instance']).toBe('gancho-staging');
+  });
+
+  it('passes helm lint --strict in the per-service mode, for every service', () => {
+    for (const only of ['journey', 'subscriptions', 'delivery', 'console']) {
+      expect(helm(['lint', '--strict', chartDir, '--kube-version', kubernetesVersion.slice(1), '-f', productionValues, '--set', `only=${only}`])).toContain('0 chart(s) failed');
+    }
+  });
+
+  it.each([
+    [['--set', 'services.delivery.image.tga=0.1.0'], "at '/services/delivery/image': additional properties 'tga' not allowed"],
+    [['--set', 'services.delivery.imageTag=0.1.0'], "at '/services/delivery': additional properties 'imageTag' not allowed"],
+    [['--set', 'services.delivry.enabled=false'], "at '/services': additional properties 'delivry' not allowed"],
+    [['--set', 'imag.tag=0.1.0'], "additional properties 'imag' not allowed"],
+    [['--set', 'only=deliver'], "at '/only': value must be one of"],
+    [['--set', 'console.image.tag=a tag'], "at '/console/image/tag'"],
+  ])('refuses values the schema does not know: %j', (extra, message) => {
+    expect(refusal(extra)).toContain(message);
+  });
+});
+
+describe('the helm commands of the deploy documents', () => {
+  const documents = ['k8s/gancho/README.md', 'docs/deploy.md'];
+  /** Each sh block's commands, continuation lines joined. */
+  const blocks = (file: string) =>
+    [...readFileSync(join(chartDir, '..', '..', file), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
+      m[1]!
+        .replace(/\\\n\s*/g, ' ')
+        .split('\n')
+        .map((line) => line.replace(/\s+#.*$/, '').trim())
+        .filter(Boolean),
+    );
+
+  it.each(documents)('%s: every helm install, upgrade and template command renders offline with its values', (file) => {
+    const commands = blocks(file).flat().filter((line) => /^helm (upgrade|install|template)\b/.test(line));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) {
+      // Rendered as `helm template`, as an install would (offline: no cluster to upgrade); placeholders get a tag.
+      const words = command.replace(/<[^>]+>/g, '0.1.0').split(/\s+/).slice(1).filter((w) => !['--install', '--reuse-values', '--wait'].includes(w));
+      if (words[0] === 'template') expect({ command, kubeVersion: words.includes('--kube-version') }).toEqual({ command, kubeVersion: true });
+      const args = ['template', ...words.slice(1).map((w) => (w === 'k8s/gancho' ? chartDir : w.replace(/^k8s\/gancho\//, `${chartDir}/`)))];
+      if (!args.includes('--kube-version')) args.push('--kube-version', kubernetesVersion.slice(1));
+      expect(() => helm(args)).not.toThrow();
+    }
+  });
+
+  it.each(documents)('%s: a Secret created for an install has the name its values file expects', (file) => {
+    const existingSecret = (values: string) => (YAML.parse(readFileSync(join(chartDir, values), 'utf8')) as { existingSecret: string }).existingSecret;
+    for (const block of blocks(file)) {
+      const created = block.join(' ').match(/create secret generic (\S+)/)?.[1];
+      const values = block.join(' ').match(/-f k8s\/gancho\/(values[\w-]*\.yaml)/)?.[1] ?? 'values.yaml';
+      if (created) expect({ file, created }).toEqual({ file, created: existingSecret(values) });
+    }
   });
 });
 

@@ -71,7 +71,8 @@ describe('docker-compose.yml', () => {
     expect(compose.services.jaeger!.image).toMatch(/^jaegertracing\/jaeger:\d+\.\d+\.\d+$/);
   });
 
-  it.each(apps.map((app, index) => [app, 3001 + index] as const))('runs %s on host port %i after its migrations, with a configuration it accepts', (app, port) => {
+  // npm start's ports (tools/platform/start.mts): one set of URLs for both ways of running the platform.
+  it.each(apps.map((app, index) => [app, 4001 + index] as const))('runs %s on host port %i (as npm start) after its migrations, with a configuration it accepts', (app, port) => {
     const service = compose.services[app]!;
     const migrate = compose.services[`${app}-migrate`]!;
     expect(service.image).toBe(`gancho-${app}:local`);
@@ -94,6 +95,23 @@ describe('docker-compose.yml', () => {
     expect(check).toContain(`http://127.0.0.1:${env.PORT}/health/ready`);
   });
 
+  it('serves the partner console on :4000 (as npm start), proxying subscriptions and delivery', () => {
+    const partnerConsole = compose.services.console!;
+    const env = partnerConsole.environment!;
+    expect(hostPort(partnerConsole, env.PORT!)).toBe('4000');
+    expect(env.SUBSCRIPTIONS_URL).toBe(`http://subscriptions:${compose.services.subscriptions!.environment!.PORT ?? '8080'}`);
+    expect(env.DELIVERY_URL).toBe(`http://delivery:${compose.services.delivery!.environment!.PORT ?? '8080'}`);
+    expect(partnerConsole.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${env.PORT}/health/ready`);
+  });
+
+  it('gives subscriptions (save time) and delivery (send time) the same endpoint network policy', () => {
+    const policy = (name: string) => {
+      const env = compose.services[name]!.environment!;
+      return { http: env.ALLOW_HTTP_ENDPOINTS, private: env.ALLOW_PRIVATE_NETWORK_ENDPOINTS, hosts: env.ALLOWED_ENDPOINT_HOSTS };
+    };
+    expect(policy('subscriptions')).toEqual(policy('delivery'));
+  });
+
   it('gives subscriptions and delivery the same encryption key list', () => {
     expect(compose.services.delivery!.environment!.SECRETS_ENCRYPTION_KEY).toBe(compose.services.subscriptions!.environment!.SECRETS_ENCRYPTION_KEY);
   });
@@ -103,7 +121,7 @@ describe('docker-compose.yml', () => {
     const env = compose.services.delivery!.environment!;
     expect(env.ALLOWED_ENDPOINT_HOSTS).toBe(`demo-receiver:${receiver.environment!.PORT}`);
     expect(env.ALLOW_PRIVATE_NETWORK_ENDPOINTS).toBeUndefined();
-    expect(hostPort(receiver, receiver.environment!.PORT!)).toBe('4000');
+    expect(hostPort(receiver, receiver.environment!.PORT!)).toBe('4099');
     expect(receiver.volumes).toContain('./tools/deploy/demo-receiver/receiver.mjs:/receiver/receiver.mjs:ro');
     expect(receiver.healthcheck!.test.join(' ')).toContain('/health');
   });

@@ -51,6 +51,13 @@ describe('module boundaries', () => {
     expect(errors).toEqual([expect.stringContaining('can only depend on libs tagged with "type:domain"')]);
   });
 
+  it('hold subscriptions\' domain library to the domain rule', async () => {
+    const framework = await boundaryErrors('libs/subscriptions-domain/src/boundary-probe.ts', `import { DataSource } from 'typeorm';\nexport const probe = DataSource;\n`);
+    expect(framework).toEqual(['A project tagged with "type:domain" is not allowed to import "typeorm"']);
+    const adapter = await boundaryErrors('libs/subscriptions-domain/src/boundary-probe.ts', `import { PostgresEventStore } from '@gancho/event-store';\nexport const probe = PostgresEventStore;\n`);
+    expect(adapter).toEqual([expect.stringContaining('can only depend on libs tagged with "type:domain"')]);
+  });
+
   it('forbid an app to import another app', async () => {
     const errors = await boundaryErrors('apps/journey/src/boundary-probe.ts', `import { DeliveryModule } from '@gancho/delivery';\nexport const probe = DeliveryModule;\n`);
     expect(errors.length).toBeGreaterThan(0);

@@ -24,14 +24,33 @@ export interface PlatformOptions {
   kafkaBrokers?: string;
   ports: Record<ServiceName, number>;
   secrets: PlatformSecrets;
-  /** Endpoint hosts delivery may reach although they are private (the demo receiver, test receivers). */
+  /** Endpoint hosts subscriptions accepts and delivery reaches although they are private (the demo receiver, test receivers). */
   allowedEndpointHosts: string[];
+  /**
+   * Whether partners' endpoints may be on loopback or private networks: one
+   * machine, so by default yes (plain http is always accepted here). Given to subscriptions
+   * (save time) and delivery (send time) alike, so both accept and refuse
+   * the same URLs.
+   */
+  privateEndpoints?: boolean;
   /** Extra environment for every service (topic names in tests, timeouts…). */
   env?: Record<string, string>;
+  /** A service built elsewhere (another release's worktree, in the version-skew test): its checkout's root. */
+  roots?: Partial<Record<ServiceName, string>>;
   onOutput?: (service: ServiceName, line: string) => void;
   /** Called with each service's pid as soon as it is spawned. */
   onSpawn?: (service: ServiceName, pid: number) => void;
   onStopped?: (service: ServiceName, tookMs: number) => void;
+  /**
+   * Start the three at once (npm start) instead of one after the other. Each
+   * service creates the topics it reads and writes (ensureTopics is
+   * idempotent, and the PostgreSQL log's schema is created under an advisory
+   * lock), so no order is needed for correctness; the one-by-one order keeps
+   * the tests' logs easy to read.
+   */
+  startTogether?: boolean;
+  /** Called as each service answers /health/ready. */
+  onReady?: (service: ServiceName) => void;
 }
 
 export interface Platform {
@@ -49,6 +68,14 @@ export function serviceEnv(name: ServiceName, options: PlatformOptions): Record<
     ...(options.kafkaBrokers ? { KAFKA_BROKERS: options.kafkaBrokers } : {}),
     ...options.env,
   };
+  // One endpoint network policy for save time (subscriptions) and send time (delivery).
+  const privateEndpoints = options.privateEndpoints ?? true;
+  const endpointNetwork: Record<string, string> = {
+    // Local receivers speak plain http.
+    ALLOW_HTTP_ENDPOINTS: 'true',
+    ALLOW_PRIVATE_NETWORK_ENDPOINTS: String(privateEndpoints),
+    ALLOWED_ENDPOINT_HOSTS: options.allowedEndpointHosts.join(','),
+  };
   switch (name) {
     case 'journey':
       return { ...common, JOURNEY_PLATFORM_TOKENS: options.secrets.platformToken };
@@ -57,16 +84,13 @@ export function serviceEnv(name: ServiceName, options: PlatformOptions): Record<
         ...common,
         SUBSCRIPTIONS_ADMIN_TOKENS: options.secrets.adminToken,
         SECRETS_ENCRYPTION_KEY: options.secrets.encryptionKey,
-        // One machine: partners' endpoints may be local receivers.
-        ALLOW_HTTP_ENDPOINTS: 'true',
-        ALLOW_PRIVATE_NETWORK_ENDPOINTS: 'true',
+        ...endpointNetwork,
       };
     case 'delivery':
       return {
         ...common,
         SECRETS_ENCRYPTION_KEY: options.secrets.encryptionKey,
-        ALLOW_HTTP_ENDPOINTS: 'true',
-        ALLOWED_ENDPOINT_HOSTS: options.allowedEndpointHosts.join(','),
+        ...endpointNetwork,
         ENDPOINTS_WARMUP_MS: options.env?.ENDPOINTS_WARMUP_MS ?? '1500',
       };
     default: {
@@ -84,13 +108,22 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       name,
       port: options.ports[name],
       env: serviceEnv(name, options),
+      ...(options.roots?.[name] ? { root: options.roots[name] } : {}),
       ...(options.onOutput ? { onOutput: options.onOutput } : {}),
       ...(options.onSpawn ? { onSpawn: (pid: number) => options.onSpawn?.(name, pid) } : {}),
     });
+    options.onReady?.(name);
   };
   try {
-    // Subscriptions first: it creates the topics delivery and partner auth read.
-    for (const name of ['subscriptions', 'journey', 'delivery'] as const) await start(name);
+    const order = ['subscriptions', 'journey', 'delivery'] as const;
+    if (options.startTogether) {
+      const results = await Promise.allSettled(order.map((name) => start(name)));
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    } else {
+      // Subscriptions first: it creates the topics delivery and partner auth read.
+      for (const name of order) await start(name);
+    }
   } catch (error) {
     await Promise.all(Object.values(services).map((s) => stopService(s)));
     throw error;

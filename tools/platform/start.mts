@@ -7,7 +7,6 @@
 // Every process it starts dies with it, however it ends (see
 // child-watchdog.mts); it refuses to start on ports that are taken, and says
 // who holds them, rather than trust whatever answers there.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { postgresServer, repoRoot } from '../infra/paths.mts';
@@ -17,6 +16,7 @@ import { startChildWatchdog } from './child-watchdog.mts';
 import { startConsole, stopConsole } from './console-process.mts';
 import { startDemoReceiver } from './demo-receiver.mts';
 import { endpointSecrets, seedDemo, type DemoState } from './demo-seed.mts';
+import { quickBuild } from './quick-build.mts';
 import { newPlatformSecrets, startPlatform, type PlatformSecrets } from './platform.mts';
 import type { ServiceName } from './service-processes.mts';
 
@@ -33,6 +33,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1)} s`;
 
 mkdirSync(dataDir, { recursive: true });
+// V8's compiled code for every module the services load (NestJS, TypeORM, OpenTelemetry…), kept for the
+// next start: loading them is most of a service's start. Node checks each entry against the file's content.
+process.env.NODE_COMPILE_CACHE ??= path.join(dataDir, 'compile-cache');
 
 function readJson<T>(file: string): T | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
@@ -43,19 +46,13 @@ function writePrivate(file: string, value: unknown): void {
 }
 
 // GANCHO_SKIP_BUILD=1: the builds are known to be current (the e2e tests build before they run).
-const build = process.env.GANCHO_SKIP_BUILD === '1' ? { status: 0 } : buildAll();
-if (build.status !== 0) {
-  say('gancho: the build failed (see above)');
-  process.exit(1);
-}
-
-function buildAll(): { status: number | null } {
-  say('gancho: building the services and the console (cached after the first time)…');
-  return spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/journey', '@gancho/subscriptions', '@gancho/delivery', '@gancho/console', '--output-style=stream'], {
-  cwd: repoRoot,
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+if (process.env.GANCHO_SKIP_BUILD !== '1') {
+  say('gancho: building the services and the console (SWC; only what changed)…');
+  const build = await quickBuild().catch((error: unknown) => {
+    say(`gancho: the build failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
   });
+  if (build.built.length > 0) say(`gancho: built ${build.built.length} of ${build.built.length + build.upToDate.length} projects in ${(build.tookMs / 1000).toFixed(1)} s`);
 }
 
 const secrets: PlatformSecrets = readJson<PlatformSecrets>(secretsFile) ?? newPlatformSecrets();
@@ -119,6 +116,7 @@ async function startEverything(): Promise<{ platform: { urls: Record<ServiceName
     // pg_ctl daemonises the server: it is not our child, so the watchdog is told its pid. SIGINT is its fast shutdown.
     const postmaster = await readPid(path.join(embedded.dataDir, 'postmaster.pid'));
     if (startedPostgres && postmaster) watchdog.watch(postmaster, 'SIGINT');
+    say(`gancho: PostgreSQL ready (${elapsed()})`);
   }
   const receiver = await startDemoReceiver({
     port: receiverPort,
@@ -127,35 +125,43 @@ async function startEverything(): Promise<{ platform: { urls: Record<ServiceName
   });
   stopAll = () => receiver.close();
   say(`gancho: starting journey, subscriptions and delivery on ${kafkaBrokers ? `Kafka (${kafkaBrokers})` : 'the PostgreSQL event log'}…`);
-  const platform = await startPlatform({
-    databaseUrl,
-    ...(kafkaBrokers ? { kafkaBrokers } : {}),
-    ports,
-    secrets,
-    allowedEndpointHosts: [`127.0.0.1:${receiverPort}`],
-    // The admin API's portal sessions link to the console.
-    env: { CONSOLE_URL: consoleUrl },
-    onSpawn: (_service, pid) => watchdog.watch(pid),
-    onStopped: (service, tookMs) => say(`gancho: ${service} stopped (${tookMs} ms)`),
-    onOutput: (service, line) => {
-      if (/"level":(50|60)|\bERROR\b/.test(line)) say(`${service.padEnd(13)} ${line}`);
-    },
-  });
+  // The services and the console start together: the console only needs the services' addresses.
+  const [platformStart, consoleStart] = await Promise.allSettled([
+    startPlatform({
+      databaseUrl,
+      ...(kafkaBrokers ? { kafkaBrokers } : {}),
+      ports,
+      secrets,
+      // The developer's machine: endpoints on loopback and private networks (their own apps) are delivered,
+      // unless ALLOW_PRIVATE_NETWORK_ENDPOINTS=false; then only the demo receiver and ALLOWED_ENDPOINT_HOSTS.
+      privateEndpoints: process.env.ALLOW_PRIVATE_NETWORK_ENDPOINTS !== 'false',
+      allowedEndpointHosts: [`127.0.0.1:${receiverPort}`, ...(process.env.ALLOWED_ENDPOINT_HOSTS ?? '').split(',').filter((host) => host.trim() !== '')],
+      startTogether: true,
+      // The admin API's portal sessions link to the console.
+      env: { CONSOLE_URL: consoleUrl },
+      onSpawn: (_service, pid) => watchdog.watch(pid),
+      onReady: (service) => say(`gancho: ${service} ready (${elapsed()})`),
+      onStopped: (service, tookMs) => say(`gancho: ${service} stopped (${tookMs} ms)`),
+      onOutput: (service, line) => {
+        if (/"level":(50|60)|\bERROR\b/.test(line)) say(`${service.padEnd(13)} ${line}`);
+      },
+    }),
+    startConsole({
+      port: consolePort,
+      subscriptionsUrl: `http://127.0.0.1:${ports.subscriptions}`,
+      deliveryUrl: `http://127.0.0.1:${ports.delivery}`,
+      onSpawn: (pid) => watchdog.watch(pid),
+    }),
+  ]);
   stopAll = async () => {
-    await platform.stop();
+    if (consoleStart.status === 'fulfilled') await stopConsole(consoleStart.value);
+    if (platformStart.status === 'fulfilled') await platformStart.value.stop();
     await receiver.close();
   };
-  const partnerConsole = await startConsole({
-    port: consolePort,
-    subscriptionsUrl: platform.urls.subscriptions,
-    deliveryUrl: platform.urls.delivery,
-    onSpawn: (pid) => watchdog.watch(pid),
-  });
-  stopAll = async () => {
-    await stopConsole(partnerConsole);
-    await platform.stop();
-    await receiver.close();
-  };
+  if (platformStart.status === 'rejected') throw platformStart.reason;
+  if (consoleStart.status === 'rejected') throw consoleStart.reason;
+  const platform = platformStart.value;
+  say(`gancho: console ready (${elapsed()})`);
 
   demo = await seedDemo(platform.urls.subscriptions, secrets, receiver.url, demo);
   receiver.setSecrets(await endpointSecrets(platform.urls.subscriptions, demo));

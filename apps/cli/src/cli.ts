@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { eventTypes, isKnownEventType } from '@gancho/webhooks';
 import { ApiError, GanchoApi, type ApiTarget } from './api';
-import { configPath, defaultDeliveryUrl, defaultSubscriptionsUrl, loadConfig, saveConfig } from './config';
+import { configPath, defaultDeliveryUrl, defaultSubscriptionsUrl, findDemoDefaults, loadConfig, saveConfig } from './config';
 import { listen } from './listen';
 import { Output, type Io } from './output';
 
@@ -83,12 +83,14 @@ export function buildProgram(io: Io, signal: AbortSignal): Command {
   const target = async (): Promise<ApiTarget> => {
     const options = globals();
     const saved = await loadConfig(fileOf());
-    const apiKey = options.apiKey ?? io.env['GANCHO_API_KEY'] ?? saved.api_key;
-    if (!apiKey) throw new ApiError(401, 'NOT_LOGGED_IN', 'No API key: run `gancho login` (or pass --api-key / set GANCHO_API_KEY).');
+    // Inside a checkout where `npm start` ran: its demo key and ports, unless login saved others.
+    const demo = saved.api_key ? undefined : await findDemoDefaults(io.cwd ?? process.cwd());
+    const apiKey = options.apiKey ?? io.env['GANCHO_API_KEY'] ?? saved.api_key ?? demo?.api_key;
+    if (!apiKey) throw new ApiError(401, 'NOT_LOGGED_IN', 'No API key: run `gancho login` (or pass --api-key / set GANCHO_API_KEY, or run inside a checkout where `npm start` runs).');
     return {
       apiKey,
-      deliveryUrl: options.deliveryUrl ?? io.env['GANCHO_DELIVERY_URL'] ?? saved.delivery_url ?? defaultDeliveryUrl,
-      subscriptionsUrl: options.subscriptionsUrl ?? io.env['GANCHO_SUBSCRIPTIONS_URL'] ?? saved.subscriptions_url ?? defaultSubscriptionsUrl,
+      deliveryUrl: options.deliveryUrl ?? io.env['GANCHO_DELIVERY_URL'] ?? saved.delivery_url ?? demo?.delivery_url ?? defaultDeliveryUrl,
+      subscriptionsUrl: options.subscriptionsUrl ?? io.env['GANCHO_SUBSCRIPTIONS_URL'] ?? saved.subscriptions_url ?? demo?.subscriptions_url ?? defaultSubscriptionsUrl,
     };
   };
 
@@ -197,6 +199,16 @@ export function buildProgram(io: Io, signal: AbortSignal): Command {
       out.record({ ...endpoint, signing_secret: secret.current.secret });
       out.line(`${out.paint('green', 'Created')} ${endpoint.id} → ${endpoint.url} (${endpoint.event_types.join(', ')})`);
       out.line(`Signing secret: ${out.paint('yellow', secret.current.secret)}`);
+    });
+
+  endpoints
+    .command('delete')
+    .description('delete an endpoint: nothing is delivered to it any more')
+    .argument('<endpoint-id>', 'the endpoint, e.g. ep_…')
+    .action(async (endpointId: string) => {
+      const out = output();
+      await new GanchoApi(await target()).subscriptions('DELETE', `/endpoints/${encodeURIComponent(endpointId)}`);
+      out.emit({ deleted: true, endpoint_id: endpointId }, `${out.paint('green', 'Deleted')} ${endpointId}`);
     });
 
   program

@@ -4,6 +4,8 @@ export interface Io {
   stderr: { write(text: string): unknown; isTTY?: boolean };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** Where `.gancho/demo.json` is looked for (and in its parents); default the process's. */
+  cwd?: string;
 }
 
 const codes = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;

@@ -1,7 +1,8 @@
 import pg from 'pg';
+import { cloudEventSources, cloudEventTypes } from '@gancho/contracts';
 import { messageIdFor } from '@gancho/delivery-domain';
 import { type IncomingMessage } from '@gancho/messaging';
-import { createTestDatabase, eventually, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
+import { createTestDatabase, eventually, readBackCloudEvent, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
 import { readDeliveryTopics, SubscriptionsStandIn, TestReceiver, startDelivery, testTopics } from './testing/delivery-test-kit';
 
 // Attempts are written in batches (one transaction for all attempts that
@@ -85,6 +86,7 @@ describe('attempts recorded in batches', () => {
     // Each record names its attempt: the same CloudEvents id if it is ever published again.
     expect(new Set(published.map((a) => a.headers['ce_id'])).size).toBe(expected.length);
     expect(published.every((a) => a.headers['ce_id'] === `${String(a.key)}:1`)).toBe(true);
+    for (const record of published) readBackCloudEvent(record, { source: cloudEventSources.delivery, type: cloudEventTypes.deliveryAttempt });
 
     // New messages went straight from ingest to sending (no claim) while slots were free; the rest were claimed.
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
@@ -117,7 +119,9 @@ describe('attempts recorded in batches', () => {
 
     // Attempts at 0 s, 1 s, 2 s…: the one at 2 s has failed for longer than the 1.5 s allowed.
     await eventually(() => expect(healthReports.filter((m) => m.key === failingEp.endpointId)).toHaveLength(1), { timeoutMs: 15_000 });
-    const report = JSON.parse(healthReports.find((m) => m.key === failingEp.endpointId)!.value.toString());
+    const reportRecord = healthReports.find((m) => m.key === failingEp.endpointId)!;
+    readBackCloudEvent(reportRecord, { source: cloudEventSources.delivery, type: cloudEventTypes.endpointHealth });
+    const report = JSON.parse(reportRecord.value.toString());
     expect(report).toMatchObject({ endpoint_id: failingEp.endpointId, partner_id: partner, reason: 'failing', detail: expect.stringContaining('never delivered successfully') });
     // Later failures of the same spell are not reported again.
     await eventually(() => expect(failing.received.length).toBeGreaterThanOrEqual(4), { timeoutMs: 10_000 });

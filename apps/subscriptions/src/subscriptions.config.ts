@@ -32,6 +32,14 @@ export const subscriptionsConfigSchema = z.object({
   ALLOW_HTTP_ENDPOINTS: flag(false),
   /** Accept endpoints on loopback and private networks (local development and tests only). */
   ALLOW_PRIVATE_NETWORK_ENDPOINTS: flag(false),
+  /**
+   * Exact host[:port] entries accepted even when private; delivery reads the
+   * same variable, so what is saved here is what delivery will send to.
+   */
+  ALLOWED_ENDPOINT_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean)),
   /** After a rotation, the previous signing secret stays valid this long. */
   SECRET_ROTATION_OVERLAP_MS: durationMs(day),
   /** Partner API requests per second per API key, per instance; 0 turns the limit off. */

@@ -1,34 +1,46 @@
 {{/* Names and labels shared by every template. */}}
 
-{{- define "gancho.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
-{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
-{{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
-{{- end -}}
+{{/*
+"<installation>-<service>": call with (dict "root" $ "name" $name). The name
+comes from the `installation` value, never from the release name, so that a
+service installed as its own release (`only`) has the same Service name as in
+the all-in-one release, and the console and the other releases reach it.
+*/}}
+{{- define "gancho.serviceName" -}}
+{{- printf "%s-%s" .root.Values.installation .name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* "<release>-gancho-<service>": call with (dict "root" $ "name" $name). */}}
-{{- define "gancho.serviceName" -}}
-{{- printf "%s-%s" (include "gancho.fullname" .root) .name -}}
+{{/* "true" when this release renders the service or console `name`: `only` picks one, else its `enabled`. */}}
+{{- define "gancho.renders" -}}
+{{- $own := ternary .root.Values.console (index .root.Values.services .name | default dict) (eq .name "console") -}}
+{{- if .root.Values.only -}}
+{{- if eq .root.Values.only .name }}true{{ end -}}
+{{- else if $own.enabled -}}
+true
+{{- end -}}
 {{- end -}}
 
 {{- define "gancho.selectorLabels" -}}
 app.kubernetes.io/name: {{ .root.Chart.Name }}
-app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/instance: {{ .root.Values.installation }}
 app.kubernetes.io/component: {{ .name }}
 {{- end -}}
 
 {{- define "gancho.labels" -}}
 {{ include "gancho.selectorLabels" . }}
-app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/version: {{ include "gancho.imageTag" . | quote }}
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
 
+{{/* The service's own `image.tag`, else the global `image.tag`, else the chart's appVersion. */}}
+{{- define "gancho.imageTag" -}}
+{{- $own := ternary .root.Values.console (index .root.Values.services .name | default dict) (eq .name "console") -}}
+{{- (($own.image | default dict).tag) | default .root.Values.image.tag | default .root.Chart.AppVersion -}}
+{{- end -}}
+
 {{- define "gancho.image" -}}
-{{- $tag := .root.Values.image.tag | default .root.Chart.AppVersion -}}
-{{- printf "%s/%s%s:%s" .root.Values.image.registry .root.Values.image.prefix .name $tag -}}
+{{- printf "%s/%s%s:%s" .root.Values.image.registry .root.Values.image.prefix .name (include "gancho.imageTag" .) -}}
 {{- end -}}
 
 {{/* The Secret-backed variables of one service: the common two, then its own. */}}

@@ -8,3 +8,4 @@ export * from './endpoint-state';
 export * from './endpoint-health';
 export * from './delivery-attempt';
 export * from './topic-contracts';
+export * from './asyncapi';

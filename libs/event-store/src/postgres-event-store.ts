@@ -6,11 +6,14 @@ import type {
   AppendResult,
   EventMetadata,
   ExpectedVersion,
+  GatedAppendOptions,
+  GatedAppendResult,
   NewEvent,
   ReadAllOptions,
   ReadPage,
   ReadOptions,
   ReadStreamOptions,
+  SqlPart,
   StoredEvent,
 } from './types';
 
@@ -47,43 +50,14 @@ interface EventRow {
   recorded_at: Date;
 }
 
-interface StreamRow {
-  version: number;
-  in_order: boolean;
-}
-
 const eventColumns = 'global_position, event_id, stream_id, stream_version, type, data, metadata, recorded_at';
 
-/** One statement of SQL with its own `$1`, `$2`… and their values. */
-export interface SqlPart {
-  sql: string;
-  parameters: unknown[];
-}
-
 /**
- * SQL that is true when the one-statement append below writes its events: a
- * write passed `alongside` it puts this in its WHERE, so it commits exactly
- * when the events do.
+ * SQL that is true when the append writes its events: a write passed
+ * `alongside` it puts this in its WHERE, so it commits exactly when the
+ * events do.
  */
 export const WHEN_APPENDED = 'EXISTS (SELECT 1 FROM appended)';
-
-export interface OneStatementAppendOptions {
-  /**
-   * The stream's version as the caller has just read it (0 for a new stream),
-   * after checking any version a client sent (If-Match) against it.
-   */
-  readVersion: number;
-  /**
-   * A write (`INSERT … RETURNING`) whose rows let the append go ahead, such
-   * as claiming an idempotency key; when it returns none, nothing is written.
-   */
-  gate?: SqlPart;
-  /** Writes that commit with the events, each conditioned on `WHEN_APPENDED` (a read model's row). */
-  alongside?: SqlPart[];
-}
-
-/** What a one-statement append did: appended, or stopped by its gate (nothing written). */
-export type OneStatementAppendResult = ({ appended: true } & AppendResult) | { appended: false };
 
 /** The pg pool under TypeORM's PostgreSQL driver: named (prepared) statements, without a query runner per statement. */
 interface PgPool {
@@ -122,56 +96,63 @@ export class PostgresEventStore {
   }
 
   /**
-   * Appends events to a stream if it is still at `expectedVersion`, in the
-   * caller's transaction (`manager`) or in one of its own. Throws
-   * `StreamVersionConflictError` when another writer got there first.
+   * Appends events to a stream if it is still at `expectedVersion`, and the
+   * caller's `alongside` writes with them, in ONE statement (one round trip):
+   * on a pooled connection, where it is its own transaction, or in the
+   * caller's transaction (`manager`). Throws `StreamVersionConflictError`
+   * when another writer got there first, and then writes nothing. With a
+   * `gate` (an idempotency key's claim), nothing is written either when the
+   * gate returns no row: the result says `appended: false`.
    */
-  async appendToStream(streamId: string, events: NewEvent[], { expectedVersion, manager }: AppendOptions): Promise<AppendResult> {
+  appendToStream(streamId: string, events: NewEvent[], options: GatedAppendOptions): Promise<GatedAppendResult>;
+  appendToStream(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  async appendToStream(streamId: string, events: NewEvent[], options: AppendOptions & { gate?: SqlPart }): Promise<AppendResult | GatedAppendResult> {
+    const { expectedVersion, manager, gate, alongside = [] } = options;
     if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
     if (typeof expectedVersion === 'number' && !(Number.isInteger(expectedVersion) && expectedVersion >= 0)) {
       throw new TypeError(`expectedVersion must be a whole number ≥ 0, 'no_stream' or 'any', not ${expectedVersion}`);
     }
-    if (manager) return this.append(transactionRunnerOf(manager), streamId, events, expectedVersion);
-    return this.inOwnTransaction((runner) => this.append(runner, streamId, events, expectedVersion));
+    // Without a transaction a manager's statements could run on any pooled connection: refuse it rather than pretend.
+    const runner = manager ? transactionRunnerOf(manager) : undefined;
+    const expected = expectedVersion === 'no_stream' ? 0 : expectedVersion === 'any' ? null : expectedVersion;
+    // The events go as one jsonb array: one JSON.stringify, no array literals to escape.
+    const parameters: unknown[] = [streamId, expected, JSON.stringify(events.map(({ eventId, type, data, metadata }) => ({ eventId, type, data, metadata }))), events.length, EVENTS_NOTIFY_CHANNEL];
+    for (const part of [gate, ...alongside]) if (part) parameters.push(...part.parameters);
+    const text = appendSql(gate?.sql, alongside.map((part) => part.sql), [gate, ...alongside].map((part) => part?.parameters.length ?? 0), runner === undefined);
+    let row: AppendRow | undefined;
+    try {
+      [row] = runner ? await query<AppendRow>(runner, text, parameters) : ((await this.pool().query({ name: statementName(text), text, values: parameters })).rows as AppendRow[]);
+    } catch (error) {
+      // A failed statement aborts the caller's transaction: the version is read outside it.
+      if (isUniqueViolation(error, 'streams_pkey')) throw await this.conflict(streamId, expectedVersion, undefined);
+      throw await translateUniqueViolation(error, streamId, expectedVersion, () => this.streamVersion(streamId));
+    }
+    if (!row?.gate_open) return { appended: false };
+    if (row.version === null) throw await this.conflict(streamId, expectedVersion, runner);
+    const result: AppendResult = { nextExpectedVersion: row.version, lastGlobalPosition: BigInt(row.last_position ?? 0) };
+    return gate ? { appended: true, ...result } : result;
   }
 
   /**
-   * Appends events and the caller's `alongside` writes in ONE statement, so
-   * one round trip and its own transaction: all of it commits, or none.
-   * Meant for a command that has just read the stream (`readVersion`) and
-   * decided, with no transaction held open in between (optimistic). A writer
-   * that got there first makes the events' (stream, version) unique key
-   * refuse the whole statement, which becomes `StreamVersionConflictError`.
-   * No readAll-order check is needed here: this transaction gets its id only
-   * now, after every writer whose events the read saw had committed.
+   * Why the stream did not move: another writer's version, or (in a caller's
+   * transaction) a last writer whose transaction began after this one —
+   * readAll orders transactions by id, so this one's events would be read
+   * before that writer's, out of stream order. Rare; a retry gets a newer id.
    */
-  async appendInOneStatement(streamId: string, events: NewEvent[], { readVersion, gate, alongside = [] }: OneStatementAppendOptions): Promise<OneStatementAppendResult> {
-    if (events.length === 0) throw new TypeError('appendInOneStatement needs at least one event');
-    if (!(Number.isInteger(readVersion) && readVersion >= 0)) throw new TypeError(`readVersion must be a whole number ≥ 0, not ${readVersion}`);
-    // The events go as one jsonb array: one JSON.stringify, no array literals to escape.
-    const parameters: unknown[] = [streamId, readVersion, JSON.stringify(events.map(({ eventId, type, data, metadata }) => ({ eventId, type, data, metadata }))), events.length, EVENTS_NOTIFY_CHANNEL];
-    for (const part of [gate, ...alongside]) if (part) parameters.push(...part.parameters);
-    const text = oneStatementAppendSql(gate?.sql, alongside.map((part) => part.sql), [gate, ...alongside].map((part) => part?.parameters.length ?? 0));
-    let rows: { appended: number; last_position: string | null }[];
-    try {
-      rows = (await this.pool().query({ name: statementName(text), text, values: parameters })).rows as typeof rows;
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      const constraint = (error as { constraint?: string }).constraint;
-      if (code === '23505' && constraint === 'events_event_id_key') throw new DuplicateEventIdError(streamId);
-      if (code === '23505' && constraint === 'events_stream_id_stream_version_key') {
-        throw new StreamVersionConflictError(streamId, readVersion, await this.streamVersion(streamId));
-      }
-      throw error;
+  private async conflict(streamId: string, expected: ExpectedVersion, runner: QueryRunner | undefined): Promise<StreamVersionConflictError> {
+    const sql = 'SELECT version, last_transaction_id <= coalesce(pg_current_xact_id_if_assigned(), last_transaction_id) AS in_order FROM streams WHERE stream_id = $1';
+    const [stream] = runner ? await query<{ version: number; in_order: boolean }>(runner, sql, [streamId]) : await this.statement<{ version: number; in_order: boolean }>(undefined, sql, [streamId]);
+    const actual = stream?.version ?? 0;
+    const versionMatched = expected === 'any' || (expected === 'no_stream' ? 0 : expected) === actual;
+    if (versionMatched && stream && !stream.in_order) {
+      return new StreamVersionConflictError(streamId, expected, actual, `stream ${streamId} was written by a transaction that began after this one; retry in a new transaction`);
     }
-    const [row] = rows;
-    if (!row || row.appended === 0) return { appended: false };
-    return { appended: true, nextExpectedVersion: readVersion + events.length, lastGlobalPosition: BigInt(row.last_position ?? 0) };
+    return new StreamVersionConflictError(streamId, expected, actual);
   }
 
   /** The stream's events from `fromVersion` (default 1), in version order; empty if the stream does not exist. */
   async readStream<T = unknown>(streamId: string, { fromVersion = 1, manager }: ReadStreamOptions = {}): Promise<StoredEvent<T>[]> {
-    const rows = await this.read<EventRow>(
+    const rows = await this.statement<EventRow>(
       manager,
       `SELECT ${eventColumns} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
       [streamId, fromVersion],
@@ -184,9 +165,9 @@ export class PostgresEventStore {
    * order (no metadata, positions or times, which a decision never needs and
    * which cost the most to carry and parse).
    */
-  async readStreamData<T = unknown>(streamId: string): Promise<{ streamVersion: number; type: string; data: T }[]> {
-    const rows = await this.read<{ stream_version: number; type: string; data: T }>(
-      undefined,
+  async readStreamData<T = unknown>(streamId: string, { manager }: ReadOptions = {}): Promise<{ streamVersion: number; type: string; data: T }[]> {
+    const rows = await this.statement<{ stream_version: number; type: string; data: T }>(
+      manager,
       'SELECT stream_version, type, data FROM events WHERE stream_id = $1 ORDER BY stream_version',
       [streamId],
     );
@@ -195,7 +176,7 @@ export class PostgresEventStore {
 
   /** The version of the stream's last event; 0 if it has none. */
   async streamVersion(streamId: string, { manager }: ReadOptions = {}): Promise<number> {
-    const [row] = await this.read<{ version: number }>(manager, 'SELECT version FROM streams WHERE stream_id = $1', [streamId]);
+    const [row] = await this.statement<{ version: number }>(manager, 'SELECT version FROM streams WHERE stream_id = $1', [streamId]);
     return row?.version ?? 0;
   }
 
@@ -220,7 +201,7 @@ export class PostgresEventStore {
     if (after < 0n) throw new RangeError(`readAll: after must be ≥ 0, not ${after}`);
     if (!(Number.isInteger(limit) && limit > 0)) throw new RangeError(`readAll: limit must be a whole number > 0, not ${limit}`);
     // xid8 '0' is below every real transaction id: the start of the log.
-    const rows = await this.read<Partial<EventRow> & { cursor_found: boolean; held_back: boolean }>(
+    const rows = await this.statement<Partial<EventRow> & { cursor_found: boolean; held_back: boolean }>(
       undefined,
       `WITH cursor AS (
          SELECT CASE WHEN $1::bigint = 0 THEN '0'::xid8 ELSE (SELECT c.transaction_id FROM events c WHERE c.global_position = $1::bigint) END AS tx,
@@ -245,7 +226,7 @@ export class PostgresEventStore {
 
   /** The position a subscriber stored under `name`, or undefined if it never stored one. */
   async readCheckpoint(name: string, { manager }: ReadOptions = {}): Promise<bigint | undefined> {
-    const [row] = await this.read<{ position: string }>(manager, 'SELECT position FROM checkpoints WHERE name = $1', [name]);
+    const [row] = await this.statement<{ position: string }>(manager, 'SELECT position FROM checkpoints WHERE name = $1', [name]);
     return row ? BigInt(row.position) : undefined;
   }
 
@@ -254,7 +235,7 @@ export class PostgresEventStore {
    * backwards numerically, because readAll's order is not position order.
    */
   async storeCheckpoint(name: string, position: bigint, { manager }: ReadOptions = {}): Promise<void> {
-    await this.read(
+    await this.statement(
       manager,
       `INSERT INTO checkpoints (name, position) VALUES ($1, $2)
        ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = now()`,
@@ -264,7 +245,7 @@ export class PostgresEventStore {
 
   /** The highest global position stored (0 when empty): how far ahead of a checkpoint the log is, for lag metrics. */
   async headPosition(): Promise<bigint> {
-    const [row] = await this.read<{ head: string }>(undefined, 'SELECT coalesce(max(global_position), 0)::text AS head FROM events', []);
+    const [row] = await this.statement<{ head: string }>(undefined, 'SELECT coalesce(max(global_position), 0)::text AS head FROM events', []);
     return BigInt(row?.head ?? '0');
   }
 
@@ -274,7 +255,7 @@ export class PostgresEventStore {
    * order; true for a stream with no events, false with no checkpoint.
    */
   async checkpointHasPassed(name: string, streamId: string): Promise<boolean> {
-    const [row] = await this.read<{ passed: boolean }>(
+    const [row] = await this.statement<{ passed: boolean }>(
       undefined,
       `SELECT coalesce((done.transaction_id, done.global_position) >= (mine.transaction_id, mine.global_position), false) AS passed
          FROM (SELECT transaction_id, global_position FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1) mine
@@ -292,7 +273,7 @@ export class PostgresEventStore {
    * Returns how many events it deleted.
    */
   async deleteEventsRecordedBefore(before: Date): Promise<number> {
-    const [row] = await this.read<{ deleted: number }>(
+    const [row] = await this.statement<{ deleted: number }>(
       undefined,
       `WITH deleted AS (
          DELETE FROM events e WHERE e.recorded_at < $1 AND NOT EXISTS (SELECT 1 FROM checkpoints c WHERE c.position = e.global_position)
@@ -309,87 +290,11 @@ export class PostgresEventStore {
     return row?.deleted ?? 0;
   }
 
-  private async append(runner: QueryRunner, streamId: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
-    const current = await lockStream(runner, streamId, expected);
-    const expectedNumber = expected === 'no_stream' ? 0 : expected;
-    if (expectedNumber !== 'any' && current.version !== expectedNumber) {
-      throw new StreamVersionConflictError(streamId, expected, current.version);
-    }
-    // readAll orders transactions by id; a transaction that got its id before
-    // the stream's last writer (and read that writer's events since) would be
-    // read before it, out of stream order. Rare; a retry gets a newer id.
-    if (!current.in_order) {
-      throw new StreamVersionConflictError(
-        streamId,
-        expected,
-        current.version,
-        `stream ${streamId} was written by a transaction that began after this one; retry in a new transaction`,
-      );
-    }
-
-    const nextVersion = current.version + events.length;
-    let inserted: { global_position: string }[];
-    try {
-      // One statement, one round trip: the stream's new version, the events
-      // (positions drawn in the same order as versions: ORDER BY ordinality),
-      // and the notification (PostgreSQL delivers one per transaction for
-      // identical payloads, however many rows ask). A data-modifying WITH runs
-      // whether or not the main query reads it.
-      inserted = await query<{ global_position: string }>(
-        runner,
-        `WITH bumped AS (
-           UPDATE streams SET version = $2::int + $7::int, last_transaction_id = pg_current_xact_id(), updated_at = now() WHERE stream_id = $1 RETURNING 1
-         )
-         INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
-         SELECT e.event_id, $1, $2::int + e.ordinality::int, e.type, e.data, e.metadata
-         FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS e(event_id, type, data, metadata, ordinality)
-         ORDER BY e.ordinality
-         RETURNING global_position, pg_notify($8, current_schema()) AS notified`,
-        [
-          streamId,
-          current.version,
-          events.map((e) => e.eventId),
-          events.map((e) => e.type),
-          events.map((e) => JSON.stringify(e.data)),
-          events.map((e) => JSON.stringify(e.metadata)),
-          events.length,
-          EVENTS_NOTIFY_CHANNEL,
-        ],
-      );
-    } catch (error) {
-      throw translateUniqueViolation(error, streamId, expected, current.version);
-    }
-
-    const lastGlobalPosition = inserted.reduce((max, row) => {
-      const position = BigInt(row.global_position);
-      return position > max ? position : max;
-    }, 0n);
-    return { nextExpectedVersion: nextVersion, lastGlobalPosition };
-  }
-
-  private async inOwnTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction('READ COMMITTED');
-      try {
-        const result = await work(runner);
-        await runner.commitTransaction();
-        return result;
-      } catch (error) {
-        await runner.rollbackTransaction();
-        throw error;
-      }
-    } finally {
-      await runner.release();
-    }
-  }
-
   /**
    * One statement, on the caller's connection if it gave a transactional
    * manager, else as a named (prepared) statement on a pooled connection.
    */
-  private async read<T>(manager: EntityManager | undefined, sql: string, parameters: unknown[]): Promise<T[]> {
+  private async statement<T>(manager: EntityManager | undefined, sql: string, parameters: unknown[]): Promise<T[]> {
     if (manager?.queryRunner && !manager.queryRunner.isReleased) return query<T>(manager.queryRunner, sql, parameters);
     return (await this.pool().query({ name: statementName(sql), text: sql, values: parameters })).rows as T[];
   }
@@ -401,17 +306,28 @@ export class PostgresEventStore {
   }
 }
 
+/** What the append statement answers: whether its gate let it go ahead, the stream's new version (null: it did not move), the last position. */
+interface AppendRow {
+  gate_open: boolean;
+  version: number | null;
+  last_position: string | null;
+}
+
 /**
- * The one-statement append around a gate and writes alongside, their `$n`
- * moved past the append's own five parameters (built once per shape).
- * The stream row moves to its new version only if it is still at the read
- * version (inserted at it if new); when it is not, the events' unique key
- * refuses the statement. Positions are drawn in version order (ORDER BY
- * ordinality); the notification goes out on commit.
+ * The append around a gate and writes alongside, their `$n` moved past the
+ * append's own five parameters (built once per shape). `$2` is the expected
+ * version, null for any. The stream row moves to its new version only if
+ * it is still at the expected version and its last writer's transaction is
+ * not newer than this one (readAll's order; see `conflict`); a new stream
+ * is inserted, which waits for a concurrent creator and then finds its row.
+ * Events are inserted only if the stream moved, at the versions after the
+ * one it moved from, positions drawn in version order (ORDER BY
+ * ordinality); the notification goes out on commit. A data-modifying WITH
+ * runs whether or not the main query reads it.
  */
-function oneStatementAppendSql(gate: string | undefined, alongside: string[], parameterCounts: number[]): string {
-  const key = [gate ?? '', ...alongside].join('\u0000');
-  let sql = oneStatementAppends.get(key);
+function appendSql(gate: string | undefined, alongside: string[], parameterCounts: number[], refuseWhole: boolean): string {
+  const key = [String(refuseWhole), gate ?? '', ...alongside].join('\u0000');
+  let sql = appendStatements.get(key);
   if (sql) return sql;
   let offset = 5;
   const renumbered = (part: string, count: number) => {
@@ -424,25 +340,40 @@ function oneStatementAppendSql(gate: string | undefined, alongside: string[], pa
   sql = `WITH gate AS (${gateSql}),
  stream AS (
    INSERT INTO streams (stream_id, version, last_transaction_id)
-   SELECT $1, $2::int + $4::int, pg_current_xact_id() WHERE EXISTS (SELECT 1 FROM gate)
-   ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, last_transaction_id = EXCLUDED.last_transaction_id, updated_at = now()
-   WHERE streams.version = $2::int
-   RETURNING 1
+   SELECT $1, $4::int, pg_current_xact_id()
+    WHERE EXISTS (SELECT 1 FROM gate) AND (coalesce($2::int, 0) = 0 OR EXISTS (SELECT 1 FROM streams WHERE stream_id = $1))
+   ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + $4::int, last_transaction_id = EXCLUDED.last_transaction_id, updated_at = now()
+   WHERE ($2::int IS NULL OR streams.version = $2::int) AND streams.last_transaction_id <= EXCLUDED.last_transaction_id
+   RETURNING version
  ),
  appended AS (
    INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
-   SELECT (e.event->>'eventId')::uuid, $1, $2::int + e.ordinality::int, e.event->>'type', e.event->'data', e.event->'metadata'
-   FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(event, ordinality)
-   WHERE EXISTS (SELECT 1 FROM gate)
+   SELECT (e.event->>'eventId')::uuid, $1, s.version - $4::int + e.ordinality::int, e.event->>'type', e.event->'data', e.event->'metadata'
+   FROM stream s, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(event, ordinality)
    ORDER BY e.ordinality
    RETURNING global_position, pg_notify($5, current_schema()) AS notified
- )${alongsideSql}
-SELECT count(*)::int AS appended, max(global_position)::text AS last_position FROM appended`;
-  oneStatementAppends.set(key, sql);
+ )${alongsideSql}${refuseWhole ? refusedSql : ''}
+SELECT EXISTS (SELECT 1 FROM gate) AS gate_open, (SELECT version FROM stream) AS version, max(global_position)::text AS last_position FROM appended`;
+  appendStatements.set(key, sql);
   return sql;
 }
 
-const oneStatementAppends = new Map<string, string>();
+/**
+ * On a statement of its own, a conflict must undo the whole statement, so
+ * that the gate (an idempotency key's claim) goes too. Plain SQL cannot
+ * raise an error, so this inserts the stream's key twice, which the primary
+ * key always refuses (`streams_pkey`, read back as a conflict). In the
+ * caller's transaction the statement ends quietly instead, leaving the
+ * transaction usable: the caller rolls it (or its savepoint) back.
+ */
+const refusedSql = `,
+ refused AS (
+   INSERT INTO streams (stream_id, version, last_transaction_id)
+   SELECT $1, 0, pg_current_xact_id() FROM generate_series(1, 2)
+    WHERE EXISTS (SELECT 1 FROM gate) AND NOT EXISTS (SELECT 1 FROM stream)
+ )`;
+
+const appendStatements = new Map<string, string>();
 const statementNames = new Map<string, string>();
 
 /** A prepared statement's name, the same for the same SQL text (pg prepares it once per connection). */
@@ -453,43 +384,6 @@ function statementName(sql: string): string {
     statementNames.set(sql, name);
   }
   return name;
-}
-
-/**
- * Locks the stream's row (creating it at version 0 if it may be new) so
- * concurrent appenders queue here, and answers its committed version and
- * whether this transaction is not older than its last writer.
- */
-async function lockStream(runner: QueryRunner, streamId: string, expected: ExpectedVersion): Promise<StreamRow> {
-  if (expected === 'no_stream' || expected === 0) {
-    // Waits for a concurrent creator to finish; if it committed, nothing is inserted.
-    const [created] = await query<{ version: number }>(
-      runner,
-      `INSERT INTO streams (stream_id, version, last_transaction_id) VALUES ($1, 0, pg_current_xact_id())
-       ON CONFLICT (stream_id) DO NOTHING RETURNING version`,
-      [streamId],
-    );
-    if (created) return { version: created.version, in_order: true };
-    const [existing] = await query<{ version: number }>(runner, 'SELECT version FROM streams WHERE stream_id = $1', [streamId]);
-    return { version: existing?.version ?? 0, in_order: true };
-  }
-  if (expected === 'any') {
-    const [row] = await query<StreamRow>(
-      runner,
-      `INSERT INTO streams (stream_id, version, last_transaction_id) VALUES ($1, 0, pg_current_xact_id())
-       ON CONFLICT (stream_id) DO UPDATE SET version = streams.version
-       RETURNING version, last_transaction_id <= pg_current_xact_id() AS in_order`,
-      [streamId],
-    );
-    if (!row) throw new Error(`could not lock stream ${streamId}`);
-    return row;
-  }
-  const [row] = await query<StreamRow>(
-    runner,
-    'SELECT version, last_transaction_id <= pg_current_xact_id() AS in_order FROM streams WHERE stream_id = $1 FOR UPDATE',
-    [streamId],
-  );
-  return row ?? { version: 0, in_order: true };
 }
 
 async function query<T>(runner: QueryRunner, sql: string, parameters: unknown[]): Promise<T[]> {
@@ -505,13 +399,16 @@ function transactionRunnerOf(manager: EntityManager): QueryRunner {
   return runner;
 }
 
-function translateUniqueViolation(error: unknown, streamId: string, expected: ExpectedVersion, version: number): unknown {
-  if (!(error instanceof QueryFailedError)) return error;
-  const driverError = error.driverError as { code?: string; constraint?: string } | undefined;
-  if (driverError?.code !== '23505') return error;
-  if (driverError.constraint === 'events_event_id_key') return new DuplicateEventIdError(streamId);
-  // The stream row lock makes this unreachable; kept so a bug is still a conflict, not a raw error.
-  if (driverError.constraint === 'events_stream_id_stream_version_key') return new StreamVersionConflictError(streamId, expected, version);
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const driverError = (error instanceof QueryFailedError ? error.driverError : error) as { code?: string; constraint?: string } | undefined;
+  return driverError?.code === '23505' && driverError.constraint === constraint;
+}
+
+/** A unique key of the events that refused the append, as the store's own errors; any other error as it is. */
+async function translateUniqueViolation(error: unknown, streamId: string, expected: ExpectedVersion, streamVersion: () => Promise<number>): Promise<unknown> {
+  if (isUniqueViolation(error, 'events_event_id_key')) return new DuplicateEventIdError(streamId);
+  // The stream row's version check makes this unreachable; kept so a bug is still a conflict, not a raw error.
+  if (isUniqueViolation(error, 'events_stream_id_stream_version_key')) return new StreamVersionConflictError(streamId, expected, await streamVersion());
   return error;
 }
 

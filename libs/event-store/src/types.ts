@@ -43,10 +43,33 @@ export interface StoredEvent<T = unknown> {
  */
 export type ExpectedVersion = number | 'no_stream' | 'any';
 
+/** One statement of SQL with its own `$1`, `$2`… and their values. */
+export interface SqlPart {
+  sql: string;
+  parameters: unknown[];
+}
+
 export interface AppendOptions {
   expectedVersion: ExpectedVersion;
-  /** An EntityManager inside the caller's transaction (READ COMMITTED): the append commits or rolls back with it. */
+  /**
+   * An EntityManager inside the caller's transaction (READ COMMITTED): the
+   * append commits or rolls back with it. Without one, the append is one
+   * statement of its own, which commits or fails whole.
+   */
   manager?: EntityManager;
+  /**
+   * Writes that commit with the events, in the same statement, each
+   * conditioned on `WHEN_APPENDED` (a read model's row).
+   */
+  alongside?: SqlPart[];
+}
+
+export interface GatedAppendOptions extends AppendOptions {
+  /**
+   * A write (`INSERT … RETURNING`) whose rows let the append go ahead, such
+   * as claiming an idempotency key; when it returns none, nothing is written.
+   */
+  gate: SqlPart;
 }
 
 export interface AppendResult {
@@ -54,6 +77,9 @@ export interface AppendResult {
   nextExpectedVersion: number;
   lastGlobalPosition: bigint;
 }
+
+/** What a gated append did: appended, or stopped by its gate (nothing written). */
+export type GatedAppendResult = ({ appended: true } & AppendResult) | { appended: false };
 
 export interface ReadOptions {
   /** Read inside the caller's transaction, e.g. before appending in it. */

@@ -156,6 +156,11 @@ export function reachableStatuses(from: readonly PurchaseStatus[]): Set<Purchase
   return seen;
 }
 
+/** A command's name in kebab-case (`submit-basic-info` for SubmitBasicInfo): the journey API's route for it. */
+export function commandSlug(type: TransitionCommandType): string {
+  return type.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
 /**
  * A shortest sequence of transitions from `from` to `target` (breadth-first
  * over the table), or undefined when `target` cannot be reached.

@@ -1,8 +1,9 @@
 import { phaseOf, purchaseStatuses, statusesInPhase, type PurchaseStatus } from '@gancho/contracts';
 import { eventTypeOfCommand } from './purchase';
-import type { TransitionCommand } from './purchase-commands';
+import type { TransitionCommand, TransitionCommandType } from './purchase-commands';
 import {
   allowedCommandsFrom,
+  commandSlug,
   isTerminal,
   nextStatus,
   openingStatuses,
@@ -44,6 +45,15 @@ describe('the transition table', () => {
       at = step.to;
     }
     expect(at).toBe(status);
+  });
+
+  it('names each command in kebab-case, the journey API route', () => {
+    expect(['SubmitBasicInfo', 'LogIn', 'MakeEffective', 'AbandonIsaAfterSignature'].map((type) => commandSlug(type as TransitionCommandType))).toEqual([
+      'submit-basic-info',
+      'log-in',
+      'make-effective',
+      'abandon-isa-after-signature',
+    ]);
   });
 
   it('finds no path to a status that cannot be reached', () => {

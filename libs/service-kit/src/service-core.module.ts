@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { PostgresEventStore } from '@gancho/event-store';
 import { openMigratedDataSource, serviceDataSourceOptions, type ServiceDatabaseOptions } from '@gancho/persistence';
 import { parseServiceConfig, type ServiceConfig } from './config/service-config';
+import { AsyncApiController } from './contracts/asyncapi.controller';
 import { HealthModule } from './health/health.module';
 import { IdempotencyService } from './http/idempotency';
 import { serviceMigrations } from './migrate-command';
@@ -36,8 +37,8 @@ class ServiceNameModule {
 
 /**
  * What every Gancho service has: validated configuration, its own PostgreSQL
- * schema (migrated at start), the event transport, the health routes and
- * /metrics.
+ * schema (migrated at start), the event transport, the health routes,
+ * /metrics and /asyncapi.json (its topics).
  */
 @Module({})
 export class ServiceCoreModule {
@@ -71,7 +72,7 @@ export class ServiceCoreModule {
         TransportModule,
         HealthModule,
       ],
-      controllers: [MetricsController],
+      controllers: [MetricsController, AsyncApiController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         IdempotencyService,

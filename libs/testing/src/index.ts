@@ -7,3 +7,4 @@ export * from './service-process';
 export * from './webhook-schemas';
 export * from './activecampaign-fake';
 export * from './topic-config';
+export * from './cloudevent-records';

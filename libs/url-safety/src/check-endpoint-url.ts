@@ -8,6 +8,12 @@ export interface EndpointUrlPolicy {
   allowHttp: boolean;
   /** Loopback, private and other non-public addresses are accepted only when true. */
   allowPrivate: boolean;
+  /**
+   * `host:port` (that port only) or `host` (any port) exempt from the address
+   * check, as delivery's sender exempts them at connect time (both read
+   * ALLOWED_ENDPOINT_HOSTS): a demo receiver, a test receiver.
+   */
+  allowedHosts?: readonly string[];
   resolve: ResolveHost;
 }
 
@@ -59,6 +65,7 @@ export async function checkEndpointUrl(url: string, policy: EndpointUrlPolicy): 
   // WHATWG parsing already turned 2130706433, 0177.0.0.1, 0x7f.1 and 127.1 into 127.0.0.1.
   const host = parsed.hostname.replace(/\.+$/, '').toLowerCase();
   if (host === '') return refuse('malformed_url', 'The URL has no host.');
+  if (isAllowListedHost(policy.allowedHosts ?? [], parsed)) return { allowed: true, url: parsed.toString() };
 
   const precheck = checkHostWithoutLookup(host, policy.allowPrivate);
   if (precheck.verdict === 'refused') return refuse(precheck.reason, precheck.detail);
@@ -71,6 +78,18 @@ export async function checkEndpointUrl(url: string, policy: EndpointUrlPolicy): 
     if (verdict) return verdict;
   }
   return { allowed: true, url: parsed.toString() };
+}
+
+/**
+ * Whether the URL's host (IPv6 in brackets, as URLs write it) or host:port
+ * (the scheme's default port when the URL names none) is on the list.
+ */
+export function isAllowListedHost(allowedHosts: readonly string[], url: URL): boolean {
+  const entries = new Set(allowedHosts.map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== ''));
+  if (entries.size === 0) return false;
+  const host = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return entries.has(host) || entries.has(`${host}:${port}`);
 }
 
 export type HostCheck =

@@ -1,4 +1,4 @@
-import { checkEndpointUrl, checkHostWithoutLookup, type EndpointUrlPolicy, type ResolveHost } from './check-endpoint-url';
+import { checkEndpointUrl, checkHostWithoutLookup, isAllowListedHost, type EndpointUrlPolicy, type ResolveHost } from './check-endpoint-url';
 
 const dns: Record<string, string[]> = {
   'hooks.example.com': ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'],
@@ -97,5 +97,31 @@ describe('checkHostWithoutLookup', () => {
     expect(checkHostWithoutLookup('10.0.0.1', true)).toEqual({ verdict: 'address' });
     expect(checkHostWithoutLookup('hooks.example.com', false)).toEqual({ verdict: 'resolve' });
     expect(checkHostWithoutLookup('localhost', true)).toEqual({ verdict: 'resolve' });
+  });
+});
+
+describe('allowedHosts: exact host[:port] exceptions, as the sender exempts them at connect time', () => {
+  const policy: EndpointUrlPolicy = { allowHttp: true, allowPrivate: false, allowedHosts: ['127.0.0.1:4099', 'Receiver.Internal', '[::1]:8080'], resolve };
+
+  it.each([
+    ['http://127.0.0.1:4099/hook', true],
+    ['http://127.0.0.1:4098/hook', false],
+    ['http://receiver.internal/hook', true],
+    ['http://receiver.internal:9000/hook', true],
+    ['http://[::1]:8080/hook', true],
+    ['http://[::1]:8081/hook', false],
+  ])('%s allowed: %s', async (url, allowed) => {
+    expect((await checkEndpointUrl(url, policy)).allowed).toBe(allowed);
+  });
+
+  it("still refuses what the list cannot excuse: the scheme, and credentials in the URL", async () => {
+    expect(await checkEndpointUrl('https://user:pw@127.0.0.1:4099/hook', policy)).toMatchObject({ allowed: false, reason: 'userinfo_not_allowed' });
+    expect(await checkEndpointUrl('http://127.0.0.1:4099/hook', { ...policy, allowHttp: false })).toMatchObject({ allowed: false, reason: 'scheme_not_allowed' });
+  });
+
+  it("matches a URL without a port on its scheme's default port", () => {
+    expect(isAllowListedHost(['hooks.local:443'], new URL('https://hooks.local/x'))).toBe(true);
+    expect(isAllowListedHost(['hooks.local:443'], new URL('http://hooks.local/x'))).toBe(false);
+    expect(isAllowListedHost([], new URL('http://hooks.local/x'))).toBe(false);
   });
 });

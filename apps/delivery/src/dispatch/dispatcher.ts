@@ -44,11 +44,12 @@ export class Dispatcher implements FirstAttemptHandOff, OnApplicationShutdown {
     private readonly directory: EndpointDirectory,
     config: ConfigService<DeliveryConfig, true>,
     private readonly metrics: DeliveryMetrics,
+    events: PostgresEventStore,
   ) {
     const schedule = parseRetrySchedule(config.get('RETRY_SCHEDULE', { infer: true }));
     this.webhook = new WebhookDestination(sender, directory, schedule);
     this.activeCampaign = new ActiveCampaignDestination(dataSource, config);
-    const recorder = new AttemptRecorder(dataSource, messages, new PostgresEventStore(dataSource), config.get('ENDPOINT_DISABLE_AFTER_MS', { infer: true }));
+    const recorder = new AttemptRecorder(dataSource, messages, events, config.get('ENDPOINT_DISABLE_AFTER_MS', { infer: true }));
     this.attemptLog = new GroupCommit((attempts) => recorder.record(attempts), config.get('DISPATCH_CONCURRENCY', { infer: true }));
     this.scheduler = new DispatchScheduler(messages, (message, via) => this.attempt(message, via), {
       concurrency: config.get('DISPATCH_CONCURRENCY', { infer: true }),

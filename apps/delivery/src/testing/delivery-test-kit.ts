@@ -3,18 +3,22 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import {
+  cloudEventSources,
+  cloudEventTypes,
   endpointHeaderSecretContext,
+  legacyEventHeaders,
   endpointSecretContext,
   eventTypeOf,
   examplePayload,
   toCloudEventsKafkaMessage,
+  toCloudEventsRecord,
   Topics,
   type ApiKeyRecordV1,
   type EndpointStateV1,
   type PurchaseStatus,
   type PurchaseStatusEventV1,
 } from '@gancho/contracts';
-import { KafkaTransport, type EventTransport, type IncomingMessage } from '@gancho/messaging';
+import { KafkaTransport, type EventTransport, type IncomingMessage, type OutgoingMessage } from '@gancho/messaging';
 import { generateApiKey } from '@gancho/partner-auth';
 import { SecretBox } from '@gancho/secret-box';
 import { contractTopicSpec, createServiceApp } from '@gancho/service-kit';
@@ -121,12 +125,28 @@ export class TestReceiver {
 }
 
 /** Publishes what subscriptions would: endpoint states and API keys, on the run's own topics. */
+/** Which release of subscriptions a stand-in record imitates. */
+export type SubscriptionsProducer = 'current' | 'v0.1.0';
+
 export class SubscriptionsStandIn {
   readonly transport: EventTransport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'delivery-test', maxWaitTimeMs: 200 });
   private readonly versions = new Map<string, number>();
   private readonly keys = new Map<string, Promise<string>>();
 
   constructor(private readonly topics: TestTopics) {}
+
+  /**
+   * A record as subscriptions publishes it (`current`: CloudEvents binary
+   * mode with v0.1.0's headers beside), or as release v0.1.0 did (only
+   * `gancho-event-id` and `gancho-event-type`).
+   */
+  private record(key: string, data: object | null, type: string, legacyType: string, producer: SubscriptionsProducer): OutgoingMessage {
+    const id = randomUUID();
+    if (producer === 'v0.1.0') {
+      return { key, value: data === null ? '' : JSON.stringify(data), headers: { 'content-type': 'application/json', [legacyEventHeaders.id]: id, [legacyEventHeaders.type]: legacyType } };
+    }
+    return toCloudEventsRecord({ id, type, source: cloudEventSources.subscriptions, time: new Date(), subject: key, data, legacyType });
+  }
 
   async createTopics(): Promise<void> {
     await this.transport.ensureTopics([
@@ -138,7 +158,7 @@ export class SubscriptionsStandIn {
     ]);
   }
 
-  async issueApiKey(partnerId: string): Promise<string> {
+  async issueApiKey(partnerId: string, producer: SubscriptionsProducer = 'current'): Promise<string> {
     const { key, keyHash, displayPrefix } = generateApiKey();
     const record: ApiKeyRecordV1 = {
       key_id: `key_${randomBytes(6).toString('hex')}`,
@@ -149,7 +169,7 @@ export class SubscriptionsStandIn {
       created_at: new Date().toISOString(),
       revoked_at: null,
     };
-    await this.transport.publish(this.topics.API_KEYS_TOPIC, [{ key: record.key_id, value: JSON.stringify(record) }]);
+    await this.transport.publish(this.topics.API_KEYS_TOPIC, [this.record(record.key_id, record, cloudEventTypes.apiKey, 'ApiKeyIssued', producer)]);
     return key;
   }
 
@@ -166,6 +186,7 @@ export class SubscriptionsStandIn {
     headersShape?: 'sealed' | 'plain';
     rateLimitPerSecond?: number | null;
     ordering?: 'none' | 'per_purchase';
+    producer?: SubscriptionsProducer;
     /** Fields as a newer release of subscriptions might publish them (a destination type or a field this release does not know). */
     future?: Record<string, unknown>;
   }): Promise<{ endpointId: string; secrets: string[] }> {
@@ -202,7 +223,8 @@ export class SubscriptionsStandIn {
       created_at: now,
       updated_at: now,
     };
-    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [{ key: endpointId, value: JSON.stringify({ ...state, ...options.future }) }]);
+    const change = version === 1 ? 'EndpointCreated' : 'EndpointUpdated';
+    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [this.record(endpointId, { ...state, ...options.future }, cloudEventTypes.endpointState, change, options.producer ?? 'current')]);
     return { endpointId, secrets };
   }
 
@@ -224,7 +246,7 @@ export class SubscriptionsStandIn {
   }
 
   async deleteEndpoint(endpointId: string): Promise<void> {
-    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [{ key: endpointId, value: Buffer.alloc(0) }]);
+    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [this.record(endpointId, null, cloudEventTypes.endpointState, 'EndpointDeleted', 'current')]);
   }
 
   /** Publishes a status event as the journey relay does; returns its event id. */

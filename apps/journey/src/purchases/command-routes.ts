@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PurchaseCommandData, Review, TransitionCommandType } from '@gancho/purchase-domain';
-import { transitionCommandTypes } from '@gancho/purchase-domain';
+import { commandSlug, transitionCommandTypes } from '@gancho/purchase-domain';
 
 type BodyKindOf<T extends TransitionCommandType> = PurchaseCommandData[T] extends Review
   ? 'review'
@@ -70,10 +70,8 @@ export interface CommandRoute {
   body: z.ZodType<CommandBody>;
 }
 
-export const kebabCase = (type: string) => type.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
-
 export const commandRoutes: CommandRoute[] = transitionCommandTypes.map((type) => ({
   type,
-  path: kebabCase(type),
+  path: commandSlug(type),
   body: bodySchemas[bodyKinds[type]],
 }));

@@ -61,12 +61,6 @@ export function projectionStatement(view: PurchaseView, condition = 'true'): { s
   };
 }
 
-/** Writes the purchase's row in the caller's transaction. */
-export async function projectPurchase(manager: EntityManager, view: PurchaseView): Promise<void> {
-  const { sql, parameters } = projectionStatement(view);
-  await manager.query(sql, parameters);
-}
-
 interface PurchaseRow {
   purchase_id: string;
   partner_id: string;

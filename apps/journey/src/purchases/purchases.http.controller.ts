@@ -4,14 +4,15 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } fr
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody, type HttpOutcome } from '@gancho/service-kit';
+import type { CommandContext } from '@gancho/event-store';
+import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
 import type { PurchaseCommand } from '@gancho/purchase-domain';
 import { CLOCK, type Clock } from '../platform/clock';
 import { newPurchaseId, purchaseIdPattern } from '../platform/ids';
 import { commandRoutes, type CommandRoute } from './command-routes';
 import { PlatformTokenGuard } from './platform-token.guard';
-import { PurchaseCommandHandler, type CommandOrigin } from './purchase-command.handler';
-import { listPurchases, purchaseView } from './purchase-projection';
+import { PurchaseCommandHandler } from './purchase-command.handler';
+import { listPurchases, purchaseView, type PurchaseView } from './purchase-projection';
 import { listPurchasesQuery, openPurchaseBody, type OpenPurchaseBody } from './purchase-requests';
 
 const idempotencyKeyHeader = { name: 'Idempotency-Key', required: false, description: 'Same key and body: the first response is replayed and nothing is appended again.' };
@@ -21,7 +22,7 @@ function notFound(purchaseId: string): ProblemError {
   return new ProblemError('PURCHASE_NOT_FOUND', `There is no purchase ${purchaseId}.`, { purchaseId });
 }
 
-function contextOf(request: Request): CommandOrigin {
+function contextOf(request: Request): CommandContext {
   const header = (name: string) => request.header(name) || undefined;
   const ifMatch = header('if-match')?.replace(/^W\//, '').replace(/"/g, '');
   if (ifMatch !== undefined && !/^\d+$/.test(ifMatch)) throw new ProblemError('VALIDATION_FAILED', 'If-Match must be a purchase version, e.g. "3".');
@@ -122,27 +123,14 @@ export class PurchasesController {
   }
 
   /**
-   * Runs the command in one statement that also stores the answer under the
-   * request's Idempotency-Key, if it has one. A key already used gets its
-   * stored answer (or 422 for another request); a refused command with a key
-   * is remembered like a success, except retryable refusals (version conflicts).
+   * Runs the command; with an Idempotency-Key, its one statement also
+   * stores the answer under the key (see IdempotencyService.respond).
    */
-  private async answer(command: PurchaseCommand, context: CommandOrigin, status: number, request: Request, response: Response): Promise<void> {
-    const key = this.idempotency.keyOf('platform', request);
-    let outcome: HttpOutcome & { replayed: boolean };
-    try {
-      const handled = await this.handler.handleInOneStatement(command, context, key ? (purchase) => this.idempotency.claim(key, { status, body: purchase }) : undefined);
-      if (handled) outcome = { status, body: handled.purchase, replayed: false };
-      else {
-        const earlier = key && (await this.idempotency.stored(key));
-        if (!earlier) throw new Error('unreachable: only an idempotency key that is taken stops a command');
-        outcome = earlier;
-      }
-    } catch (error) {
-      if (!key) throw error;
-      outcome = await this.idempotency.answerRefusal(key, request, error);
-    }
-    this.idempotency.send(response, outcome);
+  private async answer(command: PurchaseCommand, context: CommandContext, status: number, request: Request, response: Response): Promise<void> {
+    await this.idempotency.respond<PurchaseView>('platform', request, response, status, async (claim) => {
+      const handled = await this.handler.execute(command.data.purchaseId, command, context, claim ? { gateFor: claim } : {});
+      return handled?.purchase;
+    });
   }
 }
 

@@ -1,3 +1,5 @@
+import type { PurchaseStatus } from '@gancho/contracts';
+import { commandSlug, shortestPath } from '@gancho/purchase-domain';
 import { createServiceApp } from '@gancho/service-kit';
 import { requireEnv, startTestService, uniqueName, type TestService } from '@gancho/testing';
 import { JourneyModule } from '../journey.module';
@@ -65,15 +67,11 @@ export function journeyClient(baseUrl: string) {
   };
 }
 
-/** From a new logged-in purchase (shopping_cart_created) to made_effective: eight commands. */
-export const happyPath: { path: string; body?: unknown; status: string }[] = [
-  { path: 'submit-basic-info', status: 'basic_info_review' },
-  { path: 'review-basic-info', body: { decision: 'approved' }, status: 'document_info_incomplete' },
-  { path: 'submit-documents', status: 'document_info_review' },
-  { path: 'review-documents', body: { decision: 'approved' }, status: 'analysis' },
-  { path: 'approve-credit', status: 'approved_by_provi' },
-  { path: 'send-for-signature', status: 'waiting_signature' },
-  { path: 'sign-contract', status: 'waiting_payment' },
-  { path: 'confirm-payment', status: 'approved' },
-  { path: 'make-effective', status: 'made_effective' },
-];
+/** From a new logged-in purchase (shopping_cart_created) to made_effective: the domain's shortest path, one command per transition. */
+export const happyPath: { path: string; body?: unknown; status: string }[] = walkTo('shopping_cart_created', 'made_effective');
+
+function walkTo(from: PurchaseStatus, to: PurchaseStatus): { path: string; body?: unknown; status: string }[] {
+  const path = shortestPath(from, to);
+  if (!path) throw new Error(`the transition table has no path from ${from} to ${to}`);
+  return path.map((step) => ({ path: commandSlug(step.command), ...(step.decision ? { body: { decision: step.decision } } : {}), status: step.to }));
+}

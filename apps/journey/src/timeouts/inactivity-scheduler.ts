@@ -73,10 +73,7 @@ export class InactivityScheduler implements OnApplicationBootstrap, OnApplicatio
         for (const { purchase_id } of due) {
           await manager.query('SAVEPOINT timeout_command');
           try {
-            const handled = await this.handler.execute(purchase_id, (state) => timeoutCommandFor(state, now, this.policy), {
-              manager,
-              causationId: 'inactivity-scheduler',
-            });
+            const handled = await this.handler.execute(purchase_id, (state) => timeoutCommandFor(state, now, this.policy), { causationId: 'inactivity-scheduler' }, { manager });
             await manager.query('RELEASE SAVEPOINT timeout_command');
             if (handled) count++;
           } catch (error) {

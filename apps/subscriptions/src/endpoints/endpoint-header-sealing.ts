@@ -1,6 +1,6 @@
 import { endpointHeaderSecretContext } from '@gancho/contracts';
 import type { SecretBox } from '@gancho/secret-box';
-import { headerValueHint, type SealedHeaderValue, type SealHeaderValue } from './domain/endpoint';
+import { headerValueHint, type SealedHeaderValue, type SealHeaderValue } from '@gancho/subscriptions-domain';
 
 /** Seals a custom header value under its endpoint's and name's own context, with the hint the API shows. */
 export function headerSealer(box: SecretBox): SealHeaderValue {

@@ -140,6 +140,8 @@ describe('custom header values', () => {
          VALUES ($1, $2, 'http://127.0.0.1:9/legacy', 'legacy', '["*"]', true, $3, 'none', 1, $4, $4)`,
         [id, partnerId, JSON.stringify({ Authorization: credential, 'X-Env': 'prod' }), at],
       );
+      // Its append notified the relay on commit, as every append does (else the relay finds it only at its 30 s idle poll).
+      await client.query("SELECT pg_notify('gancho_events', current_schema())");
       await client.query('COMMIT');
       await new SealEndpointHeaders1765100000000().up({ query: (text: string) => client.query(text) } as unknown as QueryRunner);
     } finally {

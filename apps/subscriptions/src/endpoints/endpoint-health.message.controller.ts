@@ -1,7 +1,5 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { Topics, type EndpointHealthReportV1 } from '@gancho/contracts';
 import type { EventTransportContext } from '@gancho/messaging';
 import { ServiceMetrics, topicRecordValidator } from '@gancho/service-kit';
@@ -20,7 +18,6 @@ export class EndpointHealthController {
 
   constructor(
     private readonly endpoints: EndpointService,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly metrics: ServiceMetrics,
   ) {}
 
@@ -35,14 +32,13 @@ export class EndpointHealthController {
       return;
     }
     const report = payload as EndpointHealthReportV1;
-    const outcome = await this.dataSource.transaction((manager) =>
-      this.endpoints.applyHealthReport(report, {
-        manager,
-        actor: { type: 'delivery' },
+    const outcome = await this.endpoints.applyHealthReport(report, {
+      actor: { type: 'delivery' },
+      context: {
         ...(context.headers['ce_id'] ? { correlationId: context.headers['ce_id'] } : {}),
         ...(context.headers['traceparent'] ? { traceparent: context.headers['traceparent'] } : {}),
-      }),
-    );
+      },
+    });
     if (outcome === 'disabled') this.logger.log(`endpoint ${report.endpoint_id} disabled: ${report.reason}`);
     if (outcome === 'unknown') this.logger.warn(`endpoint-health report for an endpoint this service does not know: ${report.endpoint_id}`);
   }

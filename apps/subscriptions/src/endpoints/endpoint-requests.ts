@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { activeCampaignFieldKeys, defaultActiveCampaignMapping, endpointOrderings, purchaseStatuses } from '@gancho/contracts';
-import { customHeaderNameProblems, customHeaderProblems, customHeaderValueProblems, eventTypeFilterProblems, maxCustomHeaders, maxUrlLength } from './domain/endpoint-rules';
+import { customHeaderNameProblems, customHeaderProblems, customHeaderValueProblems, eventTypeFilterProblems, maxCustomHeaders, maxUrlLength } from '@gancho/subscriptions-domain';
 
 const eventTypes = z
   .array(z.string())

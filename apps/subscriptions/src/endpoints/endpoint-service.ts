@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import {
   defaultActiveCampaignMapping,
   endpointDestinationSecretContext,
@@ -11,24 +11,26 @@ import {
   type ActiveCampaignMappingV1,
   type EndpointHealthReportV1,
 } from '@gancho/contracts';
-import { PostgresEventStore } from '@gancho/event-store';
+import { foldStream, handleStreamCommand, PostgresEventStore, WHEN_APPENDED, type SqlPart, type StreamModel } from '@gancho/event-store';
 import { SecretBox } from '@gancho/secret-box';
 import { ProblemError } from '@gancho/service-kit';
+import { actorOf, type Caller } from '../platform/caller';
 import { CLOCK, type Clock } from '../platform/clock';
 import { newId } from '../platform/ids';
-import { runStreamCommand, type CommandContext } from '../platform/stream-command';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 import {
   activeSecrets,
+  decideEndpoint,
+  EndpointNotFoundError,
   initialEndpointState,
   upcastingEvolve,
   type Endpoint,
+  type EndpointCommand,
   type EndpointDestination,
   type EndpointEvent,
   type EndpointSettings,
   type EndpointState,
-} from './domain/endpoint';
-import { decideEndpoint, EndpointNotFoundError, type EndpointCommand } from './domain/decide-endpoint';
+} from '@gancho/subscriptions-domain';
 import { headerSealer, patchedHeaders } from './endpoint-header-sealing';
 import { auditEntry, endpointView, type AuditEntry, type DestinationView, type EndpointView } from './endpoint-views';
 
@@ -78,18 +80,17 @@ export interface SecretsView {
  */
 @Injectable()
 export class EndpointService {
-  private readonly store: PostgresEventStore;
-  private readonly aggregate: { initial: EndpointState; evolve: (state: EndpointState, event: EndpointEvent) => EndpointState };
+  private readonly model: StreamModel<EndpointState, EndpointEvent>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly secretBox: SecretBox,
     private readonly config: ConfigService<SubscriptionsConfig, true>,
+    private readonly store: PostgresEventStore,
   ) {
-    this.store = new PostgresEventStore(dataSource);
     // Events recorded before header values were sealed are sealed as they are read.
-    this.aggregate = { initial: initialEndpointState, evolve: upcastingEvolve(headerSealer(secretBox)) };
+    this.model = { initialState: initialEndpointState, evolve: upcastingEvolve(headerSealer(secretBox)) };
   }
 
   async create(
@@ -97,8 +98,9 @@ export class EndpointService {
     settings: SettingsInput,
     destination: DestinationInput,
     enabled: boolean,
-    context: CommandContext,
-  ): Promise<EndpointView> {
+    caller: Caller,
+    claim?: (answer: EndpointView) => SqlPart,
+  ): Promise<EndpointView | undefined> {
     const now = this.clock.now();
     const endpointId = newId('ep', now);
     const sealedSecret = this.secretBox.seal(newSigningSecret(), endpointSecretContext(endpointId));
@@ -106,7 +108,8 @@ export class EndpointService {
     const headers = Object.fromEntries(Object.entries(settings.headers).map(([name, value]) => [name, seal(endpointId, name, value)]));
     const full: EndpointSettings = { ...settings, headers, destination: this.sealDestination(endpointId, destination, null) };
     const command: EndpointCommand = { type: 'CreateEndpoint', data: { endpointId, partnerId, settings: full, enabled, sealedSecret }, metadata: { now } };
-    return endpointView(await this.run(partnerId, endpointId, command, context));
+    const endpoint = await this.run(partnerId, endpointId, command, caller, claim && ((after) => claim(endpointView(after))));
+    return endpoint && endpointView(endpoint);
   }
 
   async update(
@@ -114,13 +117,13 @@ export class EndpointService {
     endpointId: string,
     changes: ChangesInput,
     enabled: boolean | undefined,
-    context: CommandContext,
+    caller: Caller,
     destination?: DestinationInput,
   ): Promise<EndpointView> {
     const { headers, ...rest } = changes;
     const withDestination: Partial<EndpointSettings> = { ...rest };
     if (destination !== undefined || headers !== undefined) {
-      const current = await this.load(partnerId, endpointId, context.manager);
+      const current = await this.load(partnerId, endpointId);
       if (destination !== undefined) withDestination.destination = this.sealDestination(endpointId, destination, current.settings.destination);
       if (headers !== undefined) withDestination.headers = patchedHeaders(this.secretBox, endpointId, current.settings.headers, headers);
     }
@@ -129,7 +132,7 @@ export class EndpointService {
       data: { changes: withDestination, ...(enabled === undefined ? {} : { enabled }) },
       metadata: { now: this.clock.now() },
     };
-    return endpointView(await this.run(partnerId, endpointId, command, context));
+    return endpointView(await this.mustRun(partnerId, endpointId, command, caller));
   }
 
   /**
@@ -163,29 +166,30 @@ export class EndpointService {
     };
   }
 
-  async delete(partnerId: string, endpointId: string, context: CommandContext): Promise<void> {
-    await this.run(partnerId, endpointId, { type: 'DeleteEndpoint', data: {}, metadata: { now: this.clock.now() } }, context);
+  async delete(partnerId: string, endpointId: string, caller: Caller): Promise<void> {
+    await this.mustRun(partnerId, endpointId, { type: 'DeleteEndpoint', data: {}, metadata: { now: this.clock.now() } }, caller);
   }
 
-  async rotateSecret(partnerId: string, endpointId: string, context: CommandContext): Promise<{ rotated_at: string; previous_valid_until: string | null }> {
+  /** Undefined when `claim` (an idempotency key's, with the answer) found the key taken: nothing was written. */
+  async rotateSecret(partnerId: string, endpointId: string, caller: Caller, claim?: (answer: RotationView) => SqlPart): Promise<RotationView | undefined> {
     const now = this.clock.now();
     const sealedSecret = this.secretBox.seal(newSigningSecret(), endpointSecretContext(endpointId));
     const overlapMs = this.config.get('SECRET_ROTATION_OVERLAP_MS', { infer: true });
-    const endpoint = await this.run(partnerId, endpointId, { type: 'RotateSecret', data: { sealedSecret, overlapMs }, metadata: { now } }, context);
-    return { rotated_at: endpoint.secrets.current.validFrom, previous_valid_until: endpoint.secrets.previous?.validUntil ?? null };
+    const command: EndpointCommand = { type: 'RotateSecret', data: { sealedSecret, overlapMs }, metadata: { now } };
+    const endpoint = await this.run(partnerId, endpointId, command, caller, claim && ((after) => claim(rotationView(after))));
+    return endpoint && rotationView(endpoint);
   }
 
   /** Applies delivery's report; a report about an unknown, deleted or mismatched endpoint changes nothing. */
-  async applyHealthReport(report: EndpointHealthReportV1, context: CommandContext): Promise<'disabled' | 'unchanged' | 'unknown'> {
+  async applyHealthReport(report: EndpointHealthReportV1, caller: Caller): Promise<'disabled' | 'unchanged' | 'unknown'> {
     const command: EndpointCommand = {
       type: 'DisableEndpoint',
       data: { reason: report.reason, detail: report.detail, reportedAt: report.occurred_at },
       metadata: { now: this.clock.now() },
     };
     try {
-      const before = await this.versionOf(report.endpoint_id, context.manager);
-      const endpoint = await this.run(report.partner_id, report.endpoint_id, command, context);
-      return endpoint.version > before ? 'disabled' : 'unchanged';
+      const result = await this.command(report.partner_id, report.endpoint_id, command, caller);
+      return result.outcome === 'appended' ? 'disabled' : 'unchanged';
     } catch (error) {
       if (error instanceof EndpointNotFoundError) return 'unknown';
       throw error;
@@ -193,9 +197,8 @@ export class EndpointService {
   }
 
   /** The partner's endpoint as its stream has it now. */
-  async load(partnerId: string, endpointId: string, manager?: EntityManager): Promise<Endpoint> {
-    const history = await this.store.readStream<EndpointEvent['data']>(endpointStreamId(endpointId), manager ? { manager } : {});
-    const state = history.reduce<EndpointState>((s, e) => this.aggregate.evolve(s, { type: e.type, data: e.data } as EndpointEvent), this.aggregate.initial);
+  async load(partnerId: string, endpointId: string): Promise<Endpoint> {
+    const state = foldStream(this.model, await this.store.readStreamData<EndpointEvent['data']>(endpointStreamId(endpointId)));
     if (state.status !== 'live' || state.endpoint.partnerId !== partnerId) throw new EndpointNotFoundError(endpointId);
     return state.endpoint;
   }
@@ -233,27 +236,49 @@ export class EndpointService {
     return { items: page.map(viewOfRow), next_cursor: rows.length > limit ? (page.at(-1)?.endpoint_id ?? null) : null };
   }
 
-  private async versionOf(endpointId: string, manager: EntityManager): Promise<number> {
-    return this.store.streamVersion(endpointStreamId(endpointId), { manager });
+  /**
+   * Runs the command on the partner's endpoint, its row written (or
+   * removed) in the append's statement; another partner's endpoint is not
+   * found, as one that does not exist.
+   */
+  private async command(partnerId: string, endpointId: string, command: EndpointCommand, caller: Caller, gateFor?: (after: Endpoint) => SqlPart) {
+    const decide = (state: EndpointState) => {
+      const creating = command.type === 'CreateEndpoint' && state.status === 'absent';
+      if (!creating && (state.status !== 'live' || state.endpoint.partnerId !== partnerId)) throw new EndpointNotFoundError(endpointId);
+      return decideEndpoint(command, state);
+    };
+    const endpointOf = (state: EndpointState): Endpoint => {
+      if (state.status === 'absent') throw new EndpointNotFoundError(endpointId);
+      return state.endpoint;
+    };
+    const result = await handleStreamCommand(this.store, this.model, { streamId: endpointStreamId(endpointId), type: command.type, decide }, caller.context, {
+      metadataOf: actorOf(caller),
+      alongside: (after) => [endpointRow(endpointOf(after), after.status === 'deleted')],
+      ...(gateFor ? { gate: (after: EndpointState) => gateFor(endpointOf(after)) } : {}),
+    });
+    return { outcome: result.outcome, endpoint: endpointOf(result.after) };
   }
 
-  private async run(partnerId: string, endpointId: string, command: EndpointCommand, context: CommandContext): Promise<Endpoint> {
-    const { after } = await runStreamCommand<EndpointState, EndpointEvent>(
-      this.store,
-      this.aggregate,
-      endpointStreamId(endpointId),
-      (state) => {
-        const creating = command.type === 'CreateEndpoint' && state.status === 'absent';
-        if (!creating && (state.status !== 'live' || state.endpoint.partnerId !== partnerId)) throw new EndpointNotFoundError(endpointId);
-        return decideEndpoint(command, state);
-      },
-      context,
-    );
-    if (after.status === 'absent') throw new EndpointNotFoundError(endpointId);
-    await projectEndpoint(context.manager, after.endpoint, after.status === 'deleted');
-    return after.endpoint;
+  /** The endpoint after the command; undefined when the gate was closed (nothing written). */
+  private async run(partnerId: string, endpointId: string, command: EndpointCommand, caller: Caller, gateFor?: (after: Endpoint) => SqlPart): Promise<Endpoint | undefined> {
+    const { outcome, endpoint } = await this.command(partnerId, endpointId, command, caller, gateFor);
+    return outcome === 'gate_closed' ? undefined : endpoint;
+  }
+
+  private async mustRun(partnerId: string, endpointId: string, command: EndpointCommand, caller: Caller): Promise<Endpoint> {
+    const endpoint = await this.run(partnerId, endpointId, command, caller);
+    if (!endpoint) throw new Error('unreachable: a command without a gate is never stopped by one');
+    return endpoint;
   }
 }
+
+/** What rotating a secret answers: no secret (an Idempotency-Key replay stores it). */
+export interface RotationView {
+  rotated_at: string;
+  previous_valid_until: string | null;
+}
+
+const rotationView = (endpoint: Endpoint): RotationView => ({ rotated_at: endpoint.secrets.current.validFrom, previous_valid_until: endpoint.secrets.previous?.validUntil ?? null });
 
 interface EndpointRow {
   endpoint_id: string;
@@ -295,24 +320,22 @@ function viewOfRow(row: EndpointRow): EndpointView {
   };
 }
 
-/** Writes (or removes) the endpoint's row in the caller's transaction. */
-async function projectEndpoint(manager: EntityManager, endpoint: Endpoint, deleted: boolean): Promise<void> {
-  if (deleted) {
-    await manager.query('DELETE FROM endpoints WHERE endpoint_id = $1', [endpoint.endpointId]);
-    return;
-  }
+/** The endpoint's row written (or removed), in the append's statement. */
+function endpointRow(endpoint: Endpoint, deleted: boolean): SqlPart {
+  if (deleted) return { sql: `DELETE FROM endpoints WHERE endpoint_id = $1 AND ${WHEN_APPENDED}`, parameters: [endpoint.endpointId] };
   const v = endpointView(endpoint);
-  await manager.query(
-    `INSERT INTO endpoints (endpoint_id, partner_id, url, description, event_types, enabled, disabled_reason, disabled_detail, disabled_at,
+  return {
+    sql: `INSERT INTO endpoints (endpoint_id, partner_id, url, description, event_types, enabled, disabled_reason, disabled_detail, disabled_at,
                             headers, rate_limit_per_second, ordering, version, created_at, updated_at, destination)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+     SELECT $1, $2, $3, $4, $5::jsonb, $6::boolean, $7, $8, $9::timestamptz, $10::jsonb, $11::int, $12, $13::int, $14::timestamptz, $15::timestamptz, $16::jsonb
+      WHERE ${WHEN_APPENDED}
      ON CONFLICT (endpoint_id) DO UPDATE SET
        url = EXCLUDED.url, destination = EXCLUDED.destination, description = EXCLUDED.description, event_types = EXCLUDED.event_types, enabled = EXCLUDED.enabled,
        disabled_reason = EXCLUDED.disabled_reason, disabled_detail = EXCLUDED.disabled_detail, disabled_at = EXCLUDED.disabled_at,
        headers = EXCLUDED.headers, rate_limit_per_second = EXCLUDED.rate_limit_per_second, ordering = EXCLUDED.ordering,
        version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
      WHERE endpoints.version < EXCLUDED.version`,
-    [
+    parameters: [
       v.id,
       v.partner_id,
       v.url,
@@ -330,5 +353,5 @@ async function projectEndpoint(manager: EntityManager, endpoint: Endpoint, delet
       v.updated_at,
       JSON.stringify(v.destination),
     ],
-  );
+  };
 }

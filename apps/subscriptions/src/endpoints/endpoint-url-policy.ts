@@ -5,7 +5,14 @@ import { checkEndpointUrl, type ResolveHost } from '@gancho/url-safety';
 import { RESOLVE_HOST } from '../platform/dns';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 
-/** The save-time URL check of `@gancho/url-safety`, with this deployment's policy. */
+/**
+ * The save-time URL check of `@gancho/url-safety`, with this deployment's
+ * policy: ALLOW_HTTP_ENDPOINTS, ALLOW_PRIVATE_NETWORK_ENDPOINTS and
+ * ALLOWED_ENDPOINT_HOSTS, the same three variables delivery's sender reads,
+ * so a URL saved here is one delivery sends to and a URL delivery would
+ * refuse is refused here, at save time, as 422 ENDPOINT_URL_NOT_ALLOWED with
+ * a `reason` (tests/cross-service/src/endpoint-network-policy.int.spec.ts).
+ */
 @Injectable()
 export class EndpointUrlPolicy {
   constructor(
@@ -20,6 +27,7 @@ export class EndpointUrlPolicy {
       check = await checkEndpointUrl(url, {
         allowHttp: this.config.get('ALLOW_HTTP_ENDPOINTS', { infer: true }),
         allowPrivate: this.config.get('ALLOW_PRIVATE_NETWORK_ENDPOINTS', { infer: true }),
+        allowedHosts: this.config.get('ALLOWED_ENDPOINT_HOSTS', { infer: true }),
         resolve: this.resolve,
       });
     } catch {

@@ -1,7 +1,7 @@
 import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
 import type { StoredEvent } from '@gancho/event-store';
-import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings, SealedHeaderValue } from './domain/endpoint';
-import type { SubscriptionsEventMetadata } from '../platform/stream-command';
+import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings, SealedHeaderValue } from '@gancho/subscriptions-domain';
+import type { SubscriptionsEventMetadata } from '../platform/caller';
 
 /** A destination as the partner API shows it: an ActiveCampaign token only by its last four characters. */
 export type DestinationView =

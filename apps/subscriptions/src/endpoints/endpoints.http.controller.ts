@@ -1,16 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
-import type { DataSource } from 'typeorm';
 import { PartnerAuthGuard, type PartnerRequest } from '@gancho/partner-auth';
 import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
 import { idPattern } from '../platform/ids';
-import { inTransaction, partnerActor, requestContext } from '../platform/request-context';
+import { partnerActor, requestCaller } from '../platform/request-context';
 import { pageQuery } from '../partners/partner-requests';
-import { EndpointNotFoundError } from './domain/decide-endpoint';
+import { EndpointNotFoundError } from '@gancho/subscriptions-domain';
 import { createEndpointBody, updateEndpointBody, type CreateEndpointBody, type DestinationBody, type UpdateEndpointBody } from './endpoint-requests';
-import { EndpointService, type ChangesInput, type DestinationInput, type SecretsView, type SettingsInput } from './endpoint-service';
+import { EndpointService, type ChangesInput, type DestinationInput, type RotationView, type SecretsView, type SettingsInput } from './endpoint-service';
 import { EndpointUrlPolicy } from './endpoint-url-policy';
 import type { AuditEntry, EndpointView } from './endpoint-views';
 
@@ -49,7 +47,6 @@ export class EndpointsController {
     private readonly endpoints: EndpointService,
     private readonly urls: EndpointUrlPolicy,
     private readonly idempotency: IdempotencyService,
-    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   @Post()
@@ -73,12 +70,11 @@ export class EndpointsController {
       rateLimitPerSecond: body.rate_limit_per_second,
       ordering: body.ordering ?? (destination.type === 'activecampaign' ? 'per_purchase' : 'none'),
     };
-    const context = requestContext(request, partnerActor(request));
+    const caller = requestCaller(request, partnerActor(request));
     // Scoped per partner: two partners using the same key never see each other's responses.
-    await this.idempotency.respond(`partner:${request.partnerId}`, request, response, async (manager) => ({
-      status: 201,
-      body: await this.endpoints.create(request.partnerId, settings, destination, body.enabled, { ...context, manager }),
-    }));
+    await this.idempotency.respond<EndpointView>(`partner:${request.partnerId}`, request, response, 201, (claim) =>
+      this.endpoints.create(request.partnerId, settings, destination, body.enabled, caller, claim),
+    );
   }
 
   @Get()
@@ -112,9 +108,7 @@ export class EndpointsController {
     if (activeCampaignAfter && body.url !== undefined) throw invalid('url', "an ActiveCampaign endpoint's url is its destination.api_url");
     if (destination?.type === 'webhook' && current.settings.destination.type !== 'webhook' && body.url === undefined) throw invalid('url', 'a webhook endpoint needs a url');
     const url = destination?.type === 'activecampaign' ? destination.apiUrl : body.url === undefined ? undefined : await this.urls.accept(body.url);
-    return inTransaction(this.dataSource, requestContext(request, partnerActor(request)), (context) =>
-      this.endpoints.update(request.partnerId, endpointId, changesOf(body, url), body.enabled, context, destination),
-    );
+    return this.endpoints.update(request.partnerId, endpointId, changesOf(body, url), body.enabled, requestCaller(request, partnerActor(request)), destination);
   }
 
   /** The destination with its API URL checked by the URL policy (the token stays in the clear until the service seals it). */
@@ -136,7 +130,7 @@ export class EndpointsController {
   @ApiOperation({ summary: 'Delete an endpoint; nothing is delivered to it any more', operationId: 'deleteEndpoint' })
   async delete(@Param('id') endpointId: string, @Req() request: PartnerRequest): Promise<void> {
     checkEndpointId(endpointId);
-    await inTransaction(this.dataSource, requestContext(request, partnerActor(request)), (context) => this.endpoints.delete(request.partnerId, endpointId, context));
+    await this.endpoints.delete(request.partnerId, endpointId, requestCaller(request, partnerActor(request)));
   }
 
   @Get(':id/secret')
@@ -153,11 +147,8 @@ export class EndpointsController {
   @ApiHeader(idempotencyKeyHeader)
   async rotate(@Param('id') endpointId: string, @Req() request: PartnerRequest, @Res() response: Response): Promise<void> {
     checkEndpointId(endpointId);
-    const context = requestContext(request, partnerActor(request));
-    await this.idempotency.respond(`partner:${request.partnerId}`, request, response, async (manager) => ({
-      status: 200,
-      body: await this.endpoints.rotateSecret(request.partnerId, endpointId, { ...context, manager }),
-    }));
+    const caller = requestCaller(request, partnerActor(request));
+    await this.idempotency.respond<RotationView>(`partner:${request.partnerId}`, request, response, 200, (claim) => this.endpoints.rotateSecret(request.partnerId, endpointId, caller, claim));
   }
 
   @Get(':id/audit')

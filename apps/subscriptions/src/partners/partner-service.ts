@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
-import { PostgresEventStore } from '@gancho/event-store';
+import type { DataSource } from 'typeorm';
+import { handleStreamCommand, PostgresEventStore, WHEN_APPENDED, type SqlPart, type StreamModel } from '@gancho/event-store';
 import { generateApiKey } from '@gancho/partner-auth';
+import { actorOf, type Caller } from '../platform/caller';
 import { CLOCK, type Clock } from '../platform/clock';
 import { newId } from '../platform/ids';
-import { runStreamCommand, type CommandContext } from '../platform/stream-command';
 import {
   decidePartner,
   evolvePartner,
@@ -16,10 +16,10 @@ import {
   type PartnerCommand,
   type PartnerEvent,
   type PartnerState,
-} from './domain/partner';
+} from '@gancho/subscriptions-domain';
 
 export const partnerStreamId = (partnerId: string) => `partner:${partnerId}`;
-const partnerAggregate = { initial: initialPartnerState, evolve: evolvePartner };
+const partnerStream: StreamModel<PartnerState, PartnerEvent> = { initialState: initialPartnerState, evolve: evolvePartner };
 
 export interface PartnerView {
   id: string;
@@ -54,33 +54,31 @@ export const apiKeyView = (partnerId: string, key: Omit<ApiKey, 'keyHash'>): Api
 /** Partners and their API keys: commands on `partner:{id}` streams, listings from the read model. */
 @Injectable()
 export class PartnerService {
-  private readonly store: PostgresEventStore;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {
-    this.store = new PostgresEventStore(dataSource);
-  }
+    private readonly store: PostgresEventStore,
+  ) {}
 
-  async create(name: string, context: CommandContext): Promise<PartnerView> {
+  /** Undefined when `claim` (an idempotency key's, with the answer) found the key taken: nothing was written. */
+  async create(name: string, caller: Caller, claim?: (answer: PartnerView) => SqlPart): Promise<PartnerView | undefined> {
     const now = this.clock.now();
     const partnerId = newId('ptn', now);
-    const partner = await this.run(partnerId, { type: 'CreatePartner', data: { partnerId, name }, metadata: { now } }, context);
-    return partnerView(partner);
+    const partner = await this.run(partnerId, { type: 'CreatePartner', data: { partnerId, name }, metadata: { now } }, caller, claim && ((after) => claim(partnerView(after))));
+    return partner && partnerView(partner);
   }
 
   /** Issues a key; the returned `key` is the only time it exists outside the partner's hands. */
-  async issueKey(partnerId: string, context: CommandContext): Promise<ApiKeyView & { key: string }> {
+  async issueKey(partnerId: string, caller: Caller): Promise<ApiKeyView & { key: string }> {
     const now = this.clock.now();
     const keyId = newId('key', now);
     const { key, keyHash, displayPrefix } = generateApiKey();
-    const partner = await this.run(partnerId, { type: 'IssueApiKey', data: { keyId, keyHash, displayPrefix }, metadata: { now } }, context);
+    const partner = await this.mustRun(partnerId, { type: 'IssueApiKey', data: { keyId, keyHash, displayPrefix }, metadata: { now } }, caller);
     return { ...apiKeyView(partnerId, partner.keys[keyId] as ApiKey), key };
   }
 
-  async revokeKey(partnerId: string, keyId: string, context: CommandContext): Promise<ApiKeyView> {
-    const partner = await this.run(partnerId, { type: 'RevokeApiKey', data: { keyId }, metadata: { now: this.clock.now() } }, context);
+  async revokeKey(partnerId: string, keyId: string, caller: Caller): Promise<ApiKeyView> {
+    const partner = await this.mustRun(partnerId, { type: 'RevokeApiKey', data: { keyId }, metadata: { now: this.clock.now() } }, caller);
     return apiKeyView(partnerId, partner.keys[keyId] as ApiKey);
   }
 
@@ -118,35 +116,44 @@ export class PartnerService {
     );
   }
 
-  private async run(partnerId: string, command: PartnerCommand, context: CommandContext): Promise<Partner> {
-    const { after } = await runStreamCommand<PartnerState, PartnerEvent>(
-      this.store,
-      partnerAggregate,
-      partnerStreamId(partnerId),
-      (state) => {
-        if (command.type !== 'CreatePartner' && !state.exists) throw new PartnerNotFoundError(partnerId);
-        return decidePartner(command, state);
-      },
-      context,
-    );
-    if (!after.exists) throw new PartnerNotFoundError(partnerId);
-    await projectPartner(context.manager, after);
-    return after;
+  /** The partner after the command, its rows written in the append's statement; undefined when the gate was closed. */
+  private async run(partnerId: string, command: PartnerCommand, caller: Caller, gateFor?: (after: Partner) => SqlPart): Promise<Partner | undefined> {
+    const decide = (state: PartnerState) => {
+      if (command.type !== 'CreatePartner' && !state.exists) throw new PartnerNotFoundError(partnerId);
+      return decidePartner(command, state);
+    };
+    const result = await handleStreamCommand(this.store, partnerStream, { streamId: partnerStreamId(partnerId), type: command.type, decide }, caller.context, {
+      metadataOf: actorOf(caller),
+      alongside: (after) => (after.exists ? partnerRows(after) : []),
+      ...(gateFor ? { gate: (after: PartnerState) => gateFor(after as Partner) } : {}),
+    });
+    if (!result.after.exists) throw new PartnerNotFoundError(partnerId);
+    return result.outcome === 'gate_closed' ? undefined : result.after;
+  }
+
+  private async mustRun(partnerId: string, command: PartnerCommand, caller: Caller): Promise<Partner> {
+    const partner = await this.run(partnerId, command, caller);
+    if (!partner) throw new Error('unreachable: a command without a gate is never stopped by one');
+    return partner;
   }
 }
 
-/** Writes the partner's rows in the caller's transaction. */
-async function projectPartner(manager: EntityManager, partner: Partner): Promise<void> {
-  await manager.query(
-    `INSERT INTO partners (partner_id, name, version, created_at) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (partner_id) DO UPDATE SET name = EXCLUDED.name, version = EXCLUDED.version WHERE partners.version < EXCLUDED.version`,
-    [partner.partnerId, partner.name, partner.version, partner.createdAt],
-  );
-  for (const key of Object.values(partner.keys)) {
-    await manager.query(
-      `INSERT INTO api_keys (key_id, partner_id, display_prefix, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)
+/** The partner's rows, written in the append's statement. */
+function partnerRows(partner: Partner): SqlPart[] {
+  const keys = Object.values(partner.keys).map((key) => ({ key_id: key.keyId, display_prefix: key.displayPrefix, created_at: key.createdAt, revoked_at: key.revokedAt }));
+  return [
+    {
+      sql: `INSERT INTO partners (partner_id, name, version, created_at) SELECT $1, $2, $3::int, $4::timestamptz WHERE ${WHEN_APPENDED}
+       ON CONFLICT (partner_id) DO UPDATE SET name = EXCLUDED.name, version = EXCLUDED.version WHERE partners.version < EXCLUDED.version`,
+      parameters: [partner.partnerId, partner.name, partner.version, partner.createdAt],
+    },
+    {
+      sql: `INSERT INTO api_keys (key_id, partner_id, display_prefix, created_at, revoked_at)
+       SELECT k.key_id, $1, k.display_prefix, k.created_at, k.revoked_at
+         FROM jsonb_to_recordset($2::jsonb) AS k(key_id text, display_prefix text, created_at timestamptz, revoked_at timestamptz)
+        WHERE ${WHEN_APPENDED}
        ON CONFLICT (key_id) DO UPDATE SET revoked_at = EXCLUDED.revoked_at`,
-      [key.keyId, partner.partnerId, key.displayPrefix, key.createdAt, key.revokedAt],
-    );
-  }
+      parameters: [partner.partnerId, JSON.stringify(keys)],
+    },
+  ];
 }

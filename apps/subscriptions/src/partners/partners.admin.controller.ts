@@ -1,13 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
-import type { DataSource } from 'typeorm';
 import { IdempotencyService, openApiSchema, parseOrThrow, ZodBody } from '@gancho/service-kit';
 import { idPattern } from '../platform/ids';
-import { inTransaction, requestContext } from '../platform/request-context';
+import { requestCaller } from '../platform/request-context';
 import { AdminTokenGuard } from './admin-token.guard';
-import { ApiKeyNotFoundError, PartnerNotFoundError } from './domain/partner';
+import { ApiKeyNotFoundError, PartnerNotFoundError } from '@gancho/subscriptions-domain';
 import { createPartnerBody, pageQuery, type CreatePartnerBody } from './partner-requests';
 import { ApiKeyPublication } from '../relay/api-key-publication';
 import { partnerStreamId, PartnerService, type ApiKeyView, type PartnerView } from './partner-service';
@@ -33,7 +31,6 @@ export class PartnersAdminController {
   constructor(
     private readonly partners: PartnerService,
     private readonly idempotency: IdempotencyService,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly publication: ApiKeyPublication,
   ) {}
 
@@ -42,11 +39,8 @@ export class PartnersAdminController {
   @ApiHeader(idempotencyKeyHeader)
   @ApiBody({ schema: openApiSchema(createPartnerBody) })
   async create(@Body(new ZodBody(createPartnerBody)) body: CreatePartnerBody, @Req() request: Request, @Res() response: Response): Promise<void> {
-    const context = requestContext(request, admin);
-    await this.idempotency.respond('admin', request, response, async (manager) => ({
-      status: 201,
-      body: await this.partners.create(body.name, { ...context, manager }),
-    }));
+    const caller = requestCaller(request, admin);
+    await this.idempotency.respond<PartnerView>('admin', request, response, 201, (claim) => this.partners.create(body.name, caller, claim));
   }
 
   @Get()
@@ -72,7 +66,7 @@ export class PartnersAdminController {
   async issueKey(@Param('partnerId') partnerId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<ApiKeyView & { key: string }> {
     checkPartnerId(partnerId);
     response.status(201).setHeader('Cache-Control', 'no-store');
-    const issued = await inTransaction(this.dataSource, requestContext(request, admin), (context) => this.partners.issueKey(partnerId, context));
+    const issued = await this.partners.issueKey(partnerId, requestCaller(request, admin));
     // Usable everywhere the moment the caller has it: see ApiKeyPublication.
     await this.publication.waitUntilPublished(partnerStreamId(partnerId));
     return issued;
@@ -91,6 +85,6 @@ export class PartnersAdminController {
   revokeKey(@Param('partnerId') partnerId: string, @Param('keyId') keyId: string, @Req() request: Request): Promise<ApiKeyView> {
     checkPartnerId(partnerId);
     if (!idPattern('key').test(keyId)) throw new ApiKeyNotFoundError(keyId);
-    return inTransaction(this.dataSource, requestContext(request, admin), (context) => this.partners.revokeKey(partnerId, keyId, context));
+    return this.partners.revokeKey(partnerId, keyId, requestCaller(request, admin));
   }
 }

@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { PostgresEventStore } from '@gancho/event-store';
+import { handleStreamCommand, PostgresEventStore, type StreamModel } from '@gancho/event-store';
 import { generateApiKey } from '@gancho/partner-auth';
 import { PartnerService } from '../partners/partner-service';
+import { actorOf, type Caller } from '../platform/caller';
 import { CLOCK, type Clock } from '../platform/clock';
 import { newId } from '../platform/ids';
-import { runStreamCommand, type CommandContext } from '../platform/stream-command';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 import { portalSessionExpiry, portalSessionStreamId, type PortalSessionIssued } from './portal-session';
 
@@ -23,23 +21,19 @@ export interface PortalSessionView {
   url: string | null;
 }
 
-type SessionState = { version: number };
-const sessionAggregate = { initial: { version: 0 } as SessionState, evolve: (state: SessionState): SessionState => ({ version: state.version + 1 }) };
+/** A session's stream holds its one event: nothing to fold. */
+const sessionStream: StreamModel<null, PortalSessionIssued> = { initialState: null, evolve: () => null };
 
 @Injectable()
 export class PortalSessionService {
-  private readonly store: PostgresEventStore;
-
   constructor(
-    @InjectDataSource() dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly partners: PartnerService,
     private readonly config: ConfigService<SubscriptionsConfig, true>,
-  ) {
-    this.store = new PostgresEventStore(dataSource);
-  }
+    private readonly store: PostgresEventStore,
+  ) {}
 
-  async issue(partnerId: string, ttlSeconds: number | undefined, context: CommandContext): Promise<PortalSessionView> {
+  async issue(partnerId: string, ttlSeconds: number | undefined, caller: Caller): Promise<PortalSessionView> {
     await this.partners.get(partnerId);
     const now = this.clock.now();
     const expiresAt = portalSessionExpiry(
@@ -51,7 +45,9 @@ export class PortalSessionService {
     const keyId = newId('key', now);
     const { key, keyHash, displayPrefix } = generateApiKey();
     const event: PortalSessionIssued = { type: 'PortalSessionIssued', data: { partnerId, keyId, keyHash, displayPrefix, expiresAt, occurredAt: now.toISOString() } };
-    await runStreamCommand(this.store, sessionAggregate, portalSessionStreamId(keyId), () => [event], context);
+    await handleStreamCommand(this.store, sessionStream, { streamId: portalSessionStreamId(keyId), type: 'IssuePortalSession', decide: () => [event] }, caller.context, {
+      metadataOf: actorOf(caller),
+    });
     const consoleUrl = this.config.get('CONSOLE_URL', { infer: true });
     return {
       token: key,

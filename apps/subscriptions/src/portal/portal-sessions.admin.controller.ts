@@ -1,14 +1,12 @@
 import { Body, Controller, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
-import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { openApiSchema, ZodBody } from '@gancho/service-kit';
 import { AdminTokenGuard } from '../partners/admin-token.guard';
-import { PartnerNotFoundError } from '../partners/domain/partner';
+import { PartnerNotFoundError } from '@gancho/subscriptions-domain';
 import { idPattern } from '../platform/ids';
-import { inTransaction, requestContext } from '../platform/request-context';
+import { requestCaller } from '../platform/request-context';
 import { ApiKeyPublication } from '../relay/api-key-publication';
 import { minPortalSessionSeconds, portalSessionStreamId } from './portal-session';
 import { PortalSessionService, type PortalSessionView } from './portal-session-service';
@@ -36,7 +34,6 @@ const issueBody = z.strictObject({
 export class PortalSessionsAdminController {
   constructor(
     private readonly sessions: PortalSessionService,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly publication: ApiKeyPublication,
   ) {}
 
@@ -56,7 +53,7 @@ export class PortalSessionsAdminController {
   ): Promise<PortalSessionView> {
     if (!idPattern('ptn').test(partnerId)) throw new PartnerNotFoundError(partnerId);
     response.status(201).setHeader('Cache-Control', 'no-store');
-    const session = await inTransaction(this.dataSource, requestContext(request, { type: 'admin' }), (context) => this.sessions.issue(partnerId, body.ttl_seconds, context));
+    const session = await this.sessions.issue(partnerId, body.ttl_seconds, requestCaller(request, { type: 'admin' }));
     // Usable everywhere the moment the caller has it: see ApiKeyPublication.
     await this.publication.waitUntilPublished(portalSessionStreamId(session.key_id));
     return session;

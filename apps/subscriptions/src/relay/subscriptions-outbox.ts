@@ -6,10 +6,10 @@ import { EVENT_TRANSPORT, type EventTransport, type OutgoingMessage } from '@gan
 import { ServiceOutbox, type NotifyingOutboxSource } from '@gancho/outbox';
 import { contractTopicSpec, ServiceMetrics } from '@gancho/service-kit';
 import { SecretBox } from '@gancho/secret-box';
-import { initialEndpointState, upcastingEvolve, type EndpointEvent, type EndpointState } from '../endpoints/domain/endpoint';
+import { initialEndpointState, upcastingEvolve, type EndpointEvent, type EndpointState } from '@gancho/subscriptions-domain';
 import { headerSealer } from '../endpoints/endpoint-header-sealing';
 import { endpointStateV1 } from '../endpoints/endpoint-views';
-import type { ApiKeyIssued, ApiKeyRevoked } from '../partners/domain/partner';
+import type { ApiKeyIssued, ApiKeyRevoked } from '@gancho/subscriptions-domain';
 import type { PortalSessionIssued } from '../portal/portal-session';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 import { apiKeysRelayName } from './api-key-publication';

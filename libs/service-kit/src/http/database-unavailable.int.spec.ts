@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { Body, Controller, Module, Post, Req, Res, type DynamicModule } from '@nestjs/common';
 import { createTestDatabase, eventually, requireEnv, startTestService, type TestDatabase, type TestService } from '@gancho/testing';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { Client } from 'pg';
 import { DataSource, QueryFailedError, type MigrationInterface, type QueryRunner } from 'typeorm';
@@ -20,18 +21,33 @@ class CreateNotes1700000000000 implements MigrationInterface {
   }
 }
 
+/** Thrown to roll the probe's transaction back when its key was taken meanwhile. */
+const keyTaken = new Error('idempotency key taken');
+
 @Controller('notes')
 class NotesController {
-  constructor(private readonly idempotency: IdempotencyService) {}
+  constructor(
+    private readonly idempotency: IdempotencyService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
 
   /** Writes a note, then holds its transaction open for a while: long enough to lose the connection under it. */
   @Post()
   async create(@Body() note: { text: string; holdMs?: number }, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.idempotency.respond('probe', req, res, async (manager) => {
-      const [row] = await manager.query('INSERT INTO notes (text) VALUES ($1) RETURNING id', [note.text]);
-      if (note.holdMs) await manager.query('SELECT pg_sleep($1)', [note.holdMs / 1000]);
-      return { status: 201, body: { id: row.id } };
-    });
+    await this.idempotency.respond<{ id: string }>('probe', req, res, 201, (claim) =>
+      this.dataSource
+        .transaction(async (manager) => {
+          const [row] = await manager.query('INSERT INTO notes (text) VALUES ($1) RETURNING id', [note.text]);
+          if (note.holdMs) await manager.query('SELECT pg_sleep($1)', [note.holdMs / 1000]);
+          const body = { id: row.id };
+          if (claim && (await manager.query(claim(body).sql, claim(body).parameters)).length === 0) throw keyTaken;
+          return body;
+        })
+        .catch((error: unknown) => {
+          if (error === keyTaken) return undefined;
+          throw error;
+        }),
+    );
   }
 }
 

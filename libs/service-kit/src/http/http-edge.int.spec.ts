@@ -3,7 +3,8 @@ import { Body, Controller, Get, Module, Param, Patch, Post, Query, Req, Res, Use
 import { ApiBearerAuth, ApiBody } from '@nestjs/swagger';
 import { createTestDatabase, requireEnv, startTestService, type TestDatabase, type TestService } from '@gancho/testing';
 import type { Request, Response } from 'express';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { z } from 'zod';
 import { createServiceApp } from '../create-service-app';
 import { ServiceCoreModule } from '../service-core.module';
@@ -35,35 +36,50 @@ class IllegalNoteError extends Error {
 }
 
 let failuresBeforeSuccess = 0;
+/** Thrown to roll the probe's transaction back when its key was taken meanwhile. */
+const keyTaken = new Error('idempotency key taken');
 
 @Controller('notes')
 @UseGuards(new BearerTokenGuard(() => ['probe-token', 'next-probe-token'], 'probe'))
 @ApiBearerAuth('platform')
 class NotesController {
-  constructor(private readonly idempotency: IdempotencyService) {}
+  constructor(
+    private readonly idempotency: IdempotencyService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
 
   @Post()
   @ApiBody({ schema: openApiSchema(noteSchema) })
   async create(@Body(new ZodBody(noteSchema)) note: z.infer<typeof noteSchema>, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.idempotency.respond('probe', req, res, async (manager) => {
-      const [row] = await manager.query('INSERT INTO notes (text) VALUES ($1) RETURNING id', [note.text]);
-      if (note.text === 'refuse') throw new IllegalNoteError('closed');
-      if (note.text === 'crash') throw new Error('database password is hunter2');
-      if (note.text === 'flaky' && failuresBeforeSuccess-- > 0) throw new Error('transient');
-      if (note.text === 'slow') await new Promise((r) => setTimeout(r, 300));
-      return { status: 201, body: { id: row.id, text: note.text } };
-    });
+    await this.idempotency.respond<{ id: string; text: string }>('probe', req, res, 201, (claim) =>
+      // The probe's own unit of work: the note and the key's claim commit together, or neither.
+      this.dataSource
+        .transaction(async (manager) => {
+          const [row] = await manager.query('INSERT INTO notes (text) VALUES ($1) RETURNING id', [note.text]);
+          if (note.text === 'refuse') throw new IllegalNoteError('closed');
+          if (note.text === 'crash') throw new Error('database password is hunter2');
+          if (note.text === 'flaky' && failuresBeforeSuccess-- > 0) throw new Error('transient');
+          if (note.text === 'slow') await new Promise((r) => setTimeout(r, 300));
+          const body = { id: row.id, text: note.text };
+          if (claim && (await manager.query(claim(body).sql, claim(body).parameters)).length === 0) throw keyTaken;
+          return body;
+        })
+        .catch((error: unknown) => {
+          if (error === keyTaken) return undefined;
+          throw error;
+        }),
+    );
   }
 
   @Patch(':id')
   async update(@Param('id') id: string, @Body(new ZodBody(noteSchema.partial())) note: Partial<z.infer<typeof noteSchema>>): Promise<unknown> {
-    const rows = await this.idempotency['dataSource'].query('UPDATE notes SET text = coalesce($2, text) WHERE id::text = $1 RETURNING id, text', [id, note.text ?? null]);
+    const rows = await this.dataSource.query('UPDATE notes SET text = coalesce($2, text) WHERE id::text = $1 RETURNING id, text', [id, note.text ?? null]);
     return rows[0] ?? {};
   }
 
   @Get(':id')
   async read(@Param('id') id: string, @Query('q') q: string | undefined): Promise<unknown> {
-    const rows = await this.idempotency['dataSource'].query('SELECT id, text FROM notes WHERE id::text = $1 OR text = $2', [id, q ?? '']);
+    const rows = await this.dataSource.query('SELECT id, text FROM notes WHERE id::text = $1 OR text = $2', [id, q ?? '']);
     return { items: rows };
   }
 }

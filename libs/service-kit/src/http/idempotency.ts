@@ -3,7 +3,7 @@ import { queryRows } from '@gancho/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
-import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { retryableErrorCodes } from './error-statuses';
 import { ProblemError } from './problem';
 import { toProblem } from './problem-details.filter';
@@ -42,7 +42,7 @@ export interface IdempotencyKey {
   fingerprint: string;
 }
 
-/** A statement and its values (the shape `appendInOneStatement` of @gancho/event-store takes as its gate). */
+/** A statement and its values (the shape `appendToStream` of @gancho/event-store takes as its gate). */
 export interface IdempotencyClaim {
   sql: string;
   parameters: unknown[];
@@ -66,27 +66,49 @@ export function requestFingerprint(request: Request): string {
   return hash('sha256', `${request.method} ${request.originalUrl}\n${canonicalJson(request.body)}`);
 }
 
+/** An answer's claim of the request's key, for the write to commit with (its gate). */
+export type ClaimOf<T> = (body: T) => IdempotencyClaim;
+
 /**
- * Runs a write at most once per `Idempotency-Key`. The key's record, the
- * write and the stored response commit in ONE transaction: a crash leaves
- * either all or none, and a second request with the same key waits on the
- * first one's row lock, then replays its response. The same key with another
- * body is refused (422). Outcomes that may change on a retry (5xx, version
- * conflicts) are not stored, so the client can retry with the same key.
+ * Answers a write at most once per `Idempotency-Key`, without holding a
+ * transaction of its own: the write commits the key's record, with the
+ * answer, together with its changes — as the gate of its one statement, or
+ * inside the transaction its handler opens — so a crash leaves all or none.
+ * A second request with the key waits on the first one's record, then
+ * replays its answer; the same key with another body is refused (422).
+ * Refusals (4xx) are stored like answers; outcomes that may change on a
+ * retry (5xx, version conflicts) are not, so the client can retry with the
+ * same key.
  */
 @Injectable()
 export class IdempotencyService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async respond(scope: string, request: Request, response: Response, work: (manager: EntityManager) => Promise<HttpOutcome>): Promise<void> {
-    send(response, await this.execute(scope, request, work));
+  /**
+   * Runs `write` and sends its answer (`status` with the body it returns).
+   * With a key, `write` gets the key's claim for the body it will answer
+   * and returns undefined when the claim found the key taken (it wrote
+   * nothing); the stored answer is sent instead.
+   */
+  async respond<T>(scope: string, request: Request, response: Response, status: number, write: (claim: ClaimOf<T> | undefined) => Promise<T | undefined>): Promise<void> {
+    const key = this.keyOf(scope, request);
+    let outcome: HttpOutcome & { replayed: boolean };
+    try {
+      const body = await write(key ? (answer) => this.claim(key, { status, body: answer }) : undefined);
+      if (body !== undefined) outcome = { status, body, replayed: false };
+      else {
+        const earlier = key && (await this.stored(key));
+        if (!earlier) throw new Error('unreachable: only an idempotency key that is taken stops a write');
+        outcome = earlier;
+      }
+    } catch (error) {
+      if (!key) throw error;
+      outcome = await this.answerRefusal(key, request, error);
+    }
+    send(response, outcome);
   }
 
-  /**
-   * The request's key, checked (400 when malformed); undefined without one.
-   * For writes that store their answer in their own single statement
-   * (`claim`) instead of in a transaction this service opens.
-   */
+  /** The request's key, checked (400 when malformed); undefined without one. */
   keyOf(scope: string, request: Request): IdempotencyKey | undefined {
     const key = request.header('idempotency-key');
     if (key === undefined) return undefined;
@@ -95,10 +117,10 @@ export class IdempotencyService {
   }
 
   /**
-   * Claims the key with its answer, as one write of the caller's statement:
-   * it returns a row only if the key was free, and a second request with the
-   * key waits on the first one's row until it commits. No row: the key is
-   * taken, and `stored` has its answer.
+   * Claims the key with its answer, as one write of the caller's statement
+   * or transaction: it returns a row only if the key was free, and a second
+   * request with the key waits on the first one's row until it commits. No
+   * row: the key is taken, and `stored` has its answer.
    */
   claim(key: IdempotencyKey, outcome: HttpOutcome): IdempotencyClaim {
     return {
@@ -123,7 +145,7 @@ export class IdempotencyService {
    * anything: the stored answer if the key was used meanwhile; else a refusal
    * (4xx, not retryable) stored under the key and answered; else the error.
    */
-  async answerRefusal(key: IdempotencyKey, request: Request, error: unknown): Promise<HttpOutcome & { replayed: boolean }> {
+  private async answerRefusal(key: IdempotencyKey, request: Request, error: unknown): Promise<HttpOutcome & { replayed: boolean }> {
     const earlier = await this.stored(key);
     if (earlier) return earlier;
     const problem = toProblem(error);
@@ -137,61 +159,10 @@ export class IdempotencyService {
     return winner;
   }
 
-  /** Sends an outcome as `respond` does (problem+json for 4xx/5xx, Idempotent-Replayed on a replay). */
-  send(response: Response, outcome: HttpOutcome & { replayed: boolean }): void {
-    send(response, outcome);
-  }
-
-  async execute(scope: string, request: Request, work: (manager: EntityManager) => Promise<HttpOutcome>): Promise<HttpOutcome & { replayed: boolean }> {
-    const key = request.header('idempotency-key');
-    if (key === undefined) {
-      return { ...(await this.dataSource.transaction((manager) => work(manager))), replayed: false };
-    }
-    if (!keyFormat.test(key)) {
-      throw new ProblemError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
-    }
-    const fingerprint = requestFingerprint(request);
-    return this.dataSource.transaction(async (manager) => {
-      const claimed = await manager.query(
-        `INSERT INTO idempotency_keys (scope, key, request_hash, status_code) VALUES ($1, $2, $3, 0)
-         ON CONFLICT DO NOTHING RETURNING key`,
-        [scope, key, fingerprint],
-      );
-      if (claimed.length === 0) {
-        const [earlier] = await manager.query('SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key]);
-        return replayOf(earlier, fingerprint);
-      }
-
-      const outcome = await this.runInSavepoint(manager, work, request);
-      await manager.query('UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE scope = $1 AND key = $2', [
-        scope,
-        key,
-        outcome.status,
-        JSON.stringify(outcome.body),
-      ]);
-      return { ...outcome, replayed: false };
-    });
-  }
-
   /** Deletes keys older than the retention; returns how many. */
   async purgeOlderThan(ageMs: number): Promise<number> {
     const rows = await queryRows(this.dataSource, `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1) RETURNING 1`, [ageMs / 1000]);
     return rows.length;
-  }
-
-  /** A refused request (4xx) is an outcome to remember; its partial writes, if any, are undone. */
-  private async runInSavepoint(manager: EntityManager, work: (manager: EntityManager) => Promise<HttpOutcome>, request: Request): Promise<HttpOutcome> {
-    await manager.query('SAVEPOINT idempotent_work');
-    try {
-      const outcome = await work(manager);
-      await manager.query('RELEASE SAVEPOINT idempotent_work');
-      return outcome;
-    } catch (error) {
-      const problem = toProblem(error);
-      if (problem.status >= 500 || retryableErrorCodes.has(problem.code)) throw error;
-      await manager.query('ROLLBACK TO SAVEPOINT idempotent_work');
-      return { status: problem.status, body: { ...problem, instance: request.originalUrl } };
-    }
   }
 }
 
