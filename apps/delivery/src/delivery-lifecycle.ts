@@ -52,7 +52,7 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     clearInterval(this.retentionTimer);
   }
 
-  /** Deletes settled messages (with their attempts) and published events older than the retention. */
+  /** Deletes settled messages (with their attempts), published events and held status events (they carry student data) older than the retention. */
   async purge(now: Date = new Date()): Promise<{ messages: number; events: number }> {
     const before = new Date(now.getTime() - this.config.get('RETENTION_MS', { infer: true }));
     const messages = await queryRows(
@@ -61,6 +61,7 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
       [before],
     );
     const events = await this.store.deleteEventsRecordedBefore(before);
+    await this.dataSource.query('DELETE FROM held_status_events WHERE held_at < $1', [before]);
     return { messages: messages.length, events };
   }
 }

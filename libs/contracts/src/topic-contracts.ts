@@ -1,3 +1,4 @@
+import { cloudEventSources, cloudEventTypes, legacyEventHeaders } from './cloudevents-kafka';
 import { activeCampaignFieldKeys, endpointDestinationTypes, endpointDisabledReasons, endpointOrderings } from './endpoint-state';
 import { deliveryAttemptOutcomes } from './delivery-attempt';
 import { endpointHealthReasons } from './endpoint-health';
@@ -40,7 +41,7 @@ export interface TopicContract {
   retention: {
     /** `retention.ms` set at topic creation; null for compacted topics, which keep the latest record of every key. */
     retentionMs: number | null;
-    /** For compacted topics, how long a tombstone stays readable (`delete.retention.ms`). */
+    /** For compacted topics, how long a tombstone stays readable (`delete.retention.ms`): a reader that catches up within it sees every delete. */
     deleteRetentionMs: number | null;
     /** The environment variable that overrides `retention.ms` (or `delete.retention.ms`) where the topic is created. */
     env: string;
@@ -79,13 +80,13 @@ const dateTime = (description: string): JsonSchema => ({ type: 'string', format:
 const nullable = (schema: JsonSchema, description: string): JsonSchema => ({ description, anyOf: [schema, { type: 'null' }] });
 
 /** CloudEvents binary mode headers; `type` is a constant or a pattern. */
-function cloudEventHeaders(input: { type: JsonSchema; source: string; subject: string; id: string }): JsonSchema {
+function cloudEventHeaders(input: { type: JsonSchema; source: string; subject: string; id: string; legacy?: boolean }): JsonSchema {
   return {
     $schema: schemaDialect,
     type: 'object',
     description:
-      'Kafka record headers, UTF-8 strings: the CloudEvents 1.0 attributes in binary content mode (ce_*), the content type, and W3C trace context. Other headers may be present and are to be ignored.',
-    required: ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject', 'content-type'],
+      'Kafka record headers, UTF-8 strings: the CloudEvents 1.0 attributes in binary content mode (ce_*), the content type (on every record with a value), and W3C trace context. Other headers may be present and are to be ignored.',
+    required: ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject'],
     properties: {
       ce_specversion: { const: '1.0', description: 'CloudEvents specification version.' },
       ce_id: { ...nonEmptyString(input.id) },
@@ -100,6 +101,12 @@ function cloudEventHeaders(input: { type: JsonSchema; source: string; subject: s
         description: 'W3C trace context of the producing request, when there was one.',
       },
       tracestate: { type: 'string', description: 'W3C trace state, with traceparent.' },
+      ...(input.legacy
+        ? {
+            [legacyEventHeaders.id]: { type: 'string', description: 'Release v0.1.0 compatibility, for one release: the same as ce_id.' },
+            [legacyEventHeaders.type]: { type: 'string', description: "Release v0.1.0 compatibility, for one release: the event store's type (EndpointCreated, ApiKeyIssued, …)." },
+          }
+        : {}),
     },
     additionalProperties: { type: 'string' },
   };
@@ -310,11 +317,11 @@ function purchaseStatusContract(): TopicContract {
     tombstones: { allowed: false },
     headers: cloudEventHeaders({
       type: { type: 'string', enum: [...eventTypes], description: 'The webhook event type, `purchase.<status>`; matches data.status.' },
-      source: '/gancho/journey',
+      source: cloudEventSources.journey,
       subject: 'The purchase id (the key).',
       id: "The event's id in the journey event store; unique per event. Delivery uses it for the webhook-id, consumers de-duplicate on it.",
     }),
-    cloudEvents: { type: 'purchase.<status>', typePattern: '^purchase\\.[a-z0-9_]+$', source: '/gancho/journey', dataSchema: topicValueSchemaId(Topics.purchaseStatus) },
+    cloudEvents: { type: 'purchase.<status>', typePattern: '^purchase\\.[a-z0-9_]+$', source: cloudEventSources.journey, dataSchema: topicValueSchemaId(Topics.purchaseStatus) },
     partitioning: {
       key: 'purchase_id',
       reason: "A purchase's status events must be read in order (sequence); keying by purchase keeps them on one partition, while purchases spread across partitions.",
@@ -331,7 +338,7 @@ function purchaseStatusContract(): TopicContract {
     ],
     mustUnderstand: [
       'ce_specversion is 1.0 and ce_type a known event type; the value validates against this schema (no unknown field: the value goes verbatim into webhooks whose schema is closed).',
-      'Otherwise the record is not acted on (nothing is sent for it); the consumer logs it without personal data and counts it.',
+      'Otherwise the record is not acted on (nothing is sent for it) and the consumer logs it without personal data and counts it (gancho_messaging_records_not_understood_total). Delivery keeps it as it came (held_status_events) and delivers it when a release that reads it starts; the live stream skips it.',
     ],
     personalData: ['student.name', 'student.email'],
     examples: [
@@ -374,15 +381,16 @@ function endpointsContract(): TopicContract {
     valueSchema: endpointStateValueSchema(),
     tombstones: { allowed: true, description: 'An empty value: the endpoint was deleted.' },
     headers: cloudEventHeaders({
-      type: { const: 'subscriptions.endpoint_state' },
-      source: '/gancho/subscriptions',
+      type: { const: cloudEventTypes.endpointState },
+      source: cloudEventSources.subscriptions,
+      legacy: true,
       subject: 'The endpoint id (the key).',
       id: 'The id of the endpoint event that led to this state.',
     }),
-    cloudEvents: { type: 'subscriptions.endpoint_state', typePattern: '^subscriptions\\.endpoint_state$', source: '/gancho/subscriptions', dataSchema: topicValueSchemaId(Topics.endpoints) },
+    cloudEvents: { type: cloudEventTypes.endpointState, typePattern: '^subscriptions\\.endpoint_state$', source: cloudEventSources.subscriptions, dataSchema: topicValueSchemaId(Topics.endpoints) },
     partitioning: { key: 'endpoint_id', reason: 'Compaction keeps the latest record per key; keying by endpoint keeps its states in order.', partitions: 'The broker default.' },
     ordering: 'Per endpoint: states in version order; a consumer ignores a state with a lower `version` than one it has (a replay, or a relay republishing).',
-    retention: { retentionMs: null, deleteRetentionMs: 1 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_ENDPOINTS_V1' },
+    retention: { retentionMs: null, deleteRetentionMs: 7 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_ENDPOINTS_V1' },
     compaction: {
       cleanupPolicy: 'compact',
       reason: 'Every delivery process rebuilds its routing table by reading the whole topic from the beginning (a consumer group of its own), so the latest state of every endpoint must stay forever.',
@@ -390,7 +398,7 @@ function endpointsContract(): TopicContract {
     producer: { service: 'subscriptions', description: 'The endpoints outbox relay publishes the full state after every endpoint event; a delete publishes a tombstone.' },
     consumers: [{ service: 'delivery', group: 'gancho-delivery.endpoints.<host>.<pid>.<random> (one per process, from the beginning)', description: 'The routing table.' }],
     mustUnderstand: [
-      'The value validates against this schema, and destination.type is known. A state it cannot read makes the endpoint receive nothing (never a fallback to a webhook): the consumer logs and counts it, and the endpoint health shows it as not understood.',
+      'The value validates against this schema, and destination.type is known. A state it cannot read holds the endpoint back: it receives nothing (never a fallback to a webhook, nor its older state), its pending messages wait; delivery logs it, gancho_endpoints{state="held_back"} counts it and the endpoint stats show held_back.',
       'The record stays on the compacted topic, so an upgraded consumer, which reads the topic from the beginning, acts on it.',
     ],
     personalData: [],
@@ -428,27 +436,27 @@ function apiKeysContract(): TopicContract {
   return {
     topic: Topics.apiKeys,
     version: 1,
-    summary: "Every partner API key by its hash, and its revocation; every service's partner authentication reads it.",
+    summary: "Every partner API key by its hash, and its revocation; the partner authentication of subscriptions and delivery reads it.",
     key: { description: 'The API key id.', valueField: 'key_id', schema: { type: 'string', minLength: 1 } },
     valueSchema: apiKeyValueSchema(),
     tombstones: { allowed: true, description: 'An empty value: forget the key.' },
     headers: cloudEventHeaders({
-      type: { const: 'subscriptions.api_key' },
-      source: '/gancho/subscriptions',
+      type: { const: cloudEventTypes.apiKey },
+      source: cloudEventSources.subscriptions,
+      legacy: true,
       subject: 'The key id (the record key).',
       id: 'The id of the partner event (ApiKeyIssued, ApiKeyRevoked, PortalSessionIssued) behind the record.',
     }),
-    cloudEvents: { type: 'subscriptions.api_key', typePattern: '^subscriptions\\.api_key$', source: '/gancho/subscriptions', dataSchema: topicValueSchemaId(Topics.apiKeys) },
+    cloudEvents: { type: cloudEventTypes.apiKey, typePattern: '^subscriptions\\.api_key$', source: cloudEventSources.subscriptions, dataSchema: topicValueSchemaId(Topics.apiKeys) },
     partitioning: { key: 'key_id', reason: "Compaction keeps a key's latest record (its revocation); one key's records stay in order.", partitions: 'The broker default.' },
     ordering: "Per key: issue before revocation. A key's latest record wins.",
-    retention: { retentionMs: null, deleteRetentionMs: 1 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_API_KEYS_V1' },
+    retention: { retentionMs: null, deleteRetentionMs: 7 * day, env: 'TOPIC_DELETE_RETENTION_MS_SUBSCRIPTIONS_API_KEYS_V1' },
     compaction: {
       cleanupPolicy: 'compact',
       reason: 'Every process of every service rebuilds its key table by reading the whole topic from the beginning, so every key (and its revocation) must stay.',
     },
     producer: { service: 'subscriptions', description: 'The api-keys outbox relay publishes a record for ApiKeyIssued, ApiKeyRevoked and PortalSessionIssued.' },
     consumers: [
-      { service: 'journey', group: 'gancho-journey.partner-auth.<host>.<pid>.<random>', description: 'Partner authentication.' },
       { service: 'subscriptions', group: 'gancho-subscriptions.partner-auth.<host>.<pid>.<random>', description: 'Partner authentication.' },
       { service: 'delivery', group: 'gancho-delivery.partner-auth.<host>.<pid>.<random>', description: 'Partner authentication.' },
     ],
@@ -494,19 +502,19 @@ function endpointHealthContract(): TopicContract {
     valueSchema: endpointHealthValueSchema(),
     tombstones: { allowed: false },
     headers: cloudEventHeaders({
-      type: { const: 'delivery.endpoint_health' },
-      source: '/gancho/delivery',
+      type: { const: cloudEventTypes.endpointHealth },
+      source: cloudEventSources.delivery,
       subject: 'The endpoint id (the key).',
       id: "The report's id in delivery's event store.",
     }),
-    cloudEvents: { type: 'delivery.endpoint_health', typePattern: '^delivery\\.endpoint_health$', source: '/gancho/delivery', dataSchema: topicValueSchemaId(Topics.endpointHealth) },
+    cloudEvents: { type: cloudEventTypes.endpointHealth, typePattern: '^delivery\\.endpoint_health$', source: cloudEventSources.delivery, dataSchema: topicValueSchemaId(Topics.endpointHealth) },
     partitioning: { key: 'endpoint_id', reason: "One endpoint's reports stay in order.", partitions: 'The broker default.' },
     ordering: 'Per endpoint. A report older than the partner\'s last re-enable is ignored by subscriptions; a repeated report changes nothing.',
     retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_DELIVERY_ENDPOINT_HEALTH_V1' },
     compaction: { cleanupPolicy: 'delete', reason: 'Requests applied once by a committed consumer group; a week covers any outage of subscriptions.' },
     producer: { service: 'delivery', description: "Delivery's relay publishes each health report of its event store." },
     consumers: [{ service: 'subscriptions', group: 'gancho-subscriptions.endpoint-health (ENDPOINT_HEALTH_CONSUMER_GROUP)', description: 'Applies the report as EndpointDisabled.' }],
-    mustUnderstand: ['The value validates against this schema (a known reason). A report it cannot read disables nothing; it is logged and counted.'],
+    mustUnderstand: ['The value validates against this schema (a known reason, no unknown field). A report it cannot read disables nothing; it is logged and counted (gancho_messaging_records_not_understood_total).'],
     personalData: [],
     examples: [
       {
@@ -543,12 +551,12 @@ function deliveryAttemptsContract(): TopicContract {
     valueSchema: deliveryAttemptValueSchema(),
     tombstones: { allowed: false },
     headers: cloudEventHeaders({
-      type: { const: 'delivery.attempt' },
-      source: '/gancho/delivery',
+      type: { const: cloudEventTypes.deliveryAttempt },
+      source: cloudEventSources.delivery,
       subject: 'The message id (the key).',
       id: '`<message id>:<attempt number>`: the same when an attempt is published twice.',
     }),
-    cloudEvents: { type: 'delivery.attempt', typePattern: '^delivery\\.attempt$', source: '/gancho/delivery', dataSchema: topicValueSchemaId(Topics.deliveryAttempts) },
+    cloudEvents: { type: cloudEventTypes.deliveryAttempt, typePattern: '^delivery\\.attempt$', source: cloudEventSources.delivery, dataSchema: topicValueSchemaId(Topics.deliveryAttempts) },
     partitioning: { key: 'message_id', reason: "A message's attempts stay in attempt order on one partition.", partitions: 'The broker default.' },
     ordering: 'Per message: attempt_number order. At-least-once: de-duplicate on ce_id.',
     retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_DELIVERY_ATTEMPTS_V1' },

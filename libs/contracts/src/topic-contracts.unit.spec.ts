@@ -82,7 +82,7 @@ describe('topic contracts', () => {
   });
 
   it('say how to create each topic: compacted tables, retained logs', () => {
-    expect(topicConfigOf(topicContract(Topics.endpoints))).toEqual({ 'cleanup.policy': 'compact', 'delete.retention.ms': '86400000' });
+    expect(topicConfigOf(topicContract(Topics.endpoints))).toEqual({ 'cleanup.policy': 'compact', 'delete.retention.ms': '604800000' });
     expect(topicConfigOf(topicContract(Topics.apiKeys))['cleanup.policy']).toBe('compact');
     expect(topicConfigOf(topicContract(Topics.purchaseStatus))).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '604800000' });
     expect(topicConfigOf(topicContract(Topics.deliveryAttempts), 3_600_000)).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '3600000' });

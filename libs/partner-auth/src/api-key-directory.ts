@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { apiKeyRecordProblems, describeRecordEvent, Topics, type ApiKeyRecordV1 } from '@gancho/contracts';
+import { describeRecordEvent, Topics, type ApiKeyRecordV1 } from '@gancho/contracts';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
-import { CompactedTopicFollower, SERVICE_NAME } from '@gancho/service-kit';
+import { CompactedTopicFollower, SERVICE_NAME, ServiceMetrics, topicRecordValidator } from '@gancho/service-kit';
 import { hashApiKey, looksLikeApiKey } from './api-key';
 import { ApiKeyTable, type KeyLookup } from './api-key-table';
 import { KeyTableCatchUp, type PartitionEnd } from './key-table-catch-up';
@@ -29,6 +29,8 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
   private readonly unknownKeys = new Map<string, true>();
   private follower: CompactedTopicFollower | undefined;
   private transport: EventTransport | undefined;
+  /** The service's metrics, when the app has them (a bare test module does not). */
+  private metrics: ServiceMetrics | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -47,6 +49,7 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
     // Every service gets the transport from service-kit's core module; it is
     // looked up app-wide so this module needs no wiring to it.
     this.transport = this.moduleRef.get<EventTransport>(EVENT_TRANSPORT, { strict: false });
+    this.metrics = optionalProvider(() => this.moduleRef.get(ServiceMetrics, { strict: false }));
     this.follower = new CompactedTopicFollower({
       transport: this.transport,
       topic: this.topic,
@@ -125,16 +128,39 @@ export class ApiKeyDirectory implements OnApplicationBootstrap, OnApplicationShu
     try {
       record = JSON.parse(value.toString('utf8'));
     } catch {
-      this.logger.error(`skipped a record of ${message.topic} at ${message.partition}/${message.offset}, ${describeRecordEvent(message)}: not JSON`);
+      this.refuseUnreadable(keyId, message, ['value is not JSON']);
       return;
     }
-    const problems = apiKeyRecordProblems(record);
+    const problems = topicRecordValidator().valueProblems(Topics.apiKeys, record);
+    if ((record as { key_id?: unknown } | null)?.key_id !== keyId) problems.push('value/key_id does not equal the key');
     if (problems.length > 0) {
-      this.logger.error(`skipped a record of ${message.topic} at ${message.partition}/${message.offset}, ${describeRecordEvent(message)}: ${problems.join('; ')}`);
+      this.refuseUnreadable(keyId, message, problems);
       return;
     }
     const key = record as ApiKeyRecordV1;
     this.unknownKeys.delete(key.key_hash);
     this.table.apply(key);
+  }
+
+  /**
+   * Must-understand, failing closed: a record this release cannot fully read
+   * (malformed, or from a newer release — it may be a revocation) makes its
+   * key unusable rather than leave the key's older record in force. The
+   * record stays on the compacted topic, so an upgraded service applies it.
+   */
+  private refuseUnreadable(keyId: string, message: IncomingMessage, problems: string[]): void {
+    this.table.remove(keyId);
+    this.metrics?.recordNotUnderstood(message.topic);
+    this.logger.error(
+      `refused key ${keyId}: a record of ${message.topic} at ${message.partition}/${message.offset}, ${describeRecordEvent(message)}, cannot be fully read by this release (${problems.slice(0, 5).join('; ')})`,
+    );
+  }
+}
+
+function optionalProvider<T>(get: () => T): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
   }
 }

@@ -28,6 +28,7 @@ class WhoAmIController {
 // - unknown keys, malformed headers and tombstoned keys get 401 problem+json;
 // - past the per-key rate limit: 429 with Retry-After;
 // - a malformed record on the topic is skipped, and later records still apply;
+// - a record of a newer release (a field this one does not know) makes its key unusable, until a record it reads;
 // - a key with expires_at (a portal session) works until then, and is refused after with reason "expired".
 const transports: [string, () => Promise<{ transport: EventTransport; close(): Promise<void> }>][] = [
   [
@@ -130,6 +131,17 @@ describe.each(transports)('PartnerAuthModule on %s', (_name, openTransport) => {
     await eventually(async () => expect((await call(gone.key)).status).toBe(200));
     await publish('key_gone', null);
     await eventually(async () => expect((await call(gone.key)).status).toBe(401), { timeoutMs: 5000 });
+  });
+
+  it('refuses a key whose latest record it cannot fully read (a newer release), and admits it again on one it reads', async () => {
+    const key = generateApiKey();
+    await publish('key_future', record('key_future', 'ptn_future', key));
+    await eventually(async () => expect((await call(key.key)).status).toBe(200));
+    // A newer release narrows the key with a field this one does not know: admitting it on the rest of the record would grant too much.
+    await publish('key_future', { ...record('key_future', 'ptn_future', key), allowed_services: ['journey'] });
+    await eventually(async () => expect((await call(key.key)).status).toBe(401));
+    await publish('key_future', record('key_future', 'ptn_future', key));
+    await eventually(async () => expect((await call(key.key)).status).toBe(200));
   });
 
   it('skips a malformed record and keeps applying later ones', async () => {

@@ -6,4 +6,5 @@ export * from './test-service';
 export * from './service-process';
 export * from './webhook-schemas';
 export * from './activecampaign-fake';
+export * from './topic-config';
 export * from './cloudevent-records';

@@ -17,6 +17,9 @@ import { MessageStore, type AttemptOutcomeRecord, type AttemptRecord, type Lease
 import { DispatchScheduler } from './scheduler';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './sender';
 
+/** How long a message to a held-back endpoint waits before it is looked at again. */
+const heldBackRetryMs = 60_000;
+
 /**
  * Sends leased messages and settles each attempt. The parts, each with one
  * job: the scheduler decides when (lanes, slots, leases, hand-off from
@@ -92,6 +95,8 @@ export class Dispatcher implements FirstAttemptHandOff, OnApplicationShutdown {
     this.metrics.sendStarted(via);
     try {
       const endpoint = this.directory.get(message.endpointId);
+      // Held back (its state is from a newer release): the message waits for a delivery that can read it.
+      if (!endpoint && this.directory.heldBackState(message.endpointId)) return await this.postpone(message, heldBackRetryMs);
       // A deleted or disabled endpoint receives nothing; the message can be recovered after re-enabling.
       if (!endpoint) return await this.messages.abandon(message.messageId, 'endpoint_deleted');
       if (!endpoint.state.enabled) return await this.messages.abandon(message.messageId, 'endpoint_disabled');

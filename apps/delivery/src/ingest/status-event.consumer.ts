@@ -1,14 +1,17 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { fromCloudEventsKafkaMessage, Topics, type PurchaseStatusCloudEvent } from '@gancho/contracts';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { fromCloudEventsKafkaMessage, InvalidCloudEventError, Topics, type PurchaseStatusCloudEvent } from '@gancho/contracts';
 import { messageIdFor, webhookBodyFor } from '@gancho/delivery-domain';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage, type Subscription } from '@gancho/messaging';
-import { contractTopicSpec } from '@gancho/service-kit';
+import { contractTopicSpec, ServiceMetrics } from '@gancho/service-kit';
 import { extractTraceContext, injectTraceContext, recordError, SpanKind, startSpan, withActiveSpan, type Span } from '@gancho/telemetry';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
 import { MessageStore, type LeasedMessage, type NewMessage } from '../dispatch/message-store';
 import { EndpointDirectory } from '../routing/endpoint-directory';
+import { HeldStatusEvents } from './held-status-events';
 
 /** What ingest hands new messages to, so they need not be claimed (the dispatcher). */
 export interface FirstAttemptHandOff {
@@ -30,13 +33,18 @@ export class StatusEventConsumer implements OnApplicationShutdown {
   private subscription: Subscription | undefined;
   private readonly listeners = new Set<() => void>();
   private handOff: FirstAttemptHandOff | undefined;
+  private readonly held: HeldStatusEvents;
 
   constructor(
     private readonly messages: MessageStore,
     @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
     private readonly directory: EndpointDirectory,
     private readonly config: ConfigService<DeliveryConfig, true>,
-  ) {}
+    private readonly metrics: ServiceMetrics,
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    this.held = new HeldStatusEvents(dataSource);
+  }
 
   /** New messages the hand-off can send at once are stored leased and given to it. */
   handOffTo(handOff: FirstAttemptHandOff): void {
@@ -51,6 +59,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
   async start(): Promise<void> {
     const topic = this.config.get('PURCHASE_STATUS_TOPIC', { infer: true });
     await this.transport.ensureTopics([contractTopicSpec(Topics.purchaseStatus, { topic })]);
+    await this.ingestHeld();
     this.subscription = await this.transport.subscribe({
       groupId: this.config.get('STATUS_CONSUMER_GROUP', { infer: true }),
       topics: [topic],
@@ -67,17 +76,31 @@ export class StatusEventConsumer implements OnApplicationShutdown {
     await subscription?.stop();
   }
 
+  /**
+   * Delivers the held status events this release reads (held by an older
+   * release, or before an upgrade); the others stay held.
+   */
+  private async ingestHeld(): Promise<void> {
+    const readable = (await this.held.all()).filter((record) => readStatusEvent(record).event !== undefined);
+    if (readable.length === 0) return;
+    await this.ingest(readable);
+    await this.held.release(readable);
+    this.logger.log(`delivered ${readable.length} held status events this release reads`);
+  }
+
   /** Stores the messages for a batch of status events; returns how many were new. */
   async ingest(records: IncomingMessage[]): Promise<number> {
     const rows: NewMessage[] = [];
     const spans: Span[] = [];
+    const unreadable: { record: IncomingMessage; problems: string[] }[] = [];
     for (const record of records) {
-      let event: PurchaseStatusCloudEvent;
-      try {
-        event = fromCloudEventsKafkaMessage({ key: record.key, value: record.value, headers: record.headers });
-      } catch (error) {
-        // Not ours to fix, and holding it would stall every purchase behind it on the partition.
-        this.logger.error(`skipped a malformed status event at ${record.topic}/${record.partition}/${record.offset}: ${error instanceof Error ? error.message : String(error)}`);
+      const { event, problems } = readStatusEvent(record);
+      if (event === undefined) {
+        // Must-understand: never delivered on a partial reading, nor dropped (holding the partition would stall every
+        // purchase behind it): kept for a delivery that reads it. The problems name rules, not the student's data.
+        unreadable.push({ record, problems });
+        this.metrics.recordNotUnderstood(record.topic);
+        this.logger.error(`held a status event this release cannot fully read at ${record.topic}/${record.partition}/${record.offset}: ${problems.slice(0, 5).join('; ')}`);
         continue;
       }
       const payload = webhookBodyFor(event.data, event.type);
@@ -109,6 +132,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
     const handOff = this.handOff;
     const reservedIds = handOff?.reserveFirstAttempts(rows) ?? new Set<string>();
     const reserved = new Map(rows.filter((r) => reservedIds.has(r.messageId)).map((r) => [r.messageId, r]));
+    await this.held.hold(unreadable);
     let inserted: string[] = [];
     try {
       inserted = await this.messages.insert(rows, handOff && reserved.size > 0 ? { leased: reservedIds, leaseSeconds: handOff.leaseSeconds } : undefined);
@@ -127,6 +151,15 @@ export class StatusEventConsumer implements OnApplicationShutdown {
     }
     if (inserted.length > reserved.size || inserted.some((id) => !reserved.has(id))) for (const listener of this.listeners) listener();
     return inserted.length;
+  }
+}
+
+/** A status event as this release reads it, or why it cannot fully. */
+function readStatusEvent(record: IncomingMessage): { event?: PurchaseStatusCloudEvent; problems: string[] } {
+  try {
+    return { event: fromCloudEventsKafkaMessage({ key: record.key, value: record.value, headers: record.headers }), problems: [] };
+  } catch (error) {
+    return { problems: error instanceof InvalidCloudEventError ? [...error.problems] : [error instanceof Error ? error.message : String(error)] };
   }
 }
 

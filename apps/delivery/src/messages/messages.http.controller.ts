@@ -264,6 +264,9 @@ export class MessagesController {
       latency_ms: { p50: row.p50, p90: row.p90, p99: row.p99 },
       enabled: endpoint?.state.enabled ?? false,
       disabled_reason: endpoint?.state.disabled_reason ?? null,
+      held_back: this.directory.heldBackState(endpointId)
+        ? { reason: 'not_understood', detail: "This delivery cannot fully read the endpoint's latest state (it is from a newer release): it sends nothing to it until upgraded." }
+        : null,
       last_success_at: iso(health?.last_success_at ?? null),
       failing_since: iso(health?.first_failure_since_success_at ?? null),
       consecutive_failures: health?.consecutive_failures ?? 0,
@@ -297,6 +300,7 @@ export class MessagesController {
   }
 
   private ownEndpoint(partnerId: string, endpointId: string): void {
-    if (this.directory.get(endpointId)?.state.partner_id !== partnerId) throw new ProblemError('NOT_FOUND', `There is no endpoint ${endpointId}.`);
+    const owner = this.directory.get(endpointId)?.state.partner_id ?? this.directory.heldBackState(endpointId)?.partnerId;
+    if (owner !== partnerId) throw new ProblemError('NOT_FOUND', `There is no endpoint ${endpointId}.`);
   }
 }

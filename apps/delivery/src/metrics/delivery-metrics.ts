@@ -88,12 +88,13 @@ export class DeliveryMetrics {
     });
     new Gauge({
       name: 'gancho_endpoints',
-      help: 'Endpoints in the routing table, by state (enabled, disabled) and, for disabled ones, reason.',
+      help: 'Endpoints in the routing table, by state (enabled, disabled, held_back: a state this release cannot fully read, so it sends nothing) and, for disabled ones, reason.',
       labelNames: ['state', 'reason'],
       registers,
       collect() {
         this.reset();
         for (const { enabled, reason, count } of directory.countsByState()) this.set({ state: enabled ? 'enabled' : 'disabled', reason: reason ?? '' }, count);
+        this.set({ state: 'held_back', reason: 'not_understood' }, directory.heldBackCount);
       },
     });
     metrics.trackConsumerGroup(config.get('STATUS_CONSUMER_GROUP', { infer: true }), [config.get('PURCHASE_STATUS_TOPIC', { infer: true })]);

@@ -4,18 +4,20 @@ import {
   describeRecordEvent,
   destinationOf,
   endpointDestinationSecretContext,
+  endpointDestinationTypes,
   endpointEventKeySecretContext,
   endpointSecretContext,
   matchesEventTypeFilter,
   openEndpointHeaders,
   Topics,
   type ActiveCampaignMappingV1,
+  type EndpointDestinationType,
   type EndpointStateV1,
   type EventType,
 } from '@gancho/contracts';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
-import { CompactedTopicFollower } from '@gancho/service-kit';
+import { CompactedTopicFollower, topicRecordValidator } from '@gancho/service-kit';
 import type { DeliveryConfig } from '../delivery.config';
 
 export interface RoutedEndpoint {
@@ -33,6 +35,25 @@ export interface RoutedEndpoint {
   };
 }
 
+/** An endpoint held back: its partner when the record names one, and what this release could not read. */
+export interface HeldBackEndpoint {
+  partnerId: string | null;
+  problems: string[];
+}
+
+/** What in a record of the endpoints topic this release cannot honour (empty when it can act on it). */
+export function endpointStateProblems(endpointId: string, value: unknown): string[] {
+  let problems = topicRecordValidator().valueProblems(Topics.endpoints, value);
+  const destinationType = (value as { destination?: { type?: unknown } } | null)?.destination?.type;
+  if (destinationType !== undefined && !endpointDestinationTypes.includes(destinationType as EndpointDestinationType)) {
+    // Said plainly instead of the schema's oneOf details; a type name is no secret, but only a plausible one is echoed.
+    const name = typeof destinationType === 'string' && /^[a-z0-9_.-]{1,40}$/.test(destinationType) ? destinationType : '?';
+    problems = [`value/destination/type ${name} is not a destination this release knows`, ...problems.filter((p) => !p.startsWith('value/destination'))];
+  }
+  if ((value as { endpoint_id?: unknown } | null)?.endpoint_id !== endpointId) problems.push('value/endpoint_id does not equal the key');
+  return problems;
+}
+
 /**
  * The routing table: every endpoint's latest state from the compacted
  * `subscriptions.endpoints.v1`, indexed by partner. Rebuilt at start by
@@ -45,6 +66,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
   private readonly logger = new Logger('EndpointDirectory');
   private readonly endpoints = new Map<string, RoutedEndpoint>();
   private readonly byPartner = new Map<string, Set<string>>();
+  private readonly heldBack = new Map<string, HeldBackEndpoint>();
   private readonly box: SecretBox;
   private readonly follower: CompactedTopicFollower;
 
@@ -115,20 +137,25 @@ export class EndpointDirectory implements OnApplicationShutdown {
   apply(endpointId: string, value: Buffer | null, message?: IncomingMessage): void {
     if (value === null) {
       this.remove(endpointId);
+      this.heldBack.delete(endpointId);
       return;
     }
-    let state: EndpointStateV1;
+    let parsed: unknown;
     try {
-      state = JSON.parse(value.toString('utf8')) as EndpointStateV1;
-      if (state.endpoint_id !== endpointId || typeof state.partner_id !== 'string' || !Array.isArray(state.signing_secrets)) throw new Error('not an endpoint state');
-      if (typeof (state.sealed_headers ?? state.headers) !== 'object' || (state.sealed_headers ?? state.headers) === null) throw new Error('its headers are not a record');
-    } catch (error) {
-      // A bad record must not hold later ones (a disablement among them): log and skip.
-      this.logger.error(`skipped endpoint record ${endpointId}${message ? `, ${describeRecordEvent(message)}` : ''}: ${error instanceof Error ? error.message : String(error)}`);
-      return;
+      parsed = JSON.parse(value.toString('utf8'));
+    } catch {
+      parsed = undefined;
     }
     const known = this.endpoints.get(endpointId);
-    if (known && known.state.version > state.version) return;
+    const version = (parsed as { version?: unknown } | undefined)?.version;
+    if (known && typeof version === 'number' && known.state.version > version) return;
+    const problems = parsed === undefined ? ['value is not JSON'] : endpointStateProblems(endpointId, parsed);
+    if (problems.length > 0) {
+      this.holdBack(endpointId, parsed, problems, message);
+      return;
+    }
+    const state = parsed as EndpointStateV1;
+    this.heldBack.delete(endpointId);
     let secrets: RoutedEndpoint['secrets'];
     let activeCampaign: RoutedEndpoint['activeCampaign'];
     let headers: Record<string, string>;
@@ -156,6 +183,34 @@ export class EndpointDirectory implements OnApplicationShutdown {
     let ofPartner = this.byPartner.get(state.partner_id);
     if (!ofPartner) this.byPartner.set(state.partner_id, (ofPartner = new Set()));
     ofPartner.add(endpointId);
+  }
+
+  /** An endpoint whose latest state this release cannot fully read: it receives nothing (see `holdBack`). */
+  heldBackState(endpointId: string): HeldBackEndpoint | undefined {
+    return this.heldBack.get(endpointId);
+  }
+
+  /** How many endpoints are held back (for metrics). */
+  get heldBackCount(): number {
+    return this.heldBack.size;
+  }
+
+  /**
+   * Must-understand: an endpoint whose latest state this release cannot fully
+   * read (an unknown destination type or field, a newer version) gets
+   * nothing, never a fallback to what it reads of it, nor its older state.
+   * The record stays on the compacted topic, so a delivery that reads it acts
+   * on it; its pending messages wait (see the dispatcher). The log names the
+   * rules broken, never the values (they hold sealed secrets and URLs).
+   */
+  private holdBack(endpointId: string, value: unknown, problems: string[], message?: IncomingMessage): void {
+    const partnerId = (value as { partner_id?: unknown } | undefined)?.partner_id;
+    const known = this.endpoints.get(endpointId);
+    this.remove(endpointId);
+    this.heldBack.set(endpointId, { partnerId: typeof partnerId === 'string' ? partnerId : (known?.state.partner_id ?? null), problems });
+    this.logger.warn(
+      `endpoint ${endpointId}${message ? ` (${describeRecordEvent(message)})` : ''}: this release cannot fully read its state (${problems.slice(0, 5).join('; ')}); sending nothing to it until a delivery that reads it runs`,
+    );
   }
 
   private remove(endpointId: string): void {

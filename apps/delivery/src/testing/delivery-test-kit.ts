@@ -187,6 +187,8 @@ export class SubscriptionsStandIn {
     rateLimitPerSecond?: number | null;
     ordering?: 'none' | 'per_purchase';
     producer?: SubscriptionsProducer;
+    /** Fields as a newer release of subscriptions might publish them (a destination type or a field this release does not know). */
+    future?: Record<string, unknown>;
   }): Promise<{ endpointId: string; secrets: string[] }> {
     const endpointId = options.endpointId ?? `ep_${randomBytes(8).toString('hex')}`;
     const secrets = options.secrets ?? [generateSecret(randomBytes)];
@@ -222,7 +224,7 @@ export class SubscriptionsStandIn {
       updated_at: now,
     };
     const change = version === 1 ? 'EndpointCreated' : 'EndpointUpdated';
-    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [this.record(endpointId, state, cloudEventTypes.endpointState, change, options.producer ?? 'current')]);
+    await this.transport.publish(this.topics.ENDPOINTS_TOPIC, [this.record(endpointId, { ...state, ...options.future }, cloudEventTypes.endpointState, change, options.producer ?? 'current')]);
     return { endpointId, secrets };
   }
 

@@ -1,7 +1,8 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { endpointHealthReportProblems, Topics, type EndpointHealthReportV1 } from '@gancho/contracts';
+import { Topics, type EndpointHealthReportV1 } from '@gancho/contracts';
 import type { EventTransportContext } from '@gancho/messaging';
+import { ServiceMetrics, topicRecordValidator } from '@gancho/service-kit';
 import { EndpointService } from './endpoint-service';
 
 /**
@@ -15,14 +16,19 @@ import { EndpointService } from './endpoint-service';
 export class EndpointHealthController {
   private readonly logger = new Logger('EndpointHealth');
 
-  constructor(private readonly endpoints: EndpointService) {}
+  constructor(
+    private readonly endpoints: EndpointService,
+    private readonly metrics: ServiceMetrics,
+  ) {}
 
   @EventPattern(Topics.endpointHealth)
   async onHealthReport(@Payload() payload: unknown, @Ctx() context: EventTransportContext): Promise<void> {
-    const problems = endpointHealthReportProblems(payload);
+    // Must-understand: a report this release cannot fully read (invalid, or with a reason or field of a newer
+    // release) disables nothing. Retrying cannot make it readable, and holding it would stall its partition.
+    const problems = topicRecordValidator().valueProblems(Topics.endpointHealth, payload);
     if (problems.length > 0) {
-      // Retrying cannot make it valid, and holding it would stall its partition.
-      this.logger.error(`skipped an endpoint-health report at ${context.partition}/${context.offset}: ${problems.join('; ')}`);
+      this.metrics.recordNotUnderstood(Topics.endpointHealth);
+      this.logger.error(`skipped an endpoint-health report at ${context.partition}/${context.offset}: ${problems.slice(0, 5).join('; ')}`);
       return;
     }
     const report = payload as EndpointHealthReportV1;

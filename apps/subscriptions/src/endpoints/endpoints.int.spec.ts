@@ -357,6 +357,20 @@ describe('endpoints', () => {
     await eventually(() => expect(statesOf(endpoint.id).at(-1)).toMatchObject({ enabled: false, disabled_reason: 'unauthorized' }));
   });
 
+  it('disables nothing on a health report of a newer release it cannot fully read, and counts it', async () => {
+    const { body: endpoint } = await newEndpoint();
+    const report: EndpointHealthReportV1 = { endpoint_id: endpoint.id, partner_id: partnerId, reason: 'failing', detail: 'no success since yesterday', occurred_at: new Date().toISOString() };
+    const publish = (value: unknown) =>
+      transport.publish(Topics.endpointHealth, [{ key: endpoint.id, value: JSON.stringify(value), headers: { 'content-type': 'application/json' } }]);
+    // A future report narrows its meaning with a field this release does not know: acting on the rest of it would disable the whole endpoint.
+    await publish({ ...report, reason: 'gone', detail: 'future', scope: { event_types: ['purchase.denied'] } });
+    await publish(report);
+    await eventually(async () => expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: false, disabled_reason: 'failing', disabled_detail: report.detail }));
+    const audit = await partner('GET', `/endpoints/${endpoint.id}/audit`);
+    expect(audit.body.items.filter((item: { type: string }) => item.type === 'EndpointDisabled')).toHaveLength(1);
+    expect(await (await fetch(`${service.url}/metrics`)).text()).toMatch(/gancho_messaging_records_not_understood_total\{[^}]*delivery\.endpoint-health\.v1[^}]*\} [1-9]/);
+  });
+
   it('disables an endpoint on a health report from delivery, republishes it, and the partner re-enables it', async () => {
     const { body: endpoint } = await newEndpoint();
     const report: EndpointHealthReportV1 = {

@@ -1,23 +1,12 @@
-import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { topicContracts, Topics } from '@gancho/contracts';
 import { KafkaTransport } from '@gancho/messaging';
-import { kafkaBrokers, uniqueName } from '@gancho/testing';
+import { kafkaBrokers, topicConfigOnBroker as configOf, uniqueName } from '@gancho/testing';
 import { contractTopicSpec, TopicConfigError } from './contract-topic-spec';
 
 describe('topics created from their contracts', () => {
   const transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: 'contract-topic-spec-test' });
-  const admin = new Kafka({ clientId: 'contract-topic-spec-test-admin', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
 
-  beforeAll(() => admin.connect());
-  afterAll(async () => {
-    await admin.disconnect();
-    await transport.close();
-  });
-
-  async function configOf(topic: string): Promise<Record<string, string>> {
-    const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }], includeSynonyms: false });
-    return Object.fromEntries((described.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
-  }
+  afterAll(() => transport.close());
 
   it('get the cleanup policy and retention of their contract, set explicitly on the broker', async () => {
     const created = topicContracts.map((contract) => ({ contract, topic: uniqueName(contract.topic) }));

@@ -64,6 +64,7 @@ export class TopicRecordValidator {
       if (!contract.tombstones.allowed) problems.push('value is empty, and the topic has no tombstones');
       return problems;
     }
+    if (record.headers['content-type'] === undefined) problems.push('headers/content-type is missing on a record with a value');
     let value: unknown;
     try {
       value = JSON.parse(text);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_TRANSPORT, type EventTransport } from '@gancho/messaging';
-import { createRegistry, Gauge, httpServerDuration, type Histogram, type Registry } from '@gancho/telemetry';
+import { Counter, createRegistry, Gauge, httpServerDuration, type Histogram, type Registry } from '@gancho/telemetry';
 import { SERVICE_NAME } from '../service-name';
 
 /** What an outbox relay reports (see `OutboxRelay.lag`). */
@@ -35,10 +35,17 @@ export class ServiceMetrics {
   readonly httpServerDuration: Histogram<'http_request_method' | 'http_route' | 'http_response_status_code'>;
   private readonly consumerGroups = new Map<string, string[]>();
   private readonly outboxes = new Map<string, OutboxLagSource>();
+  private readonly notUnderstood: Counter<'messaging_destination_name'>;
 
   constructor(@Inject(SERVICE_NAME) service: string, @Inject(EVENT_TRANSPORT) transport: EventTransport) {
     this.registry = createRegistry(service);
     this.httpServerDuration = httpServerDuration(this.registry);
+    this.notUnderstood = new Counter({
+      name: 'gancho_messaging_records_not_understood_total',
+      help: 'Records a consumer could not fully read (invalid, or from a newer release) and so did not act on, by topic.',
+      labelNames: ['messaging_destination_name'],
+      registers: [this.registry],
+    });
     const groups = this.consumerGroups;
     const outboxes = this.outboxes;
     const logger = this.logger;
@@ -109,6 +116,11 @@ export class ServiceMetrics {
   /** Reports the lag of a consumer group of this service on /metrics. */
   trackConsumerGroup(groupId: string, topics: string[]): void {
     this.consumerGroups.set(groupId, topics);
+  }
+
+  /** Counts a record this service read and did not act on, because it could not fully read it (must-understand). */
+  recordNotUnderstood(topic: string): void {
+    this.notUnderstood.inc({ messaging_destination_name: topic });
   }
 
   /** Reports the lag of an outbox relay on /metrics. */

@@ -1,0 +1,55 @@
+import type { DataSource } from 'typeorm';
+import type { IncomingMessage } from '@gancho/messaging';
+import { queryRows } from '@gancho/persistence';
+
+interface HeldRow {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: Record<string, string>;
+  value: Buffer;
+  held_at: Date;
+}
+
+/**
+ * Status events this release could not fully read, kept as they came
+ * (`held_status_events`): stored before their offsets are committed, and
+ * handed back at start, so a delivery that reads them acts on them.
+ */
+export class HeldStatusEvents {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async hold(held: readonly { record: IncomingMessage; problems: readonly string[] }[]): Promise<void> {
+    if (held.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO held_status_events (topic, "partition", "offset", key, headers, value, problems)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::jsonb[], $6::bytea[], $7::text[])
+       ON CONFLICT DO NOTHING`,
+      [
+        held.map((h) => h.record.topic),
+        held.map((h) => h.record.partition),
+        held.map((h) => h.record.offset),
+        held.map((h) => h.record.key),
+        held.map((h) => JSON.stringify(h.record.headers)),
+        held.map((h) => h.record.value),
+        held.map((h) => h.problems.join('; ')),
+      ],
+    );
+  }
+
+  /** Every held event, oldest first, as the transport handed it over. */
+  async all(): Promise<IncomingMessage[]> {
+    const rows = await queryRows<HeldRow>(this.dataSource, `SELECT topic, "partition", "offset"::text AS "offset", key, headers, value, held_at FROM held_status_events ORDER BY held_at, "partition", "offset"`);
+    return rows.map((row) => ({ topic: row.topic, partition: row.partition, offset: row.offset, key: row.key, headers: row.headers, value: row.value, timestamp: row.held_at.getTime() }));
+  }
+
+  async release(records: readonly IncomingMessage[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.dataSource.query(
+      `DELETE FROM held_status_events h USING unnest($1::text[], $2::int[], $3::bigint[]) AS r(topic, "partition", "offset")
+        WHERE h.topic = r.topic AND h."partition" = r."partition" AND h."offset" = r."offset"`,
+      [records.map((r) => r.topic), records.map((r) => r.partition), records.map((r) => r.offset)],
+    );
+  }
+}
