@@ -7,3 +7,4 @@ export * from './api-key-record';
 export * from './endpoint-state';
 export * from './endpoint-health';
 export * from './delivery-attempt';
+export * from './webhook-openapi';

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestj
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { IdempotencyService, openApiSchema, parseOrThrow, ZodBody } from '@gancho/service-kit';
+import { ApiProblems, ApiQueryFrom, IdempotencyService, openApiSchema, parseOrThrow, ZodBody } from '@gancho/service-kit';
 import { idPattern } from '../platform/ids';
 import { inTransaction, requestContext } from '../platform/request-context';
 import { AdminTokenGuard } from './admin-token.guard';
@@ -38,6 +38,7 @@ export class PartnersAdminController {
   ) {}
 
   @Post()
+  @ApiProblems('PARTNER_ALREADY_EXISTS')
   @ApiOperation({ summary: 'Create a partner', operationId: 'createPartner' })
   @ApiHeader(idempotencyKeyHeader)
   @ApiBody({ schema: openApiSchema(createPartnerBody) })
@@ -50,6 +51,7 @@ export class PartnersAdminController {
   }
 
   @Get()
+  @ApiQueryFrom(pageQuery('ptn'))
   @ApiOperation({ summary: 'List partners, oldest first, with a cursor', operationId: 'listPartners' })
   list(@Query() rawQuery: Record<string, unknown>): Promise<{ items: PartnerView[]; next_cursor: string | null }> {
     const query = parseOrThrow(pageQuery('ptn'), rawQuery, 'query');
@@ -57,6 +59,7 @@ export class PartnersAdminController {
   }
 
   @Get(':partnerId')
+  @ApiProblems('PARTNER_NOT_FOUND')
   @ApiOperation({ summary: 'A partner', operationId: 'getPartner' })
   get(@Param('partnerId') partnerId: string): Promise<PartnerView> {
     checkPartnerId(partnerId);
@@ -68,6 +71,7 @@ export class PartnersAdminController {
    * again. A retried request makes a second key; revoke the one not used.
    */
   @Post(':partnerId/api-keys')
+  @ApiProblems('PARTNER_NOT_FOUND')
   @ApiOperation({ summary: 'Issue an API key (shown once)', operationId: 'issueApiKey' })
   async issueKey(@Param('partnerId') partnerId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<ApiKeyView & { key: string }> {
     checkPartnerId(partnerId);
@@ -79,6 +83,7 @@ export class PartnersAdminController {
   }
 
   @Get(':partnerId/api-keys')
+  @ApiProblems('PARTNER_NOT_FOUND')
   @ApiOperation({ summary: 'List a partner’s API keys (never the keys themselves)', operationId: 'listApiKeys' })
   async listKeys(@Param('partnerId') partnerId: string): Promise<{ items: ApiKeyView[] }> {
     checkPartnerId(partnerId);
@@ -86,6 +91,7 @@ export class PartnersAdminController {
   }
 
   @Post(':partnerId/api-keys/:keyId/revoke')
+  @ApiProblems('PARTNER_NOT_FOUND', 'API_KEY_NOT_FOUND')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke an API key; every service refuses it within seconds', operationId: 'revokeApiKey' })
   revokeKey(@Param('partnerId') partnerId: string, @Param('keyId') keyId: string, @Req() request: Request): Promise<ApiKeyView> {

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { openApiSchema, ZodBody } from '@gancho/service-kit';
+import { ApiProblems, openApiSchema, ZodBody } from '@gancho/service-kit';
 import { AdminTokenGuard } from '../partners/admin-token.guard';
 import { PartnerNotFoundError } from '../partners/domain/partner';
 import { idPattern } from '../platform/ids';
@@ -42,6 +42,7 @@ export class PortalSessionsAdminController {
 
   /** No Idempotency-Key: a replay would have to store the token. A retry makes a second session; both expire. */
   @Post(':partnerId/portal-sessions')
+  @ApiProblems('PARTNER_NOT_FOUND')
   @ApiOperation({
     summary: 'Issue a short-lived, partner-scoped token for the embedded console (shown once)',
     description: 'The token is an API key with an expiry: every partner API accepts it as `Authorization: Bearer` until `expires_at`.',
