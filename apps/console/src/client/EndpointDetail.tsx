@@ -6,7 +6,7 @@ import { Link, navigate, useI18n, useLoad, useLocation } from './core';
 import { destinationType } from './Endpoints';
 import { formatDateTimeInput, formatMs, formatPercent, formatTime, parseDateTimeInput } from './format';
 import type { MessageKey } from './i18n';
-import { ConfirmAction, CopyButton, DateTimeField, EnabledBadge, ErrorMessage, Loading, Notice } from './ui';
+import { ConfirmAction, CopyButton, DateTimeField, EnabledBadge, ErrorMessage, Loading, Notice, TableWrap } from './ui';
 
 export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
   const { t, language } = useI18n();
@@ -161,7 +161,7 @@ function AuditSection({ endpointId, version }: { endpointId: string; version: st
       <h2 id="audit-title">{t('audit.title')}</h2>
       <ErrorMessage error={audit.error} />
       {audit.data ? (
-        <div className="table-wrap">
+        <TableWrap label={t('audit.title')}>
           <table>
             <thead>
               <tr>
@@ -192,7 +192,7 @@ function AuditSection({ endpointId, version }: { endpointId: string; version: st
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : (
         <Loading />
       )}

@@ -3,7 +3,7 @@ import { api, type MessageDetail } from './api';
 import { Link, useI18n, useInterval, useLoad } from './core';
 import { formatMs, formatTime } from './format';
 import { hasMessage, type MessageKey } from './i18n';
-import { ConfirmAction, ErrorMessage, JsonBlock, Loading, MessageStatusBadge, Notice } from './ui';
+import { ConfirmAction, ErrorMessage, JsonBlock, Loading, MessageStatusBadge, Notice, TableWrap } from './ui';
 
 export function MessageDetailPage({ messageId }: { messageId: string }) {
   const { t, language } = useI18n();
@@ -95,7 +95,7 @@ export function MessageDetailPage({ messageId }: { messageId: string }) {
         {m.attempts.length === 0 ? (
           <p className="muted">{t('message.noAttempts')}</p>
         ) : (
-          <div className="table-wrap">
+          <TableWrap label={t('message.attempts')}>
             <table>
               <thead>
                 <tr>
@@ -125,7 +125,7 @@ export function MessageDetailPage({ messageId }: { messageId: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
       <section aria-labelledby="payload-title">

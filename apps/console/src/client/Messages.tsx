@@ -4,7 +4,7 @@ import { useCatalog } from './catalog';
 import { Link, navigate, useI18n, useInterval, useLoad, useLocation } from './core';
 import { formatDateTimeInput, formatTime, parseDateTimeInput } from './format';
 import type { MessageKey } from './i18n';
-import { DateTimeField, EmptyState, ErrorMessage, Loading, MessageStatusBadge } from './ui';
+import { DateTimeField, EmptyState, ErrorMessage, Loading, MessageStatusBadge, TableWrap } from './ui';
 
 const statuses: MessageSummary['status'][] = ['pending', 'sending', 'succeeded', 'failed', 'exhausted', 'skipped'];
 const filterNames = ['endpoint_id', 'event_type', 'status', 'since', 'until'] as const;
@@ -143,7 +143,7 @@ export function MessagesPage() {
         </EmptyState>
       ) : null}
       {items.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label={t('messages.title')}>
           <table aria-describedby="messages-caption">
             <caption id="messages-caption" className="visually-hidden">
               {t('messages.title')}
@@ -181,7 +181,7 @@ export function MessagesPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
       <ErrorMessage error={moreError} />
       {cursor ? (

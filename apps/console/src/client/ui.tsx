@@ -162,3 +162,12 @@ export function JsonBlock({ value, label }: { value: unknown; label: string }) {
     </pre>
   );
 }
+
+/** A table that may scroll sideways (on a phone): a named region the keyboard can reach and scroll. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}
