@@ -4342,7 +4342,7 @@ export interface operations {
                      */
                     rate_limit_per_second?: number | null;
                     /**
-                     * @description Reserved: "per_purchase" will keep each purchase’s events in order.
+                     * @description "none": each event as soon as it can go; "per_purchase": the events of one purchase in their order, each after the one before is delivered or skipped.
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
@@ -4856,7 +4856,7 @@ export interface operations {
                     /** @description At most this many deliveries per second; null for no limit. */
                     rate_limit_per_second?: number | null;
                     /**
-                     * @description Reserved: "per_purchase" will keep each purchase’s events in order.
+                     * @description "none": each event as soon as it can go; "per_purchase": the events of one purchase in their order, each after the one before is delivered or skipped.
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
