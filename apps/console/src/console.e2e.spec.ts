@@ -18,7 +18,12 @@ import { createTestDatabase, eventually, startServiceProcess, type ServiceProces
 // - keyboard only: sign in, skip link, navigation; no axe-core violation (WCAG 2 A/AA) on any screen, every form
 //   control named; English switch;
 // - portal: a session issued by the admin API opens the console (in an iframe of another origin) on that partner's
-//   endpoints, without sign-out; the token leaves the address bar; once expired, the console says so, in use and on open.
+//   endpoints, without sign-out; the token leaves the address bar; once expired, the console says so, in use and on open;
+// - one language at a time, in pt-BR and in English: catalog descriptions, a refused URL's reason (the service's
+//   stable code), the ordering control, dates typed dd/mm/aaaa hh:mm or yyyy-mm-dd hh:mm (24 h), a failed message
+//   shown as a scheduled retry, "Ignorar" asked twice; axe finds nothing;
+// - on a 390 px wide phone: no page scrolls sideways and the event-type selects fit, in both languages;
+// - the console's server answers 404 problem+json, not the page, for a path that is none of the page's (/metrics).
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const mainOf = (app: string) => path.join(repoRoot, 'apps', app, 'dist', app === 'console' ? 'server/main.js' : 'main.js');
@@ -185,8 +190,9 @@ describe('the partner console in a browser', () => {
       ALLOWED_ENDPOINT_HOSTS: receiver.host,
       ENDPOINTS_WARMUP_MS: '1000',
       DISPATCH_POLL_MS: '100',
-      // Two tries, two seconds apart: a message that failed both is exhausted and waits for "recover".
-      RETRY_SCHEDULE: '0s,2s',
+      // Two tries, five seconds apart: a message that failed both is exhausted and waits for "recover"; between the
+      // two it is a scheduled retry, which the console must call one.
+      RETRY_SCHEDULE: '0s,5s',
     });
     consoleServer = await startServiceProcess(mainOf('console'), {
       SUBSCRIPTIONS_URL: services.subscriptions.url,
@@ -449,7 +455,7 @@ describe('the partner console in a browser', () => {
     const frame = page.frameLocator('iframe[title="Console do Gancho"]');
     await frame.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
     await frame.getByText('Escola Azul', { exact: true }).waitFor();
-    await frame.getByRole('link', { name: receiver.url }).waitFor();
+    await frame.getByRole('link', { name: receiver.url }).first().waitFor();
     await frame.getByText('Sessão do portal — expira às', { exact: false }).waitFor();
     expect(await frame.getByRole('button', { name: 'Sair' }).count()).toBe(0);
     const inner = page.frames().find((f) => f.url().startsWith(consoleServer.url));
@@ -476,5 +482,161 @@ describe('the partner console in a browser', () => {
     await late.goto(`${consoleServer.url}/endpoints#portal=gk_live_${'y'.repeat(43)}`);
     await late.getByText('Este link do portal não é válido.', { exact: false }).waitFor();
     expect(cspViolations).toEqual([]);
+  });
+
+  it('speaks one language at a time: descriptions, refusals, ordering, dates, retries and confirmations', async () => {
+    const page = await newPage();
+    await page.goto(`${consoleServer.url}/?lang=pt-BR`);
+    await page.getByLabel('Chave de API').fill(apiKey);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+
+    // The catalog in Portuguese; a URL the policy refuses (cloud metadata: refused even where private networks are
+    // allowed), its reason in words.
+    await page.getByRole('link', { name: 'Novo endpoint' }).first().click();
+    await page.getByLabel('Escolher tipos de evento').check();
+    const won = page.getByRole('group', { name: 'Fase: Ganho' });
+    await won.getByText('Tipos desta fase', { exact: false }).click();
+    await won.getByText('A compra foi concluída: a escola pode matricular o aluno.').waitFor();
+    await won.getByRole('checkbox', { name: 'purchase.made_effective' }).check();
+    await page.getByText('Esquema e exemplo purchase.made_effective').click();
+    const schema = page.getByLabel('Esquema JSON purchase.made_effective');
+    await schema.waitFor();
+    // The schema panel is not clipped: its phase takes the form's whole width, its lines wrap (nothing hidden to the
+    // side), and it is wholly inside the form.
+    const panel = await schema.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const form = (el.closest('form') as HTMLElement).getBoundingClientRect();
+      const phase = (el.closest('fieldset.phase') as HTMLElement).getBoundingClientRect();
+      const events = (el.closest('fieldset.events') as HTMLElement).getBoundingClientRect();
+      return { inside: box.left >= form.left - 1 && box.right <= form.right + 1, nothingToTheSide: el.scrollWidth <= el.clientWidth + 1, wholeRow: phase.width > events.width * 0.8 };
+    });
+    expect(panel).toEqual({ inside: true, nothingToTheSide: true, wholeRow: true });
+    await page.getByLabel('URL do endpoint').fill('http://169.254.169.254/latest/meta-data/');
+    await page.getByRole('button', { name: 'Criar endpoint' }).click();
+    await page.getByText('O Gancho não pode entregar nesta URL: é um serviço de metadados de nuvem.').waitFor();
+    expect(await page.getByText('Gancho cannot deliver', { exact: false }).count()).toBe(0);
+    // The ordering control: per purchase, kept by the service and shown back.
+    await page.getByLabel('URL do endpoint').fill(receiver.url);
+    await page.getByLabel('Na ordem de cada compra').check();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    expect(await unnamedControls(page)).toEqual([]);
+    await shot(page, 'endpoint-form-ordering');
+    await page.getByRole('button', { name: 'Criar endpoint' }).click();
+    await page.getByText('Endpoint salvo.').waitFor();
+    const orderedId = /\/endpoints\/(ep_[0-9a-f]+)/.exec(page.url())?.[1] as string;
+    expect((await call(`${services.subscriptions.url}/endpoints/${orderedId}`, apiKey)).body.ordering).toBe('per_purchase');
+    await page.getByRole('definition').filter({ hasText: 'Na ordem de cada compra' }).waitFor();
+
+    // The same refusal in English, by the same stable code.
+    await page.getByLabel('Idioma').first().selectOption('en');
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Endpoint URL').fill('http://169.254.169.254/latest/meta-data/');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Gancho cannot deliver to this URL: it is a cloud metadata service.').waitFor();
+    await page.getByText('In each purchase’s order').waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.getByLabel('Language').selectOption('pt-BR');
+
+    // A test event that fails once: a scheduled retry, with the answer that failed — not "waiting to be sent".
+    await eventually(async () => expect((await call(`${services.delivery.url}/endpoints/${orderedId}/stats`, apiKey)).status).toBe(200), { timeoutMs: 20_000 });
+    await page.getByRole('heading', { name: 'Saúde' }).waitFor();
+    receiver.failNext(2);
+    await page.getByLabel('Tipo de evento').selectOption('purchase.paid');
+    await page.getByRole('button', { name: 'Enviar teste' }).click();
+    await page.getByRole('link', { name: 'Ver a entrega' }).click();
+    await page.getByText('Falhou 1× (última resposta: 503); nova tentativa agendada').waitFor({ timeout: 20_000 });
+    expect(await page.getByText('Aguardando', { exact: false }).count()).toBe(0);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await shot(page, 'message-retrying');
+    // "Ignorar" asks first; "Não" leaves the message alone, "Sim" skips it.
+    await page.getByRole('button', { name: 'Ignorar' }).click();
+    const question = page.getByRole('group', { name: 'Ignorar esta mensagem? Ela não será mais enviada (você pode reenviá-la depois).' });
+    await question.getByRole('button', { name: 'Não' }).click();
+    expect(await question.count()).toBe(0);
+    await page.getByRole('button', { name: 'Ignorar' }).click();
+    await question.getByRole('button', { name: 'Sim' }).click();
+    await page.getByText('Mensagem ignorada.').waitFor();
+    await page.locator('.badge', { hasText: 'Ignorada' }).waitFor();
+
+    // Dates as people type them in Portuguese: dd/mm/aaaa hh:mm, 24 h; the browser's mm/dd order is refused.
+    await page.getByRole('link', { name: 'Entregas', exact: true }).click();
+    const since = page.getByLabel('Desde');
+    expect(await since.getAttribute('placeholder')).toBe('dd/mm/aaaa hh:mm');
+    await since.fill('12/31/2025 14:30');
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await page.getByText('Data inválida. Use dd/mm/aaaa hh:mm (24 h).').waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await since.fill('31/12/2025 14:30');
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    // 14:30 in São Paulo (UTC−3) is 17:30 UTC.
+    await page.waitForURL(/since=2025-12-31T17%3A30%3A00.000Z/);
+    await page.getByRole('row').filter({ hasText: 'purchase.paid' }).first().waitFor();
+    expect(await page.getByLabel('Desde').inputValue()).toBe('31/12/2025 14:30');
+    await shot(page, 'messages-dates');
+    // In English: the same instant, as yyyy-mm-dd hh:mm.
+    await page.getByLabel('Idioma').first().selectOption('en');
+    const sinceEn = page.getByLabel('Since');
+    expect(await sinceEn.getAttribute('placeholder')).toBe('yyyy-mm-dd hh:mm');
+    expect(await sinceEn.inputValue()).toBe('2025-12-31 14:30');
+    await page.getByRole('cell', { name: 'Skipped' }).first().waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.getByLabel('Language').selectOption('pt-BR');
+    expect(cspViolations).toEqual([]);
+    await page.close();
+  });
+
+  it('holds on a 390 px wide phone, in both languages', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'pt-BR', timezoneId: 'America/Sao_Paulo' });
+    try {
+      const page = await phone.newPage();
+      /** How far the page scrolls sideways (0 when it fits), and each select sticking out of the screen. */
+      const overflow = () =>
+        page.evaluate(() => ({
+          sideways: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
+          selects: Array.from(document.querySelectorAll('select')).filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5).map((el) => el.id),
+        }));
+      await page.goto(`${consoleServer.url}/?lang=pt-BR`);
+      await page.getByLabel('Chave de API').fill(apiKey);
+      await page.getByRole('button', { name: 'Entrar' }).click();
+      await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+      for (const language of ['pt-BR', 'en'] as const) {
+        const [deliveries, health, newEndpoint] = language === 'pt-BR' ? ['Entregas', 'Saúde', 'Novo endpoint'] : ['Deliveries', 'Health', 'New endpoint'];
+        if (language === 'en') await page.getByLabel('Idioma').first().selectOption('en');
+        await page.getByRole('link', { name: deliveries, exact: true }).click();
+        await page.getByRole('heading', { name: deliveries, level: 1 }).waitFor();
+        await page.getByRole('row').filter({ hasText: 'purchase.' }).first().waitFor({ timeout: 20_000 });
+        expect({ language, screen: 'messages', ...(await overflow()) }).toEqual({ language, screen: 'messages', sideways: 0, selects: [] });
+        expect(await accessibilityViolations(page)).toEqual([]);
+        await shot(page, `phone-messages-${language}`);
+        await page.getByRole('link', { name: 'Endpoints', exact: true }).click();
+        await page.getByRole('link', { name: receiver.url }).first().click();
+        await page.getByRole('heading', { name: health }).waitFor();
+        await page.locator('.kpis').waitFor();
+        expect({ language, screen: 'endpoint', ...(await overflow()) }).toEqual({ language, screen: 'endpoint', sideways: 0, selects: [] });
+        expect(await accessibilityViolations(page)).toEqual([]);
+        await shot(page, `phone-endpoint-${language}`);
+        await page.getByRole('link', { name: 'Endpoints', exact: true }).click();
+        await page.getByRole('link', { name: newEndpoint }).first().click();
+        await page.locator('#events-some').check();
+        await page.locator('details.phase-types > summary').first().click();
+        await page.locator('.type-option details summary').first().click();
+        await page.locator('.type-option details[open] pre.json').last().waitFor();
+        expect({ language, screen: 'form', ...(await overflow()) }).toEqual({ language, screen: 'form', sideways: 0, selects: [] });
+        expect(await accessibilityViolations(page)).toEqual([]);
+        await shot(page, `phone-form-${language}`);
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('answers 404 problem+json, not the page, for a path that is none of the page’s', async () => {
+    for (const unknown of ['/metrics', '/endpoints/ep_1/secret', '/favicon.ico.php']) {
+      const response = await fetch(`${consoleServer.url}${unknown}`);
+      expect({ unknown, status: response.status, type: response.headers.get('content-type') }).toEqual({ unknown, status: 404, type: 'application/problem+json' });
+    }
+    expect((await fetch(`${consoleServer.url}/messages/msg_1`)).status).toBe(200);
   });
 });

@@ -9,3 +9,4 @@ export * from './endpoint-health';
 export * from './delivery-attempt';
 export * from './topic-contracts';
 export * from './asyncapi';
+export * from './webhook-openapi';

@@ -1,3 +1,4 @@
+import { TableWrap } from './ui';
 import { useId } from 'react';
 import type { TimeseriesPoint } from './api';
 import { useI18n } from './core';
@@ -64,7 +65,7 @@ function LineChart({ title, lines, max, format, points, bucket, until }: { title
       </p>
       <details className="chart-data">
         <summary>{t('health.chart.table')}</summary>
-        <div className="table-wrap">
+        <TableWrap label={t('health.chart.table')}>
           <table>
             <thead>
               <tr>
@@ -92,7 +93,7 @@ function LineChart({ title, lines, max, format, points, bucket, until }: { title
                 ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       </details>
     </figure>
   );

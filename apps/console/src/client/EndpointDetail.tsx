@@ -1,12 +1,12 @@
-import { useState, type FormEvent } from 'react';
-import { api, type Endpoint, type Stats, type Timeseries } from './api';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { api, type Endpoint, type EndpointSecrets, type RecoverAnswer, type Stats, type TestAnswer, type Timeseries } from './api';
 import { groupByPhase, isAllEvents, useCatalog } from './catalog';
 import { LatencyChart, SuccessRateChart } from './Charts';
 import { Link, navigate, useI18n, useLoad, useLocation } from './core';
 import { destinationType } from './Endpoints';
-import { formatMs, formatPercent, formatTime, isoToLocalInput, localInputToIso } from './format';
+import { formatDateTimeInput, formatMs, formatPercent, formatTime, parseDateTimeInput } from './format';
 import type { MessageKey } from './i18n';
-import { ConfirmAction, CopyButton, EnabledBadge, ErrorMessage, Loading, Notice } from './ui';
+import { ConfirmAction, CopyButton, DateTimeField, EnabledBadge, ErrorMessage, Loading, Notice, TableWrap } from './ui';
 
 export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
   const { t, language } = useI18n();
@@ -57,9 +57,17 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
           <Link to={`/endpoints/${ep.id}/edit`} className="button">
             {t('endpoint.edit')}
           </Link>
-          <button type="button" onClick={() => void act(() => api('subscriptions', `/endpoints/${ep.id}`, { method: 'PATCH', body: { enabled: !ep.enabled } }))}>
-            {ep.enabled ? t('endpoint.disable') : t('endpoint.enable')}
-          </button>
+          {ep.enabled ? (
+            <ConfirmAction
+              label={t('endpoint.disable')}
+              question={t('endpoint.disable.confirm')}
+              onConfirm={() => void act(() => api('subscriptions', `/endpoints/${ep.id}`, { method: 'PATCH', body: { enabled: false } }))}
+            />
+          ) : (
+            <button type="button" onClick={() => void act(() => api('subscriptions', `/endpoints/${ep.id}`, { method: 'PATCH', body: { enabled: true } }))}>
+              {t('endpoint.enable')}
+            </button>
+          )}
           <ConfirmAction
             danger
             label={t('endpoint.delete')}
@@ -92,6 +100,8 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
             </dd>
             <dt>{t('endpoints.col.events')}</dt>
             <dd>{isAllEvents(ep.event_types) ? t('endpoints.allEvents') : <EventTypeChips filter={ep.event_types} />}</dd>
+            <dt>{t('form.ordering')}</dt>
+            <dd>{t(`form.ordering.${ep.ordering}`)}</dd>
             <dt>{t('endpoint.headers')}</dt>
             <dd>
               {Object.keys(ep.headers).length === 0
@@ -151,7 +161,7 @@ function AuditSection({ endpointId, version }: { endpointId: string; version: st
       <h2 id="audit-title">{t('audit.title')}</h2>
       <ErrorMessage error={audit.error} />
       {audit.data ? (
-        <div className="table-wrap">
+        <TableWrap label={t('audit.title')}>
           <table>
             <thead>
               <tr>
@@ -182,7 +192,7 @@ function AuditSection({ endpointId, version }: { endpointId: string; version: st
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : (
         <Loading />
       )}
@@ -239,7 +249,7 @@ function SecretSection({ endpointId }: { endpointId: string }) {
     setNotice(null);
     try {
       await api('subscriptions', `/endpoints/${endpointId}/secret/rotate`, { method: 'POST' });
-      const fresh = await api<{ current: { secret: string }; previous: { secret: string; valid_until: string } | null }>('subscriptions', `/endpoints/${endpointId}/secret`);
+      const fresh = await api<EndpointSecrets>('subscriptions', `/endpoints/${endpointId}/secret`);
       setNotice(t('secret.rotated', { time: formatTime(fresh.previous?.valid_until, language) }));
       // Shown again only if it was shown.
       setSecrets((shown) => (shown ? fresh : null));
@@ -299,7 +309,7 @@ function TestSection({ endpointId }: { endpointId: string }) {
     setError(undefined);
     setSent(null);
     try {
-      const result = await api<{ message_id: string }>('delivery', `/endpoints/${endpointId}/test`, { method: 'POST', body: { event_type: type } });
+      const result = await api<TestAnswer>('delivery', `/endpoints/${endpointId}/test`, { method: 'POST', body: { event_type: type } });
       setSent(result.message_id);
     } catch (caught) {
       setError(caught);
@@ -332,19 +342,38 @@ function TestSection({ endpointId }: { endpointId: string }) {
 }
 
 function RecoverSection({ endpointId }: { endpointId: string }) {
-  const { t } = useI18n();
-  const [since, setSince] = useState(() => isoToLocalInput(new Date(Date.now() - 24 * 3600_000).toISOString()));
+  const { t, language } = useI18n();
+  const [since, setSince] = useState(() => formatDateTimeInput(new Date(Date.now() - 24 * 3600_000).toISOString(), language));
   const [until, setUntil] = useState('');
+  const [invalid, setInvalid] = useState<{ since: boolean; until: boolean }>({ since: false, until: false });
   const [done, setDone] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(undefined);
+  // Typed dates follow the language: a switch rewrites them in the new one's format.
+  const shownIn = useRef(language);
+  useEffect(() => {
+    const from = shownIn.current;
+    shownIn.current = language;
+    if (from === language) return;
+    const rewrite = (text: string) => {
+      const instant = parseDateTimeInput(text, from);
+      return instant ? formatDateTimeInput(instant, language) : text;
+    };
+    setSince(rewrite);
+    setUntil(rewrite);
+  }, [language]);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
     setDone(null);
-    const sinceIso = localInputToIso(since);
-    const untilIso = localInputToIso(until);
+    const sinceIso = parseDateTimeInput(since, language);
+    const untilIso = parseDateTimeInput(until, language);
+    setInvalid({ since: !sinceIso, until: untilIso === null });
+    if (!sinceIso || untilIso === null) {
+      document.getElementById(!sinceIso ? 'recover-since' : 'recover-until')?.focus();
+      return;
+    }
     try {
-      const result = await api<{ resent: number }>('delivery', `/endpoints/${endpointId}/recover`, { method: 'POST', body: { since: sinceIso, ...(untilIso ? { until: untilIso } : {}) } });
+      const result = await api<RecoverAnswer>('delivery', `/endpoints/${endpointId}/recover`, { method: 'POST', body: { since: sinceIso, ...(untilIso ? { until: untilIso } : {}) } });
       setDone(result.resent);
     } catch (caught) {
       setError(caught);
@@ -355,14 +384,8 @@ function RecoverSection({ endpointId }: { endpointId: string }) {
       <h2 id="recover-title">{t('recover.title')}</h2>
       <p className="muted small">{t('recover.intro')}</p>
       <form onSubmit={submit}>
-        <div className="field">
-          <label htmlFor="recover-since">{t('recover.since')}</label>
-          <input id="recover-since" type="datetime-local" required value={since} onChange={(e) => setSince(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="recover-until">{t('recover.until')}</label>
-          <input id="recover-until" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />
-        </div>
+        <DateTimeField id="recover-since" label={t('recover.since')} required value={since} onChange={setSince} invalid={invalid.since} />
+        <DateTimeField id="recover-until" label={t('recover.until')} value={until} onChange={setUntil} invalid={invalid.until} />
         <button type="submit">{t('recover.submit')}</button>
       </form>
       <ErrorMessage error={error} />

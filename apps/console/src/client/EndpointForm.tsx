@@ -1,7 +1,8 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { api, type Endpoint, type EventTypeInfo } from './api';
+import { api, type CreateEndpointBody, type Endpoint, type EndpointOrdering, type EventTypeInfo, type UpdateEndpointBody } from './api';
 import { groupByPhase, isAllEvents, useCatalog } from './catalog';
 import { Link, navigate, useI18n, useLoad } from './core';
+import { eventDescription } from './event-descriptions';
 import type { MessageKey } from './i18n';
 import { ErrorMessage, JsonBlock, Loading } from './ui';
 
@@ -25,9 +26,13 @@ interface FormState {
   types: Set<string>;
   headers: HeaderRow[];
   rateLimit: string;
+  ordering: EndpointOrdering;
 }
 
-const emptyForm: FormState = { destination: 'webhook', acApiUrl: '', acApiToken: '', url: '', description: '', enabled: true, allEvents: false, types: new Set(), headers: [], rateLimit: '' };
+/** What the service itself chooses when a new endpoint leaves ordering out. */
+const defaultOrdering: Record<FormState['destination'], EndpointOrdering> = { webhook: 'none', activecampaign: 'per_purchase' };
+
+const emptyForm: FormState = { destination: 'webhook', acApiUrl: '', acApiToken: '', url: '', description: '', enabled: true, allEvents: false, types: new Set(), headers: [], rateLimit: '', ordering: defaultOrdering.webhook };
 
 function formOf(endpoint: Endpoint): FormState {
   const destination = endpoint.destination;
@@ -42,6 +47,7 @@ function formOf(endpoint: Endpoint): FormState {
     types: new Set(isAllEvents(endpoint.event_types) ? [] : endpoint.event_types),
     headers: Object.entries(endpoint.headers).map(([name, header]) => ({ name, value: '', stored: { last4: header.value_last4 } })),
     rateLimit: endpoint.rate_limit_per_second === null ? '' : String(endpoint.rate_limit_per_second),
+    ordering: endpoint.ordering,
   };
 }
 
@@ -99,15 +105,16 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       event_types: form.allEvents ? ['*'] : [...form.types],
       enabled: form.enabled,
       rate_limit_per_second: form.rateLimit.trim() === '' ? null : Number(form.rateLimit),
+      ordering: form.ordering,
     };
     const wasActiveCampaign = endpoint?.destination?.type === 'activecampaign';
-    const body =
+    const body: CreateEndpointBody & UpdateEndpointBody =
       form.destination === 'webhook'
-        ? { ...common, url: form.url.trim(), headers, ...(wasActiveCampaign ? { destination: { type: 'webhook' } } : {}) }
+        ? { ...common, url: form.url.trim(), headers, ...(wasActiveCampaign ? { destination: { type: 'webhook' as const } } : {}) }
         : {
             ...common,
             // The token is sent only when typed: left empty on edit, the stored one is kept.
-            destination: { type: 'activecampaign', api_url: form.acApiUrl.trim(), ...(form.acApiToken ? { api_token: form.acApiToken } : {}) },
+            destination: { type: 'activecampaign' as const, api_url: form.acApiUrl.trim(), ...(form.acApiToken ? { api_token: form.acApiToken } : {}) },
           };
     setBusy(true);
     setError(undefined);
@@ -131,11 +138,11 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       <fieldset>
         <legend>{t('form.destination')}</legend>
         <div className="field field-inline">
-          <input id="destination-webhook" type="radio" name="destination" checked={form.destination === 'webhook'} onChange={() => setForm({ ...form, destination: 'webhook' })} />
+          <input id="destination-webhook" type="radio" name="destination" checked={form.destination === 'webhook'} onChange={() => setForm({ ...form, destination: 'webhook', ...(endpoint ? {} : { ordering: defaultOrdering.webhook }) })} />
           <label htmlFor="destination-webhook">{t('form.destination.webhook')}</label>
         </div>
         <div className="field field-inline">
-          <input id="destination-activecampaign" type="radio" name="destination" checked={form.destination === 'activecampaign'} onChange={() => setForm({ ...form, destination: 'activecampaign' })} />
+          <input id="destination-activecampaign" type="radio" name="destination" checked={form.destination === 'activecampaign'} onChange={() => setForm({ ...form, destination: 'activecampaign', ...(endpoint ? {} : { ordering: defaultOrdering.activecampaign }) })} />
           <label htmlFor="destination-activecampaign">{t('form.destination.activecampaign')}</label>
         </div>
       </fieldset>
@@ -207,6 +214,28 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       </fieldset>
 
       {form.destination === 'webhook' ? <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} /> : null}
+
+      <fieldset>
+        <legend>{t('form.ordering')}</legend>
+        {(['none', 'per_purchase'] as const).map((ordering) => (
+          <div key={ordering} className="type-option">
+            <div className="field-inline">
+              <input
+                id={`ordering-${ordering}`}
+                type="radio"
+                name="ordering"
+                checked={form.ordering === ordering}
+                onChange={() => setForm({ ...form, ordering })}
+                aria-describedby={`ordering-${ordering}-hint`}
+              />
+              <label htmlFor={`ordering-${ordering}`}>{t(`form.ordering.${ordering}`)}</label>
+            </div>
+            <p id={`ordering-${ordering}-hint`} className="hint">
+              {t(`form.ordering.${ordering}.hint`)}
+            </p>
+          </div>
+        ))}
+      </fieldset>
 
       <div className="field">
         <label htmlFor="endpoint-rate">{t('form.rateLimit')}</label>
@@ -286,7 +315,7 @@ function PhaseCheckbox({ id, checked, indeterminate, onChange }: { id: string; c
 }
 
 function EventTypeOption({ info, checked, onChange }: { info: EventTypeInfo; checked: boolean; onChange(on: boolean): void }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const id = useId();
   const [example, setExample] = useState<unknown>(undefined);
   return (
@@ -298,7 +327,7 @@ function EventTypeOption({ info, checked, onChange }: { info: EventTypeInfo; che
         </label>
       </div>
       <p id={`${id}-desc`} className="hint">
-        {info.description}
+        {eventDescription(info, language)}
       </p>
       <details
         onToggle={(event) => {

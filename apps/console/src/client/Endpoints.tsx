@@ -3,7 +3,7 @@ import { api, type Endpoint, type Page } from './api';
 import { isAllEvents } from './catalog';
 import { Link, useI18n, useLoad } from './core';
 import type { MessageKey } from './i18n';
-import { EmptyState, EnabledBadge, ErrorMessage, Loading } from './ui';
+import { EmptyState, EnabledBadge, ErrorMessage, Loading, TableWrap } from './ui';
 
 export function destinationType(endpoint: Endpoint): string {
   return endpoint.destination?.type ?? 'webhook';
@@ -51,7 +51,7 @@ export function EndpointsPage() {
         </EmptyState>
       ) : null}
       {endpoints.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label={t('endpoints.title')}>
           <table>
             <caption className="visually-hidden">{t('endpoints.title')}</caption>
             <thead>
@@ -80,7 +80,7 @@ export function EndpointsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
       <ErrorMessage error={moreError} />
       {nextCursor ? (

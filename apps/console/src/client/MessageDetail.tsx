@@ -2,8 +2,8 @@ import { useCallback, useState } from 'react';
 import { api, type MessageDetail } from './api';
 import { Link, useI18n, useInterval, useLoad } from './core';
 import { formatMs, formatTime } from './format';
-import type { MessageKey } from './i18n';
-import { ErrorMessage, JsonBlock, Loading, MessageStatusBadge, Notice } from './ui';
+import { hasMessage, type MessageKey } from './i18n';
+import { ConfirmAction, ErrorMessage, JsonBlock, Loading, MessageStatusBadge, Notice, TableWrap } from './ui';
 
 export function MessageDetailPage({ messageId }: { messageId: string }) {
   const { t, language } = useI18n();
@@ -50,7 +50,7 @@ export function MessageDetailPage({ messageId }: { messageId: string }) {
         <div>
           <h1 className="break">{t('message.title', { id: m.message_id })}</h1>
           <p>
-            <code>{m.event_type}</code> · <MessageStatusBadge status={m.status} />
+            <code>{m.event_type}</code> · <MessageStatusBadge message={m} />
           </p>
         </div>
         <div className="actions">
@@ -58,9 +58,7 @@ export function MessageDetailPage({ messageId }: { messageId: string }) {
             {t('message.resend')}
           </button>
           {['pending', 'failed', 'exhausted'].includes(m.status) ? (
-            <button type="button" onClick={() => void act('skip')}>
-              {t('message.skip')}
-            </button>
+            <ConfirmAction label={t('message.skip')} question={t('message.skip.confirm')} onConfirm={() => void act('skip')} />
           ) : null}
         </div>
       </div>
@@ -97,7 +95,7 @@ export function MessageDetailPage({ messageId }: { messageId: string }) {
         {m.attempts.length === 0 ? (
           <p className="muted">{t('message.noAttempts')}</p>
         ) : (
-          <div className="table-wrap">
+          <TableWrap label={t('message.attempts')}>
             <table>
               <thead>
                 <tr>
@@ -119,7 +117,7 @@ export function MessageDetailPage({ messageId }: { messageId: string }) {
                     <td>{formatMs(attempt.latency_ms, language)}</td>
                     <td>{t(`outcome.${attempt.outcome}` as MessageKey)}</td>
                     <td>
-                      {attempt.error_class ? <code>{attempt.error_class}</code> : '—'}
+                      {attempt.error_class ? <SendErrorText errorClass={attempt.error_class} /> : '—'}
                       {attempt.error_message ? <span className="small muted"> {attempt.error_message}</span> : null}
                     </td>
                     <td>{attempt.response_snippet ? <code className="snippet">{attempt.response_snippet}</code> : '—'}</td>
@@ -127,13 +125,25 @@ export function MessageDetailPage({ messageId }: { messageId: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
       <section aria-labelledby="payload-title">
         <h2 id="payload-title">{t('message.payload')}</h2>
         <JsonBlock value={m.payload} label={t('message.payload')} />
       </section>
+    </>
+  );
+}
+
+/** Why an attempt got no answer, in words (the stable class beside them, for support). */
+function SendErrorText({ errorClass }: { errorClass: string }) {
+  const { t } = useI18n();
+  const key = `sendError.${errorClass}`;
+  return (
+    <>
+      {hasMessage(key) ? `${t(key)} ` : null}
+      <code>{errorClass}</code>
     </>
   );
 }

@@ -2,9 +2,9 @@ import { useCallback, useState, type FormEvent } from 'react';
 import { api, query, type Endpoint, type MessageSummary, type Page } from './api';
 import { useCatalog } from './catalog';
 import { Link, navigate, useI18n, useInterval, useLoad, useLocation } from './core';
-import { formatTime, isoToLocalInput, localInputToIso } from './format';
+import { formatDateTimeInput, formatTime, parseDateTimeInput } from './format';
 import type { MessageKey } from './i18n';
-import { EmptyState, ErrorMessage, Loading, MessageStatusBadge } from './ui';
+import { DateTimeField, EmptyState, ErrorMessage, Loading, MessageStatusBadge, TableWrap } from './ui';
 
 const statuses: MessageSummary['status'][] = ['pending', 'sending', 'succeeded', 'failed', 'exhausted', 'skipped'];
 const filterNames = ['endpoint_id', 'event_type', 'status', 'since', 'until'] as const;
@@ -22,6 +22,7 @@ export function MessagesPage() {
   const [live, setLive] = useState(true);
   const [more, setMore] = useState<{ items: MessageSummary[]; cursor: string | null } | null>(null);
   const [moreError, setMoreError] = useState<unknown>(undefined);
+  const [badDates, setBadDates] = useState<Set<string>>(new Set());
   const endpoints = useLoad(() => api<Page<Endpoint>>('subscriptions', '/endpoints?limit=100'), []);
   const { types } = useCatalog();
   const first = useLoad(() => {
@@ -51,9 +52,20 @@ export function MessagesPage() {
     event.preventDefault();
     const data = new FormData(event.currentTarget);
     const next: Record<string, string | undefined> = {};
+    const invalid = new Set<string>();
     for (const name of filterNames) {
       const value = String(data.get(name) ?? '');
-      next[name] = name === 'since' || name === 'until' ? localInputToIso(value) : value || undefined;
+      if (name !== 'since' && name !== 'until') next[name] = value || undefined;
+      else {
+        const instant = parseDateTimeInput(value, language);
+        if (instant === null) invalid.add(name);
+        else next[name] = instant;
+      }
+    }
+    setBadDates(invalid);
+    if (invalid.size > 0) {
+      document.getElementById(`filter-${[...invalid][0]}`)?.focus();
+      return;
     }
     navigate(`/messages${query(next)}`);
   };
@@ -75,7 +87,7 @@ export function MessagesPage() {
           </button>
         </div>
       </div>
-      <form className="filters" onSubmit={apply} key={filterKey} aria-label={t('messages.filters')}>
+      <form className="filters" onSubmit={apply} key={`${filterKey}|${language}`} aria-label={t('messages.filters')}>
         <div className="field">
           <label htmlFor="filter-endpoint">{t('messages.filter.endpoint')}</label>
           <select id="filter-endpoint" name="endpoint_id" defaultValue={filters.endpoint_id}>
@@ -110,14 +122,8 @@ export function MessagesPage() {
             ))}
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="filter-since">{t('messages.filter.since')}</label>
-          <input id="filter-since" name="since" type="datetime-local" defaultValue={filters.since ? isoToLocalInput(filters.since) : ''} />
-        </div>
-        <div className="field">
-          <label htmlFor="filter-until">{t('messages.filter.until')}</label>
-          <input id="filter-until" name="until" type="datetime-local" defaultValue={filters.until ? isoToLocalInput(filters.until) : ''} />
-        </div>
+        <DateTimeField id="filter-since" name="since" label={t('messages.filter.since')} defaultValue={filters.since ? formatDateTimeInput(filters.since, language) : ''} invalid={badDates.has('since')} />
+        <DateTimeField id="filter-until" name="until" label={t('messages.filter.until')} defaultValue={filters.until ? formatDateTimeInput(filters.until, language) : ''} invalid={badDates.has('until')} />
         <div className="actions filters-actions">
           <button type="submit" className="button-primary">
             {t('messages.filter.apply')}
@@ -137,7 +143,7 @@ export function MessagesPage() {
         </EmptyState>
       ) : null}
       {items.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label={t('messages.title')}>
           <table aria-describedby="messages-caption">
             <caption id="messages-caption" className="visually-hidden">
               {t('messages.title')}
@@ -163,7 +169,7 @@ export function MessagesPage() {
                     <code>{message.event_type}</code>
                   </td>
                   <td>
-                    <MessageStatusBadge status={message.status} />
+                    <MessageStatusBadge message={message} />
                   </td>
                   <td>{message.attempt_count}</td>
                   <td>{message.last_status_code ?? message.last_error ?? '—'}</td>
@@ -175,7 +181,7 @@ export function MessagesPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
       <ErrorMessage error={moreError} />
       {cursor ? (

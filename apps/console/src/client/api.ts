@@ -2,14 +2,17 @@
 // credential (API key or portal token) lives in this module's memory only:
 // never in localStorage, sessionStorage, cookies or the URL.
 
-export interface Problem {
-  status: number;
-  code: string;
-  detail?: string;
-  reason?: string;
-  retry_after_seconds?: number;
-  errors?: { path: string; message: string }[];
-}
+import type { operations as DeliveryOperations } from './api-types/delivery';
+import type { components as SubscriptionsComponents, operations as SubscriptionsOperations } from './api-types/subscriptions';
+
+// The shapes of the partner APIs come from their OpenAPI documents (docs/openapi), through the types
+// openapi-typescript generates into api-types/ (a test fails when they are stale): nothing here is copied by hand.
+type JsonBody<R> = R extends { content: { 'application/json': infer Body } } ? Body : never;
+type SubscriptionsAnswer<O extends keyof SubscriptionsOperations, S extends keyof SubscriptionsOperations[O]['responses']> = JsonBody<SubscriptionsOperations[O]['responses'][S]>;
+type DeliveryAnswer<O extends keyof DeliveryOperations, S extends keyof DeliveryOperations[O]['responses']> = JsonBody<DeliveryOperations[O]['responses'][S]>;
+
+/** RFC 9457 problem details with the stable code (NETWORK_ERROR when no answer came). */
+export type Problem = Partial<SubscriptionsComponents['schemas']['Problem']> & { status: number; code: string; reason?: string };
 
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {
@@ -20,96 +23,22 @@ export class ApiError extends Error {
 
 export type Service = 'subscriptions' | 'delivery';
 
-export interface Endpoint {
-  id: string;
-  partner_id: string;
-  url: string;
-  description: string;
-  event_types: string[];
-  enabled: boolean;
-  disabled_reason: 'by_partner' | 'gone' | 'failing' | 'unauthorized' | null;
-  disabled_detail: string | null;
-  disabled_at: string | null;
-  /** Custom headers by name; values are never shown, only their last four characters (null for a short value). */
-  headers: Record<string, { value_last4: string | null }>;
-  rate_limit_per_second: number | null;
-  ordering: string;
-  created_at: string;
-  updated_at: string;
-  /** Where deliveries go: signed webhooks, or an ActiveCampaign account (its token shown by its last four characters only). */
-  destination?: { type: 'webhook' } | { type: 'activecampaign'; api_url: string; api_token_last4: string; mapping?: unknown };
-}
-
-export interface EventTypeInfo {
-  type: string;
-  description: string;
-  phase: string;
-  schema: unknown;
-}
-
-export interface MessageSummary {
-  message_id: string;
-  endpoint_id: string;
-  event_type: string;
-  purchase_id: string;
-  status: 'pending' | 'sending' | 'succeeded' | 'failed' | 'exhausted' | 'skipped';
-  attempt_count: number;
-  next_attempt_at: string | null;
-  last_attempt_at: string | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: string;
-}
-
-export interface Attempt {
-  attempt_number: number;
-  started_at: string;
-  latency_ms: number;
-  status_code: number | null;
-  error_class: string | null;
-  error_message: string | null;
-  response_snippet: string | null;
-  outcome: string;
-  next_attempt_at: string | null;
-}
-
-export interface MessageDetail extends MessageSummary {
-  waiting_behind: string | null;
-  payload: unknown;
-  attempts: Attempt[];
-}
-
-export interface Stats {
-  attempts: number;
-  succeeded: number;
-  success_rate: number | null;
-  latency_ms: { p50: number | null; p90: number | null; p99: number | null };
-  enabled: boolean;
-  disabled_reason: string | null;
-  last_success_at: string | null;
-  failing_since: string | null;
-  consecutive_failures: number;
-}
-
-export interface TimeseriesPoint {
-  start: string;
-  attempts: number;
-  succeeded: number;
-  failed: number;
-  success_rate: number | null;
-  latency_ms: { p50: number | null; p95: number | null; max: number | null };
-}
-
-export interface Timeseries {
-  bucket: string;
-  bucket_seconds: number;
-  points: TimeseriesPoint[];
-}
-
-export interface Me {
-  partner: { id: string; name: string };
-  credential: { key_id: string; kind: 'api_key' | 'portal_session'; expires_at: string | null };
-}
+export type Endpoint = SubscriptionsAnswer<'getEndpoint', 200>;
+export type CreateEndpointBody = JsonBody<SubscriptionsOperations['createEndpoint']['requestBody']>;
+export type UpdateEndpointBody = JsonBody<SubscriptionsOperations['updateEndpoint']['requestBody']>;
+export type EndpointOrdering = Endpoint['ordering'];
+export type EndpointSecrets = SubscriptionsAnswer<'getEndpointSecret', 200>;
+export type EventTypeInfo = SubscriptionsAnswer<'listEventTypes', 200>['items'][number];
+export type Me = SubscriptionsAnswer<'getSelf', 200>;
+export type MessageSummary = DeliveryAnswer<'listMessages', 200>['items'][number];
+export type MessageQuery = NonNullable<DeliveryOperations['listMessages']['parameters']['query']>;
+export type MessageDetail = DeliveryAnswer<'getMessage', 200>;
+export type Attempt = MessageDetail['attempts'][number];
+export type Stats = DeliveryAnswer<'endpointStats', 200>;
+export type Timeseries = DeliveryAnswer<'endpointStatsTimeseries', 200>;
+export type TimeseriesPoint = Timeseries['points'][number];
+export type RecoverAnswer = DeliveryAnswer<'recoverEndpoint', 202>;
+export type TestAnswer = DeliveryAnswer<'testEndpoint', 202>;
 
 export interface Page<T> {
   items: T[];

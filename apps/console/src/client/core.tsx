@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type AnchorHTMLAttributes, type ReactNode } from 'react';
 import { ApiError, type Me } from './api';
 import { isLanguage, translate, type Language, type MessageKey } from './i18n';
+import { problemText } from './problem-text';
 
 // ---- language -------------------------------------------------------------
 
@@ -52,21 +53,11 @@ export function useI18n(): LanguageContextValue {
   return value;
 }
 
-/** A readable sentence for any error of an API call. */
 export function useErrorText(): (error: unknown) => string {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   return (error: unknown) => {
-    if (!(error instanceof ApiError)) return t('error.generic', { detail: error instanceof Error ? error.message : String(error) });
-    const { problem } = error;
-    if (problem.code === 'NETWORK_ERROR') return t('error.network');
-    if (problem.status === 401) return problem.reason === 'expired' ? t('signIn.portalExpired') : t('error.sessionExpired');
-    if (problem.status === 429) return t('error.rateLimited', { seconds: problem.retry_after_seconds ?? 1 });
-    if (problem.status === 502 || problem.status === 503 || problem.status === 504) return t('error.unavailable');
-    if (problem.status === 400 || problem.status === 422) {
-      const fields = problem.errors?.map((e) => `${e.path}: ${e.message}`).join('; ');
-      return t('error.validation', { detail: fields || problem.detail || problem.code });
-    }
-    return t('error.generic', { detail: problem.detail ?? problem.code });
+    if (error instanceof ApiError) return problemText(error.problem, language);
+    return t('error.generic', { detail: error instanceof Error ? error.message : String(error) });
   };
 }
 

@@ -18,18 +18,41 @@ export function formatMs(ms: number | null | undefined, language: Language): str
   return `${new Intl.NumberFormat(language, { maximumFractionDigits: 0 }).format(ms)} ms`;
 }
 
-/** `<input type="datetime-local">` value (local time) → RFC 3339 (UTC), or undefined when empty or invalid. */
-export function localInputToIso(value: string): string | undefined {
-  if (!value) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+/**
+ * How a person types a date and time in each language, 24-hour, local time:
+ * dd/mm/aaaa hh:mm in Portuguese, ISO 8601's yyyy-mm-dd hh:mm in English.
+ * The browser's own datetime-local input follows the browser's locale, not
+ * the page's (mm/dd/yyyy 12-hour next to Portuguese), so the console has its own.
+ */
+export const dateTimeInputFormat: Record<Language, string> = { 'pt-BR': 'dd/mm/aaaa hh:mm', en: 'yyyy-mm-dd hh:mm' };
+
+const dateTimeInputPatterns: Record<Language, RegExp> = {
+  'pt-BR': /^(?<d>\d{1,2})\/(?<m>\d{1,2})\/(?<y>\d{4})(?:[ ,]+(?<h>\d{1,2}):(?<min>\d{2}))?$/,
+  en: /^(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})(?:[ T]+(?<h>\d{1,2}):(?<min>\d{2}))?$/,
+};
+
+/** A typed date and time (local) → RFC 3339 (UTC); undefined when empty, null when it is no real date in that format. */
+export function parseDateTimeInput(text: string, language: Language): string | undefined | null {
+  const value = text.trim();
+  if (value === '') return undefined;
+  const groups = dateTimeInputPatterns[language].exec(value)?.groups;
+  if (!groups) return null;
+  const [year, month, day, hour, minute] = [groups['y'], groups['m'], groups['d'], groups['h'] ?? '0', groups['min'] ?? '0'].map(Number) as [number, number, number, number, number];
+  const date = new Date(year, month - 1, day, hour, minute);
+  // 31/02 rolls over into March, 24:00 into the next day: refused.
+  const real = date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day && date.getHours() === hour && date.getMinutes() === minute;
+  return real ? date.toISOString() : null;
 }
 
-/** RFC 3339 → `<input type="datetime-local">` value in local time (minutes). */
-export function isoToLocalInput(iso: string): string {
+/** RFC 3339 → the typed form of `parseDateTimeInput` (local time, minutes). */
+export function formatDateTimeInput(iso: string, language: Language): string {
   const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return language === 'pt-BR'
+    ? `${pad(date.getDate())}/${pad(date.getMonth() + 1)}/${date.getFullYear()} ${time}`
+    : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${time}`;
 }
 
 /** A round upper bound for a chart's y axis (1, 2 or 5 × 10ⁿ), at least `min`. */

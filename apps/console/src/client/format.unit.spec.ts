@@ -1,4 +1,4 @@
-import { linePath, localInputToIso, maskSecret, niceMax } from './format';
+import { formatDateTimeInput, linePath, maskSecret, niceMax, parseDateTimeInput } from './format';
 import { dictionaries, translate } from './i18n';
 
 describe('the page’s pure helpers', () => {
@@ -29,10 +29,20 @@ describe('the page’s pure helpers', () => {
     expect(linePath([5], 300, 100, 10)).toBe('M150.0,50.0');
   });
 
-  it('converts datetime-local values and masks secrets', () => {
-    expect(localInputToIso('')).toBeUndefined();
-    expect(localInputToIso('nonsense')).toBeUndefined();
-    expect(localInputToIso('2026-11-27T10:30')).toBe(new Date(2026, 10, 27, 10, 30).toISOString());
+  it('reads and writes typed dates in each language’s format, 24-hour, refusing days that do not exist', () => {
+    const at = new Date(2026, 10, 27, 14, 30).toISOString();
+    expect(parseDateTimeInput('27/11/2026 14:30', 'pt-BR')).toBe(at);
+    expect(parseDateTimeInput('2026-11-27 14:30', 'en')).toBe(at);
+    expect(parseDateTimeInput('27/11/2026', 'pt-BR')).toBe(new Date(2026, 10, 27).toISOString());
+    expect(formatDateTimeInput(at, 'pt-BR')).toBe('27/11/2026 14:30');
+    expect(formatDateTimeInput(at, 'en')).toBe('2026-11-27 14:30');
+    expect(parseDateTimeInput('  ', 'pt-BR')).toBeUndefined();
+    // The browser's en-US order, a 12-hour time, a 31 February, a 24:00: not dates of pt-BR.
+    for (const text of ['11/27/2026 14:30', '27/11/2026 2:30 PM', '31/02/2026 10:00', '27/11/2026 24:00', 'amanhã']) expect(parseDateTimeInput(text, 'pt-BR')).toBeNull();
+    expect(parseDateTimeInput('27/11/2026 14:30', 'en')).toBeNull();
+  });
+
+  it('masks secrets', () => {
     expect(maskSecret('whsec_abcdefghijklmnopqrstuvwxyz0123')).toBe('whsec_••••••••0123');
     expect(maskSecret('short')).toBe('••••');
   });

@@ -1,4 +1,5 @@
-import { useState, type ReactNode } from 'react';
+import { useState, type ChangeEvent, type ReactNode } from 'react';
+import { dateTimeInputFormat } from './format';
 import type { MessageSummary } from './api';
 import { useErrorText, useI18n } from './core';
 import type { MessageKey } from './i18n';
@@ -56,9 +57,48 @@ const messageStatusClass: Record<MessageSummary['status'], string> = {
   skipped: 'badge-off',
 };
 
-export function MessageStatusBadge({ status }: { status: MessageSummary['status'] }) {
+/**
+ * A message's situation in words that say what delivery is doing: a pending
+ * message that has been tried already is a scheduled retry (with the last
+ * answer), not one waiting to be sent.
+ */
+export function MessageStatusBadge({ message }: { message: Pick<MessageSummary, 'status' | 'attempt_count' | 'last_status_code' | 'last_error'> }) {
   const { t } = useI18n();
-  return <span className={`badge ${messageStatusClass[status]}`}>{t(`mstatus.${status}` as MessageKey)}</span>;
+  if (message.status === 'pending' && message.attempt_count > 0) {
+    const last = message.last_status_code !== null ? String(message.last_status_code) : (message.last_error ?? '—');
+    return <span className="badge badge-warn">{t('mstatus.retrying', { count: message.attempt_count, last })}</span>;
+  }
+  const key = message.status === 'pending' ? 'mstatus.queued' : (`mstatus.${message.status}` as MessageKey);
+  return <span className={`badge ${messageStatusClass[message.status]}`}>{t(key)}</span>;
+}
+
+/**
+ * A date and time typed in the page's language (see format.ts); the format is
+ * the placeholder and the hint, and a value that is no date is said so.
+ */
+export function DateTimeField({ id, name, label, value, defaultValue, onChange, invalid, required }: { id: string; name?: string; label: string; value?: string; defaultValue?: string; onChange?(value: string): void; invalid?: boolean; required?: boolean }) {
+  const { t, language } = useI18n();
+  const format = dateTimeInputFormat[language];
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        name={name}
+        type="text"
+        inputMode="numeric"
+        autoComplete="off"
+        placeholder={format}
+        required={required}
+        {...(value !== undefined ? { value, onChange: (e: ChangeEvent<HTMLInputElement>) => onChange?.(e.target.value) } : { defaultValue })}
+        aria-invalid={invalid ? true : undefined}
+        aria-describedby={`${id}-hint`}
+      />
+      <p id={`${id}-hint`} className={invalid ? 'field-error' : 'hint'}>
+        {invalid ? t('date.invalid', { format }) : t('date.hint', { format })}
+      </p>
+    </div>
+  );
 }
 
 export function CopyButton({ value, label }: { value: string; label?: string }) {
@@ -120,5 +160,14 @@ export function JsonBlock({ value, label }: { value: unknown; label: string }) {
     <pre className="json" tabIndex={0} aria-label={label}>
       <code>{JSON.stringify(value, null, 2)}</code>
     </pre>
+  );
+}
+
+/** A table that may scroll sideways (on a phone): a named region the keyboard can reach and scroll. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
   );
 }

@@ -74,6 +74,14 @@ describe('the console server', () => {
     expect(await asset.text()).toBe('console.log(1)');
     expect(await (await fetch(`${site.url}/endpoints/ep_1/edit`)).text()).toContain('<title>console</title>');
     expect((await fetch(`${site.url}/assets/missing.js`)).status).toBe(404);
+    for (const route of ['/endpoints', '/endpoints/new', '/endpoints/ep_1', '/messages', '/messages/msg_1']) {
+      expect({ route, status: (await fetch(`${site.url}${route}`)).status }).toEqual({ route, status: 200 });
+    }
+    // Not the page's: a scraper, a probe or a typo gets 404 problem+json, not the page's HTML with 200.
+    for (const unknown of ['/metrics', '/health', '/endpoints/ep_1/secret', '/messages/msg_1/attempts', '/wp-login.php', '/index.php']) {
+      const response = await fetch(`${site.url}${unknown}`);
+      expect({ unknown, status: response.status, type: response.headers.get('content-type') }).toEqual({ unknown, status: 404, type: 'application/problem+json' });
+    }
     for (const sneaky of ['/..%2foutside-secret.txt', '/%2e%2e/outside-secret.txt', '/assets/..%2f..%2foutside-secret.txt']) {
       const response = await fetch(`${site.url}${sneaky}`);
       expect(await response.text()).not.toContain('not for the web');

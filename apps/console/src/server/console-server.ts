@@ -16,6 +16,9 @@ export const proxiedRoutes: Record<'subscriptions' | 'delivery', RegExp> = {
   delivery: /^\/(messages(\/[^/]+(\/resend|\/skip)?)?|endpoints\/[^/]+\/(recover|test|stats(\/timeseries)?))$/,
 };
 
+/** The paths the page routes itself (App.tsx's Routes); the server answers them with the page. */
+export const pageRoutes = /^\/(|endpoints|endpoints\/new|endpoints\/[^/]+(\/edit)?|messages|messages\/[^/]+)$/;
+
 /** Request headers passed on to a service; cookies and the rest stay behind. */
 const forwardedRequestHeaders = ['authorization', 'content-type', 'accept', 'idempotency-key', 'if-match', 'x-correlation-id', 'traceparent', 'tracestate'];
 const forwardedResponseHeaders = ['content-type', 'cache-control', 'retry-after', 'etag', 'location'];
@@ -126,9 +129,10 @@ export async function startConsoleServer(config: ConsoleConfig): Promise<Console
     const file = path.resolve(staticRoot, `.${path.posix.normalize(decoded)}`);
     const inside = file === staticRoot || file.startsWith(`${staticRoot}${path.sep}`);
     const asset = inside ? await stat(file).then((s) => (s.isFile() ? file : undefined), () => undefined) : undefined;
-    // Client-side routes (/endpoints/…) get the page; a missing hashed asset is a real 404.
-    const target = asset ?? (pathname.startsWith('/assets/') ? undefined : path.join(staticRoot, 'index.html'));
-    if (!target) return problem(response, 404, 'NOT_FOUND', 'No such file.');
+    // The page's own routes (/endpoints/…, see App.tsx) get the page; anything else — a missing asset, /metrics, a
+    // probe's guess — is a real 404, never the page with 200.
+    const target = asset ?? (pageRoutes.test(pathname) ? path.join(staticRoot, 'index.html') : undefined);
+    if (!target) return problem(response, 404, 'NOT_FOUND', 'No such page or file.');
     const size = await stat(target).then((s) => s.size, () => -1);
     if (size < 0) return problem(response, 503, 'SERVICE_UNAVAILABLE', 'The console is not built: run the build first.');
     const immutable = target.startsWith(path.join(staticRoot, 'assets') + path.sep);

@@ -1,20 +1,29 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { queryRows } from '@gancho/persistence';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { eventTypes, examplePayload, type EventType } from '@gancho/contracts';
 import { webhookBodyFor } from '@gancho/delivery-domain';
 import { PartnerAuthGuard, PartnerId } from '@gancho/partner-auth';
-import { dateTimeParameter, openApiSchema, parseDateTime, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
+import { ApiProblems, ApiQueryFrom, dateTimeParameter, openApiSchema, parseDateTime, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
 import { z } from 'zod';
 import { Dispatcher } from '../dispatch/dispatcher';
 import { MessageStore } from '../dispatch/message-store';
 import { EndpointDirectory } from '../routing/endpoint-directory';
+import {
+  messageActionResponse,
+  messageDetailResponse,
+  messagePageResponse,
+  messageStatuses,
+  recoverResponse,
+  statsResponse,
+  testResponse,
+  timeseriesResponse,
+} from './message-responses';
 import { chooseBucket, endpointTimeseries, maxTimeseriesPoints, timeseriesBuckets, type TimeseriesBucket } from './endpoint-timeseries';
 
-const messageStatuses = ['pending', 'sending', 'succeeded', 'failed', 'exhausted', 'skipped'] as const;
 
 const listQuery = z.strictObject({
   endpoint_id: z.string().max(64).optional(),
@@ -98,6 +107,8 @@ export class MessagesController {
   ) {}
 
   @Get('messages')
+  @ApiOkResponse({ schema: openApiSchema(messagePageResponse) })
+  @ApiQueryFrom(listQuery)
   @ApiOperation({ summary: 'The message log, newest first, with filters and a cursor', operationId: 'listMessages' })
   async list(@PartnerId() partnerId: string, @Query() raw: Record<string, unknown>): Promise<unknown> {
     const query = parseOrThrow(listQuery, raw, 'query');
@@ -122,6 +133,8 @@ export class MessagesController {
   }
 
   @Get('messages/:id')
+  @ApiOkResponse({ schema: openApiSchema(messageDetailResponse) })
+  @ApiProblems('NOT_FOUND')
   @ApiOperation({ summary: 'A message: what was sent, and every attempt with its response', operationId: 'getMessage' })
   async get(@PartnerId() partnerId: string, @Param('id') messageId: string): Promise<unknown> {
     const [message] = await this.dataSource.query('SELECT * FROM messages WHERE message_id = $1 AND partner_id = $2', [messageId, partnerId]);
@@ -154,6 +167,8 @@ export class MessagesController {
   }
 
   @Post('messages/:id/resend')
+  @ApiAcceptedResponse({ schema: openApiSchema(messageActionResponse) })
+  @ApiProblems('NOT_FOUND')
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a message again now (same webhook-id)', operationId: 'resendMessage' })
   async resend(@PartnerId() partnerId: string, @Param('id') messageId: string): Promise<unknown> {
@@ -172,6 +187,8 @@ export class MessagesController {
   }
 
   @Post('messages/:id/skip')
+  @ApiOkResponse({ schema: openApiSchema(messageActionResponse) })
+  @ApiProblems('NOT_FOUND', 'ILLEGAL_TRANSITION')
   @HttpCode(200)
   @ApiOperation({ summary: 'Give up on a message that is not delivered yet, so the next message of an ordered purchase can go', operationId: 'skipMessage' })
   async skip(@PartnerId() partnerId: string, @Param('id') messageId: string): Promise<unknown> {
@@ -191,6 +208,8 @@ export class MessagesController {
   }
 
   @Post('endpoints/:id/recover')
+  @ApiAcceptedResponse({ schema: openApiSchema(recoverResponse) })
+  @ApiProblems('NOT_FOUND')
   @HttpCode(202)
   @ApiOperation({ summary: 'Resend every message to this endpoint that failed in a time window', operationId: 'recoverEndpoint' })
   @ApiBody({ schema: openApiSchema(recoverBody) })
@@ -208,6 +227,8 @@ export class MessagesController {
   }
 
   @Post('endpoints/:id/test')
+  @ApiAcceptedResponse({ schema: openApiSchema(testResponse) })
+  @ApiProblems('NOT_FOUND')
   @HttpCode(202)
   @ApiOperation({ summary: 'Send the example of an event type to this endpoint', operationId: 'testEndpoint' })
   @ApiBody({ schema: openApiSchema(testBody) })
@@ -237,6 +258,9 @@ export class MessagesController {
   }
 
   @Get('endpoints/:id/stats')
+  @ApiOkResponse({ schema: openApiSchema(statsResponse) })
+  @ApiQueryFrom(statsQuery)
+  @ApiProblems('NOT_FOUND')
   @ApiOperation({ summary: 'Success rate and latency percentiles of an endpoint over a window (24 h by default)', operationId: 'endpointStats' })
   async stats(@PartnerId() partnerId: string, @Param('id') endpointId: string, @Query() raw: Record<string, unknown>): Promise<unknown> {
     this.ownEndpoint(partnerId, endpointId);
@@ -274,6 +298,9 @@ export class MessagesController {
   }
 
   @Get('endpoints/:id/stats/timeseries')
+  @ApiOkResponse({ schema: openApiSchema(timeseriesResponse) })
+  @ApiQueryFrom(timeseriesQuery)
+  @ApiProblems('NOT_FOUND')
   @ApiOperation({
     summary: 'Success rate and latency of an endpoint over time, per bucket (24 h by default; bucket 1m…1d, chosen for about 120 points when not given)',
     operationId: 'endpointStatsTimeseries',

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { allEventTypes, validateEventTypeFilter } from '@gancho/contracts';
 import { PartnerId } from '@gancho/partner-auth';
-import { parseOrThrow, ProblemError } from '@gancho/service-kit';
+import { ApiQueryFrom, parseOrThrow, ProblemError } from '@gancho/service-kit';
 import { z } from 'zod';
 import { parsePosition, type StreamEntry } from './stream-buffer';
 import { StreamHub } from './stream-hub';
@@ -50,6 +50,7 @@ export class StreamController {
   ) {}
 
   @Get('stream')
+  @ApiQueryFrom(streamQuery)
   @ApiOperation({
     summary: 'Your status events live (text/event-stream); resume with Last-Event-ID',
     description:

@@ -5,7 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { CommandContext } from '@gancho/event-store';
-import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
+import { ApiProblems, ApiQueryFrom, IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
 import type { PurchaseCommand } from '@gancho/purchase-domain';
 import { CLOCK, type Clock } from '../platform/clock';
 import { newPurchaseId, purchaseIdPattern } from '../platform/ids';
@@ -13,7 +13,7 @@ import { commandRoutes, type CommandRoute } from './command-routes';
 import { PlatformTokenGuard } from './platform-token.guard';
 import { PurchaseCommandHandler } from './purchase-command.handler';
 import { listPurchases, purchaseView, type PurchaseView } from './purchase-projection';
-import { listPurchasesQuery, openPurchaseBody, type OpenPurchaseBody } from './purchase-requests';
+import { listPurchasesQuery, openPurchaseBody, openPurchaseExample, type OpenPurchaseBody } from './purchase-requests';
 
 const idempotencyKeyHeader = { name: 'Idempotency-Key', required: false, description: 'Same key and body: the first response is replayed and nothing is appended again.' };
 const ifMatchHeader = { name: 'If-Match', required: false, description: 'The purchase version (ETag) the caller last saw; a newer purchase answers 409.' };
@@ -54,7 +54,8 @@ export class PurchasesController {
   @Post()
   @ApiOperation({ summary: 'Open a purchase', operationId: 'openPurchase' })
   @ApiHeader(idempotencyKeyHeader)
-  @ApiBody({ schema: openApiSchema(openPurchaseBody) })
+  @ApiProblems('PURCHASE_ALREADY_EXISTS')
+  @ApiBody({ schema: openApiSchema(openPurchaseBody), examples: { course: { summary: 'A data-science course in Brazil, paid in reais', value: openPurchaseExample } } })
   async open(@Body(new ZodBody(openPurchaseBody)) body: OpenPurchaseBody, @Req() request: Request, @Res() response: Response): Promise<void> {
     const now = this.clock.now();
     const purchaseId = body.purchase_id ?? newPurchaseId(now);
@@ -74,6 +75,7 @@ export class PurchasesController {
   }
 
   @Get()
+  @ApiQueryFrom(listPurchasesQuery)
   @ApiOperation({ summary: 'List purchases (by partner and status), oldest first, with a cursor', operationId: 'listPurchases' })
   async list(@Query() rawQuery: Record<string, unknown>): Promise<unknown> {
     const query = parseOrThrow(listPurchasesQuery, rawQuery, 'query');
@@ -87,6 +89,7 @@ export class PurchasesController {
   }
 
   @Get(':id')
+  @ApiProblems('PURCHASE_NOT_FOUND')
   @ApiOperation({ summary: 'A purchase: its state and its whole history', operationId: 'getPurchase' })
   async get(@Param('id') purchaseId: string, @Res({ passthrough: true }) response: Response): Promise<unknown> {
     if (!purchaseIdPattern.test(purchaseId)) throw notFound(purchaseId);
@@ -154,6 +157,8 @@ for (const route of commandRoutes) {
     ApiParam({ name: 'id', description: 'The purchase id.', schema: { type: 'string', pattern: purchaseIdPattern.source } }),
     ApiHeader(idempotencyKeyHeader),
     ApiHeader(ifMatchHeader),
+    // A command the purchase's status does not allow; an If-Match older than the purchase (or a concurrent command).
+    ApiProblems('PURCHASE_NOT_FOUND', 'ILLEGAL_TRANSITION', 'STREAM_VERSION_CONFLICT', 'INVALID_COMMAND'),
     ApiBody({ schema: openApiSchema(route.body) }),
   ]) {
     decorate(prototype, methodName, descriptor);

@@ -1,5 +1,5 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   eventTypes,
   examplePayload,
@@ -12,7 +12,8 @@ import {
   type Phase,
   type PurchaseWebhookPayload,
 } from '@gancho/contracts';
-import { ProblemError } from '@gancho/service-kit';
+import { ApiProblems, openApiSchema, ProblemError } from '@gancho/service-kit';
+import { eventTypeListResponse, eventTypeResponse } from '../partner-api-responses';
 
 export interface EventTypeView {
   type: EventType;
@@ -36,18 +37,22 @@ function checkType(type: string): EventType {
 @Controller('event-types')
 export class EventTypesController {
   @Get()
+  @ApiOkResponse({ schema: openApiSchema(eventTypeListResponse) })
   @ApiOperation({ summary: 'Every event type, with its description, phase and JSON Schema', operationId: 'listEventTypes' })
   list(): { items: EventTypeView[] } {
     return { items: eventTypes.map(viewOf) };
   }
 
   @Get(':type')
+  @ApiOkResponse({ schema: openApiSchema(eventTypeResponse) })
+  @ApiProblems('EVENT_TYPE_NOT_FOUND')
   @ApiOperation({ summary: 'One event type', operationId: 'getEventType' })
   get(@Param('type') type: string): EventTypeView {
     return viewOf(checkType(type));
   }
 
   @Get(':type/example')
+  @ApiProblems('EVENT_TYPE_NOT_FOUND')
   @ApiOperation({ summary: 'An example webhook body of the type, valid against its schema', operationId: 'getEventTypeExample' })
   example(@Param('type') type: string): PurchaseWebhookPayload {
     return examplePayload(checkType(type));

@@ -40,7 +40,7 @@ const description = z.string().max(500);
 
 const url = z.string().min(1).max(maxUrlLength).describe('https:// URL on the public internet; no user:password@.');
 const rateLimit = z.number().int().min(1).max(10_000).nullable().describe('At most this many deliveries per second; null for no limit.');
-const ordering = z.enum(endpointOrderings).describe('Reserved: "per_purchase" will keep each purchase’s events in order.');
+const ordering = z.enum(endpointOrderings).describe('"none": each event as soon as it can go; "per_purchase": the events of one purchase in their order, each after the one before is delivered or skipped.');
 
 const defaults = defaultActiveCampaignMapping();
 // ActiveCampaign refuses commas in tag names ("Create a tag", developers.activecampaign.com).

@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PartnerAuthGuard, type PartnerRequest } from '@gancho/partner-auth';
-import { IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
+import { ApiProblems, ApiQueryFrom, IdempotencyService, openApiSchema, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
+import { auditResponse, endpointPageResponse, endpointResponse, rotateResponse, secretsResponse } from '../partner-api-responses';
 import { idPattern } from '../platform/ids';
 import { partnerActor, requestCaller } from '../platform/request-context';
 import { pageQuery } from '../partners/partner-requests';
@@ -17,6 +18,22 @@ const idempotencyKeyHeader = { name: 'Idempotency-Key', required: false, descrip
 function checkEndpointId(endpointId: string): void {
   if (!idPattern('ep').test(endpointId)) throw new EndpointNotFoundError(endpointId);
 }
+
+// The url is required for a webhook (destination left out or {type: "webhook"}) and absent for ActiveCampaign, which
+// the zod schema checks in a refinement; this says the same to a client generator or a fuzzer.
+const createEndpointRequestSchema: ReturnType<typeof openApiSchema> = {
+  ...openApiSchema(createEndpointBody),
+  anyOf: [
+    { required: ['url'], properties: { destination: { properties: { type: { const: 'webhook' } } } } },
+    { required: ['destination'], properties: { destination: { required: ['type'], properties: { type: { const: 'activecampaign' } } } } },
+  ],
+};
+const createEndpointExample = {
+  url: 'https://escola.exemplo.com.br/webhooks/gancho',
+  description: 'Matrículas da Escola Azul',
+  event_types: ['purchase.made_effective', 'purchase.paid'],
+  ordering: 'per_purchase',
+};
 
 function invalid(path: string, message: string): ProblemError {
   return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path, message }] });
@@ -50,6 +67,8 @@ export class EndpointsController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ schema: openApiSchema(endpointResponse) })
+  @ApiProblems('ENDPOINT_URL_NOT_ALLOWED', 'SERVICE_UNAVAILABLE')
   @ApiOperation({
     summary: 'Create an endpoint (its signing secret is made with it)',
     description:
@@ -57,7 +76,7 @@ export class EndpointsController {
     operationId: 'createEndpoint',
   })
   @ApiHeader(idempotencyKeyHeader)
-  @ApiBody({ schema: openApiSchema(createEndpointBody) })
+  @ApiBody({ schema: createEndpointRequestSchema, examples: { webhook: { summary: 'A school’s enrolment webhook', value: createEndpointExample } } })
   async create(@Body(new ZodBody(createEndpointBody)) body: CreateEndpointBody, @Req() request: PartnerRequest, @Res() response: Response): Promise<void> {
     const destination = await this.destinationInput(body.destination);
     // The request schema requires a url for a webhook; an ActiveCampaign endpoint's url is its API URL.
@@ -78,6 +97,8 @@ export class EndpointsController {
   }
 
   @Get()
+  @ApiOkResponse({ schema: openApiSchema(endpointPageResponse) })
+  @ApiQueryFrom(pageQuery('ep'))
   @ApiOperation({ summary: 'List your endpoints, oldest first, with a cursor', operationId: 'listEndpoints' })
   list(@Query() rawQuery: Record<string, unknown>, @Req() request: PartnerRequest): Promise<{ items: EndpointView[]; next_cursor: string | null }> {
     const query = parseOrThrow(pageQuery('ep'), rawQuery, 'query');
@@ -85,6 +106,8 @@ export class EndpointsController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ schema: openApiSchema(endpointResponse) })
+  @ApiProblems('ENDPOINT_NOT_FOUND')
   @ApiOperation({ summary: 'An endpoint', operationId: 'getEndpoint' })
   get(@Param('id') endpointId: string, @Req() request: PartnerRequest): Promise<EndpointView> {
     checkEndpointId(endpointId);
@@ -92,6 +115,8 @@ export class EndpointsController {
   }
 
   @Patch(':id')
+  @ApiOkResponse({ schema: openApiSchema(endpointResponse) })
+  @ApiProblems('ENDPOINT_NOT_FOUND', 'ENDPOINT_URL_NOT_ALLOWED', 'SERVICE_UNAVAILABLE')
   @ApiOperation({
     summary: 'Change an endpoint; `enabled: true` re-enables it',
     description:
@@ -126,6 +151,8 @@ export class EndpointsController {
   }
 
   @Delete(':id')
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblems('ENDPOINT_NOT_FOUND')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an endpoint; nothing is delivered to it any more', operationId: 'deleteEndpoint' })
   async delete(@Param('id') endpointId: string, @Req() request: PartnerRequest): Promise<void> {
@@ -134,6 +161,8 @@ export class EndpointsController {
   }
 
   @Get(':id/secret')
+  @ApiOkResponse({ schema: openApiSchema(secretsResponse) })
+  @ApiProblems('ENDPOINT_NOT_FOUND')
   @ApiOperation({ summary: 'The signing secret (and, during a rotation, the previous one)', operationId: 'getEndpointSecret' })
   secret(@Param('id') endpointId: string, @Req() request: PartnerRequest, @Res({ passthrough: true }) response: Response): Promise<SecretsView> {
     checkEndpointId(endpointId);
@@ -143,6 +172,8 @@ export class EndpointsController {
 
   /** The answer holds no secret (an Idempotency-Key replay stores it): read the new one with GET …/secret. */
   @Post(':id/secret/rotate')
+  @ApiOkResponse({ schema: openApiSchema(rotateResponse) })
+  @ApiProblems('ENDPOINT_NOT_FOUND')
   @ApiOperation({ summary: 'Rotate the signing secret; the previous one stays valid for the overlap', operationId: 'rotateEndpointSecret' })
   @ApiHeader(idempotencyKeyHeader)
   async rotate(@Param('id') endpointId: string, @Req() request: PartnerRequest, @Res() response: Response): Promise<void> {
@@ -152,6 +183,8 @@ export class EndpointsController {
   }
 
   @Get(':id/audit')
+  @ApiOkResponse({ schema: openApiSchema(auditResponse) })
+  @ApiProblems('ENDPOINT_NOT_FOUND')
   @ApiOperation({ summary: 'The endpoint’s lifecycle: who changed what, when (no secrets)', operationId: 'getEndpointAudit' })
   async audit(@Param('id') endpointId: string, @Req() request: PartnerRequest): Promise<{ items: AuditEntry[] }> {
     checkEndpointId(endpointId);

@@ -1,7 +1,9 @@
 import { Controller, Get, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PartnerAuthGuard, type PartnerRequest } from '@gancho/partner-auth';
 import { PartnerService } from './partner-service';
+import { openApiSchema } from '@gancho/service-kit';
+import { selfResponse } from '../partner-api-responses';
 
 export interface PartnerSelfView {
   partner: { id: string; name: string };
@@ -18,6 +20,7 @@ export class PartnerSelfController {
   constructor(private readonly partners: PartnerService) {}
 
   @Get()
+  @ApiOkResponse({ schema: openApiSchema(selfResponse) })
   @ApiOperation({ summary: 'The partner of this API key or portal session, and when the credential expires', operationId: 'getSelf' })
   async me(@Req() request: PartnerRequest): Promise<PartnerSelfView> {
     const partner = await this.partners.get(request.partnerId);

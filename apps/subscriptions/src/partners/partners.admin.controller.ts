@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { IdempotencyService, openApiSchema, parseOrThrow, ZodBody } from '@gancho/service-kit';
+import { ApiProblems, ApiQueryFrom, IdempotencyService, openApiSchema, parseOrThrow, ZodBody } from '@gancho/service-kit';
 import { idPattern } from '../platform/ids';
 import { requestCaller } from '../platform/request-context';
 import { AdminTokenGuard } from './admin-token.guard';
@@ -35,6 +35,7 @@ export class PartnersAdminController {
   ) {}
 
   @Post()
+  @ApiProblems('PARTNER_ALREADY_EXISTS')
   @ApiOperation({ summary: 'Create a partner', operationId: 'createPartner' })
   @ApiHeader(idempotencyKeyHeader)
   @ApiBody({ schema: openApiSchema(createPartnerBody) })
@@ -44,6 +45,7 @@ export class PartnersAdminController {
   }
 
   @Get()
+  @ApiQueryFrom(pageQuery('ptn'))
   @ApiOperation({ summary: 'List partners, oldest first, with a cursor', operationId: 'listPartners' })
   list(@Query() rawQuery: Record<string, unknown>): Promise<{ items: PartnerView[]; next_cursor: string | null }> {
     const query = parseOrThrow(pageQuery('ptn'), rawQuery, 'query');
@@ -51,6 +53,7 @@ export class PartnersAdminController {
   }
 
   @Get(':partnerId')
+  @ApiProblems('PARTNER_NOT_FOUND')
   @ApiOperation({ summary: 'A partner', operationId: 'getPartner' })
   get(@Param('partnerId') partnerId: string): Promise<PartnerView> {
     checkPartnerId(partnerId);
@@ -62,6 +65,7 @@ export class PartnersAdminController {
    * again. A retried request makes a second key; revoke the one not used.
    */
   @Post(':partnerId/api-keys')
+  @ApiProblems('PARTNER_NOT_FOUND')
   @ApiOperation({ summary: 'Issue an API key (shown once)', operationId: 'issueApiKey' })
   async issueKey(@Param('partnerId') partnerId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<ApiKeyView & { key: string }> {
     checkPartnerId(partnerId);
@@ -73,6 +77,7 @@ export class PartnersAdminController {
   }
 
   @Get(':partnerId/api-keys')
+  @ApiProblems('PARTNER_NOT_FOUND')
   @ApiOperation({ summary: 'List a partner’s API keys (never the keys themselves)', operationId: 'listApiKeys' })
   async listKeys(@Param('partnerId') partnerId: string): Promise<{ items: ApiKeyView[] }> {
     checkPartnerId(partnerId);
@@ -80,6 +85,7 @@ export class PartnersAdminController {
   }
 
   @Post(':partnerId/api-keys/:keyId/revoke')
+  @ApiProblems('PARTNER_NOT_FOUND', 'API_KEY_NOT_FOUND')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke an API key; every service refuses it within seconds', operationId: 'revokeApiKey' })
   revokeKey(@Param('partnerId') partnerId: string, @Param('keyId') keyId: string, @Req() request: Request): Promise<ApiKeyView> {

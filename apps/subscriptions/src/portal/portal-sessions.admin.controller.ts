@@ -2,7 +2,7 @@ import { Body, Controller, Param, Post, Req, Res, UseGuards } from '@nestjs/comm
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { openApiSchema, ZodBody } from '@gancho/service-kit';
+import { ApiProblems, openApiSchema, ZodBody } from '@gancho/service-kit';
 import { AdminTokenGuard } from '../partners/admin-token.guard';
 import { PartnerNotFoundError } from '@gancho/subscriptions-domain';
 import { idPattern } from '../platform/ids';
@@ -39,6 +39,7 @@ export class PortalSessionsAdminController {
 
   /** No Idempotency-Key: a replay would have to store the token. A retry makes a second session; both expire. */
   @Post(':partnerId/portal-sessions')
+  @ApiProblems('PARTNER_NOT_FOUND')
   @ApiOperation({
     summary: 'Issue a short-lived, partner-scoped token for the embedded console (shown once)',
     description: 'The token is an API key with an expiry: every partner API accepts it as `Authorization: Bearer` until `expires_at`.',

@@ -1,0 +1,47 @@
+import { eventTypes, statusOfEventType, type EventType } from './event-types';
+import { describeStatus } from './status-catalog';
+import { examplePayload, webhookPayloadSchema, type JsonSchema } from './webhook-payload';
+
+/** The name of a webhook body's schema in an OpenAPI document's `components.schemas`. */
+export function webhookSchemaName(type: EventType): string {
+  return `webhook.${type}`;
+}
+
+const signatureHeaders = [
+  { name: 'webhook-id', description: 'The message id (msg_…): the same on every redelivery; de-duplicate on it.', example: 'msg_2pT6Vq8yZkYf3b1wW0rA9cN4dE' },
+  { name: 'webhook-timestamp', description: 'Unix seconds when this attempt was signed; refuse one far from your clock (replay).', example: '1795807727' },
+  { name: 'webhook-signature', description: 'Standard Webhooks signatures (v1,<base64 HMAC-SHA256>), space separated; two during a secret rotation.', example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=' },
+].map(({ name, description, example }) => ({ name, in: 'header', required: true, description, schema: { type: 'string' }, example }));
+
+/**
+ * The OpenAPI 3.1 `webhooks` of the 41 event types, and the schemas they
+ * refer to: the same JSON Schema (2020-12) and example as the event-type
+ * catalog serves, by reference, so there is one definition of each body.
+ */
+export function webhookOpenApi(): { webhooks: Record<string, unknown>; schemas: Record<string, JsonSchema> } {
+  const webhooks: Record<string, unknown> = {};
+  const schemas: Record<string, JsonSchema> = {};
+  for (const type of eventTypes) {
+    const { $schema: _dialect, ...schema } = webhookPayloadSchema(type);
+    schemas[webhookSchemaName(type)] = schema;
+    webhooks[type] = {
+      post: {
+        operationId: `webhook_${type.replace(/\W/g, '_')}`,
+        summary: `${type}: ${describeStatus(statusOfEventType(type))}`,
+        description: 'POSTed to every enabled endpoint subscribed to this type, signed with the endpoint’s secret (Standard Webhooks). Retried on any answer but 2xx, with backoff; a 410 disables the endpoint.',
+        tags: ['webhooks'],
+        parameters: signatureHeaders,
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: `#/components/schemas/${webhookSchemaName(type)}` }, example: examplePayload(type) } },
+        },
+        responses: {
+          '2XX': { description: 'Received: delivered, nothing is sent again.' },
+          '410': { description: 'Gone: the endpoint is disabled and nothing more is sent to it.' },
+          default: { description: 'Anything else (or no answer in time): the message is tried again later.' },
+        },
+      },
+    };
+  }
+  return { webhooks, schemas };
+}
