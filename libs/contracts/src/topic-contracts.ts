@@ -80,13 +80,14 @@ const dateTime = (description: string): JsonSchema => ({ type: 'string', format:
 const nullable = (schema: JsonSchema, description: string): JsonSchema => ({ description, anyOf: [schema, { type: 'null' }] });
 
 /** CloudEvents binary mode headers; `type` is a constant or a pattern. */
-function cloudEventHeaders(input: { type: JsonSchema; source: string; subject: string; id: string; legacy?: boolean }): JsonSchema {
+function cloudEventHeaders(input: { type: JsonSchema; source: string; subject: string; id: string; legacy?: boolean; tombstones?: boolean }): JsonSchema {
   return {
     $schema: schemaDialect,
     type: 'object',
     description:
       'Kafka record headers, UTF-8 strings: the CloudEvents 1.0 attributes in binary content mode (ce_*), the content type (on every record with a value), and W3C trace context. Other headers may be present and are to be ignored.',
-    required: ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject'],
+    // A tombstone has no value, hence no content type; every other record carries one.
+    required: ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject', ...(input.tombstones ? [] : ['content-type'])],
     properties: {
       ce_specversion: { const: '1.0', description: 'CloudEvents specification version.' },
       ce_id: { ...nonEmptyString(input.id) },
@@ -384,6 +385,7 @@ function endpointsContract(): TopicContract {
       type: { const: cloudEventTypes.endpointState },
       source: cloudEventSources.subscriptions,
       legacy: true,
+      tombstones: true,
       subject: 'The endpoint id (the key).',
       id: 'The id of the endpoint event that led to this state.',
     }),
@@ -444,6 +446,7 @@ function apiKeysContract(): TopicContract {
       type: { const: cloudEventTypes.apiKey },
       source: cloudEventSources.subscriptions,
       legacy: true,
+      tombstones: true,
       subject: 'The key id (the record key).',
       id: 'The id of the partner event (ApiKeyIssued, ApiKeyRevoked, PortalSessionIssued) behind the record.',
     }),

@@ -116,9 +116,12 @@ function documentProblems(document: OpenAPIObject): void {
       for (const [status, codes] of [...byStatus.entries()].sort(([a], [b]) => a - b)) {
         const list = [...codes].sort();
         for (const code of list) examples[code] ??= { summary: code, value: problemDetails(code, exampleDetails[code] ?? `${code.toLowerCase().replace(/_/g, ' ')}.`) };
+        // A response the route documents itself (health's 503 JSON report) keeps its own media types beside problem+json.
+        const own = operation['responses'][String(status)] as Json | undefined;
         operation['responses'][String(status)] = {
-          description: `Problem: ${list.join(', ')}.`,
+          description: own?.['description'] ? `${own['description']} Problem: ${list.join(', ')}.` : `Problem: ${list.join(', ')}.`,
           content: {
+            ...((own?.['content'] as Json | undefined) ?? {}),
             'application/problem+json': {
               schema: { allOf: [{ $ref: '#/components/schemas/Problem' }, { type: 'object', properties: { status: { const: status }, code: { enum: list } } }] },
               examples: Object.fromEntries(list.map((code) => [code, { $ref: `#/components/examples/${code}` }])),
