@@ -11,6 +11,16 @@ import { repoRoot } from '../infra/paths.mts';
 
 const reportsDir = path.join(repoRoot, 'reports', 'jest');
 const nxBin = path.join(repoRoot, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
+const prettierBin = path.join(repoRoot, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
+
+/** The formatter's check (the same file set as `npm run format:check`): lists what is not formatted. */
+function formatCheck(env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [prettierBin, '--check', '--log-level=warn', '**/*.{ts,mts,cts,js,cjs,tsx,json}'], { cwd: repoRoot, env, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
 
 function nx(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
@@ -52,7 +62,9 @@ let exitCode = 0;
 let summaries: Summary[] = [];
 try {
   await rm(reportsDir, { recursive: true, force: true });
-  const checks = await nx(['run-many', '-t', 'lint', 'typecheck', '--parallel=2'], env);
+  const formatted = await formatCheck(env);
+  if (formatted !== 0) console.error('prettier --check: the files above are not formatted (npm run format)');
+  const checks = (await nx(['run-many', '-t', 'lint', 'typecheck', '--parallel=2'], env)) || formatted;
   // Tests talk to one PostgreSQL and one broker on a two-core box: one project
   // at a time, each with its own Jest workers.
   const tests = await nx(['run-many', '-t', 'test', '--parallel=1', '--nxBail=false'], env);
