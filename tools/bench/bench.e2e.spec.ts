@@ -30,9 +30,7 @@ describe('npm run bench -- --smoke', () => {
     expect({ code, tail: stdout.slice(-3000) }).toEqual({ code: 0, tail: expect.any(String) });
 
     const lastLine = stdout.trim().split('\n').pop();
-    expect(lastLine).toMatch(
-      /^e2e_per_s=na delivery_only_per_s=\d+ ceiling_per_s=\d+ ratio=[\d.]+ e2e_p99_ms=na degraded_healthy_p99_ms=na api50_cpu_us=\d+ api50_p99_ms=\d+ api_sat_per_s=na idle_cores=[\d.]+$/,
-    );
+    expect(lastLine).toMatch(/^e2e_per_s=na delivery_only_per_s=\d+ ceiling_per_s=\d+ ratio=[\d.]+ e2e_p99_ms=na degraded_healthy_p99_ms=na api50_cpu_us=\d+ api50_p99_ms=\d+ api_sat_per_s=na idle_cores=[\d.]+$/);
 
     const report = JSON.parse(readFileSync(out, 'utf8'));
     const byName = Object.fromEntries(report.scenarios.map((s: { name: string }) => [s.name, s]));
@@ -76,7 +74,10 @@ describe('npm run bench -- --smoke', () => {
     expect(report.summary.api50_p99_ms).toBe(at50.latencyMs.p99);
     const idle = api['api-idle'];
     expect(idle.deliveries).toBe(0);
-    expect(idle.cores.platform).toBeCloseTo(named.reduce((total, name) => total + idle.cores[name], 0), 2);
+    expect(idle.cores.platform).toBeCloseTo(
+      named.reduce((total, name) => total + idle.cores[name], 0),
+      2,
+    );
     expect(report.summary.idle_cores).toBe(idle.cores.platform);
   });
 });

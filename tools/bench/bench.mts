@@ -79,11 +79,15 @@ const elapsed = () => `${((Date.now() - began) / 1000).toFixed(0)} s`;
 
 function build(): void {
   say(`bench: building journey, subscriptions and delivery for production…`);
-  const result = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/journey', '@gancho/subscriptions', '@gancho/delivery', '--output-style=static'], {
-    cwd: repoRoot,
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const result = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/journey', '@gancho/subscriptions', '@gancho/delivery', '--output-style=static'],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   if (result.status !== 0) throw new Error('the build failed (see above)');
 }
 
@@ -207,7 +211,9 @@ async function main(): Promise<void> {
   if (results.length > 0) say(table(results));
   if (apiResults.length > 0) {
     say('');
-    say('API path: POST /purchases (one status event each) → webhook verified; latency from journey\'s 201 read by the bench; CPU µs per healthy delivery ("all": journey + subscriptions + delivery + PostgreSQL, + Kafka on Kafka); idle rows: cores');
+    say(
+      'API path: POST /purchases (one status event each) → webhook verified; latency from journey\'s 201 read by the bench; CPU µs per healthy delivery ("all": journey + subscriptions + delivery + PostgreSQL, + Kafka on Kafka); idle rows: cores',
+    );
     say(apiTable(apiResults));
   }
   if (baseline && apiResults.length > 0) {
@@ -216,7 +222,8 @@ async function main(): Promise<void> {
     say(comparisonTable(apiResults));
     // Both builds run one after the other: work of others on the machine meanwhile lands on one of them only.
     const busiest = Math.max(...apiResults.map((r) => r.machine.otherCores));
-    if (busiest > 0.25) say(`bench: WARNING: other work on the machine used up to ${busiest.toFixed(2)} cores during the API path; the ratios between the builds carry that noise (see the "other cores" column); rerun on a quiet machine`);
+    if (busiest > 0.25)
+      say(`bench: WARNING: other work on the machine used up to ${busiest.toFixed(2)} cores during the API path; the ratios between the builds carry that noise (see the "other cores" column); rerun on a quiet machine`);
   }
   say('');
   for (const t of report.targets) say(`target: ${t.met === undefined ? 'not measured' : t.met ? 'met   ' : 'MISSED'}  ${t.target} (measured: ${t.measured ?? 'n/a'})`);

@@ -8,9 +8,7 @@ export function targetsOf(results: ScenarioResult[], summary: Record<string, num
   const clean = results.find((r) => r.name === 'degraded-clean')?.latencyMs.p99;
   const degraded = summary.degraded_healthy_p99_ms;
   const platform = results.filter((r) => r.processes.delivery);
-  const peakRss = platform.length
-    ? Math.max(...platform.flatMap((r) => (['journey', 'subscriptions', 'delivery'] as const).map((s) => (r.processes[s] as ProcessFigures | undefined)?.peakRssMb ?? 0)))
-    : undefined;
+  const peakRss = platform.length ? Math.max(...platform.flatMap((r) => (['journey', 'subscriptions', 'delivery'] as const).map((s) => (r.processes[s] as ProcessFigures | undefined)?.peakRssMb ?? 0))) : undefined;
   const check = (target: string, measured: number | undefined, met: (v: number) => boolean) => ({ target, measured, met: measured === undefined ? undefined : met(measured) });
   return [
     check('delivery only ≥ 5,000 deliveries/s', summary.delivery_only_per_s, (v) => v >= 5000),

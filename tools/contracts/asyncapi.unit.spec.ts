@@ -34,7 +34,10 @@ describe('docs/asyncapi.yaml', () => {
     if (!document) throw new Error('not parsed');
     expect(document.version()).toBe('3.0.0');
     for (const contract of topicContracts) {
-      const channel = document.channels().all().find((c) => c.address() === contract.topic);
+      const channel = document
+        .channels()
+        .all()
+        .find((c) => c.address() === contract.topic);
       if (!channel) throw new Error(`no channel for ${contract.topic}`);
       const kafka = channel.bindings().get('kafka')?.value() as { topicConfiguration: Record<string, unknown> };
       expect(kafka.topicConfiguration['cleanup.policy']).toEqual([contract.compaction.cleanupPolicy]);
@@ -43,17 +46,33 @@ describe('docs/asyncapi.yaml', () => {
       if (!message) throw new Error(`no message on ${contract.topic}`);
       expect(message.headers()?.required()).toEqual(expect.arrayContaining(['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject']));
       expect((message.bindings().get('kafka')?.value() as { key: unknown }).key).toEqual(expect.objectContaining({ type: 'string' }));
-      expect(message.examples().all().map((e) => e.name())).toEqual(contract.examples.map((e) => e.name));
+      expect(
+        message
+          .examples()
+          .all()
+          .map((e) => e.name()),
+      ).toEqual(contract.examples.map((e) => e.name));
     }
-    const purchaseStatus = document.channels().all().find((c) => c.address() === 'journey.purchase-status.v1');
+    const purchaseStatus = document
+      .channels()
+      .all()
+      .find((c) => c.address() === 'journey.purchase-status.v1');
     expect((purchaseStatus?.bindings().get('kafka')?.value() as { partitions?: number }).partitions).toBe(12);
   }, 60_000);
 
-  it.each(['journey', 'subscriptions', 'delivery'])("%s's own part is valid and holds only the channels it produces or consumes", async (service) => {
-    const document = asyncApiDocument({ service });
-    expect(await problemsOf(JSON.stringify(document))).toEqual([]);
-    const expected = topicContracts.filter((c) => c.producer.service === service || c.consumers.some((consumer) => consumer.service === service)).map((c) => c.topic);
-    expect(Object.values(document['channels'] as Record<string, { address: string }>).map((c) => c.address).sort()).toEqual(expected.sort());
-    for (const operation of Object.values(document['operations'] as Record<string, { summary: string }>)) expect(operation.summary.startsWith(`${service} `)).toBe(true);
-  }, 60_000);
+  it.each(['journey', 'subscriptions', 'delivery'])(
+    "%s's own part is valid and holds only the channels it produces or consumes",
+    async (service) => {
+      const document = asyncApiDocument({ service });
+      expect(await problemsOf(JSON.stringify(document))).toEqual([]);
+      const expected = topicContracts.filter((c) => c.producer.service === service || c.consumers.some((consumer) => consumer.service === service)).map((c) => c.topic);
+      expect(
+        Object.values(document['channels'] as Record<string, { address: string }>)
+          .map((c) => c.address)
+          .sort(),
+      ).toEqual(expected.sort());
+      for (const operation of Object.values(document['operations'] as Record<string, { summary: string }>)) expect(operation.summary.startsWith(`${service} `)).toBe(true);
+    },
+    60_000,
+  );
 });

@@ -21,7 +21,10 @@ if (!process.env['DATABASE_URL']) {
     if (match) process.env['DATABASE_URL'] = match[1];
   }
 }
-execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/testing', '@gancho/contracts', '--output-style=static'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/testing', '@gancho/contracts', '--output-style=static'], {
+  cwd: repoRoot,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 const { lastRelease, openApiDocumentsOfBuild, readAcknowledgedBreaks, readSnapshot, topicContractsOfBuild, webhookSchemasOfBuild } = await import('./release-contracts.mts');
 
 const release = lastRelease();
@@ -36,7 +39,13 @@ console.log(`against release ${release.version} (${release.commit.slice(0, 7)}):
 for (const b of breaks) console.log(`  ${formatBreak(b)}`);
 if (breaks.length > 0) {
   console.log('as acknowledged-breaks.json entries (only where the code already copes; otherwise ship a new version):');
-  console.log(JSON.stringify(breaks.map((b) => ({ release: release.version, rule: b.rule, contract: b.contract, at: b.at, breaks: b.breaks, why: '' })), null, 2));
+  console.log(
+    JSON.stringify(
+      breaks.map((b) => ({ release: release.version, rule: b.rule, contract: b.contract, at: b.at, breaks: b.breaks, why: '' })),
+      null,
+      2,
+    ),
+  );
 }
 for (const a of stale) console.log(`  stale: ${a.rule} ${a.contract} ${a.at}`);
 if (values.notes) for (const note of comparison.notes) console.log(`  + ${note}`);

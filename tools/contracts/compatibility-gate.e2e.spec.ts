@@ -55,8 +55,6 @@ describe('compatibility gate', () => {
     const route = Object.keys(journey.paths).find((p) => p.endsWith('/make-effective')) as string;
     delete (journey.paths[route] as Record<string, Json>)['post'];
     const rules = releaseBreaks(released, mutated).breaks.map((b) => `${b.rule} ${b.contract} ${b.at}`);
-    expect(rules).toEqual(
-      expect.arrayContaining([`field-removed ${logged} .data.sequence`, `operation-removed journey OpenAPI POST ${route}`]),
-    );
+    expect(rules).toEqual(expect.arrayContaining([`field-removed ${logged} .data.sequence`, `operation-removed journey OpenAPI POST ${route}`]));
   });
 });

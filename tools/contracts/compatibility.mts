@@ -81,10 +81,53 @@ interface Check {
   found: Break[];
 }
 
-const ignoredKeywords = new Set(['$schema', '$id', '$comment', 'title', 'description', 'examples', 'example', 'default', 'deprecated', 'readOnly', 'writeOnly', 'x-examples', 'externalDocs', '$defs', 'definitions', 'components', 'discriminator', 'xml']);
+const ignoredKeywords = new Set([
+  '$schema',
+  '$id',
+  '$comment',
+  'title',
+  'description',
+  'examples',
+  'example',
+  'default',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  'x-examples',
+  'externalDocs',
+  '$defs',
+  'definitions',
+  'components',
+  'discriminator',
+  'xml',
+]);
 const handledKeywords = new Set([
-  'type', 'nullable', 'enum', 'const', 'properties', 'required', 'additionalProperties', 'items', 'anyOf', 'oneOf', 'allOf', '$ref',
-  'pattern', 'format', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'multipleOf', 'uniqueItems',
+  'type',
+  'nullable',
+  'enum',
+  'const',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  '$ref',
+  'pattern',
+  'format',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minItems',
+  'maxItems',
+  'minProperties',
+  'maxProperties',
+  'multipleOf',
+  'uniqueItems',
 ]);
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
@@ -98,7 +141,11 @@ function resolve(schema: Json | undefined, root: Json | undefined, seen = new Se
   if (!ref.startsWith('#/') || seen.has(ref)) return schema;
   seen.add(ref);
   let target: Json | undefined = root;
-  for (const part of ref.slice(2).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) target = isObject(target) ? target[part] : undefined;
+  for (const part of ref
+    .slice(2)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')))
+    target = isObject(target) ? target[part] : undefined;
   if (target === undefined) return schema;
   const { $ref: _ref, ...siblings } = schema;
   return resolve(isObject(target) ? { ...target, ...siblings } : target, root, seen);
@@ -294,11 +341,13 @@ function checkSchema(writerInput: Side, readerInput: Side, at: string, check: Ch
     if (typeof bound === 'number' && !(typeof writer[keyword] === 'number' && (writer[keyword] as number) <= bound)) report('constraint-narrowed', `${keyword} ${bound} where the writer had ${describe(writer[keyword])}`);
   }
   for (const keyword of ['multipleOf', 'uniqueItems'] as const) {
-    if (reader[keyword] !== undefined && reader[keyword] !== false && reader[keyword] !== writer[keyword]) report('constraint-narrowed', `${keyword} ${describe(reader[keyword])} where the writer had ${describe(writer[keyword])}`);
+    if (reader[keyword] !== undefined && reader[keyword] !== false && reader[keyword] !== writer[keyword])
+      report('constraint-narrowed', `${keyword} ${describe(reader[keyword])} where the writer had ${describe(writer[keyword])}`);
   }
   for (const keyword of Object.keys(reader)) {
     if (handledKeywords.has(keyword) || ignoredKeywords.has(keyword) || keyword.startsWith('x-')) continue;
-    if (JSON.stringify(reader[keyword]) !== JSON.stringify(writer[keyword])) report('schema-keyword-changed', `${keyword} is ${describe(reader[keyword])} for the reader and ${describe(writer[keyword])} for the writer; the gate cannot tell whether that accepts less`);
+    if (JSON.stringify(reader[keyword]) !== JSON.stringify(writer[keyword]))
+      report('schema-keyword-changed', `${keyword} is ${describe(reader[keyword])} for the reader and ${describe(writer[keyword])} for the writer; the gate cannot tell whether that accepts less`);
   }
 
   // Arrays.
@@ -331,7 +380,10 @@ function checkSchema(writerInput: Side, readerInput: Side, at: string, check: Ch
     } else if (isObject(readerExtra)) checkSchema(w(schema), r(readerExtra), path, check);
   }
   if (!writerClosed && readerExtra === false) {
-    report(check.writerIsNew ? 'field-added-to-closed-object' : 'object-closed', check.writerIsNew ? 'the object is open now (any field); old readers reject fields they do not know' : 'the object is closed now; values from before may carry other fields');
+    report(
+      check.writerIsNew ? 'field-added-to-closed-object' : 'object-closed',
+      check.writerIsNew ? 'the object is open now (any field); old readers reject fields they do not know' : 'the object is closed now; values from before may carry other fields',
+    );
   } else if (!writerClosed && isObject(readerExtra)) {
     checkSchema(w(isObject(writer['additionalProperties']) ? writer['additionalProperties'] : true), r(readerExtra), `${at}.*`, check);
   }
@@ -389,7 +441,11 @@ export function topicSnapshotOf(contract: { [key: string]: Json }): TopicContrac
 const withoutDescriptions = (value: Json | undefined): Json | undefined => {
   if (Array.isArray(value)) return value.map((v) => withoutDescriptions(v) as Json);
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => !ignoredKeywords.has(k)).map(([k, v]) => [k, withoutDescriptions(v) as Json]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !ignoredKeywords.has(k))
+      .map(([k, v]) => [k, withoutDescriptions(v) as Json]),
+  );
 };
 const same = (a: Json | undefined, b: Json | undefined) => JSON.stringify(withoutDescriptions(a)) === JSON.stringify(withoutDescriptions(b));
 
@@ -398,11 +454,11 @@ const headerRules: Partial<Record<Rule, Rule>> = { 'field-removed': 'header-remo
 export function topicBreaks(released: TopicContractSnapshot, current: TopicContractSnapshot): Break[] {
   const contract = released.topic;
   const found: Break[] = [];
-  const both = (rule: Rule, at: string, detail: string) =>
-    found.push({ contract, at, rule, breaks: 'old consumers', detail }, { contract, at, rule, breaks: 'old producers', detail });
+  const both = (rule: Rule, at: string, detail: string) => found.push({ contract, at, rule, breaks: 'old consumers', detail }, { contract, at, rule, breaks: 'old producers', detail });
   // Keys decide partitions, compaction and per-key order: any change moves records, so the key is compared whole.
   if (!same(released.key, current.key)) both('key-changed', 'key', `the key was ${describe(withoutDescriptions(released.key))}, is ${describe(withoutDescriptions(current.key))}`);
-  if (!same(released.partitioning, current.partitioning)) both('partitioning-changed', 'partitioning', `was ${describe(withoutDescriptions(released.partitioning))}, is ${describe(withoutDescriptions(current.partitioning))}`);
+  if (!same(released.partitioning, current.partitioning))
+    both('partitioning-changed', 'partitioning', `was ${describe(withoutDescriptions(released.partitioning))}, is ${describe(withoutDescriptions(current.partitioning))}`);
   if (!same(released.compaction, current.compaction)) both('compaction-changed', 'compaction', `was ${describe(withoutDescriptions(released.compaction))}, is ${describe(withoutDescriptions(current.compaction))}`);
   // Headers are a string map with a schema: the same two directions as values, under header names.
   const side = (schema: Json): Side => ({ schema, root: schema });
@@ -555,10 +611,12 @@ function removalBreaks(kind: string, released: string[], current: Set<string>): 
   for (const name of released) {
     if (current.has(name)) continue;
     const version = versionOf(name);
-    const successorReleased = version !== undefined && released.some((other) => {
-      const v = versionOf(other);
-      return v !== undefined && v.base === version.base && v.version > version.version;
-    });
+    const successorReleased =
+      version !== undefined &&
+      released.some((other) => {
+        const v = versionOf(other);
+        return v !== undefined && v.base === version.base && v.version > version.version;
+      });
     if (!successorReleased) {
       found.push({ contract: name, at: '(whole)', rule: 'contract-removed', breaks: 'old consumers', detail: `the ${kind} is gone; publish it beside its successor for a release before retiring it` });
     }

@@ -146,7 +146,16 @@ describe('compatibility rules', () => {
     const wrote = object({ a: { type: 'string' } }, ['a']);
     const read = object({ a: { type: 'string' } }, ['a'], false);
     const grown = object({ a: { type: 'string' }, b: { type: 'string' } }, ['a']);
-    const topic = (valueSchema: Json, valueSchemaAsRead?: Json) => topicSnapshotOf({ topic: 't.v1', key: { valueField: 'a', schema: { type: 'string' }, description: 'x' }, valueSchema, ...(valueSchemaAsRead ? { valueSchemaAsRead } : {}), headers: { type: 'object' }, partitioning: { key: 'a', reason: 'prose' }, compaction: { cleanupPolicy: 'delete', reason: 'prose' } });
+    const topic = (valueSchema: Json, valueSchemaAsRead?: Json) =>
+      topicSnapshotOf({
+        topic: 't.v1',
+        key: { valueField: 'a', schema: { type: 'string' }, description: 'x' },
+        valueSchema,
+        ...(valueSchemaAsRead ? { valueSchemaAsRead } : {}),
+        headers: { type: 'object' },
+        partitioning: { key: 'a', reason: 'prose' },
+        compaction: { cleanupPolicy: 'delete', reason: 'prose' },
+      });
     expect(topicBreaks(topic(wrote), topic(grown)).map((b) => b.rule)).toEqual(['field-added-to-closed-object']);
     expect(topicBreaks(topic(wrote, read), topic(grown))).toEqual([]);
   });

@@ -48,7 +48,12 @@ export function webhookFileName(schemaId: string): string {
 }
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Json;
-const jsonFilesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : []);
+const jsonFilesIn = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
 
 /** A recorded release's contracts, from its snapshot folder. */
 export function readSnapshot(version: string): ContractSet {

@@ -40,7 +40,10 @@ function refusal(extra: string[]): string {
   throw new Error(`helm template accepted ${extra.join(' ')}`);
 }
 
-const parseAll = (text: string) => YAML.parseAllDocuments(text).map((d) => d.toJSON() as Manifest).filter(Boolean);
+const parseAll = (text: string) =>
+  YAML.parseAllDocuments(text)
+    .map((d) => d.toJSON() as Manifest)
+    .filter(Boolean);
 
 /** kubeconform -strict against the local schemas only; never a URL. */
 function kubeconform(manifests: string): { ok: boolean; output: string; summary: { valid: number; invalid: number; errors: number; skipped: number } } {
@@ -123,7 +126,12 @@ describe('Helm chart k8s/gancho', () => {
     expect(container.envFrom).toEqual([{ configMapRef: { name } }]);
     expect(named(defaults, 'ConfigMap', name).data).toMatchObject({ PORT: '8080' });
     const secretRefs = (container.env as { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[]).map((e) => [e.name, e.valueFrom.secretKeyRef.name]);
-    expect(secretRefs).toEqual(expect.arrayContaining([['DATABASE_URL', 'gancho-secrets'], ['KAFKA_BROKERS', 'gancho-secrets']]));
+    expect(secretRefs).toEqual(
+      expect.arrayContaining([
+        ['DATABASE_URL', 'gancho-secrets'],
+        ['KAFKA_BROKERS', 'gancho-secrets'],
+      ]),
+    );
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
 
@@ -163,19 +171,24 @@ describe('Helm chart k8s/gancho', () => {
     expect(policy!.spec.policyTypes).toEqual(['Egress']);
     const [internet, dns, kafka, postgres] = policy!.spec.egress;
     expect(internet.to[0].ipBlock.cidr).toBe('0.0.0.0/0');
-    expect(internet.to[0].ipBlock.except).toEqual(
-      expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8']),
-    );
+    expect(internet.to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8']));
     expect(internet.to[1].ipBlock).toEqual({ cidr: '::/0', except: expect.arrayContaining(['fc00::/7', 'fe80::/10', '::1/128']) });
     expect(internet.ports).toBeUndefined();
-    expect(dns.ports).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
+    expect(dns.ports).toEqual([
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ]);
     expect(kafka.ports).toEqual([{ protocol: 'TCP', port: 9092 }]);
     expect(postgres.ports).toEqual([{ protocol: 'TCP', port: 5432 }]);
   });
 
   it('renders a ServiceMonitor per service only when asked, and production asks', () => {
     expect(byKind(defaults, 'ServiceMonitor')).toEqual([]);
-    expect(byKind(production, 'ServiceMonitor').map((m) => m.metadata.name).sort()).toEqual(apps.map((a) => `gancho-${a}`).sort());
+    expect(
+      byKind(production, 'ServiceMonitor')
+        .map((m) => m.metadata.name)
+        .sort(),
+    ).toEqual(apps.map((a) => `gancho-${a}`).sort());
   });
 
   it('renders nothing for a disabled service', () => {
@@ -235,7 +248,10 @@ describe('one release per service (only), each at its own tag', () => {
   });
 
   it('renders manifests kubeconform accepts strictly, for the delivery release and the main one', () => {
-    for (const [text, manifests] of [[deliveryText, delivery], [mainText, main]] as const) {
+    for (const [text, manifests] of [
+      [deliveryText, delivery],
+      [mainText, main],
+    ] as const) {
       const result = kubeconform(text);
       expect(result).toMatchObject({ ok: true, summary: { valid: manifests.length, invalid: 0, errors: 0, skipped: 0 } });
     }
@@ -295,11 +311,17 @@ describe('the helm commands of the deploy documents', () => {
     );
 
   it.each(documents)('%s: every helm install, upgrade and template command renders offline with its values', (file) => {
-    const commands = blocks(file).flat().filter((line) => /^helm (upgrade|install|template)\b/.test(line));
+    const commands = blocks(file)
+      .flat()
+      .filter((line) => /^helm (upgrade|install|template)\b/.test(line));
     expect(commands.length).toBeGreaterThan(0);
     for (const command of commands) {
       // Rendered as `helm template`, as an install would (offline: no cluster to upgrade); placeholders get a tag.
-      const words = command.replace(/<[^>]+>/g, '0.1.0').split(/\s+/).slice(1).filter((w) => !['--install', '--reuse-values', '--wait'].includes(w));
+      const words = command
+        .replace(/<[^>]+>/g, '0.1.0')
+        .split(/\s+/)
+        .slice(1)
+        .filter((w) => !['--install', '--reuse-values', '--wait'].includes(w));
       if (words[0] === 'template') expect({ command, kubeVersion: words.includes('--kube-version') }).toEqual({ command, kubeVersion: true });
       const args = ['template', ...words.slice(1).map((w) => (w === 'k8s/gancho' ? chartDir : w.replace(/^k8s\/gancho\//, `${chartDir}/`)))];
       if (!args.includes('--kube-version')) args.push('--kube-version', kubernetesVersion.slice(1));

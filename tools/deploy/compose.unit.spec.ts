@@ -33,8 +33,7 @@ function composeValidator() {
   return ajv.compile(schema);
 }
 
-const hostPort = (service: Service, containerPort: string) =>
-  service.ports?.map((p) => p.split(':')).find((parts) => parts[parts.length - 1] === containerPort)?.[0];
+const hostPort = (service: Service, containerPort: string) => service.ports?.map((p) => p.split(':')).find((parts) => parts[parts.length - 1] === containerPort)?.[0];
 
 describe('docker-compose.yml', () => {
   const validate = composeValidator();

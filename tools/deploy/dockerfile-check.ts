@@ -90,15 +90,19 @@ export function checkDockerfile(text: string): string[] {
   else if (/^(root|0)(:|$)/.test(user)) problems.push(`the runtime stage runs as ${user}`);
   else if (!/^\d+(:\d+)?$/.test(user)) problems.push(`USER ${user} is not numeric: Kubernetes' runAsNonRoot cannot verify a name`);
 
-  const exposed = args(runtime, 'EXPOSE').flatMap((a) => a.split(/\s+/)).map((p) => p.replace(/\/tcp$/, ''));
-  const port = args(runtime, 'ENV').join(' ').match(/\bPORT=(\d+)/)?.[1];
+  const exposed = args(runtime, 'EXPOSE')
+    .flatMap((a) => a.split(/\s+/))
+    .map((p) => p.replace(/\/tcp$/, ''));
+  const port = args(runtime, 'ENV')
+    .join(' ')
+    .match(/\bPORT=(\d+)/)?.[1];
   if (!port) problems.push('the runtime stage does not set ENV PORT');
   else if (!exposed.includes(port)) problems.push(`EXPOSE ${exposed.join(' ') || '(none)'} does not include PORT ${port}`);
 
   const healthcheck = args(runtime, 'HEALTHCHECK')[0];
   if (!healthcheck) problems.push('the runtime stage has no HEALTHCHECK');
   else if (!/CMD \["node"/.test(healthcheck) || !healthcheck.includes('fetch(') || !healthcheck.includes('/health/live')) {
-    problems.push("HEALTHCHECK does not fetch /health/live with node (the slim image has no curl)");
+    problems.push('HEALTHCHECK does not fetch /health/live with node (the slim image has no curl)');
   }
 
   const cmd = args(runtime, 'CMD')[0] ?? '';

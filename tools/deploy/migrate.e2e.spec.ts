@@ -11,11 +11,8 @@ import { apps, repoRoot, type AppName } from './deploy-paths';
 
 function runMigrate(app: AppName, databaseUrl: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(repoRoot, 'apps', app, 'dist', 'migrate.js')],
-      { env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, NO_COLOR: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }),
+    execFile(process.execPath, [join(repoRoot, 'apps', app, 'dist', 'migrate.js')], { env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }),
     );
   });
 }

@@ -12,7 +12,13 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { repoRoot } from '../infra/paths.mts';
 
-const documents = ['README.md', 'libs/receiver-sdk/README.md', ...readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md') && f !== 'deploy.md').map((f) => `docs/${f}`)];
+const documents = [
+  'README.md',
+  'libs/receiver-sdk/README.md',
+  ...readdirSync(path.join(repoRoot, 'docs'))
+    .filter((f) => f.endsWith('.md') && f !== 'deploy.md')
+    .map((f) => `docs/${f}`),
+];
 const text = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
 const manifest = (dir: string) => JSON.parse(readFileSync(path.join(repoRoot, dir, 'package.json'), 'utf8')) as { name: string; scripts?: Record<string, string> };
 
@@ -68,14 +74,16 @@ const cliHelp = (() => {
     const key = command.join(' ');
     const known = seen.get(key);
     if (known) return known;
-    const help = execFileSync(
-      process.execPath,
-      ['--conditions=@gancho/source', '-r', path.join(repoRoot, 'apps/cli/testing/run-from-source.cjs'), path.join(repoRoot, 'apps/cli/src/main.ts'), ...command, '--help'],
-      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
-    );
+    const help = execFileSync(process.execPath, ['--conditions=@gancho/source', '-r', path.join(repoRoot, 'apps/cli/testing/run-from-source.cjs'), path.join(repoRoot, 'apps/cli/src/main.ts'), ...command, '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     const section = (title: string) => (help.split(`${title}:\n`)[1] ?? '').split('\n\n')[0] ?? '';
     const parsed = {
-      commands: section('Commands').split('\n').map((line) => line.trim().split(/\s+/)[0] ?? '').filter((name) => /^[a-z]/.test(name) && name !== 'help'),
+      commands: section('Commands')
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/)[0] ?? '')
+        .filter((name) => /^[a-z]/.test(name) && name !== 'help'),
       options: [...section('Options').matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]),
     };
     seen.set(key, parsed);
@@ -124,7 +132,10 @@ describe.each(documents)('%s', (document) => {
         for (const flag of (m[4] ?? '').match(/--[a-z][a-z-]*/g) ?? []) if (!known.has(flag)) wrong.push(`${line.trim()}: no option ${flag}`);
         // The CLI's API URLs in examples are npm start's, as its defaults are.
         const ports = npmStartPorts();
-        for (const [flag, variable] of [['--delivery-url', 'DELIVERY_PORT'], ['--subscriptions-url', 'SUBSCRIPTIONS_PORT']] as const) {
+        for (const [flag, variable] of [
+          ['--delivery-url', 'DELIVERY_PORT'],
+          ['--subscriptions-url', 'SUBSCRIPTIONS_PORT'],
+        ] as const) {
           const url = new RegExp(`${flag}[= ]http://(?:localhost|127\\.0\\.0\\.1):(\\d+)`).exec(line)?.[1];
           if (url !== undefined && Number(url) !== ports.get(variable)) wrong.push(`${line.trim()}: ${flag} on ${url}, npm start serves it on ${ports.get(variable)}`);
         }
@@ -152,7 +163,12 @@ describe.each(documents)('%s', (document) => {
       for (const m of snippet.matchAll(/\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b/g)) {
         const name = m[1] ?? '';
         // Problem codes and metric-like words are not variables; a variable is read as a string key or process.env.X.
-        if (!/_(MS|URL|PORT|TOKENS?|KEY|BROKERS|HOSTS?|ENDPOINTS|LEVEL|SIZE|WINDOW|PARTNER|SECRET|DIR|CONFIG|BUILD|NAME|EXPORTER|SAMPLER|ATTRIBUTES|ENDPOINT|SECOND|BURST|PARTITIONS|TOPIC|SCHEDULE|BYTES|CONCURRENCY|MAX|MIN|TIMEOUT)$/.test(name)) continue;
+        if (
+          !/_(MS|URL|PORT|TOKENS?|KEY|BROKERS|HOSTS?|ENDPOINTS|LEVEL|SIZE|WINDOW|PARTNER|SECRET|DIR|CONFIG|BUILD|NAME|EXPORTER|SAMPLER|ATTRIBUTES|ENDPOINT|SECOND|BURST|PARTITIONS|TOPIC|SCHEDULE|BYTES|CONCURRENCY|MAX|MIN|TIMEOUT)$/.test(
+            name,
+          )
+        )
+          continue;
         if (!sources.includes(name) && !readByOthers.test(name)) unknown.add(name);
       }
     }
@@ -180,7 +196,11 @@ describe("npm start's ports", () => {
     const readme = text('README.md');
     const ports = npmStartPorts();
     expect(ports.get('CONSOLE_PORT')).toBe(4000);
-    for (const [service, variable] of [['journey', 'JOURNEY_PORT'], ['subscriptions', 'SUBSCRIPTIONS_PORT'], ['delivery', 'DELIVERY_PORT']] as const) {
+    for (const [service, variable] of [
+      ['journey', 'JOURNEY_PORT'],
+      ['subscriptions', 'SUBSCRIPTIONS_PORT'],
+      ['delivery', 'DELIVERY_PORT'],
+    ] as const) {
       expect(readme).toContain(`${service} (:${ports.get(variable)})`);
     }
     expect(readme).toContain(`receiver on :${ports.get('DEMO_RECEIVER_PORT')}`);

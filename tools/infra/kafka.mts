@@ -49,12 +49,7 @@ const log4jProperties = [
 async function fetchJars(kafka: KafkaServer): Promise<void> {
   if (existsSync(kafka.libsDir) && readdirSync(kafka.libsDir).some((f) => f.startsWith('kafka_2.13-'))) return;
   await mkdir(kafka.libsDir, { recursive: true });
-  await run('mvn', [
-    '-q', '-B', '-f', kafka.pom,
-    'dependency:copy-dependencies',
-    `-DoutputDirectory=${kafka.libsDir}`,
-    '-DincludeScope=runtime',
-  ]);
+  await run('mvn', ['-q', '-B', '-f', kafka.pom, 'dependency:copy-dependencies', `-DoutputDirectory=${kafka.libsDir}`, '-DincludeScope=runtime']);
 }
 
 function java(kafka: KafkaServer, args: string[]): string[] {
@@ -74,19 +69,23 @@ export async function roundTrip(brokers: string, timeoutMs = 60_000): Promise<vo
   const client = new Kafka({ clientId: 'gancho-readiness', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const topic = '__gancho_readiness';
   const marker = randomUUID();
-  await waitFor('Kafka', async () => {
-    const admin = client.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    } finally {
-      await admin.disconnect();
-    }
-    const producer = client.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: [{ value: marker }] });
-    await producer.disconnect();
-  }, { timeoutMs, intervalMs: 1000 });
+  await waitFor(
+    'Kafka',
+    async () => {
+      const admin = client.admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      } finally {
+        await admin.disconnect();
+      }
+      const producer = client.producer();
+      await producer.connect();
+      await producer.send({ topic, messages: [{ value: marker }] });
+      await producer.disconnect();
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
 
   const consumer = client.consumer({ groupId: `gancho-readiness-${marker}` });
   await consumer.connect();

@@ -10,7 +10,7 @@ import path from 'node:path';
  */
 function findRepoRoot(): string {
   for (const start of [process.argv[1] ? path.dirname(path.resolve(process.argv[1])) : undefined, process.cwd()]) {
-    for (let dir = start; dir; ) {
+    for (let dir = start; dir;) {
       if (existsSync(path.join(dir, 'nx.json'))) return dir;
       const parent = path.dirname(dir);
       dir = parent === dir ? undefined : parent;
@@ -75,11 +75,7 @@ export function kafkaServer(dir: string, port: number, controllerPort: number): 
   };
 }
 
-export const kafka = kafkaServer(
-  path.join(infraDir, 'kafka'),
-  Number(process.env.GANCHO_KAFKA_PORT ?? 19092),
-  Number(process.env.GANCHO_KAFKA_CONTROLLER_PORT ?? 19093),
-);
+export const kafka = kafkaServer(path.join(infraDir, 'kafka'), Number(process.env.GANCHO_KAFKA_PORT ?? 19092), Number(process.env.GANCHO_KAFKA_CONTROLLER_PORT ?? 19093));
 
 export function postgresUrl(database = postgres.database, server: PostgresServer = postgres): string {
   return `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${database}`;

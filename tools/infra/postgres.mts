@@ -61,11 +61,7 @@ async function initialiseCluster(server: PostgresServer): Promise<void> {
       await chown(server.dataDir, owner.uid, owner.gid);
       await chown(passwordFile, owner.uid, owner.gid);
     }
-    await run(
-      binaries.initdb,
-      [`--pgdata=${server.dataDir}`, `--username=${server.user}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale'],
-      owner,
-    );
+    await run(binaries.initdb, [`--pgdata=${server.dataDir}`, `--username=${server.user}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale'], owner);
   } finally {
     await rm(passwordFile, { force: true });
   }

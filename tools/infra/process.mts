@@ -29,17 +29,11 @@ export function run(command: string, args: string[], options: SpawnOptions = {})
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`)),
-    );
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`))));
   });
 }
 
-export async function waitFor<T>(
-  what: string,
-  attempt: () => Promise<T>,
-  { timeoutMs, intervalMs = 500 }: { timeoutMs: number; intervalMs?: number },
-): Promise<T> {
+export async function waitFor<T>(what: string, attempt: () => Promise<T>, { timeoutMs, intervalMs = 500 }: { timeoutMs: number; intervalMs?: number }): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -134,10 +128,7 @@ export async function takenPorts(wanted: Record<string, number>): Promise<string
   for (const [name, port] of Object.entries(wanted)) {
     if (await isPortFree(port)) continue;
     const holders = await portHolders(port);
-    const who =
-      holders && holders.length > 0
-        ? holders.map((h) => `pid ${h.pid}: ${h.command}`).join('; ')
-        : 'a process this user cannot see (try `ss -ltnp` or `lsof -i :' + port + '` as root)';
+    const who = holders && holders.length > 0 ? holders.map((h) => `pid ${h.pid}: ${h.command}`).join('; ') : 'a process this user cannot see (try `ss -ltnp` or `lsof -i :' + port + '` as root)';
     lines.push(`port ${port} (${name}) is held by ${who}`);
   }
   return lines;

@@ -51,7 +51,7 @@ describe('module boundaries', () => {
     expect(errors).toEqual([expect.stringContaining('can only depend on libs tagged with "type:domain"')]);
   });
 
-  it('hold subscriptions\' domain library to the domain rule', async () => {
+  it("hold subscriptions' domain library to the domain rule", async () => {
     const framework = await boundaryErrors('libs/subscriptions-domain/src/boundary-probe.ts', `import { DataSource } from 'typeorm';\nexport const probe = DataSource;\n`);
     expect(framework).toEqual(['A project tagged with "type:domain" is not allowed to import "typeorm"']);
     const adapter = await boundaryErrors('libs/subscriptions-domain/src/boundary-probe.ts', `import { PostgresEventStore } from '@gancho/event-store';\nexport const probe = PostgresEventStore;\n`);

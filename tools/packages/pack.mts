@@ -49,7 +49,10 @@ export function packPublishedPackages(outDir: string): { sdk: string; cli: strin
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
-  const out = process.argv.slice(2).find((arg) => arg.startsWith('--out='))?.slice('--out='.length);
+  const out = process.argv
+    .slice(2)
+    .find((arg) => arg.startsWith('--out='))
+    ?.slice('--out='.length);
   for (const file of Object.values(packPublishedPackages(path.resolve(out ?? path.join(repoRoot, 'dist', 'packages'))))) {
     process.stdout.write(`${path.relative(process.cwd(), file) || file}\n`);
   }

@@ -110,7 +110,10 @@ describe('fresh clone → npm ci → npm start → a webhook verified at a local
     process.stdout.write(
       `fresh clone to verified webhook: clone ${(clonedMs / 1000).toFixed(1)} s, npm ci ${((installedMs - clonedMs) / 1000).toFixed(1)} s, ` +
         `npm start ready ${(readyAt / 1000).toFixed(1)} s (build included), webhook at the local app ${deliveredMs} ms after the purchase, ` +
-        `stop ${stop.tookMs} ms; total ${((installedMs + readyAt + deliveredMs) / 1000).toFixed(1)} s (load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})\n`,
+        `stop ${stop.tookMs} ms; total ${((installedMs + readyAt + deliveredMs) / 1000).toFixed(1)} s (load ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')})\n`,
     );
   }, 900_000);
 });

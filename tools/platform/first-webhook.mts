@@ -35,9 +35,16 @@ async function oneRun(options: StartOptions): Promise<RunFigures> {
     const stop = await stopStart(platform);
     // npm itself ends by the same SIGINT (code null); the script says whether it stopped cleanly.
     if (!/^gancho: stopped$/m.test(platform.output())) throw new Error(`npm start exited with ${stop.code} on SIGINT:\n${platform.output().slice(-3000)}`);
-    const buildLine = platform.output().split('\n').find((line) => line.startsWith('gancho: built '));
+    const buildLine = platform
+      .output()
+      .split('\n')
+      .find((line) => line.startsWith('gancho: built '));
     // npm start's own phase lines ("… ready (2.1 s)"): where the time went.
-    const phases = platform.output().split('\n').filter((line) => /^gancho: .* \((\d+\.\d s)\)$/.test(line)).map((line) => line.replace(/^gancho: /, ''));
+    const phases = platform
+      .output()
+      .split('\n')
+      .filter((line) => /^gancho: .* \((\d+\.\d s)\)$/.test(line))
+      .map((line) => line.replace(/^gancho: /, ''));
     return { readyMs, webhookMs, stopMs: stop.tookMs, buildLine, phases };
   } catch (error) {
     interrupt(platform);
@@ -57,15 +64,22 @@ async function oneRun(options: StartOptions): Promise<RunFigures> {
   const seconds = (ms: number) => (ms / 1000).toFixed(1);
   try {
     const first = await oneRun({ checkout, dataDir, ports });
-    process.stdout.write(`first start (fresh data): ready ${seconds(first.readyMs)} s, webhook verified ${first.webhookMs} ms after the purchase, stopped in ${first.stopMs} ms; ${first.buildLine ?? 'nothing to build'}\n  ${first.phases.join(', ')}\n`);
+    process.stdout.write(
+      `first start (fresh data): ready ${seconds(first.readyMs)} s, webhook verified ${first.webhookMs} ms after the purchase, stopped in ${first.stopMs} ms; ${first.buildLine ?? 'nothing to build'}\n  ${first.phases.join(', ')}\n`,
+    );
     const restartFigures: number[] = [];
     for (let run = 0; run < restarts; run++) {
       const again = await oneRun({ checkout, dataDir, ports });
       restartFigures.push(again.readyMs);
-      process.stdout.write(`restart ${run + 1}: ready ${seconds(again.readyMs)} s, webhook verified ${again.webhookMs} ms after the purchase, stopped in ${again.stopMs} ms; ${again.buildLine ?? 'nothing to build'}\n  ${again.phases.join(', ')}\n`);
+      process.stdout.write(
+        `restart ${run + 1}: ready ${seconds(again.readyMs)} s, webhook verified ${again.webhookMs} ms after the purchase, stopped in ${again.stopMs} ms; ${again.buildLine ?? 'nothing to build'}\n  ${again.phases.join(', ')}\n`,
+      );
     }
     process.stdout.write(
-      `first_start_s=${seconds(first.readyMs + first.webhookMs)} first_webhook_ms=${first.webhookMs} restart_s=${restartFigures.map((ms) => seconds(ms)).join(',')} load=${os.loadavg().map((l) => l.toFixed(2)).join(',')}\n`,
+      `first_start_s=${seconds(first.readyMs + first.webhookMs)} first_webhook_ms=${first.webhookMs} restart_s=${restartFigures.map((ms) => seconds(ms)).join(',')} load=${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(',')}\n`,
     );
   } finally {
     if (args.get('keep-data') !== 'true') rmSync(dataDir, { recursive: true, force: true });

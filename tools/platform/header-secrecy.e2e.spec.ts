@@ -86,7 +86,12 @@ describe('a custom header holding a receiver credential, across the platform', (
     expect(created.body.headers).toEqual({ Authorization: { value_last4: 'alue' } });
     // A PATCH that leaves the headers out keeps them.
     expect((await call(subscriptions, `/endpoints/${endpointId}`, key, 'PATCH', { description: 'credenciais guardadas' })).status).toBe(200);
-    const answers = [created.text, (await call(subscriptions, `/endpoints/${endpointId}`, key)).text, (await call(subscriptions, '/endpoints', key)).text, (await call(subscriptions, `/endpoints/${endpointId}/audit`, key)).text];
+    const answers = [
+      created.text,
+      (await call(subscriptions, `/endpoints/${endpointId}`, key)).text,
+      (await call(subscriptions, '/endpoints', key)).text,
+      (await call(subscriptions, `/endpoints/${endpointId}/audit`, key)).text,
+    ];
     for (const answer of answers) expect(answer).not.toContain('s3cr3t');
 
     await eventually(async () => expect((await call(delivery, `/endpoints/${endpointId}/stats`, key)).status).toBe(200), { timeoutMs: 20_000 });

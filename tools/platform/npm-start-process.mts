@@ -137,4 +137,3 @@ export async function stopStart(platform: StartedPlatform): Promise<{ code: numb
   const code = await platform.exited;
   return { code, tookMs: Date.now() - from };
 }
-

@@ -103,7 +103,7 @@ describe.each([
       });
       return result.id as string;
     };
-    const [all, onlyEffective, disabled, rotated] = receivers as [typeof receivers[0], typeof receivers[0], typeof receivers[0], typeof receivers[0]];
+    const [all, onlyEffective, disabled, rotated] = receivers as [(typeof receivers)[0], (typeof receivers)[0], (typeof receivers)[0], (typeof receivers)[0]];
     const epAll = await create(all.url, ['purchase.*']);
     const epEffective = await create(onlyEffective.url, ['purchase.made_effective']);
     const epDisabled = await create(disabled.url, ['*']);

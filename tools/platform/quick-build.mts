@@ -146,10 +146,7 @@ async function transpile(project: TranspiledProject): Promise<void> {
       const target = path.join(outDir, relative.replace(/\.ts$/, '.js'));
       const output = await transform(readFileSync(file, 'utf8'), { ...swcOptions, filename: file, sourceFileName: path.relative(path.dirname(target), file) });
       mkdirSync(path.dirname(target), { recursive: true });
-      await Promise.all([
-        writeFile(target, `${output.code}\n//# sourceMappingURL=${path.basename(target)}.map\n`),
-        output.map ? writeFile(`${target}.map`, output.map) : Promise.resolve(),
-      ]);
+      await Promise.all([writeFile(target, `${output.code}\n//# sourceMappingURL=${path.basename(target)}.map\n`), output.map ? writeFile(`${target}.map`, output.map) : Promise.resolve()]);
     }),
   );
   if (project.extraInputs.includes('image-entry.cjs')) {

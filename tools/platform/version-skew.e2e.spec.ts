@@ -206,10 +206,7 @@ describe(`version skew against the previous release, v${previous.version} (${pre
       }
     }, 240_000);
 
-    async function expectDeliveredExactly(
-      purchaseId: string,
-      { all, onlyEffective, otherPartners }: Record<'all' | 'onlyEffective' | 'otherPartners', { secret: string }>,
-    ): Promise<void> {
+    async function expectDeliveredExactly(purchaseId: string, { all, onlyEffective, otherPartners }: Record<'all' | 'onlyEffective' | 'otherPartners', { secret: string }>): Promise<void> {
       const statuses = ['not_logged', ...journeySteps.map((s) => s.status)];
       await eventually(
         () => {
@@ -222,7 +219,10 @@ describe(`version skew against the previous release, v${previous.version} (${pre
       expect(receivers.disabled.requests).toEqual([]);
       expect(receivers.otherPartner.requests).toEqual([]);
       expect(webhooksOf(receivers.onlyEffective, purchaseId)).toHaveLength(1);
-      for (const [receiver, endpoint] of [[receivers.all, all], [receivers.onlyEffective, onlyEffective]] as const) {
+      for (const [receiver, endpoint] of [
+        [receivers.all, all],
+        [receivers.onlyEffective, onlyEffective],
+      ] as const) {
         // Every request the endpoint got is a webhook of this school's purchases.
         expect(receiver.requests.every((r) => JSON.parse(r.body).data?.partner_id === JSON.parse(webhooksOf(receiver, purchaseId)[0]!.body).data.partner_id)).toBe(true);
         for (const webhook of webhooksOf(receiver, purchaseId)) {

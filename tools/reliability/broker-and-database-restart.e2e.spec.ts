@@ -45,7 +45,11 @@ describe('broker and database restarts under load', () => {
     expect(recoveryMs).toBeLessThan(60_000);
     // A client is told to come back (503 with Retry-After), never that we failed (500).
     const answers = { journey: load.failureStatuses, ...Object.fromEntries(Object.entries(partnerApis).map(([api, a]) => [api, a.statuses])) };
-    const serverErrors = Object.entries(answers).flatMap(([api, statuses]) => Object.keys(statuses).filter((s) => s.startsWith('5') && s !== '503').map((s) => `${api} ${s}`));
+    const serverErrors = Object.entries(answers).flatMap(([api, statuses]) =>
+      Object.keys(statuses)
+        .filter((s) => s.startsWith('5') && s !== '503')
+        .map((s) => `${api} ${s}`),
+    );
     expect(serverErrors).toEqual([]);
     expect({ journey: load.withoutRetryAfter, subscriptions: partnerApis.subscriptions.withoutRetryAfter, delivery: partnerApis.delivery.withoutRetryAfter }).toEqual({ journey: 0, subscriptions: 0, delivery: 0 });
   };

@@ -48,9 +48,7 @@ export interface LedgerReport {
 }
 
 export function subscribes(endpoint: EndpointSubscription, type: string): boolean {
-  return endpoint.eventTypes.some((pattern) =>
-    pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))),
-  );
+  return endpoint.eventTypes.some((pattern) => pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))));
 }
 
 const keyOf = (endpoint: string, purchaseId: string, sequence: number) => `${endpoint}|${purchaseId}|${sequence}`;

@@ -7,7 +7,15 @@ const [aAll, aWon, bAll]: EndpointSubscription[] = [
 ] as const;
 const endpoints = [aAll, aWon, bAll];
 const event = (purchaseId: string, partnerId: string, sequence: number, status: string, recordedAt = 1000): StoredEvent => ({ purchaseId, partnerId, sequence, type: `purchase.${status}`, recordedAt });
-const got = (endpoint: string, webhookId: string, purchaseId: string, partnerId: string, sequence: number, receivedAt = 2000, verified = true): ReceivedDelivery => ({ endpoint, webhookId, purchaseId, partnerId, sequence, receivedAt, verified });
+const got = (endpoint: string, webhookId: string, purchaseId: string, partnerId: string, sequence: number, receivedAt = 2000, verified = true): ReceivedDelivery => ({
+  endpoint,
+  webhookId,
+  purchaseId,
+  partnerId,
+  sequence,
+  receivedAt,
+  verified,
+});
 
 describe('delivery ledger', () => {
   it('matches event types as endpoints subscribe to them', () => {
@@ -30,7 +38,14 @@ describe('delivery ledger', () => {
     ]);
     // a-all expects pur_1#1 and #2, a-won expects pur_1#2, b-all expects pur_2#1.
     expect({ ...report, backlogClearedAfterMs: undefined }).toEqual({
-      expected: 4, delivered: 3, duplicates: 1, lost: 1, wrongEndpoint: 2, unverified: 1, unstableIds: 0, backlogClearedAfterMs: undefined,
+      expected: 4,
+      delivered: 3,
+      duplicates: 1,
+      lost: 1,
+      wrongEndpoint: 2,
+      unverified: 1,
+      unstableIds: 0,
+      backlogClearedAfterMs: undefined,
     });
   });
 

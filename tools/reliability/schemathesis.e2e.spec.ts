@@ -39,30 +39,48 @@ describe('schemathesis against every OpenAPI document', () => {
     ['delivery', (p) => ({ url: p.urls.delivery, token: p.apiKey })],
   ];
 
-  it.each(runs)('%s: no 5xx, every response as documented', async (name, target) => {
-    const { url, token, only, except } = target(platform);
-    const args = [
-      'run', `${url}/docs-json`,
-      '--url', url,
-      '--header', `Authorization: Bearer ${token}`,
-      '--checks', 'not_a_server_error,response_schema_conformance,content_type_conformance',
-      '--max-examples', '20',
-      // The coverage phase crashes inside hypothesis (KeyError in lambda_sources) on this pin: examples and fuzzing only.
-      '--phases', 'examples,fuzzing',
-      '--seed', '20261127',
-      '--workers', '2',
-      '--request-timeout', '10',
-      '--report', 'junit',
-      '--report-junit-path', path.join(reportsDir, `schemathesis-${name.replace(/\W+/g, '-')}.xml`),
-      ...(only ? ['--include-path-regex', only] : []),
-      ...(except ? ['--exclude-path-regex', except] : []),
-    ];
-    const result = await run(st, args, { timeout: 170_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } }).then(
-      ({ stdout }) => ({ code: 0, output: stdout }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
-    );
-    const summary = result.output.split('\n').filter((line) => /passed|failed|errored|Test cases|API Operations|Failures/i.test(line)).slice(-8);
-    process.stdout.write(`schemathesis ${name}:\n  ${summary.join('\n  ')}\n`);
-    expect({ code: result.code, output: result.code === 0 ? '' : result.output.slice(-12_000) }).toEqual({ code: 0, output: '' });
-  }, 180_000);
+  it.each(runs)(
+    '%s: no 5xx, every response as documented',
+    async (name, target) => {
+      const { url, token, only, except } = target(platform);
+      const args = [
+        'run',
+        `${url}/docs-json`,
+        '--url',
+        url,
+        '--header',
+        `Authorization: Bearer ${token}`,
+        '--checks',
+        'not_a_server_error,response_schema_conformance,content_type_conformance',
+        '--max-examples',
+        '20',
+        // The coverage phase crashes inside hypothesis (KeyError in lambda_sources) on this pin: examples and fuzzing only.
+        '--phases',
+        'examples,fuzzing',
+        '--seed',
+        '20261127',
+        '--workers',
+        '2',
+        '--request-timeout',
+        '10',
+        '--report',
+        'junit',
+        '--report-junit-path',
+        path.join(reportsDir, `schemathesis-${name.replace(/\W+/g, '-')}.xml`),
+        ...(only ? ['--include-path-regex', only] : []),
+        ...(except ? ['--exclude-path-regex', except] : []),
+      ];
+      const result = await run(st, args, { timeout: 170_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } }).then(
+        ({ stdout }) => ({ code: 0, output: stdout }),
+        (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
+      );
+      const summary = result.output
+        .split('\n')
+        .filter((line) => /passed|failed|errored|Test cases|API Operations|Failures/i.test(line))
+        .slice(-8);
+      process.stdout.write(`schemathesis ${name}:\n  ${summary.join('\n  ')}\n`);
+      expect({ code: result.code, output: result.code === 0 ? '' : result.output.slice(-12_000) }).toEqual({ code: 0, output: '' });
+    },
+    180_000,
+  );
 });

@@ -36,10 +36,7 @@ export class GanchoApi {
     let cursor: string | null = null;
     do {
       const separator = path.includes('?') ? '&' : '?';
-      const page: { items: T[]; next_cursor: string | null } = await this[service](
-        'GET',
-        `${path}${separator}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      );
+      const page: { items: T[]; next_cursor: string | null } = await this[service]('GET', `${path}${separator}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       items.push(...page.items);
       cursor = page.next_cursor;
     } while (cursor);

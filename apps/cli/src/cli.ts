@@ -52,7 +52,13 @@ const httpUrl = (value: string): string => {
     throw new InvalidArgumentError('must be an http(s) URL');
   }
 };
-const eventList = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+const eventList = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
 
 async function readStdinLine(io: Io): Promise<string> {
   let text = '';
@@ -147,7 +153,7 @@ export function buildProgram(io: Io, signal: AbortSignal): Command {
 
   program
     .command('trigger')
-    .description("send the example of an event type to your endpoints that subscribe to it (or to --endpoint)")
+    .description('send the example of an event type to your endpoints that subscribe to it (or to --endpoint)')
     .argument('<event-type>', `an event type, e.g. ${eventTypes[16] ?? 'purchase.made_effective'}`)
     .option('--endpoint <id>', 'this endpoint only (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .action(async (type: string, options: { endpoint?: string[] }) => {
@@ -175,10 +181,7 @@ export function buildProgram(io: Io, signal: AbortSignal): Command {
       const items = await new GanchoApi(await target()).all<Endpoint>('subscriptions', '/endpoints');
       out.record({ items });
       if (items.length === 0) return out.line('No endpoints yet: `gancho endpoints create --url https://… --events purchase.*`.');
-      out.table([
-        ['ID', 'STATE', 'EVENTS', 'URL'],
-        ...items.map((e) => [e.id, e.enabled ? 'enabled' : `disabled (${e.disabled_reason ?? '?'})`, e.event_types.join(','), e.url]),
-      ]);
+      out.table([['ID', 'STATE', 'EVENTS', 'URL'], ...items.map((e) => [e.id, e.enabled ? 'enabled' : `disabled (${e.disabled_reason ?? '?'})`, e.event_types.join(','), e.url])]);
     });
   endpoints
     .command('create')

@@ -136,10 +136,16 @@ async function forward(webhook: StreamedWebhook, secret: string, options: Listen
     const latency = Math.round(performance.now() - started);
     const ok = response.status >= 200 && response.status < 300;
     const status = out.paint(ok ? 'green' : 'red', String(response.status));
-    out.emit({ event: 'forwarded', ...base, status: response.status, latency_ms: latency }, `${out.paint('gray', when)}  ${webhook.type.padEnd(36)} → ${status} ${out.paint('gray', `${latency} ms  ${webhook.webhook_id}`)}`);
+    out.emit(
+      { event: 'forwarded', ...base, status: response.status, latency_ms: latency },
+      `${out.paint('gray', when)}  ${webhook.type.padEnd(36)} → ${status} ${out.paint('gray', `${latency} ms  ${webhook.webhook_id}`)}`,
+    );
   } catch (error) {
     const latency = Math.round(performance.now() - started);
     const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.name : String(error));
-    out.emit({ event: 'forward_failed', ...base, error: reason, latency_ms: latency }, `${out.paint('gray', when)}  ${webhook.type.padEnd(36)} → ${out.paint('red', reason)} ${out.paint('gray', `${latency} ms  ${webhook.webhook_id}`)}`);
+    out.emit(
+      { event: 'forward_failed', ...base, error: reason, latency_ms: latency },
+      `${out.paint('gray', when)}  ${webhook.type.padEnd(36)} → ${out.paint('red', reason)} ${out.paint('gray', `${latency} ms  ${webhook.webhook_id}`)}`,
+    );
   }
 }

@@ -121,7 +121,9 @@ async function unnamedControls(page: Page): Promise<string[]> {
     const control = controls.nth(i);
     const name = await control.evaluate((el) => {
       const element = el as HTMLInputElement;
-      const byLabel = Array.from(element.labels ?? []).map((l) => l.textContent ?? '').join(' ');
+      const byLabel = Array.from(element.labels ?? [])
+        .map((l) => l.textContent ?? '')
+        .join(' ');
       const byAria = element.getAttribute('aria-label') ?? '';
       const byRef = (element.getAttribute('aria-labelledby') ?? '')
         .split(/\s+/)
@@ -463,11 +465,14 @@ describe('the partner console in a browser', () => {
     await shot(page, 'portal-embedded');
 
     // In use when it expires: the next call says so (once both APIs refuse it).
-    await eventually(async () => {
-      expect((await call(`${consoleServer.url}/api/subscriptions/me`, portal.token)).status).toBe(401);
-      expect((await call(`${consoleServer.url}/api/delivery/messages?limit=1`, portal.token)).status).toBe(401);
-      // However fast the tests before this one ran: until the session's expiry, and 30 s more.
-    }, { timeoutMs: Math.max(0, Date.parse(portal.expires_at) - Date.now()) + 30_000, intervalMs: 250 });
+    await eventually(
+      async () => {
+        expect((await call(`${consoleServer.url}/api/subscriptions/me`, portal.token)).status).toBe(401);
+        expect((await call(`${consoleServer.url}/api/delivery/messages?limit=1`, portal.token)).status).toBe(401);
+        // However fast the tests before this one ran: until the session's expiry, and 30 s more.
+      },
+      { timeoutMs: Math.max(0, Date.parse(portal.expires_at) - Date.now()) + 30_000, intervalMs: 250 },
+    );
     await frame.getByRole('link', { name: 'Entregas', exact: true }).click();
     await frame.getByText('Esta sessão do portal expirou. Abra o console de novo pelo seu painel.').waitFor();
 
@@ -595,7 +600,9 @@ describe('the partner console in a browser', () => {
       const overflow = () =>
         page.evaluate(() => ({
           sideways: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
-          selects: Array.from(document.querySelectorAll('select')).filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5).map((el) => el.id),
+          selects: Array.from(document.querySelectorAll('select'))
+            .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .map((el) => el.id),
         }));
       await page.goto(`${consoleServer.url}/?lang=pt-BR`);
       await page.getByLabel('Chave de API').fill(apiKey);

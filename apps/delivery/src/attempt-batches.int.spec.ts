@@ -49,7 +49,12 @@ describe('attempts recorded in batches', () => {
   });
 
   /** Endpoints are published after the service started: wait until it routes to them. */
-  const settle = (partnerId: string, ...endpoints: { endpointId: string }[]) => subscriptions.routedBy(service.url, partnerId, endpoints.map((e) => e.endpointId));
+  const settle = (partnerId: string, ...endpoints: { endpointId: string }[]) =>
+    subscriptions.routedBy(
+      service.url,
+      partnerId,
+      endpoints.map((e) => e.endpointId),
+    );
 
   it('logs, settles and publishes every attempt of a burst once, sharing transactions', async () => {
     const partner = uniqueName('ptn');
@@ -69,9 +74,7 @@ describe('attempts recorded in batches', () => {
       const { rows } = await client.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM messages GROUP BY status');
       expect(rows).toEqual([{ status: 'succeeded', n: String(expected.length) }]);
     });
-    const logged = await client.query<{ n: string; distinct_messages: string }>(
-      "SELECT count(*) AS n, count(DISTINCT message_id) AS distinct_messages FROM attempts WHERE outcome = 'succeeded' AND attempt_number = 1",
-    );
+    const logged = await client.query<{ n: string; distinct_messages: string }>("SELECT count(*) AS n, count(DISTINCT message_id) AS distinct_messages FROM attempts WHERE outcome = 'succeeded' AND attempt_number = 1");
     expect(logged.rows[0]).toEqual({ n: String(expected.length), distinct_messages: String(expected.length) });
 
     // Batched: far fewer transactions than attempts wrote the attempt rows, and no copy of them went to the event store (they are relayed from their rows).
@@ -134,9 +137,7 @@ describe('attempts recorded in batches', () => {
 
     await eventually(() => expect(recovering.received).toHaveLength(3), { timeoutMs: 10_000 });
     await eventually(async () => {
-      const { rows } = await client.query('SELECT consecutive_failures, first_failure_since_success_at, last_success_at, reported_at FROM endpoint_health WHERE endpoint_id = $1', [
-        recoveringEp.endpointId,
-      ]);
+      const { rows } = await client.query('SELECT consecutive_failures, first_failure_since_success_at, last_success_at, reported_at FROM endpoint_health WHERE endpoint_id = $1', [recoveringEp.endpointId]);
       expect(rows[0]).toEqual({ consecutive_failures: 0, first_failure_since_success_at: null, last_success_at: expect.any(Date), reported_at: null });
     });
     expect(healthReports.filter((m) => m.key === recoveringEp.endpointId)).toHaveLength(0);
@@ -155,10 +156,10 @@ describe('attempts recorded in batches', () => {
        VALUES ($1, gen_random_uuid(), $2, $3, 'purchase.logged', 'pur_legacy', '{}', 'succeeded', 1, now(), 1, false)`,
       [legacyMessage, ep.endpointId, partner],
     );
-    await client.query(
-      `INSERT INTO attempts (message_id, attempt_number, endpoint_id, started_at, finished_at, latency_ms, status_code, outcome) VALUES ($1, 1, $2, now(), now(), 3, 204, 'succeeded')`,
-      [legacyMessage, ep.endpointId],
-    );
+    await client.query(`INSERT INTO attempts (message_id, attempt_number, endpoint_id, started_at, finished_at, latency_ms, status_code, outcome) VALUES ($1, 1, $2, now(), now(), 3, 204, 'succeeded')`, [
+      legacyMessage,
+      ep.endpointId,
+    ]);
     // A later attempt of this release: once its record is out, the relay has read past the legacy row.
     const { eventId } = await subscriptions.publishStatus(partner, 'made_effective');
     const current = messageIdFor(eventId, ep.endpointId);

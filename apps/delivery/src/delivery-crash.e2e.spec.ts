@@ -22,7 +22,12 @@ describe('delivery crash (SIGKILL) under load', () => {
     database = await createTestDatabase('delivery_crash');
     await subscriptions.createTopics();
     receivers = await Promise.all([0, 1, 2].map(() => new TestReceiver().start()));
-    env = deliveryEnv(database.url, topics, receivers.map((r) => r.host), { REQUEST_TIMEOUT_MS: '1000', KAFKA_SESSION_TIMEOUT_MS: '6000', ENDPOINTS_WARMUP_MS: '1000' });
+    env = deliveryEnv(
+      database.url,
+      topics,
+      receivers.map((r) => r.host),
+      { REQUEST_TIMEOUT_MS: '1000', KAFKA_SESSION_TIMEOUT_MS: '6000', ENDPOINTS_WARMUP_MS: '1000' },
+    );
     delivery = await startServiceProcess(mainFile, env);
   });
   afterAll(async () => {
@@ -36,7 +41,11 @@ describe('delivery crash (SIGKILL) under load', () => {
     const partner = uniqueName('ptn');
     const endpoints = await Promise.all(receivers.map((r) => subscriptions.putEndpoint({ partnerId: partner, url: r.url() })));
     receivers.forEach((r, i) => (r.secrets = endpoints[i]!.secrets));
-    await subscriptions.routedBy(delivery.url, partner, endpoints.map((e) => e.endpointId));
+    await subscriptions.routedBy(
+      delivery.url,
+      partner,
+      endpoints.map((e) => e.endpointId),
+    );
 
     const total = 240;
     const eventIds: string[] = [];

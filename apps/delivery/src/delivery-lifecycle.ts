@@ -55,11 +55,7 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
   /** Deletes settled messages (with their attempts), published events and held status events (they carry student data) older than the retention. */
   async purge(now: Date = new Date()): Promise<{ messages: number; events: number }> {
     const before = new Date(now.getTime() - this.config.get('RETENTION_MS', { infer: true }));
-    const messages = await queryRows(
-      this.dataSource,
-      "DELETE FROM messages WHERE created_at < $1 AND status IN ('succeeded', 'failed', 'exhausted') RETURNING 1",
-      [before],
-    );
+    const messages = await queryRows(this.dataSource, "DELETE FROM messages WHERE created_at < $1 AND status IN ('succeeded', 'failed', 'exhausted') RETURNING 1", [before]);
     const events = await this.store.deleteEventsRecordedBefore(before);
     await this.dataSource.query('DELETE FROM held_status_events WHERE held_at < $1', [before]);
     return { messages: messages.length, events };

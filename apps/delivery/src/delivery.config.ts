@@ -35,7 +35,12 @@ export const deliveryConfigSchema = z.object({
   ALLOWED_ENDPOINT_HOSTS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
   /** Attempts in flight at once in this process, and per endpoint. */
   DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
   ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),

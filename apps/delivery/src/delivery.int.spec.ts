@@ -34,7 +34,12 @@ describe('delivery service', () => {
     await subscriptions.createTopics();
     pool = await Promise.all(Array.from({ length: 13 }, () => new TestReceiver().start()));
     receivers.push(...pool);
-    service = await startDelivery(database.url, topics, pool.map((r) => r.host), { RETRY_SCHEDULE: '0s,1s,1s', REQUEST_TIMEOUT_MS: '30000' });
+    service = await startDelivery(
+      database.url,
+      topics,
+      pool.map((r) => r.host),
+      { RETRY_SCHEDULE: '0s,1s,1s', REQUEST_TIMEOUT_MS: '30000' },
+    );
     const readers = await readDeliveryTopics(subscriptions, topics);
     attempts = readers.attempts;
     healthReports = readers.healthReports;
@@ -49,7 +54,12 @@ describe('delivery service', () => {
   });
 
   /** Endpoints are published after the service started: wait until it routes to them. */
-  const settle = (partnerId: string, ...endpoints: { endpointId: string }[]) => subscriptions.routedBy(service.url, partnerId, endpoints.map((e) => e.endpointId));
+  const settle = (partnerId: string, ...endpoints: { endpointId: string }[]) =>
+    subscriptions.routedBy(
+      service.url,
+      partnerId,
+      endpoints.map((e) => e.endpointId),
+    );
 
   it('fans each event out to the matching enabled endpoints of its partner only', async () => {
     const [all, madeEffective, disabled, other] = pool.slice(0, 4) as [TestReceiver, TestReceiver, TestReceiver, TestReceiver];

@@ -53,10 +53,7 @@ describe('delivery partner API: tenant isolation and rate limit', () => {
       PARTNER_API_RATE_LIMIT_BURST: '40',
     });
     [keyA, keyB] = await Promise.all([subscriptions.issueApiKey(partnerA), subscriptions.issueApiKey(partnerB)]);
-    const [a, b] = await Promise.all([
-      subscriptions.putEndpoint({ partnerId: partnerA, url: receiverOfA.url() }),
-      subscriptions.putEndpoint({ partnerId: partnerB, url: receiverOfB.url() }),
-    ]);
+    const [a, b] = await Promise.all([subscriptions.putEndpoint({ partnerId: partnerA, url: receiverOfA.url() }), subscriptions.putEndpoint({ partnerId: partnerB, url: receiverOfB.url() })]);
     [endpointA, endpointB] = [a.endpointId, b.endpointId];
     receiverOfA.secrets = a.secrets;
     receiverOfB.secrets = b.secrets;
@@ -69,10 +66,13 @@ describe('delivery partner API: tenant isolation and rate limit', () => {
     const [eventA, eventB] = await Promise.all([subscriptions.publishStatus(partnerA, 'logged'), subscriptions.publishStatus(partnerB, 'logged')]);
     messageA = messageIdFor(eventA.eventId, endpointA);
     messageB = messageIdFor(eventB.eventId, endpointB);
-    await eventually(async () => {
-      expect((await json(call(keyA, `/messages/${messageA}`))).status).toBe('succeeded');
-      expect((await json(call(keyB, `/messages/${messageB}`))).status).toBe('exhausted');
-    }, { timeoutMs: 20_000 });
+    await eventually(
+      async () => {
+        expect((await json(call(keyA, `/messages/${messageA}`))).status).toBe('succeeded');
+        expect((await json(call(keyB, `/messages/${messageB}`))).status).toBe('exhausted');
+      },
+      { timeoutMs: 20_000 },
+    );
   });
   afterAll(async () => {
     await service?.close();

@@ -29,8 +29,14 @@ describe('journey serves the AsyncAPI document of its own topics', () => {
     const served = (await response.json()) as Served;
     expect(served).toEqual(asyncApiDocument({ service: 'journey' }));
     expect(served.asyncapi).toBe('3.0.0');
-    expect(Object.values(served.channels).map((c) => c.address).sort()).toEqual(['journey.purchase-status.v1', 'subscriptions.api-keys.v1']);
-    const sent = Object.values(served.operations).filter((o) => o.action === 'send').map((o) => served.channels[o.channel.$ref.split('/').at(-1) as string]?.address);
+    expect(
+      Object.values(served.channels)
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual(['journey.purchase-status.v1', 'subscriptions.api-keys.v1']);
+    const sent = Object.values(served.operations)
+      .filter((o) => o.action === 'send')
+      .map((o) => served.channels[o.channel.$ref.split('/').at(-1) as string]?.address);
     expect(sent.sort()).toEqual(['journey.purchase-status.v1']);
     for (const operation of Object.values(served.operations)) expect(operation.summary).toMatch(/^journey /);
   });

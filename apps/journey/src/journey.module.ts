@@ -20,17 +20,9 @@ export class JourneyModule {
   static register(options: JourneyModuleOptions = {}): DynamicModule {
     return {
       module: JourneyModule,
-      imports: [
-        ServiceCoreModule.forRoot({ service: 'journey', defaultPort: 3001, migrations: journeyMigrations, configSchema: journeyConfigSchema }),
-      ],
+      imports: [ServiceCoreModule.forRoot({ service: 'journey', defaultPort: 3001, migrations: journeyMigrations, configSchema: journeyConfigSchema })],
       controllers: [PurchasesController],
-      providers: [
-        { provide: CLOCK, useValue: options.clock ?? systemClock },
-        PlatformTokenGuard,
-        PurchaseCommandHandler,
-        InactivityScheduler,
-        JourneyOutbox,
-      ],
+      providers: [{ provide: CLOCK, useValue: options.clock ?? systemClock }, PlatformTokenGuard, PurchaseCommandHandler, InactivityScheduler, JourneyOutbox],
     };
   }
 }

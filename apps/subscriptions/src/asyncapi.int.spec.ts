@@ -29,8 +29,14 @@ describe('subscriptions serves the AsyncAPI document of its own topics', () => {
     const served = (await response.json()) as Served;
     expect(served).toEqual(asyncApiDocument({ service: 'subscriptions' }));
     expect(served.asyncapi).toBe('3.0.0');
-    expect(Object.values(served.channels).map((c) => c.address).sort()).toEqual(['delivery.endpoint-health.v1', 'subscriptions.api-keys.v1', 'subscriptions.endpoints.v1']);
-    const sent = Object.values(served.operations).filter((o) => o.action === 'send').map((o) => served.channels[o.channel.$ref.split('/').at(-1) as string]?.address);
+    expect(
+      Object.values(served.channels)
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual(['delivery.endpoint-health.v1', 'subscriptions.api-keys.v1', 'subscriptions.endpoints.v1']);
+    const sent = Object.values(served.operations)
+      .filter((o) => o.action === 'send')
+      .map((o) => served.channels[o.channel.$ref.split('/').at(-1) as string]?.address);
     expect(sent.sort()).toEqual(['subscriptions.api-keys.v1', 'subscriptions.endpoints.v1']);
     for (const operation of Object.values(served.operations)) expect(operation.summary).toMatch(/^subscriptions /);
   });

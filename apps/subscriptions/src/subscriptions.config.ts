@@ -19,15 +19,13 @@ export const subscriptionsConfigSchema = z.object({
    * Seals signing secrets: `<keyId>:<base64 of 32 bytes>`, comma-separated;
    * the first seals, all open (see @gancho/secret-box). Delivery needs the same.
    */
-  SECRETS_ENCRYPTION_KEY: z
-    .string({ error: 'SECRETS_ENCRYPTION_KEY is required (<keyId>:<base64 of 32 bytes>[,…])' })
-    .superRefine((value, context) => {
-      try {
-        parseSecretBoxKeys(value);
-      } catch (error) {
-        context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : 'invalid' });
-      }
-    }),
+  SECRETS_ENCRYPTION_KEY: z.string({ error: 'SECRETS_ENCRYPTION_KEY is required (<keyId>:<base64 of 32 bytes>[,…])' }).superRefine((value, context) => {
+    try {
+      parseSecretBoxKeys(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : 'invalid' });
+    }
+  }),
   /** Accept plain http:// endpoint URLs (local development and tests only). */
   ALLOW_HTTP_ENDPOINTS: flag(false),
   /** Accept endpoints on loopback and private networks (local development and tests only). */
@@ -39,7 +37,12 @@ export const subscriptionsConfigSchema = z.object({
   ALLOWED_ENDPOINT_HOSTS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
   /** After a rotation, the previous signing secret stays valid this long. */
   SECRET_ROTATION_OVERLAP_MS: durationMs(day),
   /** Partner API requests per second per API key, per instance; 0 turns the limit off. */

@@ -46,16 +46,7 @@ describe('tenant isolation', () => {
         walked.push(`${method.toUpperCase()} ${path}`);
       }
     }
-    expect(walked.sort()).toEqual(
-      [
-        'DELETE /endpoints/{id}',
-        'GET /endpoints/{id}',
-        'GET /endpoints/{id}/audit',
-        'GET /endpoints/{id}/secret',
-        'PATCH /endpoints/{id}',
-        'POST /endpoints/{id}/secret/rotate',
-      ].sort(),
-    );
+    expect(walked.sort()).toEqual(['DELETE /endpoints/{id}', 'GET /endpoints/{id}', 'GET /endpoints/{id}/audit', 'GET /endpoints/{id}/secret', 'PATCH /endpoints/{id}', 'POST /endpoints/{id}/secret/rotate'].sort());
 
     const after = await b('GET', `/endpoints/${theirs.id}`);
     expect(after.body).toEqual(theirs);

@@ -183,7 +183,13 @@ describe('examples/analytics-funnel against the real broker', () => {
     expect(cloudEventOf(copied).type).toBe('delivery.attempt');
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: topics.DELIVERY_ATTEMPTS_TOPIC, messages: [{ key: copied.key, value: copied.value, headers: copied.headers! }, { key: 'x', value: 'not a cloudevent' }] });
+    await producer.send({
+      topic: topics.DELIVERY_ATTEMPTS_TOPIC,
+      messages: [
+        { key: copied.key, value: copied.value, headers: copied.headers! },
+        { key: 'x', value: 'not a cloudevent' },
+      ],
+    });
     await producer.disconnect();
 
     const run = await runExample(

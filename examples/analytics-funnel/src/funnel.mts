@@ -72,7 +72,11 @@ export class FunnelCounter {
     if (!event.type.startsWith('purchase.')) return void this.ignored++;
     if (!this.firstTime(event)) return;
     const data = event.data as PurchaseStatusData;
-    mapOf(mapOf(this.reached, data.partner_id, () => new Map()), data.phase, () => new Set()).add(data.purchase_id);
+    mapOf(
+      mapOf(this.reached, data.partner_id, () => new Map()),
+      data.phase,
+      () => new Set(),
+    ).add(data.purchase_id);
   }
 
   /** A record of `delivery.attempts.v1` (CloudEvents type `delivery.attempt`). */

@@ -12,8 +12,7 @@ import type { JsonSchema, JsonValue } from './webhook-payload';
  * the part it produces or consumes (`service`).
  */
 export function asyncApiDocument(options: { service?: string } = {}): { [key: string]: JsonValue } {
-  const involved = (contract: TopicContract) =>
-    options.service === undefined || contract.producer.service === options.service || contract.consumers.some((c) => c.service === options.service);
+  const involved = (contract: TopicContract) => options.service === undefined || contract.producer.service === options.service || contract.consumers.some((c) => c.service === options.service);
   const contracts = topicContracts.filter(involved);
   const channels: Record<string, JsonValue> = {};
   const messages: Record<string, JsonValue> = {};

@@ -1,11 +1,5 @@
 import { CloudEvent, Kafka } from 'cloudevents';
-import {
-  fromCloudEventsKafkaMessage,
-  InvalidCloudEventError,
-  toCloudEventsKafkaMessage,
-  type IncomingKafkaMessage,
-  type PurchaseStatusCloudEvent,
-} from './cloudevents-kafka';
+import { fromCloudEventsKafkaMessage, InvalidCloudEventError, toCloudEventsKafkaMessage, type IncomingKafkaMessage, type PurchaseStatusCloudEvent } from './cloudevents-kafka';
 import { examplePayload } from './webhook-payload';
 
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -126,14 +120,11 @@ describe('CloudEvents Kafka binding (binary mode)', () => {
       headers: { ...good.headers, [name]: value },
     });
 
-    it.each(['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject', 'content-type'])(
-      'a message without %s',
-      (name) => {
-        const error = refusal(without(name));
-        expect(error.code).toBe('INVALID_CLOUDEVENT');
-        expect(error.message).toContain(name);
-      },
-    );
+    it.each(['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_subject', 'content-type'])('a message without %s', (name) => {
+      const error = refusal(without(name));
+      expect(error.code).toBe('INVALID_CLOUDEVENT');
+      expect(error.message).toContain(name);
+    });
 
     it.each([
       ['another spec version', withHeader('ce_specversion', '0.3'), 'ce_specversion'],

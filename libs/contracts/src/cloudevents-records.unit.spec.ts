@@ -1,14 +1,5 @@
 import { CloudEvent, Kafka } from 'cloudevents';
-import {
-  cloudEventSources,
-  cloudEventTypes,
-  describeRecordEvent,
-  InvalidCloudEventError,
-  legacyEventHeaders,
-  readCloudEventAttributes,
-  toCloudEventsRecord,
-  type CloudEventsRecord,
-} from './cloudevents-kafka';
+import { cloudEventSources, cloudEventTypes, describeRecordEvent, InvalidCloudEventError, legacyEventHeaders, readCloudEventAttributes, toCloudEventsRecord, type CloudEventsRecord } from './cloudevents-kafka';
 
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -37,7 +28,11 @@ function sdkEvent(message: { key: string; value: string; headers: Record<string,
  * (the constructor validates them against the spec).
  */
 function sdkEventOfHeaders(headers: Record<string, string>): CloudEvent<unknown> {
-  const attributes = Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('ce_')).map(([name, value]) => [name.slice(3), value]));
+  const attributes = Object.fromEntries(
+    Object.entries(headers)
+      .filter(([name]) => name.startsWith('ce_'))
+      .map(([name, value]) => [name.slice(3), value]),
+  );
   return new CloudEvent(attributes as never, true);
 }
 
@@ -60,13 +55,7 @@ describe('CloudEvents records of any topic (binary mode)', () => {
     });
     const event = sdkEvent(message);
     expect(event.validate()).toBe(true);
-    expect([event.id, event.type, event.source, event.subject, event.time]).toEqual([
-      '6f1c2a7e-3b1d-4a8e-9c55-0d2e4f6a8b10',
-      'subscriptions.endpoint_state',
-      '/gancho/subscriptions',
-      'ep_01',
-      '2026-11-27T19:28:47.123Z',
-    ]);
+    expect([event.id, event.type, event.source, event.subject, event.time]).toEqual(['6f1c2a7e-3b1d-4a8e-9c55-0d2e4f6a8b10', 'subscriptions.endpoint_state', '/gancho/subscriptions', 'ep_01', '2026-11-27T19:28:47.123Z']);
     expect(event.data).toEqual({ endpoint_id: 'ep_01', version: 2 });
   });
 

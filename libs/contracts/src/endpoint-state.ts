@@ -110,10 +110,7 @@ export function endpointHeaderSecretContext(endpointId: string, headerName: stri
  * with `open(sealed, context)`, or, in a state published before header values
  * were sealed, its plain `headers`. `open` throws if a value does not open.
  */
-export function openEndpointHeaders(
-  state: Pick<EndpointStateV1, 'endpoint_id' | 'headers' | 'sealed_headers'>,
-  open: (sealed: string, context: string) => string,
-): Record<string, string> {
+export function openEndpointHeaders(state: Pick<EndpointStateV1, 'endpoint_id' | 'headers' | 'sealed_headers'>, open: (sealed: string, context: string) => string): Record<string, string> {
   if (state.sealed_headers === undefined) return { ...state.headers };
   return Object.fromEntries(Object.entries(state.sealed_headers).map(([name, sealed]) => [name, open(sealed, endpointHeaderSecretContext(state.endpoint_id, name))]));
 }

@@ -16,11 +16,7 @@ export function eventTypeOf<S extends PurchaseStatus>(status: S): `purchase.${S}
 export const eventTypes: readonly EventType[] = purchaseStatuses.map((status) => eventTypeOf(status));
 
 export function isEventType(value: unknown): value is EventType {
-  return (
-    typeof value === 'string' &&
-    value.startsWith(`${eventTypePrefix}.`) &&
-    isPurchaseStatus(value.slice(eventTypePrefix.length + 1))
-  );
+  return typeof value === 'string' && value.startsWith(`${eventTypePrefix}.`) && isPurchaseStatus(value.slice(eventTypePrefix.length + 1));
 }
 
 /** The status of an event type; throws on a string that is not one (check with `isEventType` first). */

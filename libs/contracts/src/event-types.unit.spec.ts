@@ -1,11 +1,4 @@
-import {
-  eventTypes,
-  isEventType,
-  matchesEventTypeFilter,
-  statusOfEventType,
-  validateEventTypeFilter,
-  type EventType,
-} from './event-types';
+import { eventTypes, isEventType, matchesEventTypeFilter, statusOfEventType, validateEventTypeFilter, type EventType } from './event-types';
 
 describe('event types', () => {
   it('are one per status', () => {
@@ -13,12 +6,9 @@ describe('event types', () => {
     expect(eventTypes).toContain('purchase.made_effective');
   });
 
-  it.each(['purchase', 'purchase.', 'purchase.unknown', 'purchase.*', '*', 'purchases.made_effective', 'PURCHASE.made_effective', 'purchase.made_effective.x'])(
-    'refuses %p as an event type',
-    (value) => {
-      expect(isEventType(value)).toBe(false);
-    },
-  );
+  it.each(['purchase', 'purchase.', 'purchase.unknown', 'purchase.*', '*', 'purchases.made_effective', 'PURCHASE.made_effective', 'purchase.made_effective.x'])('refuses %p as an event type', (value) => {
+    expect(isEventType(value)).toBe(false);
+  });
 
   it('refuses to give the status of a string that is not an event type', () => {
     expect(() => statusOfEventType('purchase.nope' as EventType)).toThrow(TypeError);
@@ -34,19 +24,7 @@ describe('event-type filters', () => {
   });
 
   it('return the entries that are unknown or malformed, in order', () => {
-    const filter = [
-      'purchase.made_effective',
-      'purchase.nonexistent',
-      'refund.*',
-      'purchase.*.x',
-      '*.made_effective',
-      'purchase*',
-      'purchase.',
-      '',
-      '**',
-      'Purchase.*',
-      'purchase.made_*',
-    ];
+    const filter = ['purchase.made_effective', 'purchase.nonexistent', 'refund.*', 'purchase.*.x', '*.made_effective', 'purchase*', 'purchase.', '', '**', 'Purchase.*', 'purchase.made_*'];
     expect(validateEventTypeFilter(filter)).toEqual(filter.slice(1));
   });
 

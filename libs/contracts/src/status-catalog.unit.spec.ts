@@ -1,15 +1,5 @@
 import { eventTypeOf, isEventType, statusOfEventType } from './event-types';
-import {
-  describeStatus,
-  isPurchaseStatus,
-  phaseOf,
-  phases,
-  purchaseStatuses,
-  statusCatalog,
-  statusesInPhase,
-  type Phase,
-  type PurchaseStatus,
-} from './status-catalog';
+import { describeStatus, isPurchaseStatus, phaseOf, phases, purchaseStatuses, statusCatalog, statusesInPhase, type Phase, type PurchaseStatus } from './status-catalog';
 
 // The design's catalog, restated here so a silent edit of the code shows up.
 const designCatalog: Record<Phase, readonly string[]> = {
@@ -29,13 +19,7 @@ const designCatalog: Record<Phase, readonly string[]> = {
   waiting_for_conclusion: ['approved_by_provi', 'analysis', 'waiting_signature', 'waiting_payment', 'approved'],
   won: ['made_effective'],
   lost: ['abandonment_before_signed', 'link_inactive', 'expired', 'denied'],
-  churn: [
-    'abandonment_after_signed',
-    'abandonment_after_upfront',
-    'abandonment_after_settled',
-    'isa_abandonment_after_signed',
-    'isa_default',
-  ],
+  churn: ['abandonment_after_signed', 'abandonment_after_upfront', 'abandonment_after_settled', 'isa_abandonment_after_signed', 'isa_default'],
   after_sale: [
     'effective',
     'studying',

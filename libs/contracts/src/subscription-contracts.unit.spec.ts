@@ -26,10 +26,7 @@ describe('subscriptions contracts', () => {
   it('check an endpoint health report', () => {
     const report = { endpoint_id: 'ep_1', partner_id: 'ptn_1', reason: 'gone', detail: '410 Gone', occurred_at: '2026-11-27T19:28:47.123Z' };
     expect(endpointHealthReportProblems(report)).toEqual([]);
-    expect(endpointHealthReportProblems({ ...report, reason: 'sad', occurred_at: 'yesterday' })).toEqual([
-      'occurred_at: must be a date-time',
-      'reason: must be one of gone, failing, unauthorized',
-    ]);
+    expect(endpointHealthReportProblems({ ...report, reason: 'sad', occurred_at: 'yesterday' })).toEqual(['occurred_at: must be a date-time', 'reason: must be one of gone, failing, unauthorized']);
     expect(endpointHealthReportProblems({ ...report, reason: 'unauthorized', detail: 'ActiveCampaign refused the API token (403)' })).toEqual([]);
   });
 });

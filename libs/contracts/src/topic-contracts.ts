@@ -119,8 +119,7 @@ function purchaseStatusValueSchema(): JsonSchema {
     $schema: schemaDialect,
     $id: topicValueSchemaId(Topics.purchaseStatus),
     title: 'Purchase status event, v1',
-    description:
-      `Exactly the \`data\` of the webhook that delivery sends for it: the webhook of type ce_type is \`{ type: ce_type, timestamp: occurred_at, data: <this value> }\`, each branch is the \`data\` of the webhook schema \`${webhookSchemaBaseUrl}/<type>/v${webhookSchemaVersion}.json\`. Which branch applies is given by \`status\` (and ce_type).`,
+    description: `Exactly the \`data\` of the webhook that delivery sends for it: the webhook of type ce_type is \`{ type: ce_type, timestamp: occurred_at, data: <this value> }\`, each branch is the \`data\` of the webhook schema \`${webhookSchemaBaseUrl}/<type>/v${webhookSchemaVersion}.json\`. Which branch applies is given by \`status\` (and ce_type).`,
     oneOf: eventTypes.map((type) => {
       const data = (webhookPayloadSchema(type)['properties'] as Record<string, JsonSchema>)['data'] as JsonSchema;
       return { title: type, description: `The data of the ${type} webhook (${webhookSchemaId(type)}#/properties/data).`, ...data };
@@ -195,7 +194,7 @@ function endpointStateValueSchema(): JsonSchema {
     $schema: schemaDialect,
     $id: topicValueSchemaId(Topics.endpoints),
     title: 'Endpoint state, v1',
-    description: "The full state of an endpoint after a change (EndpointStateV1); the consumer keeps the highest `version` per endpoint.",
+    description: 'The full state of an endpoint after a change (EndpointStateV1); the consumer keeps the highest `version` per endpoint.',
     type: 'object',
     additionalProperties: false,
     required: [
@@ -438,7 +437,7 @@ function apiKeysContract(): TopicContract {
   return {
     topic: Topics.apiKeys,
     version: 1,
-    summary: "Every partner API key by its hash, and its revocation; the partner authentication of subscriptions and delivery reads it.",
+    summary: 'Every partner API key by its hash, and its revocation; the partner authentication of subscriptions and delivery reads it.',
     key: { description: 'The API key id.', valueField: 'key_id', schema: { type: 'string', minLength: 1 } },
     valueSchema: apiKeyValueSchema(),
     tombstones: { allowed: true, description: 'An empty value: forget the key.' },
@@ -512,7 +511,7 @@ function endpointHealthContract(): TopicContract {
     }),
     cloudEvents: { type: cloudEventTypes.endpointHealth, typePattern: '^delivery\\.endpoint_health$', source: cloudEventSources.delivery, dataSchema: topicValueSchemaId(Topics.endpointHealth) },
     partitioning: { key: 'endpoint_id', reason: "One endpoint's reports stay in order.", partitions: 'The broker default.' },
-    ordering: 'Per endpoint. A report older than the partner\'s last re-enable is ignored by subscriptions; a repeated report changes nothing.',
+    ordering: "Per endpoint. A report older than the partner's last re-enable is ignored by subscriptions; a repeated report changes nothing.",
     retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_DELIVERY_ENDPOINT_HEALTH_V1' },
     compaction: { cleanupPolicy: 'delete', reason: 'Requests applied once by a committed consumer group; a week covers any outage of subscriptions.' },
     producer: { service: 'delivery', description: "Delivery's relay publishes each health report of its event store." },
@@ -600,13 +599,7 @@ function deliveryAttemptsContract(): TopicContract {
 }
 
 /** Every topic's contract, one per name in `Topics`. */
-export const topicContracts: readonly TopicContract[] = [
-  purchaseStatusContract(),
-  endpointsContract(),
-  apiKeysContract(),
-  endpointHealthContract(),
-  deliveryAttemptsContract(),
-];
+export const topicContracts: readonly TopicContract[] = [purchaseStatusContract(), endpointsContract(), apiKeysContract(), endpointHealthContract(), deliveryAttemptsContract()];
 
 /** The contract of a topic by its (contract) name; throws for a name not in the registry. */
 export function topicContract(topic: TopicName): TopicContract {

@@ -83,17 +83,7 @@ export function webhookPayloadSchema(type: EventType): JsonSchema {
       data: {
         type: 'object',
         additionalProperties: false,
-        required: [
-          'purchase_id',
-          'partner_id',
-          'status',
-          'previous_status',
-          'phase',
-          'occurred_at',
-          'sequence',
-          'course',
-          'student',
-        ],
+        required: ['purchase_id', 'partner_id', 'status', 'previous_status', 'phase', 'occurred_at', 'sequence', 'course', 'student'],
         properties: {
           purchase_id: nonEmptyString('The purchase.'),
           partner_id: nonEmptyString('The partner school that sells the course.'),
@@ -202,8 +192,7 @@ export function examplePayload(type: EventType): PurchaseWebhookPayload {
 }
 
 // The same e-mail rule as ajv-formats' `email` format, so what we accept the schema accepts.
-const emailPattern =
-  /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+const emailPattern = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 // RFC 3339 section 5.6 (a space may stand for the T, as the RFC and ajv-formats allow).
 const rfc3339Pattern = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
 const currencyPattern = /^[A-Z]{3}$/;
@@ -218,13 +207,7 @@ export function isRfc3339(value: unknown): value is string {
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   // Date.parse rolls 2026-02-30 over into March; RFC 3339 calls it invalid.
   const calendarDay = new Date(Date.UTC(year, month - 1, day));
-  return (
-    calendarDay.getUTCMonth() === month - 1 &&
-    calendarDay.getUTCDate() === day &&
-    hour < 24 &&
-    minute < 60 &&
-    second <= 60
-  );
+  return calendarDay.getUTCMonth() === month - 1 && calendarDay.getUTCDate() === day && hour < 24 && minute < 60 && second <= 60;
 }
 
 export function isCurrencyCode(value: unknown): value is string {
@@ -266,11 +249,7 @@ export function purchaseStatusEventProblems(value: unknown, path = 'data'): stri
   check(nonEmpty(value['partner_id']), `${path}.partner_id: must be a non-empty string`, problems);
   const status = value['status'];
   check(isPurchaseStatus(status), `${path}.status: must be a purchase status`, problems);
-  check(
-    value['previous_status'] === null || isPurchaseStatus(value['previous_status']),
-    `${path}.previous_status: must be a purchase status or null`,
-    problems,
-  );
+  check(value['previous_status'] === null || isPurchaseStatus(value['previous_status']), `${path}.previous_status: must be a purchase status or null`, problems);
   if (isPurchaseStatus(status)) {
     check(value['phase'] === phaseOf(status), `${path}.phase: must be ${phaseOf(status)} for status ${status}`, problems);
   }

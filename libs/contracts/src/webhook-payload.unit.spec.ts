@@ -57,9 +57,7 @@ describe('webhook payload schemas', () => {
   });
 
   it('publishes version 1 at the documented address', () => {
-    expect(webhookPayloadSchema('purchase.made_effective')['$id']).toBe(
-      'https://schemas.gancho.dev/webhooks/purchase.made_effective/v1.json',
-    );
+    expect(webhookPayloadSchema('purchase.made_effective')['$id']).toBe('https://schemas.gancho.dev/webhooks/purchase.made_effective/v1.json');
   });
 
   it('closes every object of every schema', () => {
@@ -92,18 +90,13 @@ describe('webhook payload schemas', () => {
 describe('webhook payloads refused by the schema (and by our own checker)', () => {
   const type: EventType = 'purchase.waiting_payment';
 
-  it.each(objectPaths.map((path) => [path.join('.') || '(root)', path] as const))(
-    'an extra field at %s',
-    (_name, path) => {
-      const payload = clone(examplePayload(type)) as unknown as Mutable;
-      at(payload, path)['internal_note'] = 'not for partners';
-      expect(verdict(type, payload)).toBe(false);
-    },
-  );
+  it.each(objectPaths.map((path) => [path.join('.') || '(root)', path] as const))('an extra field at %s', (_name, path) => {
+    const payload = clone(examplePayload(type)) as unknown as Mutable;
+    at(payload, path)['internal_note'] = 'not for partners';
+    expect(verdict(type, payload)).toBe(false);
+  });
 
-  const requiredFields = objectPaths.flatMap((path) =>
-    Object.keys(at(clone(examplePayload(type)) as unknown as Mutable, path)).map((key) => [...path, key]),
-  );
+  const requiredFields = objectPaths.flatMap((path) => Object.keys(at(clone(examplePayload(type)) as unknown as Mutable, path)).map((key) => [...path, key]));
 
   it.each(requiredFields.map((path) => [path.join('.'), path] as const))('a missing %s', (_name, path) => {
     const payload = clone(examplePayload(type)) as unknown as Mutable;
@@ -188,10 +181,7 @@ describe('payload helpers', () => {
     expect(isRfc3339(value)).toBe(ajv.validate({ type: 'string', format: 'date-time' }, value));
   });
 
-  it.each(['maria.silva@example.com', 'a+b@sub.example.co', 'maria@', '@example.com', 'maria@example', 'maria silva@example.com'])(
-    'judges %p as an e-mail address as ajv-formats does',
-    (value) => {
-      expect(isEmailAddress(value)).toBe(ajv.validate({ type: 'string', format: 'email' }, value));
-    },
-  );
+  it.each(['maria.silva@example.com', 'a+b@sub.example.co', 'maria@', '@example.com', 'maria@example', 'maria silva@example.com'])('judges %p as an e-mail address as ajv-formats does', (value) => {
+    expect(isEmailAddress(value)).toBe(ajv.validate({ type: 'string', format: 'email' }, value));
+  });
 });

@@ -113,7 +113,13 @@ describe('activeCampaignUpdate', () => {
 
   it('builds the contact/sync body with the field ids it knows', () => {
     const update = activeCampaignUpdate(eventOf('expired'), defaultActiveCampaignMapping());
-    const body = contactSyncBody(update, new Map([['GANCHO_STATUS', '7'], ['GANCHO_PRICE', '9']]));
+    const body = contactSyncBody(
+      update,
+      new Map([
+        ['GANCHO_STATUS', '7'],
+        ['GANCHO_PRICE', '9'],
+      ]),
+    );
     expect(body).toEqual({
       contact: {
         email: 'maria.silva@example.com',
@@ -153,9 +159,7 @@ describe('activeCampaignErrorText', () => {
   it('reads the v3 error list', () => {
     const body = JSON.stringify({ errors: [{ title: 'Email address is invalid', detail: 'not-an-email', code: 'email_invalid', source: { pointer: '/data/attributes/email' } }] });
     expect(activeCampaignErrorText(body)).toBe('Email address is invalid: not-an-email (/data/attributes/email) [email_invalid]');
-    expect(activeCampaignErrorText(JSON.stringify({ errors: [{ title: 'Not Found', detail: 'Contact not found' }, { title: 'Missing attribute' }] }))).toBe(
-      'Not Found: Contact not found; Missing attribute',
-    );
+    expect(activeCampaignErrorText(JSON.stringify({ errors: [{ title: 'Not Found', detail: 'Contact not found' }, { title: 'Missing attribute' }] }))).toBe('Not Found: Contact not found; Missing attribute');
   });
 
   it('reads a message, else keeps the raw text, bounded', () => {

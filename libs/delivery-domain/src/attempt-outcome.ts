@@ -8,18 +8,9 @@ export type ResponseHeaders = Readonly<Record<string, string | readonly string[]
 export type AttemptErrorClass = 'timeout' | 'connect_refused' | 'dns' | 'tls' | 'reset' | 'ssrf_blocked' | 'invalid_url' | 'body_too_large' | 'other';
 
 /** What one HTTP attempt produced: a response (any status), or no response. */
-export type AttemptResult =
-  | { kind: 'response'; status: number; headers: ResponseHeaders; elapsedMs: number }
-  | { kind: 'error'; errorClass: AttemptErrorClass; message: string };
+export type AttemptResult = { kind: 'response'; status: number; headers: ResponseHeaders; elapsedMs: number } | { kind: 'error'; errorClass: AttemptErrorClass; message: string };
 
-export type RetryReason =
-  | 'redirect'
-  | 'rate_limited'
-  | 'service_unavailable'
-  | 'client_error'
-  | 'server_error'
-  | 'unexpected_status'
-  | Exclude<AttemptErrorClass, 'ssrf_blocked' | 'invalid_url'>;
+export type RetryReason = 'redirect' | 'rate_limited' | 'service_unavailable' | 'client_error' | 'server_error' | 'unexpected_status' | Exclude<AttemptErrorClass, 'ssrf_blocked' | 'invalid_url'>;
 
 /** `rejected`: the destination refused this message for good (an ActiveCampaign 422, with its error text). */
 export type PermanentFailureReason = 'ssrf_blocked' | 'invalid_url' | 'rejected';
@@ -28,10 +19,7 @@ export type PermanentFailureReason = 'ssrf_blocked' | 'invalid_url' | 'rejected'
 export type DisableReason = 'gone' | 'unauthorized';
 
 export type AttemptDecision =
-  | { outcome: 'succeeded' }
-  | { outcome: 'retry'; reason: RetryReason; retryAfterMs?: number }
-  | { outcome: 'failed_permanently'; reason: PermanentFailureReason }
-  | { outcome: 'disable_endpoint'; reason: DisableReason };
+  { outcome: 'succeeded' } | { outcome: 'retry'; reason: RetryReason; retryAfterMs?: number } | { outcome: 'failed_permanently'; reason: PermanentFailureReason } | { outcome: 'disable_endpoint'; reason: DisableReason };
 
 /** How far a partner's `Retry-After` is trusted: at least `minMs`, at most `maxMs`. */
 export interface RetryAfterBounds {

@@ -1,13 +1,4 @@
-import {
-  classifyAttempt,
-  parseHttpDate,
-  parseRetryAfter,
-  planNextAttempt,
-  type AttemptDecision,
-  type AttemptErrorClass,
-  type AttemptResult,
-  type ResponseHeaders,
-} from './attempt-outcome';
+import { classifyAttempt, parseHttpDate, parseRetryAfter, planNextAttempt, type AttemptDecision, type AttemptErrorClass, type AttemptResult, type ResponseHeaders } from './attempt-outcome';
 import { InvalidDeliverySettingError } from './errors';
 import { defaultRetrySchedule, parseRetrySchedule, retryWindowMs } from './retry-schedule';
 
@@ -140,11 +131,7 @@ describe('classifyAttempt', () => {
     expect(parseHttpDate(text)).toBeUndefined();
   });
 
-  it.each([
-    [{ minMs: -1, maxMs: 1_000 }],
-    [{ minMs: 5_000, maxMs: 1_000 }],
-    [{ minMs: 0, maxMs: Number.NaN }],
-  ])('refuses Retry-After bounds %j', (retryAfterBounds) => {
+  it.each([[{ minMs: -1, maxMs: 1_000 }], [{ minMs: 5_000, maxMs: 1_000 }], [{ minMs: 0, maxMs: Number.NaN }]])('refuses Retry-After bounds %j', (retryAfterBounds) => {
     expect(() => classifyAttempt(response(200), { now, retryAfterBounds })).toThrow(InvalidDeliverySettingError);
     expect(() => parseRetryAfter('5', now, retryAfterBounds)).toThrow(InvalidDeliverySettingError);
   });
@@ -152,14 +139,19 @@ describe('classifyAttempt', () => {
 
 describe('planNextAttempt', () => {
   const neutral = () => 0.5;
-  const plan = (decision: AttemptDecision, attemptsMade: number, random = neutral) =>
-    planNextAttempt({ decision, attemptsMade, schedule: defaultRetrySchedule, now, random });
+  const plan = (decision: AttemptDecision, attemptsMade: number, random = neutral) => planNextAttempt({ decision, attemptsMade, schedule: defaultRetrySchedule, now, random });
   const after = (ms: number) => new Date(now.getTime() + ms);
 
   it.each<[AttemptDecision, ReturnType<typeof plan>]>([
     [{ outcome: 'succeeded' }, { state: 'succeeded' }],
-    [{ outcome: 'failed_permanently', reason: 'ssrf_blocked' }, { state: 'failed', reason: 'ssrf_blocked' }],
-    [{ outcome: 'disable_endpoint', reason: 'gone' }, { state: 'endpoint_disabled', reason: 'gone' }],
+    [
+      { outcome: 'failed_permanently', reason: 'ssrf_blocked' },
+      { state: 'failed', reason: 'ssrf_blocked' },
+    ],
+    [
+      { outcome: 'disable_endpoint', reason: 'gone' },
+      { state: 'endpoint_disabled', reason: 'gone' },
+    ],
   ])('given %j, then %j, with no next attempt', (decision, expected) => {
     expect(plan(decision, 1)).toEqual(expected);
     expect(plan(decision, 10)).toEqual(expected);

@@ -102,10 +102,7 @@ export class CircuitBreaker {
     const consecutiveFailures = circuit.consecutiveFailures + 1;
     switch (circuit.state) {
       case 'closed':
-        this.circuit =
-          consecutiveFailures >= this.options.failureThreshold
-            ? this.open(nowMs, this.options.initialCooldownMs, consecutiveFailures)
-            : { state: 'closed', consecutiveFailures };
+        this.circuit = consecutiveFailures >= this.options.failureThreshold ? this.open(nowMs, this.options.initialCooldownMs, consecutiveFailures) : { state: 'closed', consecutiveFailures };
         return;
       case 'half_open': {
         const cooldownMs = Math.min(this.options.maxCooldownMs, circuit.cooldownMs * this.options.cooldownMultiplier);

@@ -128,13 +128,10 @@ describe('CircuitBreaker', () => {
     expect(defaults.snapshot()).toMatchObject({ state: 'open', cooldownMs: 30_000 });
   });
 
-  it.each<[Partial<CircuitBreakerOptions>]>([
-    [{ failureThreshold: 0 }],
-    [{ initialCooldownMs: -1 }],
-    [{ cooldownMultiplier: 0.5 }],
-    [{ initialCooldownMs: 60_000, maxCooldownMs: 1_000 }],
-    [{ probeTimeoutMs: 0 }],
-  ])('refuses %j with INVALID_DELIVERY_SETTING', (bad) => {
-    expect(() => new CircuitBreaker({ ...options, ...bad })).toThrow(InvalidDeliverySettingError);
-  });
+  it.each<[Partial<CircuitBreakerOptions>]>([[{ failureThreshold: 0 }], [{ initialCooldownMs: -1 }], [{ cooldownMultiplier: 0.5 }], [{ initialCooldownMs: 60_000, maxCooldownMs: 1_000 }], [{ probeTimeoutMs: 0 }]])(
+    'refuses %j with INVALID_DELIVERY_SETTING',
+    (bad) => {
+      expect(() => new CircuitBreaker({ ...options, ...bad })).toThrow(InvalidDeliverySettingError);
+    },
+  );
 });

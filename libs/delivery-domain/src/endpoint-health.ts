@@ -21,12 +21,7 @@ export type EndpointHealthDecision = { disable: true; reason: 'failing'; detail:
  * left alone; so is one whose recorded success is newer than the failure
  * (the failure is stale).
  */
-export function shouldDisableEndpoint({
-  lastSuccessAt,
-  firstFailureSinceSuccessAt,
-  now,
-  disableAfterMs = defaultDisableAfterMs,
-}: EndpointHealthInput): EndpointHealthDecision {
+export function shouldDisableEndpoint({ lastSuccessAt, firstFailureSinceSuccessAt, now, disableAfterMs = defaultDisableAfterMs }: EndpointHealthInput): EndpointHealthDecision {
   requireInRange('disableAfterMs', disableAfterMs, 0);
   if (firstFailureSinceSuccessAt == null) return { disable: false };
   if (lastSuccessAt != null && lastSuccessAt.getTime() >= firstFailureSinceSuccessAt.getTime()) return { disable: false };

@@ -52,8 +52,6 @@ describe('shouldDisableEndpoint', () => {
   });
 
   it('refuses a negative disableAfterMs', () => {
-    expect(() => shouldDisableEndpoint({ lastSuccessAt: null, firstFailureSinceSuccessAt: null, now, disableAfterMs: -1 })).toThrow(
-      InvalidDeliverySettingError,
-    );
+    expect(() => shouldDisableEndpoint({ lastSuccessAt: null, firstFailureSinceSuccessAt: null, now, disableAfterMs: -1 })).toThrow(InvalidDeliverySettingError);
   });
 });

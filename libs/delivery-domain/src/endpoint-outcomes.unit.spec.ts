@@ -23,13 +23,7 @@ describe('summarizeEndpointOutcomes', () => {
   });
 
   it('keeps only the failures after the latest success, whatever order they finished in', () => {
-    const [summary] = summarizeEndpointOutcomes([
-      outcome('ep', false, 1),
-      outcome('ep', false, 8),
-      outcome('ep', true, 4),
-      outcome('ep', false, 6),
-      outcome('ep', true, 2),
-    ]);
+    const [summary] = summarizeEndpointOutcomes([outcome('ep', false, 1), outcome('ep', false, 8), outcome('ep', true, 4), outcome('ep', false, 6), outcome('ep', true, 2)]);
     expect(summary).toMatchObject({ lastSuccessAt: at(4), firstFailureAfterSuccessAt: at(6), lastFailureAt: at(8), failuresAfterSuccess: 2 });
   });
 

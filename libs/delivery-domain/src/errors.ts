@@ -38,11 +38,7 @@ export type DeliveryDomainError = InvalidRetryScheduleError | InvalidDeliverySet
 export type DeliveryDomainErrorCode = DeliveryDomainError['code'];
 
 export function isDeliveryDomainError(error: unknown): error is DeliveryDomainError {
-  return (
-    error instanceof InvalidRetryScheduleError ||
-    error instanceof InvalidDeliverySettingError ||
-    error instanceof WebhookTypeMismatchError
-  );
+  return error instanceof InvalidRetryScheduleError || error instanceof InvalidDeliverySettingError || error instanceof WebhookTypeMismatchError;
 }
 
 /** Throws INVALID_DELIVERY_SETTING unless `value` is a finite number within [min, max]. */

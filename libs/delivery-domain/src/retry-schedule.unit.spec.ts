@@ -1,12 +1,5 @@
 import { InvalidDeliverySettingError, InvalidRetryScheduleError } from './errors';
-import {
-  defaultRetrySchedule,
-  defaultRetryScheduleText,
-  nextAttemptAt,
-  parseDuration,
-  parseRetrySchedule,
-  retryWindowMs,
-} from './retry-schedule';
+import { defaultRetrySchedule, defaultRetryScheduleText, nextAttemptAt, parseDuration, parseRetrySchedule, retryWindowMs } from './retry-schedule';
 import { seededRandom } from './testing/seeded-random';
 
 // Scenarios:
@@ -83,12 +76,9 @@ describe('nextAttemptAt', () => {
     expect(nextAttemptAt({ attemptNumber: 1, schedule: defaultRetrySchedule, now, random: () => draw })).toEqual(now);
   });
 
-  it.each(defaultRetrySchedule.map((delay, index) => [index + 1, delay] as const))(
-    'with a neutral draw, attempt %i is due %i ms after now',
-    (attemptNumber, delay) => {
-      expect(nextAttemptAt({ attemptNumber, schedule: defaultRetrySchedule, now, random: noJitter })).toEqual(new Date(now.getTime() + delay));
-    },
-  );
+  it.each(defaultRetrySchedule.map((delay, index) => [index + 1, delay] as const))('with a neutral draw, attempt %i is due %i ms after now', (attemptNumber, delay) => {
+    expect(nextAttemptAt({ attemptNumber, schedule: defaultRetrySchedule, now, random: noJitter })).toEqual(new Date(now.getTime() + delay));
+  });
 
   it('is undefined past the last entry: the message is exhausted', () => {
     expect(nextAttemptAt({ attemptNumber: 11, schedule: defaultRetrySchedule, now, random: noJitter })).toBeUndefined();

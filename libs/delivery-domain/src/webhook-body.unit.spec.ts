@@ -1,12 +1,4 @@
-import {
-  eventTypeOf,
-  eventTypes,
-  examplePayload,
-  toWebhookPayload,
-  webhookPayloadProblems,
-  webhookPayloadSchema,
-  type PurchaseStatusEventV1,
-} from '@gancho/contracts';
+import { eventTypeOf, eventTypes, examplePayload, toWebhookPayload, webhookPayloadProblems, webhookPayloadSchema, type PurchaseStatusEventV1 } from '@gancho/contracts';
 import { WebhookTypeMismatchError } from './errors';
 import { webhookBodyFor } from './webhook-body';
 
@@ -75,7 +67,7 @@ describe('webhookBodyFor', () => {
     expect(body).toBe(webhookBodyFor(event, 'purchase.waiting_payment'));
   });
 
-  it('refuses a type that is not the status event\'s, with WEBHOOK_TYPE_MISMATCH', () => {
+  it("refuses a type that is not the status event's, with WEBHOOK_TYPE_MISMATCH", () => {
     expect(() => webhookBodyFor(event, 'purchase.made_effective')).toThrow(WebhookTypeMismatchError);
     try {
       webhookBodyFor(event, eventTypeOf('paid'));

@@ -66,9 +66,7 @@ describe('PostgresEventStore.appendToStream with writes alongside on a real Post
     expect(created).toMatchObject({ nextExpectedVersion: 2 });
     expect(moved).toMatchObject({ nextExpectedVersion: 3 });
     const events = await store.readStream(streamId);
-    expect(events.map((e) => [e.eventId, e.streamVersion, e.type, e.data, e.metadata])).toEqual(
-      [first, second, third].map((e, i) => [e.eventId, i + 1, e.type, e.data, e.metadata]),
-    );
+    expect(events.map((e) => [e.eventId, e.streamVersion, e.type, e.data, e.metadata])).toEqual([first, second, third].map((e, i) => [e.eventId, i + 1, e.type, e.data, e.metadata]));
     expect(moved.lastGlobalPosition).toBe(events[2]?.globalPosition);
     expect(await store.readStreamData(streamId)).toEqual([first, second, third].map((e, i) => ({ streamVersion: i + 1, type: e.type, data: e.data })));
     expect(await store.streamVersion(streamId)).toBe(3);
@@ -96,7 +94,9 @@ describe('PostgresEventStore.appendToStream with writes alongside on a real Post
     const streamId = newStream();
     await store.appendToStream(streamId, [newEvent()], { expectedVersion: 0 });
 
-    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.appendToStream(streamId, [newEvent('purchase.racer', { i })], { expectedVersion: 1, alongside: [summary(streamId, `racer ${i}`)] })));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => store.appendToStream(streamId, [newEvent('purchase.racer', { i })], { expectedVersion: 1, alongside: [summary(streamId, `racer ${i}`)] })),
+    );
 
     const winners = outcomes.filter((o) => o.status === 'fulfilled');
     expect(winners).toHaveLength(1);
@@ -130,9 +130,7 @@ describe('PostgresEventStore.appendToStream with writes alongside on a real Post
     const [kept, rolledBack, refused] = [newStream(), newStream(), newStream()];
     const [keptKey, rolledBackKey] = [randomUUID(), randomUUID()];
 
-    const result = await dataSource.transaction((manager) =>
-      store.appendToStream(kept, [newEvent()], { expectedVersion: 0, manager, gate: claim(keptKey, kept), alongside: [summary(kept, 'kept')] }),
-    );
+    const result = await dataSource.transaction((manager) => store.appendToStream(kept, [newEvent()], { expectedVersion: 0, manager, gate: claim(keptKey, kept), alongside: [summary(kept, 'kept')] }));
     expect(result).toMatchObject({ appended: true, nextExpectedVersion: 1 });
     await dataSource
       .transaction(async (manager) => {
@@ -140,9 +138,7 @@ describe('PostgresEventStore.appendToStream with writes alongside on a real Post
         throw new Error('the caller gives up');
       })
       .catch(() => undefined);
-    const stopped = await dataSource.transaction((manager) =>
-      store.appendToStream(refused, [newEvent()], { expectedVersion: 0, manager, gate: claim(keptKey, refused), alongside: [summary(refused, 'refused')] }),
-    );
+    const stopped = await dataSource.transaction((manager) => store.appendToStream(refused, [newEvent()], { expectedVersion: 0, manager, gate: claim(keptKey, refused), alongside: [summary(refused, 'refused')] }));
 
     expect(stopped).toEqual({ appended: false });
     expect(await store.streamVersion(kept)).toBe(1);

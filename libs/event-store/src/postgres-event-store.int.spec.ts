@@ -72,10 +72,7 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
   });
 
   it('creates its tables in the service schema', async () => {
-    const tables: { table_name: string }[] = await dataSource.query(
-      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
-      [schema],
-    );
+    const tables: { table_name: string }[] = await dataSource.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]);
     expect(tables.map((t) => t.table_name)).toEqual(['checkpoints', 'events', 'migrations', 'purchase_summaries', 'streams']);
   });
 
@@ -160,9 +157,7 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
     );
     // The second appender is really concurrent: it is queued on the stream's row lock.
     await eventually(async () => {
-      const [{ waiting }] = await dataSource.query(
-        "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-      );
+      const [{ waiting }] = await dataSource.query("SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
       expect(waiting).toBe(1);
     });
     await first.commitTransaction();
@@ -278,9 +273,7 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
   it('refuses an empty append, a negative expected version and a manager outside a transaction', async () => {
     await expect(store.appendToStream(newStream(), [], { expectedVersion: 'any' })).rejects.toThrow(/at least one event/);
     await expect(store.appendToStream(newStream(), [newEvent()], { expectedVersion: -1 })).rejects.toThrow(/expectedVersion/);
-    await expect(store.appendToStream(newStream(), [newEvent()], { expectedVersion: 'any', manager: dataSource.manager })).rejects.toThrow(
-      /running transaction/,
-    );
+    await expect(store.appendToStream(newStream(), [newEvent()], { expectedVersion: 'any', manager: dataSource.manager })).rejects.toThrow(/running transaction/);
   });
 
   it('stores and reads checkpoints, in the caller’s transaction when given one', async () => {

@@ -1,21 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { DuplicateEventIdError, StreamVersionConflictError } from './errors';
-import type {
-  AppendOptions,
-  AppendResult,
-  EventMetadata,
-  ExpectedVersion,
-  GatedAppendOptions,
-  GatedAppendResult,
-  NewEvent,
-  ReadAllOptions,
-  ReadPage,
-  ReadOptions,
-  ReadStreamOptions,
-  SqlPart,
-  StoredEvent,
-} from './types';
+import type { AppendOptions, AppendResult, EventMetadata, ExpectedVersion, GatedAppendOptions, GatedAppendResult, NewEvent, ReadAllOptions, ReadPage, ReadOptions, ReadStreamOptions, SqlPart, StoredEvent } from './types';
 
 /**
  * Every append notifies this channel, on commit, with the schema (service) it
@@ -118,7 +104,12 @@ export class PostgresEventStore {
     // The events go as one jsonb array: one JSON.stringify, no array literals to escape.
     const parameters: unknown[] = [streamId, expected, JSON.stringify(events.map(({ eventId, type, data, metadata }) => ({ eventId, type, data, metadata }))), events.length, EVENTS_NOTIFY_CHANNEL];
     for (const part of [gate, ...alongside]) if (part) parameters.push(...part.parameters);
-    const text = appendSql(gate?.sql, alongside.map((part) => part.sql), [gate, ...alongside].map((part) => part?.parameters.length ?? 0), runner === undefined);
+    const text = appendSql(
+      gate?.sql,
+      alongside.map((part) => part.sql),
+      [gate, ...alongside].map((part) => part?.parameters.length ?? 0),
+      runner === undefined,
+    );
     let row: AppendRow | undefined;
     try {
       [row] = runner ? await query<AppendRow>(runner, text, parameters) : ((await this.pool().query({ name: statementName(text), text, values: parameters })).rows as AppendRow[]);
@@ -152,11 +143,7 @@ export class PostgresEventStore {
 
   /** The stream's events from `fromVersion` (default 1), in version order; empty if the stream does not exist. */
   async readStream<T = unknown>(streamId: string, { fromVersion = 1, manager }: ReadStreamOptions = {}): Promise<StoredEvent<T>[]> {
-    const rows = await this.statement<EventRow>(
-      manager,
-      `SELECT ${eventColumns} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
-      [streamId, fromVersion],
-    );
+    const rows = await this.statement<EventRow>(manager, `SELECT ${eventColumns} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`, [streamId, fromVersion]);
     return rows.map((row) => toStoredEvent<T>(row));
   }
 
@@ -166,11 +153,7 @@ export class PostgresEventStore {
    * which cost the most to carry and parse).
    */
   async readStreamData<T = unknown>(streamId: string, { manager }: ReadOptions = {}): Promise<{ streamVersion: number; type: string; data: T }[]> {
-    const rows = await this.statement<{ stream_version: number; type: string; data: T }>(
-      manager,
-      'SELECT stream_version, type, data FROM events WHERE stream_id = $1 ORDER BY stream_version',
-      [streamId],
-    );
+    const rows = await this.statement<{ stream_version: number; type: string; data: T }>(manager, 'SELECT stream_version, type, data FROM events WHERE stream_id = $1 ORDER BY stream_version', [streamId]);
     return rows.map((row) => ({ streamVersion: row.stream_version, type: row.type, data: row.data }));
   }
 

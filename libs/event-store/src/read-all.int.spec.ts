@@ -39,7 +39,7 @@ describe('PostgresEventStore.readAll on a real PostgreSQL', () => {
   const ids = (events: StoredEvent[]) => events.map((e) => e.eventId);
   const readEverything = async (after: bigint, limit: number) => {
     const pages: StoredEvent[][] = [];
-    for (let cursor = after; ; ) {
+    for (let cursor = after; ;) {
       const page = await store.readAll({ after: cursor, limit });
       if (page.length === 0) return pages;
       expect(page.length).toBeLessThanOrEqual(limit);
@@ -186,10 +186,7 @@ describe('PostgresEventStore.readAll on a real PostgreSQL', () => {
     expect(new Set(ids(read)).size).toBe(expected.length);
     expect(new Set(ids(read))).toEqual(new Set(expected));
     // The order is transaction id, then position: the same as the table sorted that way.
-    const sorted: { event_id: string }[] = await dataSource.query(
-      'SELECT event_id FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY transaction_id, global_position',
-      [expected],
-    );
+    const sorted: { event_id: string }[] = await dataSource.query('SELECT event_id FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY transaction_id, global_position', [expected]);
     expect(ids(read)).toEqual(sorted.map((r) => r.event_id));
     // Which is each stream's version order, and position order within a stream.
     for (const appender of appenders) {

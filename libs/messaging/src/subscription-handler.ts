@@ -1,8 +1,6 @@
 import type { IncomingMessage, SubscribeOptions } from './event-transport';
 
-export type Handler =
-  | { kind: 'message'; handle: (message: IncomingMessage) => Promise<void> }
-  | { kind: 'batch'; handleBatch: (messages: IncomingMessage[]) => Promise<void> };
+export type Handler = { kind: 'message'; handle: (message: IncomingMessage) => Promise<void> } | { kind: 'batch'; handleBatch: (messages: IncomingMessage[]) => Promise<void> };
 
 export type TransportLog = (level: 'error' | 'warn', message: string, extra: Record<string, unknown>) => void;
 

@@ -5,9 +5,7 @@ import type { IncomingMessage, OutgoingMessage } from './event-transport';
 /** `messaging.system` of each adapter. */
 export type MessagingSystem = 'kafka' | 'postgresql';
 
-type Handler =
-  | { kind: 'message'; handle: (message: IncomingMessage) => Promise<void> }
-  | { kind: 'batch'; handleBatch: (messages: IncomingMessage[]) => Promise<void> };
+type Handler = { kind: 'message'; handle: (message: IncomingMessage) => Promise<void> } | { kind: 'batch'; handleBatch: (messages: IncomingMessage[]) => Promise<void> };
 
 /**
  * Sends with one producer span per message (`send <topic>`), each a child of
@@ -16,9 +14,7 @@ type Handler =
  * headers: the consumer continues the trace from there.
  */
 export async function sendTraced(system: MessagingSystem, topic: string, messages: OutgoingMessage[], send: (messages: OutgoingMessage[]) => Promise<void>): Promise<void> {
-  const spans = messages.map((message) =>
-    startSpan(`send ${topic}`, sendAttributes(system, topic, message, messages.length), { kind: SpanKind.PRODUCER, parent: extractTraceContext(message.headers) }),
-  );
+  const spans = messages.map((message) => startSpan(`send ${topic}`, sendAttributes(system, topic, message, messages.length), { kind: SpanKind.PRODUCER, parent: extractTraceContext(message.headers) }));
   const traced = messages.map((message, i) => {
     const span = spans[i];
     if (!span) return message;

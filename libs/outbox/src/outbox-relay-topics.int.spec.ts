@@ -41,9 +41,7 @@ describe('outbox relay to several topics', () => {
     store = new PostgresEventStore(dataSource);
     await transport.ensureTopics([{ topic: topics.main }, { topic: topics.side }]);
     const subscriptions = await Promise.all(
-      (['main', 'side'] as const).map((name) =>
-        transport.subscribe({ groupId: uniqueName(`reader-${name}`), topics: [topics[name]], fromBeginning: true, handle: async (m) => void received[name]?.push(m) }),
-      ),
+      (['main', 'side'] as const).map((name) => transport.subscribe({ groupId: uniqueName(`reader-${name}`), topics: [topics[name]], fromBeginning: true, handle: async (m) => void received[name]?.push(m) })),
     );
     stopConsumers = async () => void (await Promise.all(subscriptions.map((s) => s.stop())));
   });
@@ -62,8 +60,7 @@ describe('outbox relay to several topics', () => {
     }
   }
   const numbers = (name: 'main' | 'side') => (received[name] ?? []).map((m) => JSON.parse(m.value.toString()).n as number);
-  const expected = (from: number, to: number, side: boolean) =>
-    Array.from({ length: to - from + 1 }, (_, i) => from + i).filter((n) => n % 7 !== 0 && (n % 3 === 0) === side);
+  const expected = (from: number, to: number, side: boolean) => Array.from({ length: to - from + 1 }, (_, i) => from + i).filter((n) => n % 7 !== 0 && (n % 3 === 0) === side);
 
   it('sends each event to its topic in store order, and resumes from its checkpoint', async () => {
     const first = relay();

@@ -145,7 +145,11 @@ export class OutboxRelay {
     const spans = traced.map((t) => t.span);
     try {
       // Consecutive messages for the same topic go together, so each topic keeps the store's order.
-      for (const run of runsByTopic(traced.map((t) => t.message), topic)) await transport.publish(run.topic, run.messages);
+      for (const run of runsByTopic(
+        traced.map((t) => t.message),
+        topic,
+      ))
+        await transport.publish(run.topic, run.messages);
       this.checkpoint = last.globalPosition;
       const intervalMs = this.options.checkpointIntervalMs ?? 1000;
       if (Date.now() - this.storedAt >= intervalMs) await this.flushCheckpoint();

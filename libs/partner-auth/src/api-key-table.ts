@@ -9,11 +9,7 @@ export interface AuthenticatedKey {
   expiresAt: string | null;
 }
 
-export type KeyLookup =
-  | { outcome: 'valid'; key: AuthenticatedKey }
-  | { outcome: 'revoked'; key: AuthenticatedKey }
-  | { outcome: 'expired'; key: AuthenticatedKey }
-  | { outcome: 'unknown' };
+export type KeyLookup = { outcome: 'valid'; key: AuthenticatedKey } | { outcome: 'revoked'; key: AuthenticatedKey } | { outcome: 'expired'; key: AuthenticatedKey } | { outcome: 'unknown' };
 
 /** How long an expired key is still told apart ("expired" rather than "unknown") before it is forgotten. */
 export const expiredKeyRetentionMs = 24 * 60 * 60 * 1000;

@@ -89,7 +89,9 @@ export class KeyTableCatchUp {
     let begin!: () => void;
     const target = new Promise<Map<number, bigint>>((resolve, reject) => {
       begin = () => {
-        this.readTarget().then(resolve, reject).finally(() => this.roundEnded());
+        this.readTarget()
+          .then(resolve, reject)
+          .finally(() => this.roundEnded());
       };
     });
     // A round nobody waits for any more (every request timed out) must not be an unhandled rejection.

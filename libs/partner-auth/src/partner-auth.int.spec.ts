@@ -70,8 +70,7 @@ describe.each(transports)('PartnerAuthModule on %s', (_name, openTransport) => {
     created_at: new Date().toISOString(),
     revoked_at: revoked ? new Date().toISOString() : null,
   });
-  const publish = (keyId: string, value: unknown) =>
-    transport.publish(topic, [{ key: keyId, value: value === null ? '' : JSON.stringify(value), headers: { 'content-type': 'application/json' } }]);
+  const publish = (keyId: string, value: unknown) => transport.publish(topic, [{ key: keyId, value: value === null ? '' : JSON.stringify(value), headers: { 'content-type': 'application/json' } }]);
   const call = (key?: string) => fetch(`${url}/whoami`, key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
 
   const early = generateApiKey();
@@ -83,7 +82,10 @@ describe.each(transports)('PartnerAuthModule on %s', (_name, openTransport) => {
     @Module({
       imports: [PartnerAuthModule.forRoot({ topic, rateLimit: { refillPerSecond: 1, capacity: 3 } })],
       controllers: [WhoAmIController],
-      providers: [{ provide: EVENT_TRANSPORT, useValue: transport }, { provide: APP_FILTER, useClass: ProblemDetailsFilter }],
+      providers: [
+        { provide: EVENT_TRANSPORT, useValue: transport },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
     })
     class ProbeModule {}
     const moduleRef = await Test.createTestingModule({ imports: [ProbeModule] }).compile();
@@ -146,7 +148,10 @@ describe.each(transports)('PartnerAuthModule on %s', (_name, openTransport) => {
 
   it('skips a malformed record and keeps applying later ones', async () => {
     const after = generateApiKey();
-    await transport.publish(topic, [{ key: 'key_bad', value: '{"key_id": 42}' }, { key: 'key_junk', value: 'not json' }]);
+    await transport.publish(topic, [
+      { key: 'key_bad', value: '{"key_id": 42}' },
+      { key: 'key_junk', value: 'not json' },
+    ]);
     await publish('key_after', record('key_after', 'ptn_after', after));
     await eventually(async () => expect((await call(after.key)).status).toBe(200));
   });

@@ -46,15 +46,10 @@ describe('service data source on a real PostgreSQL', () => {
   it('migrates the service schema and round-trips a row', async () => {
     const ds = await openSource([CreateGreetings1700000000000, AddGreetingLanguage1700000000001]);
 
-    const [{ table_schema }] = await ds.query(
-      "SELECT table_schema FROM information_schema.tables WHERE table_name = 'greetings'",
-    );
+    const [{ table_schema }] = await ds.query("SELECT table_schema FROM information_schema.tables WHERE table_name = 'greetings'");
     expect(table_schema).toBe('smoke');
     const recorded = await ds.query('SELECT name FROM smoke.migrations ORDER BY id');
-    expect(recorded.map((r: { name: string }) => r.name)).toEqual([
-      'CreateGreetings1700000000000',
-      'AddGreetingLanguage1700000000001',
-    ]);
+    expect(recorded.map((r: { name: string }) => r.name)).toEqual(['CreateGreetings1700000000000', 'AddGreetingLanguage1700000000001']);
 
     const [inserted] = await ds.query('INSERT INTO greetings (text) VALUES ($1) RETURNING id', ['olá, Gancho']);
     const [row] = await ds.query('SELECT text, language FROM greetings WHERE id = $1', [inserted.id]);

@@ -1,13 +1,7 @@
 import { isCurrencyCode, isEmailAddress, type PurchaseStatus } from '@gancho/contracts';
 import { IllegalTransitionError, InvalidPurchaseCommandError, PurchaseAlreadyExistsError, PurchaseNotFoundError } from './errors';
 import { eventTypeOfCommand, type PurchaseEvent, type PurchaseState, type PurchaseStatusChanged } from './purchase';
-import {
-  isReviewCommandType,
-  reviewDecisions,
-  type OpenPurchase,
-  type PurchaseCommand,
-  type TransitionCommand,
-} from './purchase-commands';
+import { isReviewCommandType, reviewDecisions, type OpenPurchase, type PurchaseCommand, type TransitionCommand } from './purchase-commands';
 import { allowedCommandsFrom, nextStatus, openingStatusOf } from './transitions';
 
 const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value.trim().length > 0;
@@ -86,9 +80,7 @@ export function decide(command: PurchaseCommand, state: PurchaseState): Purchase
   if (!state.exists) throw new PurchaseNotFoundError(command.data.purchaseId, command.type);
   if (command.data.purchaseId !== state.purchaseId) {
     // A handler bug (it loaded one stream and sent another purchase's command); never apply it.
-    throw new InvalidPurchaseCommandError(command.type, [
-      `purchaseId ${command.data.purchaseId} is not the purchase ${state.purchaseId}`,
-    ]);
+    throw new InvalidPurchaseCommandError(command.type, [`purchaseId ${command.data.purchaseId} is not the purchase ${state.purchaseId}`]);
   }
   const to = nextStatus(state.status, command);
   if (to === undefined) throw new IllegalTransitionError(state.status, command.type, allowedCommandsFrom(state.status));

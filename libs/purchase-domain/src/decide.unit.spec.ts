@@ -1,12 +1,6 @@
 import { purchaseStatuses, type PurchaseStatus } from '@gancho/contracts';
 import { decide } from './decide';
-import {
-  IllegalTransitionError,
-  InvalidPurchaseCommandError,
-  isPurchaseDomainError,
-  PurchaseAlreadyExistsError,
-  PurchaseNotFoundError,
-} from './errors';
+import { IllegalTransitionError, InvalidPurchaseCommandError, isPurchaseDomainError, PurchaseAlreadyExistsError, PurchaseNotFoundError } from './errors';
 import { eventTypeOfCommand, foldPurchase, type PurchaseEvent, type PurchaseOpened } from './purchase';
 import type { OpenPurchase, PurchaseCommand, ReviewDecision, TransitionCommand, TransitionCommandType } from './purchase-commands';
 import { allowedCommandsFrom, shortestPath, transitionCommandTypes, transitions } from './transitions';
@@ -101,7 +95,9 @@ describe('OpenPurchase', () => {
 
   it('refuses to open a purchase twice, in any status', () => {
     for (const status of ['not_logged', 'denied', 'fully_paid'] as const) {
-      const error = given(...historyTo(status)).when(openPurchase()).thenRefuses();
+      const error = given(...historyTo(status))
+        .when(openPurchase())
+        .thenRefuses();
       expect(error).toBeInstanceOf(PurchaseAlreadyExistsError);
       expect(error).toMatchObject({ code: 'PURCHASE_ALREADY_EXISTS', purchaseId, currentStatus: status });
     }
@@ -131,14 +127,11 @@ describe('OpenPurchase', () => {
 });
 
 describe('every transition of the table', () => {
-  it.each(transitions.map((t) => [`${t.from} + ${t.command}${t.decision ? ` (${t.decision})` : ''} → ${t.to}`, t] as const))(
-    '%s',
-    (_name, transition) => {
-      given(...historyTo(transition.from))
-        .when(commandFor(transition))
-        .then([eventFor(transition, transition.to)]);
-    },
-  );
+  it.each(transitions.map((t) => [`${t.from} + ${t.command}${t.decision ? ` (${t.decision})` : ''} → ${t.to}`, t] as const))('%s', (_name, transition) => {
+    given(...historyTo(transition.from))
+      .when(commandFor(transition))
+      .then([eventFor(transition, transition.to)]);
+  });
 });
 
 describe('illegal transitions', () => {
@@ -148,10 +141,10 @@ describe('illegal transitions', () => {
     const refused = transitionCommandTypes.filter((type) => !allowed.includes(type));
     expect(refused.length).toBeGreaterThan(0);
     for (const type of refused) {
-      const step: Step = ['ReviewBasicInfo', 'ReviewDocuments', 'ReviewGuarantor'].includes(type)
-        ? { command: type, decision: 'approved' }
-        : { command: type };
-      const error = given(...history).when(commandFor(step)).thenRefuses();
+      const step: Step = ['ReviewBasicInfo', 'ReviewDocuments', 'ReviewGuarantor'].includes(type) ? { command: type, decision: 'approved' } : { command: type };
+      const error = given(...history)
+        .when(commandFor(step))
+        .thenRefuses();
       expect(error).toBeInstanceOf(IllegalTransitionError);
       expect(error).toMatchObject({ code: 'ILLEGAL_TRANSITION', currentStatus: status, command: type });
       expect(error.message).toContain(status);
@@ -160,16 +153,18 @@ describe('illegal transitions', () => {
   });
 
   it('says what is allowed instead', () => {
-    const error = given(...historyTo('waiting_signature')).when(commandFor({ command: 'ConfirmPayment' })).thenRefuses();
-    expect(error.message).toBe(
-      'ConfirmPayment is not allowed for a purchase in status waiting_signature (allowed: SignContract, AbandonBeforeSignature)',
-    );
+    const error = given(...historyTo('waiting_signature'))
+      .when(commandFor({ command: 'ConfirmPayment' }))
+      .thenRefuses();
+    expect(error.message).toBe('ConfirmPayment is not allowed for a purchase in status waiting_signature (allowed: SignContract, AbandonBeforeSignature)');
   });
 
   it('refuses everything on a purchase that is fully paid, lost or churned', () => {
     for (const status of ['fully_paid', 'expired', 'denied', 'abandonment_before_signed', 'isa_default'] as const) {
       for (const command of transitionCommandTypes) {
-        const error = given(...historyTo(status)).when(commandFor({ command, decision: 'approved' })).thenRefuses();
+        const error = given(...historyTo(status))
+          .when(commandFor({ command, decision: 'approved' }))
+          .thenRefuses();
         expect(error).toMatchObject({ code: 'ILLEGAL_TRANSITION', currentStatus: status });
       }
     }
@@ -178,13 +173,17 @@ describe('illegal transitions', () => {
 
 describe('other refusals', () => {
   it.each(transitionCommandTypes)('refuses %s on a purchase that does not exist', (command) => {
-    const error = given().when(commandFor({ command, decision: 'approved' })).thenRefuses();
+    const error = given()
+      .when(commandFor({ command, decision: 'approved' }))
+      .thenRefuses();
     expect(error).toBeInstanceOf(PurchaseNotFoundError);
     expect(error).toMatchObject({ code: 'PURCHASE_NOT_FOUND', purchaseId, command });
   });
 
   it('refuses a review without a decision', () => {
-    const error = given(...historyTo('basic_info_review')).when(commandFor({ command: 'ReviewBasicInfo' })).thenRefuses();
+    const error = given(...historyTo('basic_info_review'))
+      .when(commandFor({ command: 'ReviewBasicInfo' }))
+      .thenRefuses();
     expect(error).toMatchObject({ code: 'INVALID_COMMAND', command: 'ReviewBasicInfo' });
     expect(error.message).toContain('decision');
   });
@@ -196,7 +195,11 @@ describe('other refusals', () => {
 
   it('refuses a reason that is not text', () => {
     const command = { type: 'Deny', data: { purchaseId, reason: 42 }, metadata: { now } } as unknown as TransitionCommand;
-    expect(given(...historyTo('analysis')).when(command).thenRefuses()).toMatchObject({ code: 'INVALID_COMMAND' });
+    expect(
+      given(...historyTo('analysis'))
+        .when(command)
+        .thenRefuses(),
+    ).toMatchObject({ code: 'INVALID_COMMAND' });
   });
 });
 

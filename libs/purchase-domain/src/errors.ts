@@ -57,18 +57,9 @@ export class InvalidPurchaseCommandError extends Error {
   }
 }
 
-export type PurchaseDomainError =
-  | IllegalTransitionError
-  | PurchaseNotFoundError
-  | PurchaseAlreadyExistsError
-  | InvalidPurchaseCommandError;
+export type PurchaseDomainError = IllegalTransitionError | PurchaseNotFoundError | PurchaseAlreadyExistsError | InvalidPurchaseCommandError;
 export type PurchaseErrorCode = PurchaseDomainError['code'];
 
 export function isPurchaseDomainError(error: unknown): error is PurchaseDomainError {
-  return (
-    error instanceof IllegalTransitionError ||
-    error instanceof PurchaseNotFoundError ||
-    error instanceof PurchaseAlreadyExistsError ||
-    error instanceof InvalidPurchaseCommandError
-  );
+  return error instanceof IllegalTransitionError || error instanceof PurchaseNotFoundError || error instanceof PurchaseAlreadyExistsError || error instanceof InvalidPurchaseCommandError;
 }

@@ -63,10 +63,7 @@ export interface StatusStamp {
 }
 
 export type PurchaseOpened = Event<'PurchaseOpened', OpenPurchaseData & StatusStamp>;
-type EventOfCommand<C extends TransitionCommandType> = Event<
-  (typeof eventTypeOfCommand)[C],
-  PurchaseCommandData[C] & StatusStamp
->;
+type EventOfCommand<C extends TransitionCommandType> = Event<(typeof eventTypeOfCommand)[C], PurchaseCommandData[C] & StatusStamp>;
 /** Every event but PurchaseOpened: its data is the command's data plus the status stamp. */
 export type PurchaseStatusChanged = { [C in TransitionCommandType]: EventOfCommand<C> }[TransitionCommandType];
 export type PurchaseEvent = PurchaseOpened | PurchaseStatusChanged;
@@ -106,10 +103,7 @@ export function initialState(): PurchaseState {
 }
 
 // Inactivity is not activity: these must not reset the clock that led to them.
-const schedulerEventTypes: ReadonlySet<PurchaseEventType> = new Set([
-  eventTypeOfCommand.MarkLinkInactive,
-  eventTypeOfCommand.Expire,
-]);
+const schedulerEventTypes: ReadonlySet<PurchaseEventType> = new Set([eventTypeOfCommand.MarkLinkInactive, eventTypeOfCommand.Expire]);
 
 /** Folds one event into the state. A stream that does not start with PurchaseOpened, or opens twice, is corrupt. */
 export function evolve(state: PurchaseState, event: PurchaseEvent): PurchaseState {

@@ -70,10 +70,7 @@ describe('evolve', () => {
 
   it('does not count the scheduler marking the link inactive as activity', () => {
     const opened = wonJourney.slice(0, 1);
-    const inactive = foldPurchase([
-      ...opened,
-      { type: 'LinkMarkedInactive', data: { purchaseId, status: 'link_inactive', occurredAt: at(60).toISOString() } },
-    ]);
+    const inactive = foldPurchase([...opened, { type: 'LinkMarkedInactive', data: { purchaseId, status: 'link_inactive', occurredAt: at(60).toISOString() } }]);
     expect(inactive).toMatchObject({ status: 'link_inactive', statusChangedAt: at(60).toISOString(), lastActivityAt: at(0).toISOString() });
   });
 

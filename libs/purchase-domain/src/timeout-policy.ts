@@ -27,11 +27,7 @@ function dueAt(state: PurchaseState, policy: TimeoutPolicy): { at: number; comma
  * no activity for `cartInactiveAfterMs`, Expire once its link has been
  * inactive for `expireAfterInactiveMs`; undefined when nothing is due.
  */
-export function timeoutCommandFor(
-  state: PurchaseState,
-  now: Date,
-  policy: TimeoutPolicy,
-): MarkLinkInactive | Expire | undefined {
+export function timeoutCommandFor(state: PurchaseState, now: Date, policy: TimeoutPolicy): MarkLinkInactive | Expire | undefined {
   const due = dueAt(state, policy);
   if (!state.exists || due === undefined || now.getTime() < due.at) return undefined;
   return { type: due.command, data: { purchaseId: state.purchaseId }, metadata: { now } };

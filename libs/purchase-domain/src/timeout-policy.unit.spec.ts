@@ -79,9 +79,7 @@ describe('timeout policy', () => {
       data: { purchaseId },
       metadata: { now },
     });
-    expect(purchase.tick()).toEqual([
-      { type: 'LinkMarkedInactive', data: { purchaseId, status: 'link_inactive', occurredAt: now.toISOString() } },
-    ]);
+    expect(purchase.tick()).toEqual([{ type: 'LinkMarkedInactive', data: { purchaseId, status: 'link_inactive', occurredAt: now.toISOString() } }]);
   });
 
   it('counts idleness from the last activity', () => {
@@ -101,9 +99,7 @@ describe('timeout policy', () => {
     clock.advance(policy.expireAfterInactiveMs - 1);
     expect(purchase.tick()).toEqual([]);
     const now = clock.advance(1);
-    expect(purchase.tick()).toEqual([
-      { type: 'PurchaseExpired', data: { purchaseId, status: 'expired', occurredAt: now.toISOString() } },
-    ]);
+    expect(purchase.tick()).toEqual([{ type: 'PurchaseExpired', data: { purchaseId, status: 'expired', occurredAt: now.toISOString() } }]);
     clock.advance(365 * 24 * hour);
     expect(timeoutCommandFor(purchase.state, clock.now(), policy)).toBeUndefined();
     expect(nextTimeoutAt(purchase.state, policy)).toBeUndefined();
@@ -143,11 +139,8 @@ describe('timeout policy', () => {
     expect(decide(command as PurchaseCommand, state)).toMatchObject([{ data: { status: 'link_inactive' } }]);
   });
 
-  it.each(['approved_by_provi', 'waiting_signature', 'made_effective', 'pending', 'denied', 'isa_default'] as const)(
-    'has nothing to do for a purchase in %s, however long it waits',
-    (status) => {
-      const state = historyTo(status);
-      expect(timeoutCommandFor(state, clock.advance(10 * 365 * 24 * hour), policy)).toBeUndefined();
-    },
-  );
+  it.each(['approved_by_provi', 'waiting_signature', 'made_effective', 'pending', 'denied', 'isa_default'] as const)('has nothing to do for a purchase in %s, however long it waits', (status) => {
+    const state = historyTo(status);
+    expect(timeoutCommandFor(state, clock.advance(10 * 365 * 24 * hour), policy)).toBeUndefined();
+  });
 });

@@ -1,11 +1,5 @@
 import { statusesInPhase, type PurchaseStatus } from '@gancho/contracts';
-import type {
-  PurchaseCommandData,
-  ReviewCommandType,
-  ReviewDecision,
-  TransitionCommand,
-  TransitionCommandType,
-} from './purchase-commands';
+import type { PurchaseCommandData, ReviewCommandType, ReviewDecision, TransitionCommand, TransitionCommandType } from './purchase-commands';
 import { reviewDecisions } from './purchase-commands';
 
 type ReviewTarget = Readonly<Record<ReviewDecision, PurchaseStatus>>;

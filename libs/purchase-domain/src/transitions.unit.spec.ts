@@ -1,21 +1,9 @@
 import { phaseOf, purchaseStatuses, statusesInPhase, type PurchaseStatus } from '@gancho/contracts';
 import { eventTypeOfCommand } from './purchase';
 import type { TransitionCommand, TransitionCommandType } from './purchase-commands';
-import {
-  allowedCommandsFrom,
-  commandSlug,
-  isTerminal,
-  nextStatus,
-  openingStatuses,
-  reachableStatuses,
-  shortestPath,
-  transitionCommandTypes,
-  transitions,
-  transitionTable,
-} from './transitions';
+import { allowedCommandsFrom, commandSlug, isTerminal, nextStatus, openingStatuses, reachableStatuses, shortestPath, transitionCommandTypes, transitions, transitionTable } from './transitions';
 
-const command = (type: TransitionCommand['type'], data: Record<string, unknown> = {}): TransitionCommand =>
-  ({ type, data: { purchaseId: 'pur_1', ...data }, metadata: { now: new Date(0) } }) as TransitionCommand;
+const command = (type: TransitionCommand['type'], data: Record<string, unknown> = {}): TransitionCommand => ({ type, data: { purchaseId: 'pur_1', ...data }, metadata: { now: new Date(0) } }) as TransitionCommand;
 
 describe('the transition table', () => {
   it('has one rule and one event per command type', () => {
@@ -66,13 +54,7 @@ describe('the transition table', () => {
   });
 
   it('ends the journey in exactly the lost, churn and fully paid statuses', () => {
-    expect(purchaseStatuses.filter(isTerminal)).toEqual([
-      'abandonment_before_signed',
-      'expired',
-      'denied',
-      ...statusesInPhase('churn'),
-      'fully_paid',
-    ]);
+    expect(purchaseStatuses.filter(isTerminal)).toEqual(['abandonment_before_signed', 'expired', 'denied', ...statusesInPhase('churn'), 'fully_paid']);
   });
 
   it('lets a lost purchase go nowhere but from an inactive link to expired', () => {
@@ -86,9 +68,7 @@ describe('the transition table', () => {
   });
 
   it('wins only through payment approval', () => {
-    expect(transitions.filter((t) => t.to === 'made_effective')).toEqual([
-      { from: 'approved', command: 'MakeEffective', to: 'made_effective' },
-    ]);
+    expect(transitions.filter((t) => t.to === 'made_effective')).toEqual([{ from: 'approved', command: 'MakeEffective', to: 'made_effective' }]);
   });
 
   it('marks links inactive in every open status and in no other', () => {

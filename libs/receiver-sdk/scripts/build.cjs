@@ -7,7 +7,10 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const tsc = require.resolve('typescript/bin/tsc');
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-for (const [kind, type] of [['cjs', 'commonjs'], ['esm', 'module']]) {
+for (const [kind, type] of [
+  ['cjs', 'commonjs'],
+  ['esm', 'module'],
+]) {
   execFileSync(process.execPath, [tsc, '-p', path.join(root, `tsconfig.build.${kind}.json`)], { stdio: 'inherit' });
   mkdirSync(path.join(root, 'dist', kind), { recursive: true });
   writeFileSync(path.join(root, 'dist', kind, 'package.json'), `${JSON.stringify({ type })}\n`);

@@ -27,9 +27,7 @@ describe('generated event types', () => {
   });
 
   it('change when a schema changes', () => {
-    const changed = schemas().map((entry) =>
-      entry.type === 'purchase.made_effective' ? { ...entry, schema: { ...entry.schema, required: ['type', 'data'] } } : entry,
-    );
+    const changed = schemas().map((entry) => (entry.type === 'purchase.made_effective' ? { ...entry, schema: { ...entry.schema, required: ['type', 'data'] } } : entry));
     const rendered = renderEventTypes(changed);
     expect(rendered).not.toBe(renderEventTypes(schemas()));
     expect(rendered).toContain('timestamp?: string;');

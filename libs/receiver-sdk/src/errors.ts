@@ -2,11 +2,7 @@
  * Why a webhook was refused. Each error has a stable `code`; no message
  * contains secret material. Middleware answers every one of them with 401.
  */
-export type WebhookVerificationErrorCode =
-  | 'WEBHOOK_HEADERS_MISSING'
-  | 'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE'
-  | 'WEBHOOK_SIGNATURE_MISMATCH'
-  | 'WEBHOOK_BODY_INVALID';
+export type WebhookVerificationErrorCode = 'WEBHOOK_HEADERS_MISSING' | 'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE' | 'WEBHOOK_SIGNATURE_MISMATCH' | 'WEBHOOK_BODY_INVALID';
 
 export class WebhookVerificationError extends Error {
   constructor(

@@ -69,11 +69,7 @@ describe('webhookMiddleware (Express)', () => {
 
   it.each([
     ['another secret', { signingSecret: 'whsec_' + Buffer.alloc(32, 9).toString('base64') }, 'WEBHOOK_SIGNATURE_MISMATCH'],
-    [
-      'a tampered body',
-      { body: madeEffectiveBody('pur_other'), headers: signWebhook({ id: 'msg_1', timestamp: new Date(), body: madeEffectiveBody(), secret }) },
-      'WEBHOOK_SIGNATURE_MISMATCH',
-    ],
+    ['a tampered body', { body: madeEffectiveBody('pur_other'), headers: signWebhook({ id: 'msg_1', timestamp: new Date(), body: madeEffectiveBody(), secret }) }, 'WEBHOOK_SIGNATURE_MISMATCH'],
     ['no signature headers', { headers: {} }, 'WEBHOOK_HEADERS_MISSING'],
     ['a stale timestamp', { headers: signWebhook({ id: 'msg_1', timestamp: new Date(Date.now() - 600_000), body: madeEffectiveBody(), secret }) }, 'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE'],
   ])('refuses %s with 401 problem+json, before the handler', async (_case, request, code) => {

@@ -53,9 +53,9 @@ export function webhookMiddleware(options: WebhookMiddlewareOptions) {
         return;
       }
       if (claim === 'in_progress') {
-        response.writeHead(409, { 'content-type': problemContentType, 'retry-after': '30' }).end(
-          JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, code: 'WEBHOOK_IN_PROGRESS', detail: 'This message is being processed' }),
-        );
+        response
+          .writeHead(409, { 'content-type': problemContentType, 'retry-after': '30' })
+          .end(JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, code: 'WEBHOOK_IN_PROGRESS', detail: 'This message is being processed' }));
         return;
       }
       let settled = false;

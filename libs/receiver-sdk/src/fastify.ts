@@ -40,11 +40,7 @@ export function webhookPlugin(fastify: FastifyInstance, options: WebhookMiddlewa
     const claim = await idempotency.claim(webhook.id);
     if (claim === 'done') return reply.code(200).send({ duplicate: true, webhook_id: webhook.id });
     if (claim === 'in_progress') {
-      return reply
-        .code(409)
-        .header('retry-after', '30')
-        .type(problemContentType)
-        .send({ type: 'about:blank', title: 'Conflict', status: 409, code: 'WEBHOOK_IN_PROGRESS', detail: 'This message is being processed' });
+      return reply.code(409).header('retry-after', '30').type(problemContentType).send({ type: 'about:blank', title: 'Conflict', status: 409, code: 'WEBHOOK_IN_PROGRESS', detail: 'This message is being processed' });
     }
     claimed.add(request);
   });

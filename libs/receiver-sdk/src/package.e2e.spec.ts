@@ -11,8 +11,7 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '..');
 const repoRoot = path.resolve(root, '..', '..');
 // Plain output: a runner (Nx) may set FORCE_COLOR, and console.log would then colour numbers.
-const node = (args: string[]) =>
-  execFileSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
 
 describe('the published package', () => {
   beforeAll(() => {

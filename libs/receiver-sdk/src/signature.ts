@@ -6,9 +6,7 @@ export const secretPrefix = 'whsec_';
 export const defaultToleranceSeconds = 300;
 
 /** Request headers as Node, Express, Fastify or fetch's `Headers` give them. */
-export type HeadersLike =
-  | Readonly<Record<string, string | readonly string[] | undefined>>
-  | { get(name: string): string | null };
+export type HeadersLike = Readonly<Record<string, string | readonly string[] | undefined>> | { get(name: string): string | null };
 
 export type RawBody = string | Uint8Array;
 

@@ -122,8 +122,7 @@ describe('verifySignature', () => {
   const signedAt = new Date('2026-11-27T19:28:47Z');
   const headers = signWebhook({ id, timestamp: signedAt, body, secret: secretA });
   const at = (offsetSeconds: number) => () => new Date(signedAt.getTime() + offsetSeconds * 1000);
-  const verifyAt = (offset: number, tolerance?: number) =>
-    codeOf(() => verifySignature({ headers, body, secret: secretA, now: at(offset), ...(tolerance === undefined ? {} : { toleranceSeconds: tolerance }) }));
+  const verifyAt = (offset: number, tolerance?: number) => codeOf(() => verifySignature({ headers, body, secret: secretA, now: at(offset), ...(tolerance === undefined ? {} : { toleranceSeconds: tolerance }) }));
 
   it('accepts a timestamp up to the tolerance away, either way, and refuses one past it', () => {
     expect(verifyAt(300)).toBe('accepted');

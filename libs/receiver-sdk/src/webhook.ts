@@ -36,14 +36,7 @@ function parseEvent(body: RawBody): WebhookEvent {
     throw new WebhookVerificationError('WEBHOOK_BODY_INVALID', 'The body is not JSON');
   }
   const record = parsed as Record<string, unknown> | null;
-  if (
-    typeof record !== 'object' ||
-    record === null ||
-    typeof record['type'] !== 'string' ||
-    typeof record['timestamp'] !== 'string' ||
-    typeof record['data'] !== 'object' ||
-    record['data'] === null
-  ) {
+  if (typeof record !== 'object' || record === null || typeof record['type'] !== 'string' || typeof record['timestamp'] !== 'string' || typeof record['data'] !== 'object' || record['data'] === null) {
     throw new WebhookVerificationError('WEBHOOK_BODY_INVALID', 'The body is not a webhook event ({type, timestamp, data})');
   }
   // A type newer than this library is still handed on (typed as the union); check with isKnownEventType.

@@ -28,7 +28,10 @@ const sealedPattern = /^v1\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]+)$/;
  * hex digits of its SHA-256). Errors never echo key material.
  */
 export function parseSecretBoxKeys(spec: string): SecretBoxKey[] {
-  const entries = spec.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = spec
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new SecretBoxError('no encryption key given');
   const keys = entries.map((entry, index) => {
     const colon = entry.indexOf(':');

@@ -72,7 +72,9 @@ function serviceNameOf(module: unknown, seen = new Set<unknown>()): string | und
   seen.add(module);
   // A dynamic module lists its parts; a @Module class keeps them as metadata.
   const dynamic: Partial<DynamicModule> =
-    typeof module === 'function' ? { imports: Reflect.getMetadata('imports', module) as DynamicModule['imports'], providers: Reflect.getMetadata('providers', module) as DynamicModule['providers'] } : (module as Partial<DynamicModule>);
+    typeof module === 'function'
+      ? { imports: Reflect.getMetadata('imports', module) as DynamicModule['imports'], providers: Reflect.getMetadata('providers', module) as DynamicModule['providers'] }
+      : (module as Partial<DynamicModule>);
   for (const provider of dynamic.providers ?? []) {
     const value = provider as { provide?: unknown; useValue?: unknown };
     if (value.provide === SERVICE_NAME && typeof value.useValue === 'string') return value.useValue;

@@ -75,8 +75,7 @@ function combinedProblems(settings: EndpointSettings): string[] {
   return problems;
 }
 
-const definedChanges = (changes: Partial<EndpointSettings>): Partial<EndpointSettings> =>
-  Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<EndpointSettings>;
+const definedChanges = (changes: Partial<EndpointSettings>): Partial<EndpointSettings> => Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<EndpointSettings>;
 
 const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 

@@ -52,9 +52,15 @@ describe('endpoint decider', () => {
       data: { endpointId: 'ep_1', partnerId: 'ptn_1', settings: { ...settings, ...overrides }, enabled: true, sealedSecret: 's' },
       metadata: at(0),
     });
-    given().when(create({ eventTypes: ['purchase.teleported'] })).thenRefuses(InvalidEndpointCommandError);
-    given().when(create({ headers: { 'Webhook-Signature': { sealed: 'v1.k.x', hint: null } } })).thenRefuses(InvalidEndpointCommandError);
-    given().when(create({ rateLimitPerSecond: 0 })).thenRefuses(InvalidEndpointCommandError);
+    given()
+      .when(create({ eventTypes: ['purchase.teleported'] }))
+      .thenRefuses(InvalidEndpointCommandError);
+    given()
+      .when(create({ headers: { 'Webhook-Signature': { sealed: 'v1.k.x', hint: null } } }))
+      .thenRefuses(InvalidEndpointCommandError);
+    given()
+      .when(create({ rateLimitPerSecond: 0 }))
+      .thenRefuses(InvalidEndpointCommandError);
   });
 
   it('records only the settings that change, and nothing for a no-op', () => {
@@ -62,12 +68,16 @@ describe('endpoint decider', () => {
     given(created)
       .when({ type: 'UpdateEndpoint', data: { changes: { description: 'new', url: settings.url } }, metadata: later })
       .then([{ type: 'EndpointUpdated', data: { changes: { description: 'new' }, occurredAt: later.now.toISOString() } }]);
-    given(created).when({ type: 'UpdateEndpoint', data: { changes: { eventTypes: ['purchase.*'] }, enabled: true }, metadata: later }).then([]);
+    given(created)
+      .when({ type: 'UpdateEndpoint', data: { changes: { eventTypes: ['purchase.*'] }, enabled: true }, metadata: later })
+      .then([]);
   });
 
   it('disables and re-enables on the partner’s word', () => {
     const off: EndpointEvent = { type: 'EndpointDisabled', data: { reason: 'by_partner', detail: 'Disabled by the partner.', occurredAt: at(1).now.toISOString() } };
-    given(created).when({ type: 'UpdateEndpoint', data: { changes: {}, enabled: false }, metadata: at(1) }).then([off]);
+    given(created)
+      .when({ type: 'UpdateEndpoint', data: { changes: {}, enabled: false }, metadata: at(1) })
+      .then([off]);
     given(created, off)
       .when({ type: 'UpdateEndpoint', data: { changes: {}, enabled: true }, metadata: at(2) })
       .then([{ type: 'EndpointEnabled', data: { occurredAt: at(2).now.toISOString() } }]);
@@ -119,12 +129,20 @@ describe('endpoint decider', () => {
     };
     const update = (changes: Partial<EndpointSettings>): EndpointCommand => ({ type: 'UpdateEndpoint', data: { changes }, metadata: at(5) });
     // The created endpoint has a custom header: it must go in the same change.
-    given(created).when(update({ destination, url: destination.apiUrl })).thenRefuses(InvalidEndpointCommandError);
-    given(created).when(update({ destination, headers: {} })).thenRefuses(InvalidEndpointCommandError);
+    given(created)
+      .when(update({ destination, url: destination.apiUrl }))
+      .thenRefuses(InvalidEndpointCommandError);
+    given(created)
+      .when(update({ destination, headers: {} }))
+      .thenRefuses(InvalidEndpointCommandError);
     const moved = update({ destination, url: destination.apiUrl, headers: {} });
-    given(created).when(moved).then([{ type: 'EndpointUpdated', data: { changes: { destination, url: destination.apiUrl, headers: {} }, occurredAt: at(5).now.toISOString() } }]);
+    given(created)
+      .when(moved)
+      .then([{ type: 'EndpointUpdated', data: { changes: { destination, url: destination.apiUrl, headers: {} }, occurredAt: at(5).now.toISOString() } }]);
     const withComma = { ...destination, mapping: { ...destination.mapping, recovery_tag: 'carrinho, recuperar' } };
-    given(created).when(update({ destination: withComma, url: destination.apiUrl, headers: {} })).thenRefuses(InvalidEndpointCommandError);
+    given(created)
+      .when(update({ destination: withComma, url: destination.apiUrl, headers: {} }))
+      .thenRefuses(InvalidEndpointCommandError);
   });
 
   it('disables on a refused destination token (unauthorized), with the reason kept', () => {
@@ -140,7 +158,9 @@ describe('endpoint decider', () => {
 
   it('treats a deleted endpoint as gone for every command', () => {
     const deleted: EndpointEvent = { type: 'EndpointDeleted', data: { occurredAt: at(3).now.toISOString() } };
-    given(created).when({ type: 'DeleteEndpoint', data: {}, metadata: at(3) }).then([deleted]);
+    given(created)
+      .when({ type: 'DeleteEndpoint', data: {}, metadata: at(3) })
+      .then([deleted]);
     const commands: EndpointCommand[] = [
       { type: 'DeleteEndpoint', data: {}, metadata: at(4) },
       { type: 'UpdateEndpoint', data: { changes: { description: 'x' } }, metadata: at(4) },

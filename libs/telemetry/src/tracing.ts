@@ -32,7 +32,11 @@ let started: { sdk: NodeSDK | undefined; telemetry: Telemetry } | undefined;
  */
 export function tracesConfigured(env: Readonly<Record<string, string | undefined>>): boolean {
   if (env['OTEL_SDK_DISABLED']?.toLowerCase() === 'true') return false;
-  const exporters = env['OTEL_TRACES_EXPORTER']?.split(',').map((e) => e.trim()).filter(Boolean) ?? [];
+  const exporters =
+    env['OTEL_TRACES_EXPORTER']
+      ?.split(',')
+      .map((e) => e.trim())
+      .filter(Boolean) ?? [];
   if (exporters.length > 0) return !exporters.every((e) => e === 'none');
   return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
 }
@@ -83,11 +87,7 @@ export interface SpanOptions {
  */
 export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T> | T, options: SpanOptions = {}): Promise<T> {
   const parent = options.parent ?? contextApi.active();
-  const span = trace.getTracer(tracerName).startSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes, ...(options.links ? { links: options.links } : {}) },
-    parent,
-  );
+  const span = trace.getTracer(tracerName).startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes, ...(options.links ? { links: options.links } : {}) }, parent);
   try {
     return await contextApi.with(trace.setSpan(parent, span), () => fn(span));
   } catch (error) {
@@ -101,11 +101,7 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
 /** Starts a span the caller ends (for work that is not one function call, like an HTTP request). */
 export function startSpan(name: string, attributes: Attributes, options: SpanOptions = {}): Span {
   const parent = options.parent ?? contextApi.active();
-  return trace.getTracer(tracerName).startSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes, ...(options.links ? { links: options.links } : {}) },
-    parent,
-  );
+  return trace.getTracer(tracerName).startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes, ...(options.links ? { links: options.links } : {}) }, parent);
 }
 
 /** Runs `fn` with `span` active. */

@@ -276,7 +276,9 @@ export class ActiveCampaignFake {
         const field = input['field'] ?? {};
         const missing = ['title', 'type'].filter((k) => typeof field[k] !== 'string' || field[k] === '');
         if (missing.length > 0) return missingAttribute(missing.map((k) => `/data/attributes/${k}`));
-        const perstag = String(field['perstag'] ?? field['title']).toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+        const perstag = String(field['perstag'] ?? field['title'])
+          .toUpperCase()
+          .replace(/[^A-Z0-9_]/g, '_');
         const created: FakeField = { id: this.id(), title: String(field['title']), type: String(field['type']), perstag, descript: String(field['descript'] ?? ''), relations: [] };
         this.fields.push(created);
         return { status: 201, body: { field: fieldBody(created) } };

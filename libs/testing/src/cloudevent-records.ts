@@ -26,7 +26,11 @@ export function readBackCloudEvent(record: RecordReadBack, expected: ExpectedClo
   const headers = record.headers;
   let event: CloudEvent<unknown>;
   if (value.length === 0) {
-    const attributes = Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('ce_')).map(([name, v]) => [name.slice(3), v]));
+    const attributes = Object.fromEntries(
+      Object.entries(headers)
+        .filter(([name]) => name.startsWith('ce_'))
+        .map(([name, v]) => [name.slice(3), v]),
+    );
     event = new CloudEvent(attributes as never, true);
   } else {
     if (!headers['content-type']?.startsWith('application/json')) throw new Error(`content-type is ${headers['content-type']}, not application/json`);

@@ -24,7 +24,10 @@ async function withAdminClient<T>(work: (client: Client) => Promise<T>): Promise
  * database costs milliseconds; sharing one between files shares mutable state.
  */
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
-  const name = `${label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30)}_${randomBytes(5).toString('hex')}`;
+  const name = `${label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 30)}_${randomBytes(5).toString('hex')}`;
   await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
   const url = new URL(requireEnv('DATABASE_URL'));
   url.pathname = `/${name}`;

@@ -17,17 +17,9 @@ export interface EndpointUrlPolicy {
   resolve: ResolveHost;
 }
 
-export type UrlRefusalReason =
-  | AddressRefusalReason
-  | 'malformed_url'
-  | 'scheme_not_allowed'
-  | 'userinfo_not_allowed'
-  | 'private_hostname'
-  | 'unresolvable';
+export type UrlRefusalReason = AddressRefusalReason | 'malformed_url' | 'scheme_not_allowed' | 'userinfo_not_allowed' | 'private_hostname' | 'unresolvable';
 
-export type EndpointUrlCheck =
-  | { allowed: true; /** The URL as WHATWG parsing normalises it (IPv4 literals in dotted form). */ url: string }
-  | { allowed: false; reason: UrlRefusalReason; detail: string };
+export type EndpointUrlCheck = { allowed: true; /** The URL as WHATWG parsing normalises it (IPv4 literals in dotted form). */ url: string } | { allowed: false; reason: UrlRefusalReason; detail: string };
 
 /** Names that never reach the public internet (RFC 6761, RFC 6762, RFC 8375 and the private-use `.internal`). */
 const privateNameSuffixes = ['localhost', 'local', 'localdomain', 'internal', 'home.arpa'];

@@ -114,7 +114,7 @@ describe('allowedHosts: exact host[:port] exceptions, as the sender exempts them
     expect((await checkEndpointUrl(url, policy)).allowed).toBe(allowed);
   });
 
-  it("still refuses what the list cannot excuse: the scheme, and credentials in the URL", async () => {
+  it('still refuses what the list cannot excuse: the scheme, and credentials in the URL', async () => {
     expect(await checkEndpointUrl('https://user:pw@127.0.0.1:4099/hook', policy)).toMatchObject({ allowed: false, reason: 'userinfo_not_allowed' });
     expect(await checkEndpointUrl('http://127.0.0.1:4099/hook', { ...policy, allowHttp: false })).toMatchObject({ allowed: false, reason: 'scheme_not_allowed' });
   });

@@ -12,10 +12,7 @@ export class DeadlineExceededError extends Error {
 
 const codeClasses: ReadonlyArray<readonly [AttemptErrorClass, ReadonlySet<string>]> = [
   ['ssrf_blocked', new Set(['GANCHO_SSRF_BLOCKED'])],
-  [
-    'timeout',
-    new Set(['GANCHO_DEADLINE_EXCEEDED', 'GANCHO_CONNECTION_LIMIT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'ABORT_ERR', 'ETIMEDOUT']),
-  ],
+  ['timeout', new Set(['GANCHO_DEADLINE_EXCEEDED', 'GANCHO_CONNECTION_LIMIT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'ABORT_ERR', 'ETIMEDOUT'])],
   ['dns', new Set(['GANCHO_DNS', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA', 'ENODATA'])],
   // Unreachable hosts and networks are "no connection could be made" as much as a refusal is.
   ['connect_refused', new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'])],

@@ -110,9 +110,7 @@ describe('WebhookSender: endpoints that share a host', () => {
 
     // Three hanging endpoints of two partners, each with as many sends in flight as its concurrency allows.
     const hangingEndpoints = ['partner-a/first', 'partner-a/second', 'partner-b/only'];
-    const hanging = tracked(
-      hangingEndpoints.flatMap((endpointId) => Array.from({ length: perEndpoint }, (_, i) => post(to, endpointId, target.url(`/hold/${endpointId}/${i}`)))),
-    );
+    const hanging = tracked(hangingEndpoints.flatMap((endpointId) => Array.from({ length: perEndpoint }, (_, i) => post(to, endpointId, target.url(`/hold/${endpointId}/${i}`)))));
     await eventually(() => expect(held).toHaveLength(hangingEndpoints.length * perEndpoint));
 
     const beside = await sendBatches(to, 'partner-c/healthy', target.url('/ok'), healthyCount, perEndpoint);

@@ -151,9 +151,7 @@ export class EndpointPools {
 
   /** Closes the pools idle longest that hold sockets, until as many sockets are closing as connections wait. */
   private makeRoom(): void {
-    const idle = [...this.pools.entries()]
-      .filter(([, entry]) => entry.inFlight === 0 && entry.pool.stats.connected > 0)
-      .sort(([, a], [, b]) => a.lastUsedAt - b.lastUsedAt);
+    const idle = [...this.pools.entries()].filter(([, entry]) => entry.inFlight === 0 && entry.pool.stats.connected > 0).sort(([, a], [, b]) => a.lastUsedAt - b.lastUsedAt);
     let freed = 0;
     for (const [key, entry] of idle) {
       if (freed >= this.waiters.length) break;

@@ -31,8 +31,7 @@ export class HostResolutionError extends Error {
 }
 
 /** Every address of a name, in the resolver's order, asked afresh on every connection (no cache of ours). */
-export const resolveWithSystemDns: ResolveHost = async (hostname) =>
-  (await lookup(hostname, { all: true, order: 'verbatim' })).map((answer) => answer.address);
+export const resolveWithSystemDns: ResolveHost = async (hostname) => (await lookup(hostname, { all: true, order: 'verbatim' })).map((answer) => answer.address);
 
 export interface AddressPolicy {
   /** Loopback, private, link-local… addresses are connected to only when true. Cloud metadata never is. */
@@ -88,13 +87,7 @@ export function isAllowListed(allowed: ReadonlySet<string>, host: string, port: 
   return allowed.has(hostInUrl) || allowed.has(`${hostInUrl}:${portOrDefault}`);
 }
 
-async function vettedAddresses(
-  options: buildConnector.Options,
-  policy: AddressPolicy,
-  allowed: ReadonlySet<string>,
-  resolve: ResolveHost,
-  timeoutMs: number,
-): Promise<string[]> {
+async function vettedAddresses(options: buildConnector.Options, policy: AddressPolicy, allowed: ReadonlySet<string>, resolve: ResolveHost, timeoutMs: number): Promise<string[]> {
   // undici hands over IPv6 literals without brackets.
   const hostname = options.hostname;
   const addresses = isIP(hostname) ? [hostname] : await resolveWithin(hostname, resolve, timeoutMs);
@@ -126,12 +119,7 @@ async function resolveWithin(hostname: string, resolve: ResolveHost, timeoutMs: 
   return addresses;
 }
 
-function connectToFirstReachable(
-  addresses: readonly string[],
-  options: buildConnector.Options,
-  connectToAddress: buildConnector.connector,
-  callback: buildConnector.Callback,
-): void {
+function connectToFirstReachable(addresses: readonly string[], options: buildConnector.Options, connectToAddress: buildConnector.connector, callback: buildConnector.Callback): void {
   const attempt = (index: number): void => {
     const address = addresses[index];
     if (address === undefined) return;

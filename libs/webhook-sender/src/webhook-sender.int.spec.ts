@@ -34,11 +34,9 @@ function sender(options: Partial<WebhookSenderOptions> = {}): WebhookSender {
 }
 
 /** A sender that may reach exactly these receivers on loopback, and nothing else private. */
-const senderFor = (targets: Receiver[], options: Partial<WebhookSenderOptions> = {}) =>
-  sender({ allowedHosts: targets.map((target) => target.authority), ...options });
+const senderFor = (targets: Receiver[], options: Partial<WebhookSenderOptions> = {}) => sender({ allowedHosts: targets.map((target) => target.authority), ...options });
 
-const post = (to: WebhookSender, url: string, body = '{"type":"purchase.status_changed"}', headers: Record<string, string> = {}) =>
-  to.send({ url, headers, body });
+const post = (to: WebhookSender, url: string, body = '{"type":"purchase.status_changed"}', headers: Record<string, string> = {}) => to.send({ url, headers, body });
 
 function expectResponse(result: SendResult): Extract<SendResult, { kind: 'response' }> {
   if (result.kind !== 'response') throw new Error(`expected a response, got ${JSON.stringify(result)}`);
@@ -314,14 +312,7 @@ describe('WebhookSender: TLS', () => {
 });
 
 describe('WebhookSender: SSRF guard on the address connected to', () => {
-  const loopbackSpellings = [
-    'http://127.0.0.1:<port>/',
-    'http://localhost:<port>/',
-    'http://[::1]:<port>/',
-    'http://[::ffff:127.0.0.1]:<port>/',
-    'http://2130706433:<port>/',
-    'http://0177.0.0.1:<port>/',
-  ];
+  const loopbackSpellings = ['http://127.0.0.1:<port>/', 'http://localhost:<port>/', 'http://[::1]:<port>/', 'http://[::ffff:127.0.0.1]:<port>/', 'http://2130706433:<port>/', 'http://0177.0.0.1:<port>/'];
   const withPort = (spelling: string, port: number) => spelling.replace('<port>', String(port));
 
   it.each(loopbackSpellings)('refuses %s with ssrf_blocked, and nothing connects', async (spelling) => {

@@ -78,20 +78,7 @@ export type SendResult =
 export const defaultUserAgent = 'Gancho-Webhooks/1.0 (+https://gancho.dev)';
 
 /** Headers the sender owns; a caller's value for them is dropped (undici also rejects several of them outright). */
-const senderOwnedHeaders = new Set([
-  'host',
-  'content-length',
-  'content-type',
-  'user-agent',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'expect',
-  'te',
-  'trailer',
-  'proxy-connection',
-]);
+const senderOwnedHeaders = new Set(['host', 'content-length', 'content-type', 'user-agent', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer', 'proxy-connection']);
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, not ${value}.`);

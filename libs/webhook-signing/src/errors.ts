@@ -55,10 +55,7 @@ export class WebhookSignatureMismatchError extends Error {
   }
 }
 
-export type WebhookVerificationError =
-  | WebhookHeadersMissingError
-  | WebhookTimestampOutOfToleranceError
-  | WebhookSignatureMismatchError;
+export type WebhookVerificationError = WebhookHeadersMissingError | WebhookTimestampOutOfToleranceError | WebhookSignatureMismatchError;
 
 export type WebhookSigningError = InvalidSigningSecretError | InvalidWebhookIdError | WebhookVerificationError;
 export type WebhookSigningErrorCode = WebhookSigningError['code'];

@@ -1,13 +1,6 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
-import {
-  InvalidSigningSecretError,
-  InvalidWebhookIdError,
-  WebhookHeadersMissingError,
-  WebhookSignatureMismatchError,
-  WebhookTimestampOutOfToleranceError,
-  isWebhookSigningError,
-} from './errors';
+import { InvalidSigningSecretError, InvalidWebhookIdError, WebhookHeadersMissingError, WebhookSignatureMismatchError, WebhookTimestampOutOfToleranceError, isWebhookSigningError } from './errors';
 import { generateSecret } from './secret';
 import { signWebhook, type WebhookHeaders } from './sign';
 import { verifyWebhook, type IncomingHeaders } from './verify';
@@ -100,10 +93,7 @@ describe('interoperability with the public libraries', () => {
   const verifiers = [
     ['standardwebhooks', (secret: string, payload: string, headers: WebhookHeaders) => new StandardWebhook(secret).verify(payload, headers)],
     ['svix (webhook-* headers)', (secret: string, payload: string, headers: WebhookHeaders) => new SvixWebhook(secret).verify(payload, headers)],
-    [
-      'svix (svix-* headers)',
-      (secret: string, payload: string, headers: WebhookHeaders) => new SvixWebhook(secret).verify(payload, toSvixHeaders(headers)),
-    ],
+    ['svix (svix-* headers)', (secret: string, payload: string, headers: WebhookHeaders) => new SvixWebhook(secret).verify(payload, toSvixHeaders(headers))],
   ] as const;
 
   describe.each(verifiers)('%s', (_name, verify) => {
@@ -122,10 +112,7 @@ describe('interoperability with the public libraries', () => {
     it.each([
       ['the body', (h: WebhookHeaders) => ({ headers: h, payload: body.replace('7', '8') })],
       ['the id', (h: WebhookHeaders) => ({ headers: { ...h, 'webhook-id': `${h['webhook-id']}x` }, payload: body })],
-      [
-        'the timestamp',
-        (h: WebhookHeaders) => ({ headers: { ...h, 'webhook-timestamp': String(Number(h['webhook-timestamp']) - 1) }, payload: body }),
-      ],
+      ['the timestamp', (h: WebhookHeaders) => ({ headers: { ...h, 'webhook-timestamp': String(Number(h['webhook-timestamp']) - 1) }, payload: body })],
     ])('refuses a message whose %s was changed', (_part, tamper) => {
       const signed = signWebhook({ id, timestamp: realNow(), body, secrets: [oldSecret, newSecret] });
       const { headers, payload } = tamper(signed);
@@ -170,9 +157,7 @@ describe('verifyWebhook', () => {
 
   it('accepts when any of its secrets matches (a receiver in the middle of a rotation)', () => {
     expect(verifyWebhook({ headers: signed, body, secrets: [oldSecret, newSecret], now: signedAt }).id).toBe(id);
-    expect(() => verifyWebhook({ headers: signed, body, secrets: [oldSecret, strangerSecret], now: signedAt })).toThrow(
-      WebhookSignatureMismatchError,
-    );
+    expect(() => verifyWebhook({ headers: signed, body, secrets: [oldSecret, strangerSecret], now: signedAt })).toThrow(WebhookSignatureMismatchError);
   });
 
   it.each([
@@ -197,9 +182,7 @@ describe('verifyWebhook', () => {
 
   it('uses a default tolerance of five minutes', () => {
     expect(verifyWebhook({ headers: signed, body, secrets: [newSecret], now: seconds(300) }).id).toBe(id);
-    expect(() => verifyWebhook({ headers: signed, body, secrets: [newSecret], now: seconds(301) })).toThrow(
-      WebhookTimestampOutOfToleranceError,
-    );
+    expect(() => verifyWebhook({ headers: signed, body, secrets: [newSecret], now: seconds(301) })).toThrow(WebhookTimestampOutOfToleranceError);
   });
 
   const without = (name: keyof WebhookHeaders): IncomingHeaders => ({ ...signed, [name]: undefined });
@@ -234,18 +217,14 @@ describe('verifyWebhook', () => {
     ['garbage', 'not-a-signature'],
     ['the signature of another secret', signWebhook({ id, timestamp: signedAt, body, secrets: [strangerSecret] })['webhook-signature']],
   ])('refuses %s as WEBHOOK_SIGNATURE_MISMATCH', (_case, signature) => {
-    const error = errorOf(() =>
-      verifyWebhook({ headers: { ...signed, 'webhook-signature': signature }, body, secrets: [newSecret], now: signedAt }),
-    );
+    const error = errorOf(() => verifyWebhook({ headers: { ...signed, 'webhook-signature': signature }, body, secrets: [newSecret], now: signedAt }));
     expect(error).toBeInstanceOf(WebhookSignatureMismatchError);
     expect((error as WebhookSignatureMismatchError).code).toBe('WEBHOOK_SIGNATURE_MISMATCH');
   });
 
   it('accepts a matching v1 signature among other entries', () => {
     const signature = `v1a,abc v1,${Buffer.alloc(32).toString('base64')} ${signed['webhook-signature']}`;
-    expect(verifyWebhook({ headers: { ...signed, 'webhook-signature': signature }, body, secrets: [newSecret], now: signedAt }).id).toBe(
-      id,
-    );
+    expect(verifyWebhook({ headers: { ...signed, 'webhook-signature': signature }, body, secrets: [newSecret], now: signedAt }).id).toBe(id);
   });
 
   it('refuses to verify with no secrets', () => {

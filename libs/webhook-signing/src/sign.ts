@@ -68,9 +68,7 @@ export function signWebhook({ id, timestamp, body, secrets }: SignWebhookInput):
   if (Number.isNaN(timestamp.getTime())) throw new RangeError('Webhook timestamp is not a valid date');
   if (secrets.length === 0) throw new InvalidSigningSecretError('at least one secret is needed to sign');
   const seconds = unixSeconds(timestamp);
-  const signatures = [...new Set(secrets)].map(
-    (secret) => `${signatureVersion},${computeSignature(signingKeyOf(secret), id, seconds, body).toString('base64')}`,
-  );
+  const signatures = [...new Set(secrets)].map((secret) => `${signatureVersion},${computeSignature(signingKeyOf(secret), id, seconds, body).toString('base64')}`);
   return {
     [webhookIdHeader]: id,
     [webhookTimestampHeader]: String(seconds),

@@ -1,10 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import {
-  InvalidSigningSecretError,
-  WebhookHeadersMissingError,
-  WebhookSignatureMismatchError,
-  WebhookTimestampOutOfToleranceError,
-} from './errors';
+import { InvalidSigningSecretError, WebhookHeadersMissingError, WebhookSignatureMismatchError, WebhookTimestampOutOfToleranceError } from './errors';
 import { computeSignature, signingKeyOf, signatureVersion, webhookIdHeader, webhookSignatureHeader, webhookTimestampHeader } from './sign';
 
 /** Request headers as HTTP servers give them (names in any case; Node gives arrays for repeated headers). */
@@ -45,13 +40,7 @@ function header(headers: IncomingHeaders, name: string): string | undefined {
  * `WEBHOOK_HEADERS_MISSING`, `WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE` or
  * `WEBHOOK_SIGNATURE_MISMATCH`.
  */
-export function verifyWebhook({
-  headers,
-  body,
-  secrets,
-  now,
-  toleranceSeconds = defaultToleranceSeconds,
-}: VerifyWebhookInput): VerifiedWebhook {
+export function verifyWebhook({ headers, body, secrets, now, toleranceSeconds = defaultToleranceSeconds }: VerifyWebhookInput): VerifiedWebhook {
   if (!(toleranceSeconds >= 0)) throw new RangeError('toleranceSeconds must be ≥ 0');
   if (secrets.length === 0) throw new InvalidSigningSecretError('at least one secret is needed to verify');
   const keys = secrets.map(signingKeyOf);
@@ -81,9 +70,7 @@ export function verifyWebhook({
     .filter(([version, signature]) => version === signatureVersion && signature !== undefined)
     .map(([, signature]) => Buffer.from(signature ?? '', 'base64'));
   // timingSafeEqual needs equal lengths; a length says nothing about the key.
-  const matches = offered.some((candidate) =>
-    expected.some((signature) => candidate.length === signature.length && timingSafeEqual(candidate, signature)),
-  );
+  const matches = offered.some((candidate) => expected.some((signature) => candidate.length === signature.length && timingSafeEqual(candidate, signature)));
   if (!matches) throw new WebhookSignatureMismatchError();
   return { id, timestamp };
 }

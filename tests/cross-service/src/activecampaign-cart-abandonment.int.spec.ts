@@ -125,9 +125,12 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
     for (const step of happyPath) expect((await checkout.command(bought, step.path, step.body)).status).toBe(200);
 
     // The inactivity scheduler marks the carts' links inactive, then expires them.
-    await eventually(async () => {
-      for (const id of abandoned) expect((await checkout.get(id)).body.status).toBe('expired');
-    }, { timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        for (const id of abandoned) expect((await checkout.get(id)).body.status).toBe('expired');
+      },
+      { timeoutMs: 30_000 },
+    );
 
     const expiredAt = Date.now();
     await eventually(
@@ -142,9 +145,7 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
             GANCHO_PRICE: '12345.00',
             ESCOLA_ULTIMO_STATUS: 'expired',
           });
-          expect(new Set(contact?.tags)).toEqual(
-            new Set(['gancho:shopping_cart_created', 'gancho:link_inactive', 'gancho:cart_recovery', 'gancho:expired', 'escola:recuperar']),
-          );
+          expect(new Set(contact?.tags)).toEqual(new Set(['gancho:shopping_cart_created', 'gancho:link_inactive', 'gancho:cart_recovery', 'gancho:expired', 'escola:recuperar']));
           // Event tracking is on for the endpoint that takes every status: one event per status, named after it.
           const events = fake.events.filter((e) => e.email === student.email).map((e) => [e.event, e.eventdata]);
           expect(events).toEqual([

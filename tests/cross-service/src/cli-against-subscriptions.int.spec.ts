@@ -23,10 +23,7 @@ describe('gancho CLI inside an npm start checkout, against the real subscription
     checkout = await mkdtemp(path.join(os.tmpdir(), 'gancho-cli-checkout-'));
     await mkdir(path.join(checkout, '.gancho'));
     // What npm start writes (urls.delivery is not used by these commands).
-    await writeFile(
-      path.join(checkout, '.gancho', 'demo.json'),
-      JSON.stringify({ partnerId: partner.partnerId, apiKey: partner.key, urls: { subscriptions: service.url, delivery: 'http://127.0.0.1:1' } }),
-    );
+    await writeFile(path.join(checkout, '.gancho', 'demo.json'), JSON.stringify({ partnerId: partner.partnerId, apiKey: partner.key, urls: { subscriptions: service.url, delivery: 'http://127.0.0.1:1' } }));
   });
   afterAll(async () => {
     await service?.close();

@@ -131,10 +131,7 @@ describe('hostile text and bodies at the edge of every service', () => {
     it('is refused in the fields the audit named, in otherwise valid bodies, and nothing is stored', async () => {
       const api = journeyClient(journey.url);
       const before = (await api.request('GET', '/purchases?limit=200')).body.items.length;
-      for (const overrides of [
-        { course: { id: 'crs_1', name: hostile, price_cents: 100, currency: 'BRL' } },
-        { student: { name: hostile, email: 'ana@example.com' } },
-      ]) {
+      for (const overrides of [{ course: { id: 'crs_1', name: hostile, price_cents: 100, currency: 'BRL' } }, { student: { name: hostile, email: 'ana@example.com' } }]) {
         const field = 'course' in overrides ? 'course.name' : 'student.name';
         expect(await api.open(overrides)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', errors: [{ path: field }] } });
       }
@@ -159,7 +156,16 @@ describe('hostile text and bodies at the edge of every service', () => {
       const probes = [...(await probesOf('journey', journey.url)), ...(await probesOf('subscriptions', subscriptions.url)), ...(await probesOf('delivery', delivery.url))];
       // The walk finds the fields it must: a table that came out empty would prove nothing.
       const fields = new Set(probes.map((p) => `${p.service} ${p.field}`));
-      for (const expected of ['journey course.name', 'journey student.name', 'journey reason', 'subscriptions name', 'subscriptions description', 'subscriptions headers.x-probe', 'subscriptions destination.mapping.tag_prefix', 'delivery since']) {
+      for (const expected of [
+        'journey course.name',
+        'journey student.name',
+        'journey reason',
+        'subscriptions name',
+        'subscriptions description',
+        'subscriptions headers.x-probe',
+        'subscriptions destination.mapping.tag_prefix',
+        'delivery since',
+      ]) {
         expect(fields).toContain(expected);
       }
       const wrong: string[] = [];

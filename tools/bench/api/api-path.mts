@@ -147,17 +147,18 @@ export async function runApiPath(options: {
     await admin.query(`CREATE DATABASE "${database}"`);
     await admin.end();
     const databaseUrl = Object.assign(new URL(infra.adminUrl), { pathname: `/${database}` }).toString();
-    const topics: Record<string, string> = transport === 'kafka'
-      ? {
-          PURCHASE_STATUS_TOPIC: `bench.${tag}.status`,
-          ENDPOINTS_TOPIC: `bench.${tag}.endpoints`,
-          API_KEYS_TOPIC: `bench.${tag}.api-keys`,
-          DELIVERY_ATTEMPTS_TOPIC: `bench.${tag}.attempts`,
-          ENDPOINT_HEALTH_TOPIC: `bench.${tag}.health`,
-          STATUS_CONSUMER_GROUP: `bench.${tag}.delivery`,
-          ENDPOINT_HEALTH_CONSUMER_GROUP: `bench.${tag}.subscriptions-health`,
-        }
-      : {};
+    const topics: Record<string, string> =
+      transport === 'kafka'
+        ? {
+            PURCHASE_STATUS_TOPIC: `bench.${tag}.status`,
+            ENDPOINTS_TOPIC: `bench.${tag}.endpoints`,
+            API_KEYS_TOPIC: `bench.${tag}.api-keys`,
+            DELIVERY_ATTEMPTS_TOPIC: `bench.${tag}.attempts`,
+            ENDPOINT_HEALTH_TOPIC: `bench.${tag}.health`,
+            STATUS_CONSUMER_GROUP: `bench.${tag}.delivery`,
+            ENDPOINT_HEALTH_CONSUMER_GROUP: `bench.${tag}.subscriptions-health`,
+          }
+        : {};
     const secrets = newPlatformSecrets();
     const platform: PlatformOptions = {
       databaseUrl,
@@ -184,20 +185,28 @@ export async function runApiPath(options: {
       }
       const partnersOf = new Map<Fanout, BenchPartner[]>();
       for (const fanout of new Set(scenarios.filter((s) => s.kind !== 'idle').map((s) => s.fanout))) {
-        partnersOf.set(fanout, await seedThroughApis({
-          subscriptionsUrl: services.subscriptions.url,
-          deliveryUrl: services.delivery.url,
-          adminToken: secrets.adminToken,
-          fleet,
-          partners: 10,
-          endpointsPerPartner: fanout,
-          label: `api-${tag}-f${fanout}`,
-        }));
+        partnersOf.set(
+          fanout,
+          await seedThroughApis({
+            subscriptionsUrl: services.subscriptions.url,
+            deliveryUrl: services.delivery.url,
+            adminToken: secrets.adminToken,
+            fleet,
+            partners: 10,
+            endpointsPerPartner: fanout,
+            label: `api-${tag}-f${fanout}`,
+          }),
+        );
       }
       const warmupPartners = partnersOf.get(1) ?? partnersOf.get(10);
       if (warmupPartners && options.durations.warmupMs > 0) {
         await fleet.reset();
-        const warmup = new PurchaseSource(services.journey.url, secrets.platformToken, warmupPartners.map((p) => ({ partnerId: p.partnerId, healthyEndpoints: p.endpoints.length })), 128);
+        const warmup = new PurchaseSource(
+          services.journey.url,
+          secrets.platformToken,
+          warmupPartners.map((p) => ({ partnerId: p.partnerId, healthyEndpoints: p.endpoints.length })),
+          128,
+        );
         await drive({ fleet, source: warmup, mode: { kind: 'rate', unitsPerSecond: 50 }, durationMs: options.durations.warmupMs, warmupMs: 0, drainTimeoutMs: options.durations.drainMs });
         await warmup.close();
       }

@@ -17,7 +17,26 @@ export function apiTable(results: ApiResult[]): string {
   const rows = results.map((r) => {
     if (r.kind === 'idle') {
       const c = r.cores;
-      return [r.name, r.build, '-', '-', '-', '-', `${c.platform} cores`, n(c.journey), n(c.subscriptions), n(c.delivery), n(c.postgres), r.transport === 'kafka' ? n(c.kafka) : '-', '-', '-', '-', '-', '-', r.machine.otherCores.toFixed(2)];
+      return [
+        r.name,
+        r.build,
+        '-',
+        '-',
+        '-',
+        '-',
+        `${c.platform} cores`,
+        n(c.journey),
+        n(c.subscriptions),
+        n(c.delivery),
+        n(c.postgres),
+        r.transport === 'kafka' ? n(c.kafka) : '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        r.machine.otherCores.toFixed(2),
+      ];
     }
     const u = r.cpuMicrosPerDelivery;
     return [
@@ -114,11 +133,41 @@ export function baselineTargets(results: ApiResult[]) {
     return { target, measured, met: measured === undefined ? undefined : met(measured) };
   };
   return [
-    check('api-50-f1 CPU per delivery, all processes, ≥ 10× lower than the baseline (current ÷ baseline ≤ 0.1)', 'api-50-f1', (r) => r.cpuMicrosPerDelivery.platform ?? 0, (v) => v <= 0.1),
-    check('api-50-f1 p99 ≥ 10× lower (≤ 0.1)', 'api-50-f1', (r) => r.latencyMs.p99, (v) => v <= 0.1),
-    check('api-200-f1 p99 ≥ 20× lower (≤ 0.05)', 'api-200-f1', (r) => r.latencyMs.p99, (v) => v <= 0.05),
-    check('api-max-f1 deliveries/s ≥ 8× the baseline', 'api-max-f1', (r) => r.deliveriesPerSecond, (v) => v >= 8),
-    check('api-max-f10 deliveries/s ≥ 7× the baseline', 'api-max-f10', (r) => r.deliveriesPerSecond, (v) => v >= 7),
-    check('api-idle platform cores ≥ 6× lower (≤ 0.167)', 'api-idle', (r) => r.cores.platform ?? 0, (v) => v <= 1 / 6),
+    check(
+      'api-50-f1 CPU per delivery, all processes, ≥ 10× lower than the baseline (current ÷ baseline ≤ 0.1)',
+      'api-50-f1',
+      (r) => r.cpuMicrosPerDelivery.platform ?? 0,
+      (v) => v <= 0.1,
+    ),
+    check(
+      'api-50-f1 p99 ≥ 10× lower (≤ 0.1)',
+      'api-50-f1',
+      (r) => r.latencyMs.p99,
+      (v) => v <= 0.1,
+    ),
+    check(
+      'api-200-f1 p99 ≥ 20× lower (≤ 0.05)',
+      'api-200-f1',
+      (r) => r.latencyMs.p99,
+      (v) => v <= 0.05,
+    ),
+    check(
+      'api-max-f1 deliveries/s ≥ 8× the baseline',
+      'api-max-f1',
+      (r) => r.deliveriesPerSecond,
+      (v) => v >= 8,
+    ),
+    check(
+      'api-max-f10 deliveries/s ≥ 7× the baseline',
+      'api-max-f10',
+      (r) => r.deliveriesPerSecond,
+      (v) => v >= 7,
+    ),
+    check(
+      'api-idle platform cores ≥ 6× lower (≤ 0.167)',
+      'api-idle',
+      (r) => r.cores.platform ?? 0,
+      (v) => v <= 1 / 6,
+    ),
   ];
 }

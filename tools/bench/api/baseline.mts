@@ -29,11 +29,15 @@ export interface BaselineBuild {
 }
 
 function buildServices(root: string): void {
-  const result = spawnSync(process.execPath, [path.join(root, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/journey', '@gancho/subscriptions', '@gancho/delivery', '--output-style=static', '--skip-nx-cache'], {
-    cwd: root,
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const result = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '-p', '@gancho/journey', '@gancho/subscriptions', '@gancho/delivery', '--output-style=static', '--skip-nx-cache'],
+    {
+      cwd: root,
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   if (result.status !== 0) throw new Error(`the baseline build in ${root} failed (see above)`);
 }
 
@@ -69,7 +73,9 @@ export async function prepareBaseline(commitish: string, say: (line: string) => 
     if (install.status !== 0) throw new Error(`npm ci failed in ${root}`);
     nodeModules = 'npm ci';
   }
-  say(`bench: baseline ${commit.slice(0, 7)}: node_modules ${nodeModules === 'copied' ? 'copied (same lockfile; workspace links inside the baseline)' : 'installed with npm ci'} in ${seconds()} s; building journey, subscriptions and delivery…`);
+  say(
+    `bench: baseline ${commit.slice(0, 7)}: node_modules ${nodeModules === 'copied' ? 'copied (same lockfile; workspace links inside the baseline)' : 'installed with npm ci'} in ${seconds()} s; building journey, subscriptions and delivery…`,
+  );
   buildServices(root);
   writeFileSync(marker, `${commit}\n`);
   say(`bench: baseline ${commit.slice(0, 7)} built in ${seconds()} s`);

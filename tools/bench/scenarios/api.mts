@@ -19,7 +19,11 @@ export const apiPathScenarios: ScenarioModule = {
     cleanups.push(() => apiInfra.stop());
     const builds = [
       ...(baseline ? [{ label: 'baseline' as const, root: baseline.root, commit: baseline.commit.slice(0, 7) }] : []),
-      { label: 'current' as const, root: repoRoot, commit: `${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()}${execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs'], { cwd: repoRoot, encoding: 'utf8' }).trim() ? '+changes' : ''}` },
+      {
+        label: 'current' as const,
+        root: repoRoot,
+        commit: `${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()}${execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs'], { cwd: repoRoot, encoding: 'utf8' }).trim() ? '+changes' : ''}`,
+      },
     ];
     for (const build of builds) {
       apiResults.push(...(await runApiPath({ build, infra: apiInfra, fleet, receiverPids, scenarios: selectedApi, durations: apiDurations, runId, say })));

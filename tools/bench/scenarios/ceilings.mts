@@ -24,11 +24,15 @@ async function runHttpCeilings(bench: BenchRun): Promise<void> {
     await receivers.reset();
     const watch = new ProcessWatch(pids);
     watch.start();
-    const result = await httpCeiling(nodePath, {
-      targets: ceilingEndpoints.map((e) => ({ url: receivers.target(e.key).url, secret: e.secret })),
-      durationMs: durations.httpCeilingMs,
-      concurrency: dispatchConcurrency,
-    }, ceilingNodeArgs);
+    const result = await httpCeiling(
+      nodePath,
+      {
+        targets: ceilingEndpoints.map((e) => ({ url: receivers.target(e.key).url, secret: e.secret })),
+        durationMs: durations.httpCeilingMs,
+        concurrency: dispatchConcurrency,
+      },
+      ceilingNodeArgs,
+    );
     const processes = watch.stop();
     const stats = await receivers.stats();
     results.push({
@@ -39,10 +43,26 @@ async function runHttpCeilings(bench: BenchRun): Promise<void> {
       latencyMs: stats.latency.summary(),
       processes: { ...processes, 'ceiling-client': { cpuSeconds: result.cpuSeconds, cores: round(result.cpuSeconds / result.seconds, 2), peakRssMb: 0 } },
       receivers: pickReceiverStats(stats),
-      extra: { client: result, cpuMicrosPerRequest: { client: round((result.cpuSeconds * 1e6) / Math.max(1, stats.healthyVerified), 1), receivers: round((Object.entries(processes).filter(([k]) => k.startsWith('receiver-')).reduce((sum, [, p]) => sum + p.cpuSeconds, 0) * 1e6) / Math.max(1, stats.healthyVerified), 1) }, nodeArgs: ceilingNodeArgs },
+      extra: {
+        client: result,
+        cpuMicrosPerRequest: {
+          client: round((result.cpuSeconds * 1e6) / Math.max(1, stats.healthyVerified), 1),
+          receivers: round(
+            (Object.entries(processes)
+              .filter(([k]) => k.startsWith('receiver-'))
+              .reduce((sum, [, p]) => sum + p.cpuSeconds, 0) *
+              1e6) /
+              Math.max(1, stats.healthyVerified),
+            1,
+          ),
+        },
+        nodeArgs: ceilingNodeArgs,
+      },
     });
     const perRequest = results[results.length - 1]?.extra?.cpuMicrosPerRequest as { client: number; receivers: number };
-    say(`bench: ${name}: ${Math.round(stats.healthyVerified / result.seconds)} verified POSTs/s (client saw ${result.perSecond}/s, ${result.errors} errors); CPU per request: client ${perRequest.client} µs, receivers ${perRequest.receivers} µs (${elapsed()})`);
+    say(
+      `bench: ${name}: ${Math.round(stats.healthyVerified / result.seconds)} verified POSTs/s (client saw ${result.perSecond}/s, ${result.errors} errors); CPU per request: client ${perRequest.client} µs, receivers ${perRequest.receivers} µs (${elapsed()})`,
+    );
     return result;
   };
   await runHttpCeiling('ceiling-http', process.execPath, bench.fleet, bench.receiverPids);

@@ -22,7 +22,10 @@ import { pickReceiverStats, saturationBacklog, type BenchRun, type ScenarioResul
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export type PlatformTopics = Record<'PURCHASE_STATUS_TOPIC' | 'ENDPOINTS_TOPIC' | 'API_KEYS_TOPIC' | 'DELIVERY_ATTEMPTS_TOPIC' | 'ENDPOINT_HEALTH_TOPIC' | 'STATUS_CONSUMER_GROUP' | 'ENDPOINT_HEALTH_CONSUMER_GROUP', string>;
+export type PlatformTopics = Record<
+  'PURCHASE_STATUS_TOPIC' | 'ENDPOINTS_TOPIC' | 'API_KEYS_TOPIC' | 'DELIVERY_ATTEMPTS_TOPIC' | 'ENDPOINT_HEALTH_TOPIC' | 'STATUS_CONSUMER_GROUP' | 'ENDPOINT_HEALTH_CONSUMER_GROUP',
+  string
+>;
 
 export interface BenchPlatform {
   bench: BenchRun;
@@ -76,7 +79,12 @@ export async function startPlatform(bench: BenchRun): Promise<BenchPlatform> {
     env: topics,
   };
   // Experiments: `--delivery-env=DATABASE_POOL_SIZE=30,DISPATCH_CONCURRENCY=128` (reported in the JSON).
-  const deliveryEnv = Object.fromEntries((bench.option('delivery-env') ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const deliveryEnv = Object.fromEntries(
+    (bench.option('delivery-env') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
   const logged: Record<ServiceName, number> = { journey: 0, subscriptions: 0, delivery: 0 };
   let errorsShown = 0;
   const services = {} as Record<ServiceName, RunningService>;
@@ -166,9 +174,7 @@ export async function startPlatform(bench: BenchRun): Promise<BenchPlatform> {
     await fleet.release();
     await sleep(1200); // PostgreSQL flushes its statistics about once a second
     const pgAfter = await pgSnapshot(databaseUrl);
-    const cpuMicrosPerDelivery = Object.fromEntries(
-      Object.entries(processes).map(([k, v]) => [k, stats.healthyVerified > 0 ? Math.round((v.cpuSeconds * 1e6) / stats.healthyVerified) : 0]),
-    );
+    const cpuMicrosPerDelivery = Object.fromEntries(Object.entries(processes).map(([k, v]) => [k, stats.healthyVerified > 0 ? Math.round((v.cpuSeconds * 1e6) / stats.healthyVerified) : 0]));
     cpuMicrosPerDelivery.total = Object.entries(cpuMicrosPerDelivery).reduce((sum, [, v]) => sum + v, 0);
     const deliveryCpu = (processes.delivery as ProcessFigures | undefined)?.cpuSeconds ?? 0;
     const ceiling = results.find((r) => r.name === 'ceiling-http');
@@ -209,7 +215,11 @@ export async function startPlatform(bench: BenchRun): Promise<BenchPlatform> {
     runScenario,
     saturate: { kind: 'saturate', backlog: saturationBacklog },
     statusSource: (partners, healthy = (p) => p.endpoints.length) =>
-      new StatusEventSource(producer, topics.PURCHASE_STATUS_TOPIC, partners.map((p) => ({ partnerId: p.partnerId, healthyEndpoints: healthy(p) }))),
+      new StatusEventSource(
+        producer,
+        topics.PURCHASE_STATUS_TOPIC,
+        partners.map((p) => ({ partnerId: p.partnerId, healthyEndpoints: healthy(p) })),
+      ),
     async stop() {
       say(`bench: lines logged per service: journey ${logged.journey}, subscriptions ${logged.subscriptions}, delivery ${logged.delivery}`);
       await stopServices();

@@ -20,22 +20,21 @@ function takePortalToken(): string | null {
   return token;
 }
 
-type Phase =
-  | { kind: 'signed-out'; notice?: MessageKey }
-  | { kind: 'checking-portal' }
-  | { kind: 'portal-refused'; message: MessageKey }
-  | { kind: 'signed-in'; me: Me; portal: boolean };
+type Phase = { kind: 'signed-out'; notice?: MessageKey } | { kind: 'checking-portal' } | { kind: 'portal-refused'; message: MessageKey } | { kind: 'signed-in'; me: Me; portal: boolean };
 
 export function App() {
   const portalToken = useRef<string | null | undefined>(undefined);
   if (portalToken.current === undefined) portalToken.current = takePortalToken();
   const [phase, setPhase] = useState<Phase>(portalToken.current ? { kind: 'checking-portal' } : { kind: 'signed-out' });
 
-  const refused = useCallback((portal: boolean) => (problem: Problem) => {
-    setCredential(null);
-    if (portal) setPhase({ kind: 'portal-refused', message: problem.reason === 'expired' ? 'signIn.portalExpired' : 'signIn.portalEnded' });
-    else setPhase({ kind: 'signed-out', notice: 'error.sessionExpired' });
-  }, []);
+  const refused = useCallback(
+    (portal: boolean) => (problem: Problem) => {
+      setCredential(null);
+      if (portal) setPhase({ kind: 'portal-refused', message: problem.reason === 'expired' ? 'signIn.portalExpired' : 'signIn.portalEnded' });
+      else setPhase({ kind: 'signed-out', notice: 'error.sessionExpired' });
+    },
+    [],
+  );
 
   const begin = useCallback(
     async (token: string, portal: boolean): Promise<void> => {
@@ -55,9 +54,24 @@ export function App() {
     });
   }, [begin]);
 
-  if (phase.kind === 'checking-portal') return <Centered><PortalChecking /></Centered>;
-  if (phase.kind === 'portal-refused') return <Centered><PortalRefused message={phase.message} /></Centered>;
-  if (phase.kind === 'signed-out') return <Centered><SignIn notice={phase.notice} onSignIn={(key) => begin(key, false)} /></Centered>;
+  if (phase.kind === 'checking-portal')
+    return (
+      <Centered>
+        <PortalChecking />
+      </Centered>
+    );
+  if (phase.kind === 'portal-refused')
+    return (
+      <Centered>
+        <PortalRefused message={phase.message} />
+      </Centered>
+    );
+  if (phase.kind === 'signed-out')
+    return (
+      <Centered>
+        <SignIn notice={phase.notice} onSignIn={(key) => begin(key, false)} />
+      </Centered>
+    );
 
   const session: Session = {
     me: phase.me,

@@ -17,7 +17,23 @@ interface Line {
  * A line chart in inline SVG (no library; the CSP allows no inline script or
  * style). Screen readers get a summary, and the data as a table beside it.
  */
-function LineChart({ title, lines, max, format, points, bucket, until }: { title: string; lines: Line[]; max: number; format(value: number): string; points: TimeseriesPoint[]; bucket: string; until?: string | undefined }) {
+function LineChart({
+  title,
+  lines,
+  max,
+  format,
+  points,
+  bucket,
+  until,
+}: {
+  title: string;
+  lines: Line[];
+  max: number;
+  format(value: number): string;
+  points: TimeseriesPoint[];
+  bucket: string;
+  until?: string | undefined;
+}) {
   const { t, language } = useI18n();
   const id = useId();
   const total = points.reduce((sum, p) => sum + p.attempts, 0);
@@ -41,9 +57,7 @@ function LineChart({ title, lines, max, format, points, bucket, until }: { title
               <path d={linePath(line.values, width, height, max)} className="chart-line" />
               {/* A dot per bucket with data, so a lone point (one busy minute) still shows. */}
               {line.values.map((value, i) =>
-                value === null ? null : (
-                  <circle key={i} cx={line.values.length > 1 ? (i * width) / (line.values.length - 1) : width / 2} cy={height - (Math.min(value, max) / max) * height} r={3} className="chart-dot" />
-                ),
+                value === null ? null : <circle key={i} cx={line.values.length > 1 ? (i * width) / (line.values.length - 1) : width / 2} cy={height - (Math.min(value, max) / max) * height} r={3} className="chart-dot" />,
               )}
             </g>
           ))}

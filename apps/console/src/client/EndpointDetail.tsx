@@ -403,10 +403,7 @@ function HealthSection({ endpointId }: { endpointId: string }) {
     const until = new Date();
     const since = new Date(until.getTime() - windows[window]).toISOString();
     const range = `since=${encodeURIComponent(since)}&until=${encodeURIComponent(until.toISOString())}`;
-    const [stats, series] = await Promise.all([
-      api<Stats>('delivery', `/endpoints/${endpointId}/stats?${range}`),
-      api<Timeseries>('delivery', `/endpoints/${endpointId}/stats/timeseries?${range}`),
-    ]);
+    const [stats, series] = await Promise.all([api<Stats>('delivery', `/endpoints/${endpointId}/stats?${range}`), api<Timeseries>('delivery', `/endpoints/${endpointId}/stats/timeseries?${range}`)]);
     return { stats, series, until: until.toISOString() };
   }, [endpointId, window]);
   const stats = data.data?.stats;
@@ -476,4 +473,3 @@ function HealthSection({ endpointId }: { endpointId: string }) {
     </section>
   );
 }
-

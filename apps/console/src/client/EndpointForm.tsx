@@ -32,7 +32,19 @@ interface FormState {
 /** What the service itself chooses when a new endpoint leaves ordering out. */
 const defaultOrdering: Record<FormState['destination'], EndpointOrdering> = { webhook: 'none', activecampaign: 'per_purchase' };
 
-const emptyForm: FormState = { destination: 'webhook', acApiUrl: '', acApiToken: '', url: '', description: '', enabled: true, allEvents: false, types: new Set(), headers: [], rateLimit: '', ordering: defaultOrdering.webhook };
+const emptyForm: FormState = {
+  destination: 'webhook',
+  acApiUrl: '',
+  acApiToken: '',
+  url: '',
+  description: '',
+  enabled: true,
+  allEvents: false,
+  types: new Set(),
+  headers: [],
+  rateLimit: '',
+  ordering: defaultOrdering.webhook,
+};
 
 function formOf(endpoint: Endpoint): FormState {
   const destination = endpoint.destination;
@@ -119,9 +131,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
     setBusy(true);
     setError(undefined);
     try {
-      const saved = endpoint
-        ? await api<Endpoint>('subscriptions', `/endpoints/${endpoint.id}`, { method: 'PATCH', body })
-        : await api<Endpoint>('subscriptions', '/endpoints', { method: 'POST', body });
+      const saved = endpoint ? await api<Endpoint>('subscriptions', `/endpoints/${endpoint.id}`, { method: 'PATCH', body }) : await api<Endpoint>('subscriptions', '/endpoints', { method: 'POST', body });
       navigate(`/endpoints/${saved.id}?saved=1`);
     } catch (caught) {
       setError(caught);
@@ -138,11 +148,23 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       <fieldset>
         <legend>{t('form.destination')}</legend>
         <div className="field field-inline">
-          <input id="destination-webhook" type="radio" name="destination" checked={form.destination === 'webhook'} onChange={() => setForm({ ...form, destination: 'webhook', ...(endpoint ? {} : { ordering: defaultOrdering.webhook }) })} />
+          <input
+            id="destination-webhook"
+            type="radio"
+            name="destination"
+            checked={form.destination === 'webhook'}
+            onChange={() => setForm({ ...form, destination: 'webhook', ...(endpoint ? {} : { ordering: defaultOrdering.webhook }) })}
+          />
           <label htmlFor="destination-webhook">{t('form.destination.webhook')}</label>
         </div>
         <div className="field field-inline">
-          <input id="destination-activecampaign" type="radio" name="destination" checked={form.destination === 'activecampaign'} onChange={() => setForm({ ...form, destination: 'activecampaign', ...(endpoint ? {} : { ordering: defaultOrdering.activecampaign }) })} />
+          <input
+            id="destination-activecampaign"
+            type="radio"
+            name="destination"
+            checked={form.destination === 'activecampaign'}
+            onChange={() => setForm({ ...form, destination: 'activecampaign', ...(endpoint ? {} : { ordering: defaultOrdering.activecampaign }) })}
+          />
           <label htmlFor="destination-activecampaign">{t('form.destination.activecampaign')}</label>
         </div>
       </fieldset>
@@ -220,14 +242,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
         {(['none', 'per_purchase'] as const).map((ordering) => (
           <div key={ordering} className="type-option">
             <div className="field-inline">
-              <input
-                id={`ordering-${ordering}`}
-                type="radio"
-                name="ordering"
-                checked={form.ordering === ordering}
-                onChange={() => setForm({ ...form, ordering })}
-                aria-describedby={`ordering-${ordering}-hint`}
-              />
+              <input id={`ordering-${ordering}`} type="radio" name="ordering" checked={form.ordering === ordering} onChange={() => setForm({ ...form, ordering })} aria-describedby={`ordering-${ordering}-hint`} />
               <label htmlFor={`ordering-${ordering}`}>{t(`form.ordering.${ordering}`)}</label>
             </div>
             <p id={`ordering-${ordering}-hint`} className="hint">

@@ -14,7 +14,11 @@ export function MessageDetailPage({ messageId }: { messageId: string }) {
   const m = message.data;
   const unsettled = m ? m.status === 'pending' || m.status === 'sending' || (expecting !== null && m.attempts.length < expecting) : false;
   const reload = message.reload;
-  useInterval(useCallback(() => reload(), [reload]), 1000, unsettled);
+  useInterval(
+    useCallback(() => reload(), [reload]),
+    1000,
+    unsettled,
+  );
 
   if (message.loading && !m) return <Loading />;
   if (!m) {
@@ -57,9 +61,7 @@ export function MessageDetailPage({ messageId }: { messageId: string }) {
           <button type="button" className="button-primary" onClick={() => void act('resend')} disabled={m.status === 'sending'}>
             {t('message.resend')}
           </button>
-          {['pending', 'failed', 'exhausted'].includes(m.status) ? (
-            <ConfirmAction label={t('message.skip')} question={t('message.skip.confirm')} onConfirm={() => void act('skip')} />
-          ) : null}
+          {['pending', 'failed', 'exhausted'].includes(m.status) ? <ConfirmAction label={t('message.skip')} question={t('message.skip.confirm')} onConfirm={() => void act('skip')} /> : null}
         </div>
       </div>
       <Notice>{notice}</Notice>

@@ -31,7 +31,11 @@ export function MessagesPage() {
     // filterKey stands for the filters
   }, [filterKey]);
   const reload = first.reload;
-  useInterval(useCallback(() => reload(), [reload]), 3000, live && more === null);
+  useInterval(
+    useCallback(() => reload(), [reload]),
+    3000,
+    live && more === null,
+  );
 
   const items = [...(first.data?.items ?? []), ...(more?.items ?? [])];
   const cursor = more ? more.cursor : (first.data?.next_cursor ?? null);

@@ -50,9 +50,7 @@ export function formatDateTimeInput(iso: string, language: Language): string {
   if (Number.isNaN(date.getTime())) return '';
   const pad = (n: number) => String(n).padStart(2, '0');
   const time = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  return language === 'pt-BR'
-    ? `${pad(date.getDate())}/${pad(date.getMonth() + 1)}/${date.getFullYear()} ${time}`
-    : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${time}`;
+  return language === 'pt-BR' ? `${pad(date.getDate())}/${pad(date.getMonth() + 1)}/${date.getFullYear()} ${time}` : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${time}`;
 }
 
 /** A round upper bound for a chart's y axis (1, 2 or 5 × 10ⁿ), at least `min`. */

@@ -76,7 +76,25 @@ export function MessageStatusBadge({ message }: { message: Pick<MessageSummary, 
  * A date and time typed in the page's language (see format.ts); the format is
  * the placeholder and the hint, and a value that is no date is said so.
  */
-export function DateTimeField({ id, name, label, value, defaultValue, onChange, invalid, required }: { id: string; name?: string; label: string; value?: string; defaultValue?: string; onChange?(value: string): void; invalid?: boolean; required?: boolean }) {
+export function DateTimeField({
+  id,
+  name,
+  label,
+  value,
+  defaultValue,
+  onChange,
+  invalid,
+  required,
+}: {
+  id: string;
+  name?: string;
+  label: string;
+  value?: string;
+  defaultValue?: string;
+  onChange?(value: string): void;
+  invalid?: boolean;
+  required?: boolean;
+}) {
   const { t, language } = useI18n();
   const format = dateTimeInputFormat[language];
   return (

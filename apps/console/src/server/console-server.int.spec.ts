@@ -118,7 +118,14 @@ describe('the console server', () => {
     }
 
     const before = subscriptions.seen.length + delivery.seen.length;
-    for (const refused of ['/api/subscriptions/admin/partners', '/api/subscriptions/metrics', '/api/delivery/stream', '/api/delivery/endpoints', '/api/journey/purchases', '/api/subscriptions/endpoints/ep_1/../../admin/partners']) {
+    for (const refused of [
+      '/api/subscriptions/admin/partners',
+      '/api/subscriptions/metrics',
+      '/api/delivery/stream',
+      '/api/delivery/endpoints',
+      '/api/journey/purchases',
+      '/api/subscriptions/endpoints/ep_1/../../admin/partners',
+    ]) {
       const response = await fetch(`${site.url}${refused}`, { headers: { authorization: 'Bearer adm_x' } });
       expect({ refused, status: response.status, type: response.headers.get('content-type') }).toEqual({ refused, status: 404, type: 'application/problem+json' });
     }

@@ -128,12 +128,20 @@ export async function startConsoleServer(config: ConsoleConfig): Promise<Console
     }
     const file = path.resolve(staticRoot, `.${path.posix.normalize(decoded)}`);
     const inside = file === staticRoot || file.startsWith(`${staticRoot}${path.sep}`);
-    const asset = inside ? await stat(file).then((s) => (s.isFile() ? file : undefined), () => undefined) : undefined;
+    const asset = inside
+      ? await stat(file).then(
+          (s) => (s.isFile() ? file : undefined),
+          () => undefined,
+        )
+      : undefined;
     // The page's own routes (/endpoints/…, see App.tsx) get the page; anything else — a missing asset, /metrics, a
     // probe's guess — is a real 404, never the page with 200.
     const target = asset ?? (pageRoutes.test(pathname) ? path.join(staticRoot, 'index.html') : undefined);
     if (!target) return problem(response, 404, 'NOT_FOUND', 'No such page or file.');
-    const size = await stat(target).then((s) => s.size, () => -1);
+    const size = await stat(target).then(
+      (s) => s.size,
+      () => -1,
+    );
     if (size < 0) return problem(response, 503, 'SERVICE_UNAVAILABLE', 'The console is not built: run the build first.');
     const immutable = target.startsWith(path.join(staticRoot, 'assets') + path.sep);
     response.writeHead(200, {

@@ -34,7 +34,10 @@ const frameSource = /^('self'|'none'|https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?)$/i;
 export function consoleConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
   const port = Number(env.PORT ?? 3004);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConsoleConfigError('PORT must be a port number');
-  const frameAncestors = (env.CONSOLE_FRAME_ANCESTORS ?? "'none'").trim().split(/[\s,]+/).filter(Boolean);
+  const frameAncestors = (env.CONSOLE_FRAME_ANCESTORS ?? "'none'")
+    .trim()
+    .split(/[\s,]+/)
+    .filter(Boolean);
   const bad = frameAncestors.find((source) => !frameSource.test(source));
   if (bad !== undefined || frameAncestors.length === 0) {
     throw new ConsoleConfigError(`CONSOLE_FRAME_ANCESTORS must be 'none', 'self' or origins like https://dashboard.example.com (got ${JSON.stringify(bad ?? '')})`);

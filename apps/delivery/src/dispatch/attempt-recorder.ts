@@ -29,9 +29,7 @@ export class AttemptRecorder {
 
   async record(attempts: readonly AttemptRecord[]): Promise<void> {
     if (attempts.length === 0) return;
-    const summaries = summarizeEndpointOutcomes(
-      attempts.map((a) => ({ endpointId: a.endpointId, partnerId: a.partnerId, succeeded: a.plan.state === 'succeeded', finishedAt: a.finishedAt })),
-    );
+    const summaries = summarizeEndpointOutcomes(attempts.map((a) => ({ endpointId: a.endpointId, partnerId: a.partnerId, succeeded: a.plan.state === 'succeeded', finishedAt: a.finishedAt })));
     const toWrite = this.healthyEndpoints.worthWriting(summaries);
     if (attempts.some((a) => a.plan.state === 'endpoint_disabled')) {
       await this.dataSource.transaction(async (manager) => {
@@ -42,9 +40,10 @@ export class AttemptRecorder {
     }
     const clocks = await this.messages.settle(attempts, toWrite);
     const reports = this.reportsOf(attempts, summaries, clocks);
-    if (reports.length > 0) await this.dataSource.transaction(async (manager) => {
-      for (const report of reports) await this.reportUnhealthy(manager, report);
-    });
+    if (reports.length > 0)
+      await this.dataSource.transaction(async (manager) => {
+        for (const report of reports) await this.reportUnhealthy(manager, report);
+      });
   }
 
   /** The endpoints a batch asks to disable: those that answered 410 (or refused our credentials), and those failing for too long. */

@@ -40,7 +40,11 @@ describe('delivery topics contract (producer)', () => {
     gone.respond = () => ({ status: 410 });
     const endpoints = await Promise.all([healthy, flaky, gone].map((receiver) => subscriptions.putEndpoint({ partnerId, url: receiver.url() })));
     [healthy, flaky, gone].forEach((receiver, i) => (receiver.secrets = endpoints[i]!.secrets));
-    await subscriptions.routedBy(service.url, partnerId, endpoints.map((e) => e.endpointId));
+    await subscriptions.routedBy(
+      service.url,
+      partnerId,
+      endpoints.map((e) => e.endpointId),
+    );
     await subscriptions.publishStatus(partnerId, 'waiting_payment');
 
     // healthy: succeeded; flaky: scheduled then succeeded; gone: endpoint_disabled, and a report.

@@ -136,9 +136,7 @@ export class Dispatcher implements FirstAttemptHandOff, OnApplicationShutdown {
       respondedAt: finishedAt,
       firstAttempt: message.attempts === 1,
     });
-    this.logger.debug(
-      `message ${message.messageId} attempt ${message.attempts} to ${message.endpointId}: ${attempt.statusCode ?? attempt.errorClass} in ${attempt.latencyMs} ms, ${plan.state}`,
-    );
+    this.logger.debug(`message ${message.messageId} attempt ${message.attempts} to ${message.endpointId}: ${attempt.statusCode ?? attempt.errorClass} in ${attempt.latencyMs} ms, ${plan.state}`);
     this.gate.recordOutcome(message.endpointId, plan.state === 'succeeded', finishedAt);
     await this.attemptLog.add({
       ...attempt,

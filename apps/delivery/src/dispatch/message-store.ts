@@ -147,10 +147,10 @@ export class MessageStore {
 
   /** Puts a message back without counting an attempt (circuit open, rate limit), due in `delayMs`. */
   async postpone(messageId: string, delayMs: number): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE messages SET status = 'pending', leased_until = NULL, attempts = attempts - 1, next_attempt_at = now() + make_interval(secs => $2) WHERE message_id = $1`,
-      [messageId, delayMs / 1000],
-    );
+    await this.dataSource.query(`UPDATE messages SET status = 'pending', leased_until = NULL, attempts = attempts - 1, next_attempt_at = now() + make_interval(secs => $2) WHERE message_id = $1`, [
+      messageId,
+      delayMs / 1000,
+    ]);
   }
 
   /** Ends a message without an attempt (its endpoint was deleted or disabled); it can be recovered later. */
@@ -184,13 +184,7 @@ export class MessageStore {
       attempts.map((a) => a.eventType),
       attempts.map((a) => messageStatusOf[a.plan.state]),
     ];
-    const healthColumns = [
-      health.map((s) => s.endpointId),
-      health.map((s) => s.partnerId),
-      health.map((s) => s.lastSuccessAt),
-      health.map((s) => s.firstFailureAfterSuccessAt),
-      health.map((s) => s.failuresAfterSuccess),
-    ];
+    const healthColumns = [health.map((s) => s.endpointId), health.map((s) => s.partnerId), health.map((s) => s.lastSuccessAt), health.map((s) => s.firstFailureAfterSuccessAt), health.map((s) => s.failuresAfterSuccess)];
     const [row] = await queryRows<{ clocks: { endpoint_id: string; last_success_at: string | null; first_failure_since_success_at: string | null }[] | null }>(
       manager ?? this.dataSource,
       `WITH input AS (

@@ -37,8 +37,7 @@ describe('status events delivery cannot fully read', () => {
     await database?.drop();
   });
 
-  const statusRecord = (data: PurchaseStatusEventV1, eventId = crypto.randomUUID()) =>
-    toCloudEventsKafkaMessage({ eventId, type: eventTypeOf(data.status), time: data.occurred_at, purchaseId: data.purchase_id, data });
+  const statusRecord = (data: PurchaseStatusEventV1, eventId = crypto.randomUUID()) => toCloudEventsKafkaMessage({ eventId, type: eventTypeOf(data.status), time: data.occurred_at, purchaseId: data.purchase_id, data });
   const held = async () => (await client.query<{ key: string; value: Buffer; problems: string }>('SELECT key, value, problems FROM held_status_events ORDER BY "offset"')).rows;
 
   it('sends nothing for a record of a newer journey, keeps it as it came, and delivers what follows it', async () => {

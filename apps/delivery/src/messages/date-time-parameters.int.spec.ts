@@ -33,17 +33,9 @@ describe('date-time parameters', () => {
   });
 
   const get = (path: string) => fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
-  const post = (path: string, body: unknown) =>
-    fetch(`${service.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) => fetch(`${service.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-  const outOfRange = [
-    '2026-01-01T00:00:00-18:37',
-    '2026-01-01T00:00:00+20:00',
-    '2026-01-01T00:00:00+16:00',
-    '2026-01-01T00:00:00+14:30',
-    '0000-01-01T00:00:00Z',
-    '9999-12-31T23:59:59-01:00',
-  ];
+  const outOfRange = ['2026-01-01T00:00:00-18:37', '2026-01-01T00:00:00+20:00', '2026-01-01T00:00:00+16:00', '2026-01-01T00:00:00+14:30', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59-01:00'];
 
   it.each(outOfRange)('refuses %s in every date-time parameter with 400 naming it', async (value) => {
     const encoded = encodeURIComponent(value);

@@ -92,7 +92,15 @@ describe('endpoint stats over time', () => {
   });
 
   it('shows a real test send in the current bucket, and picks a bucket for about 120 points', async () => {
-    expect((await fetch(`${service.url}/endpoints/${endpointId}/test`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ event_type: 'purchase.paid' }) })).status).toBe(202);
+    expect(
+      (
+        await fetch(`${service.url}/endpoints/${endpointId}/test`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ event_type: 'purchase.paid' }),
+        })
+      ).status,
+    ).toBe(202);
     await eventually(async () => {
       const series = await json(call(`/endpoints/${endpointId}/stats/timeseries`));
       expect(series.bucket).toBe('15m');

@@ -13,7 +13,11 @@ export const messageSummaryResponse = z.looseObject({
   endpoint_id: z.string(),
   event_type: z.enum(eventTypes),
   purchase_id: z.string(),
-  status: z.enum(messageStatuses).describe('pending: waiting for its next attempt (the first, or a retry after a failure); sending: an attempt is under way; succeeded: the endpoint answered 2xx; failed / exhausted: the last attempt failed, no retry left for exhausted; skipped: given up by the partner.'),
+  status: z
+    .enum(messageStatuses)
+    .describe(
+      'pending: waiting for its next attempt (the first, or a retry after a failure); sending: an attempt is under way; succeeded: the endpoint answered 2xx; failed / exhausted: the last attempt failed, no retry left for exhausted; skipped: given up by the partner.',
+    ),
   attempt_count: z.number().int(),
   next_attempt_at: nullableInstant,
   last_attempt_at: nullableInstant,

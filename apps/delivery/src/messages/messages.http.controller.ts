@@ -12,18 +12,8 @@ import { z } from 'zod';
 import { Dispatcher } from '../dispatch/dispatcher';
 import { MessageStore } from '../dispatch/message-store';
 import { EndpointDirectory } from '../routing/endpoint-directory';
-import {
-  messageActionResponse,
-  messageDetailResponse,
-  messagePageResponse,
-  messageStatuses,
-  recoverResponse,
-  statsResponse,
-  testResponse,
-  timeseriesResponse,
-} from './message-responses';
+import { messageActionResponse, messageDetailResponse, messagePageResponse, messageStatuses, recoverResponse, statsResponse, testResponse, timeseriesResponse } from './message-responses';
 import { chooseBucket, endpointTimeseries, maxTimeseriesPoints, timeseriesBuckets, type TimeseriesBucket } from './endpoint-timeseries';
-
 
 const listQuery = z.strictObject({
   endpoint_id: z.string().max(64).optional(),
@@ -123,10 +113,7 @@ export class MessagesController {
       const [at, id] = decodeCursor(query.cursor);
       conditions.push(`(created_at, message_id) < ($${params.push(at)}::timestamptz, $${params.push(id)})`);
     }
-    const rows: MessageRow[] = await this.dataSource.query(
-      `SELECT * FROM messages WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, message_id DESC LIMIT $${params.push(query.limit + 1)}`,
-      params,
-    );
+    const rows: MessageRow[] = await this.dataSource.query(`SELECT * FROM messages WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, message_id DESC LIMIT $${params.push(query.limit + 1)}`, params);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return { items: page.map(messageView), next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };
@@ -141,13 +128,14 @@ export class MessagesController {
     if (!message) throw new ProblemError('NOT_FOUND', `There is no message ${messageId}.`);
     const attempts = await this.dataSource.query('SELECT * FROM attempts WHERE message_id = $1 ORDER BY attempt_number', [messageId]);
     // An ordered message that is not settled may be held behind an earlier one of its purchase.
-    const [blocker] = message.ordered && ['pending', 'sending'].includes(message.status)
-      ? await this.dataSource.query(
-          `SELECT message_id FROM messages WHERE ordered AND endpoint_id = $1 AND purchase_id = $2 AND sequence < $3 AND status IN ('pending', 'sending')
+    const [blocker] =
+      message.ordered && ['pending', 'sending'].includes(message.status)
+        ? await this.dataSource.query(
+            `SELECT message_id FROM messages WHERE ordered AND endpoint_id = $1 AND purchase_id = $2 AND sequence < $3 AND status IN ('pending', 'sending')
             ORDER BY sequence LIMIT 1`,
-          [message.endpoint_id, message.purchase_id, message.sequence],
-        )
-      : [];
+            [message.endpoint_id, message.purchase_id, message.sequence],
+          )
+        : [];
     return {
       ...messageView(message),
       waiting_behind: blocker?.message_id ?? null,

@@ -107,15 +107,9 @@ export class DeliveryMetrics {
   attemptMade(attempt: AttemptObservation): void {
     const statusClass = attempt.statusCode === null ? 'error' : `${Math.floor(attempt.statusCode / 100)}xx`;
     this.attempts.inc({ outcome: attempt.outcome, status_class: statusClass });
-    this.attemptDuration.observe(
-      { http_request_method: 'POST', http_response_status_code: attempt.statusCode === null ? '' : String(attempt.statusCode), error_type: attempt.errorClass ?? '' },
-      attempt.latencyMs / 1000,
-    );
+    this.attemptDuration.observe({ http_request_method: 'POST', http_response_status_code: attempt.statusCode === null ? '' : String(attempt.statusCode), error_type: attempt.errorClass ?? '' }, attempt.latencyMs / 1000);
     if (attempt.statusCode !== null) {
-      this.endToEnd.observe(
-        { outcome: attempt.outcome, attempt: attempt.firstAttempt ? 'first' : 'retry' },
-        Math.max(0, (attempt.respondedAt.getTime() - attempt.eventRecordedAt.getTime()) / 1000),
-      );
+      this.endToEnd.observe({ outcome: attempt.outcome, attempt: attempt.firstAttempt ? 'first' : 'retry' }, Math.max(0, (attempt.respondedAt.getTime() - attempt.eventRecordedAt.getTime()) / 1000));
     }
   }
 }

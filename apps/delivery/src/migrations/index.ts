@@ -8,4 +8,12 @@ import { HoldUnreadableStatusEvents1765100000000 } from './hold-unreadable-statu
 import { RelayAttemptsFromLog1765000000000 } from './relay-attempts-from-log';
 
 /** Every migration of the delivery schema, oldest first. Attempt rows and the event store (health reports) are the outboxes to Kafka. */
-export const deliveryMigrations: ServiceCoreOptions['migrations'] = [CreateEventStore1764300000000, CreateMessageLog1764500000000, AddOrderedDelivery1764600000000, AddMessageTraceContext1764700000000, AddActiveCampaignRateSlots1764900000000, RelayAttemptsFromLog1765000000000, HoldUnreadableStatusEvents1765100000000];
+export const deliveryMigrations: ServiceCoreOptions['migrations'] = [
+  CreateEventStore1764300000000,
+  CreateMessageLog1764500000000,
+  AddOrderedDelivery1764600000000,
+  AddMessageTraceContext1764700000000,
+  AddActiveCampaignRateSlots1764900000000,
+  RelayAttemptsFromLog1765000000000,
+  HoldUnreadableStatusEvents1765100000000,
+];

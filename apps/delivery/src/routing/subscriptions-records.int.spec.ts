@@ -22,7 +22,11 @@ describe('records of the subscriptions topics from an older and a current produc
     database = await createTestDatabase('subscriptions_records');
     await subscriptions.createTopics();
     receivers.push(...(await Promise.all([new TestReceiver().start(), new TestReceiver().start()])));
-    service = await startDelivery(database.url, topics, receivers.map((r) => r.host));
+    service = await startDelivery(
+      database.url,
+      topics,
+      receivers.map((r) => r.host),
+    );
     const readers = await readDeliveryTopics(subscriptions, topics);
     attempts = readers.attempts;
     stopReaders = readers.stop;

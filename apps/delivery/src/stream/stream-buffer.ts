@@ -54,7 +54,12 @@ export function encodePosition(position: StreamPosition): string {
 export function parsePosition(text: string): Map<number, bigint> | undefined {
   if (text === '') return new Map();
   if (!positionPattern.test(text)) return undefined;
-  return new Map(text.split(',').map((pair) => pair.split(':')).map(([p, o]) => [Number(p), BigInt(o ?? '0')]));
+  return new Map(
+    text
+      .split(',')
+      .map((pair) => pair.split(':'))
+      .map(([p, o]) => [Number(p), BigInt(o ?? '0')]),
+  );
 }
 
 export function advance(position: Map<number, bigint>, entry: Pick<StreamEntry, 'partition' | 'offset'>): void {

@@ -30,7 +30,12 @@ describe('stream positions', () => {
       [0, 15n],
     ]);
     expect(encodePosition(position)).toBe('0:15,2:7');
-    expect(parsePosition('0:15,2:7')).toEqual(new Map([[0, 15n], [2, 7n]]));
+    expect(parsePosition('0:15,2:7')).toEqual(
+      new Map([
+        [0, 15n],
+        [2, 7n],
+      ]),
+    );
     expect(parsePosition('')).toEqual(new Map());
   });
 
@@ -46,8 +51,29 @@ describe('StreamBuffer', () => {
   it("replays exactly the partner's events past a position, per partition", () => {
     const buffer = make();
     for (const e of [entry('a', 0, 1), entry('b', 0, 2), entry('a', 1, 1), entry('a', 0, 3), entry('a', 1, 2), entry('a', 2, 9)]) buffer.add(e);
-    expect(ids(buffer.since('a', new Map([[0, 1n], [1, 1n], [2, 9n]])).entries)).toEqual(['0-3', '1-2']);
-    expect(ids(buffer.since('a', new Map([[0, 3n], [1, 2n]])).entries)).toEqual(['2-9']);
+    expect(
+      ids(
+        buffer.since(
+          'a',
+          new Map([
+            [0, 1n],
+            [1, 1n],
+            [2, 9n],
+          ]),
+        ).entries,
+      ),
+    ).toEqual(['0-3', '1-2']);
+    expect(
+      ids(
+        buffer.since(
+          'a',
+          new Map([
+            [0, 3n],
+            [1, 2n],
+          ]),
+        ).entries,
+      ),
+    ).toEqual(['2-9']);
     expect(ids(buffer.since('b', new Map()).entries)).toEqual(['0-2']);
     expect(buffer.since('nobody', new Map()).entries).toEqual([]);
   });

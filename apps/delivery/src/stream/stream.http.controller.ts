@@ -59,7 +59,10 @@ export class StreamController {
   })
   stream(@PartnerId() partnerId: string, @Query() raw: Record<string, unknown>, @Req() request: Request, @Res() response: Response): void {
     const query = parseOrThrow(streamQuery, raw, 'query');
-    const filter = (query.events ?? allEventTypes).split(',').map((entry) => entry.trim()).filter(Boolean);
+    const filter = (query.events ?? allEventTypes)
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
     const unknown = validateEventTypeFilter(filter);
     if (filter.length === 0 || unknown.length > 0) {
       throw new ProblemError('VALIDATION_FAILED', `Unknown event types or prefixes: ${unknown.join(', ') || '(none given)'}.`);
@@ -94,7 +97,9 @@ export class StreamController {
     });
     write(`retry: 1000\nid: ${stream.startId}\nevent: ready\ndata: ${JSON.stringify({ resumed: resumeFrom !== undefined, replayed: stream.replayed, events: filter })}\n\n`);
     if (stream.gap) {
-      write(`event: gap\ndata: ${JSON.stringify({ detail: `Some events arrived more than ${Math.round(this.config.STREAM_BUFFER_WINDOW_MS / 1000)} s ago, or past the per-partner buffer, and cannot be replayed; see GET /messages.` })}\n\n`);
+      write(
+        `event: gap\ndata: ${JSON.stringify({ detail: `Some events arrived more than ${Math.round(this.config.STREAM_BUFFER_WINDOW_MS / 1000)} s ago, or past the per-partner buffer, and cannot be replayed; see GET /messages.` })}\n\n`,
+      );
     }
     for (const frame of pending.splice(0)) write(frame);
     opened = true;

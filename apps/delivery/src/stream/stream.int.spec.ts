@@ -35,7 +35,11 @@ function openStream(url: string, key: string, headers: Record<string, string> = 
             text = text.slice(end + 2);
             const fields = block.split('\n').filter((line) => !line.startsWith(':'));
             if (fields.length === 0) continue;
-            const get = (name: string) => fields.find((line) => line.startsWith(`${name}:`))?.slice(name.length + 1).trimStart();
+            const get = (name: string) =>
+              fields
+                .find((line) => line.startsWith(`${name}:`))
+                ?.slice(name.length + 1)
+                .trimStart();
             events.push({ id: get('id'), event: get('event') ?? 'message', data: get('data') ?? '' });
           }
         }

@@ -17,8 +17,7 @@ import { STREAM_CONFIG, streamConfigSchema } from './stream.config';
     {
       provide: STREAM_CONFIG,
       inject: [ConfigService],
-      useFactory: (config: ConfigService) =>
-        streamConfigSchema.parse(Object.fromEntries(Object.keys(streamConfigSchema.shape).map((key) => [key, config.get<string>(key)]))),
+      useFactory: (config: ConfigService) => streamConfigSchema.parse(Object.fromEntries(Object.keys(streamConfigSchema.shape).map((key) => [key, config.get<string>(key)]))),
     },
     StreamHub,
     StreamConsumer,

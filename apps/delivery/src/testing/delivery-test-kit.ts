@@ -208,9 +208,7 @@ export class SubscriptionsStandIn {
         ? { headers: options.headers ?? {} }
         : {
             headers: {},
-            sealed_headers: Object.fromEntries(
-              Object.entries(options.headers ?? {}).map(([name, value]) => [name, secretBox.seal(value, endpointHeaderSecretContext(endpointId, name))]),
-            ),
+            sealed_headers: Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name, secretBox.seal(value, endpointHeaderSecretContext(endpointId, name))])),
           }),
       rate_limit_per_second: options.rateLimitPerSecond ?? null,
       ordering: options.ordering ?? 'none',

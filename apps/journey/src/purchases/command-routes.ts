@@ -2,11 +2,7 @@ import { z } from 'zod';
 import type { PurchaseCommandData, Review, TransitionCommandType } from '@gancho/purchase-domain';
 import { commandSlug, transitionCommandTypes } from '@gancho/purchase-domain';
 
-type BodyKindOf<T extends TransitionCommandType> = PurchaseCommandData[T] extends Review
-  ? 'review'
-  : 'reason' extends keyof PurchaseCommandData[T]
-    ? 'reason'
-    : 'none';
+type BodyKindOf<T extends TransitionCommandType> = PurchaseCommandData[T] extends Review ? 'review' : 'reason' extends keyof PurchaseCommandData[T] ? 'reason' : 'none';
 
 /** What each command's body carries, checked against the command's data type at compile time. */
 const bodyKinds: { [T in TransitionCommandType]: BodyKindOf<T> } = {

@@ -1,16 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { PurchaseStatus, PurchaseStatusEventV1 } from '@gancho/contracts';
-import {
-  foldStream,
-  handleStreamCommand,
-  PostgresEventStore,
-  WHEN_APPENDED,
-  type CommandContext,
-  type SqlPart,
-  type StoredEvent,
-  type StreamModel,
-} from '@gancho/event-store';
+import { foldStream, handleStreamCommand, PostgresEventStore, WHEN_APPENDED, type CommandContext, type SqlPart, type StoredEvent, type StreamModel } from '@gancho/event-store';
 import { decide, evolve, initialState, toPurchaseStatusEventV1, type Purchase, type PurchaseCommand, type PurchaseEvent, type PurchaseState } from '@gancho/purchase-domain';
 import { projectionStatement, purchaseView, type PurchaseView } from './purchase-projection';
 

@@ -5,7 +5,11 @@ import { purchaseIdPattern } from '../platform/ids';
 // Text that PostgreSQL cannot store (U+0000, lone surrogates) is refused for every field at the edge (refuseUnstorableText).
 const personText = z.string().trim().min(1).max(200);
 
-const identifier = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+const identifier = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 
 /** No course costs more than a million in its currency: a bigger price is a unit mistake (reais for centavos). */
 const maxPriceCents = 100_000_000;
@@ -19,7 +23,10 @@ export const openPurchaseBody = z.strictObject({
     id: identifier,
     name: personText,
     price_cents: z.number().int().min(0).max(maxPriceCents, 'at most 100000000 (1,000,000.00 in the currency)').describe('Integer minor units (centavos for BRL), at most 1,000,000.00.'),
-    currency: z.string().refine((code) => isoCurrencies.has(code), 'an ISO 4217 currency code, e.g. BRL').describe('ISO 4217 currency code, upper case, e.g. BRL.'),
+    currency: z
+      .string()
+      .refine((code) => isoCurrencies.has(code), 'an ISO 4217 currency code, e.g. BRL')
+      .describe('ISO 4217 currency code, upper case, e.g. BRL.'),
   }),
   student: z.strictObject({
     name: personText,

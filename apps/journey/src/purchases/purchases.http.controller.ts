@@ -61,16 +61,16 @@ export class PurchasesController {
     const purchaseId = body.purchase_id ?? newPurchaseId(now);
     const context = contextOf(request);
     const command: PurchaseCommand = {
-        type: 'OpenPurchase',
-        data: {
-          purchaseId,
-          partnerId: body.partner_id,
-          course: { id: body.course.id, name: body.course.name, priceCents: body.course.price_cents, currency: body.course.currency },
-          student: { name: body.student.name, email: body.student.email },
-          studentLoggedIn: body.student_logged_in,
-        },
-        metadata: { now, ...(context.correlationId ? { correlationId: context.correlationId } : {}) },
-      };
+      type: 'OpenPurchase',
+      data: {
+        purchaseId,
+        partnerId: body.partner_id,
+        course: { id: body.course.id, name: body.course.name, priceCents: body.course.price_cents, currency: body.course.currency },
+        student: { name: body.student.name, email: body.student.email },
+        studentLoggedIn: body.student_logged_in,
+      },
+      metadata: { now, ...(context.correlationId ? { correlationId: context.correlationId } : {}) },
+    };
     await this.answer(command, context, 201, request, response);
   }
 

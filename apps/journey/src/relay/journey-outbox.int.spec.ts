@@ -50,7 +50,12 @@ describe('purchase status relay', () => {
     for (const message of received) {
       const headers = message.headers;
       const event = CloudEventsKafka.toEvent({ key: message.key ?? undefined, value: message.value.toString(), headers, body: message.value.toString() } as never) as unknown as {
-        id: string; type: EventType; source: string; subject: string; data: PurchaseStatusEventV1; validate(): boolean;
+        id: string;
+        type: EventType;
+        source: string;
+        subject: string;
+        data: PurchaseStatusEventV1;
+        validate(): boolean;
       };
       expect(event.validate()).toBe(true);
       expect(event.source).toBe('/gancho/journey');

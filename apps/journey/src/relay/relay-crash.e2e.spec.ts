@@ -2,16 +2,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { PurchaseStatusEventV1 } from '@gancho/contracts';
 import { KafkaTransport, type IncomingMessage } from '@gancho/messaging';
-import {
-  createTestDatabase,
-  eventually,
-  kafkaBrokers,
-  requireEnv,
-  startServiceProcess,
-  uniqueName,
-  type ServiceProcess,
-  type TestDatabase,
-} from '@gancho/testing';
+import { createTestDatabase, eventually, kafkaBrokers, requireEnv, startServiceProcess, uniqueName, type ServiceProcess, type TestDatabase } from '@gancho/testing';
 import { happyPath, journeyClient, platformToken } from '../testing/journey-test-app';
 
 const mainFile = path.join(__dirname, '..', '..', 'dist', 'main.js');

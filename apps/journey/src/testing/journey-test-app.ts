@@ -21,17 +21,14 @@ export class TestClock implements Clock {
 
 /** The journey service in-process, on its own database and status topic. */
 export function startJourney(databaseUrl: string, options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestService> {
-  return startTestService(
-    () => createServiceApp(JourneyModule.register(options.clock ? { clock: options.clock } : {}), { logger: ['error'], openApi: journeyOpenApi }),
-    {
-      DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-      JOURNEY_PLATFORM_TOKENS: platformToken,
-      PURCHASE_STATUS_TOPIC: uniqueName('test.journey-status'),
-      TIMEOUT_SCAN_INTERVAL_MS: '0',
-      ...options.env,
-    },
-  );
+  return startTestService(() => createServiceApp(JourneyModule.register(options.clock ? { clock: options.clock } : {}), { logger: ['error'], openApi: journeyOpenApi }), {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    JOURNEY_PLATFORM_TOKENS: platformToken,
+    PURCHASE_STATUS_TOPIC: uniqueName('test.journey-status'),
+    TIMEOUT_SCAN_INTERVAL_MS: '0',
+    ...options.env,
+  });
 }
 
 /** A small client for the journey API as the checkout platform calls it. */
@@ -61,8 +58,7 @@ export function journeyClient(baseUrl: string) {
         },
         headers,
       ),
-    command: (purchaseId: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-      request('POST', `/purchases/${purchaseId}/${path}`, body, headers),
+    command: (purchaseId: string, path: string, body?: unknown, headers: Record<string, string> = {}) => request('POST', `/purchases/${purchaseId}/${path}`, body, headers),
     get: (purchaseId: string) => request('GET', `/purchases/${purchaseId}`),
   };
 }

@@ -1,17 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  eventTypes,
-  examplePayload,
-  isEventType,
-  statusCatalog,
-  statusOfEventType,
-  webhookPayloadSchema,
-  type EventType,
-  type JsonSchema,
-  type Phase,
-  type PurchaseWebhookPayload,
-} from '@gancho/contracts';
+import { eventTypes, examplePayload, isEventType, statusCatalog, statusOfEventType, webhookPayloadSchema, type EventType, type JsonSchema, type Phase, type PurchaseWebhookPayload } from '@gancho/contracts';
 import { ApiProblems, openApiSchema, ProblemError } from '@gancho/service-kit';
 import { eventTypeListResponse, eventTypeResponse } from '../partner-api-responses';
 

@@ -13,12 +13,7 @@ export function headerSealer(box: SecretBox): SealHeaderValue {
  * every header not named keeps its value. A value given again unchanged keeps
  * its sealed form, so resending the same headers records no change.
  */
-export function patchedHeaders(
-  box: SecretBox,
-  endpointId: string,
-  current: Readonly<Record<string, SealedHeaderValue>>,
-  patch: Readonly<Record<string, string | null>>,
-): Record<string, SealedHeaderValue> {
+export function patchedHeaders(box: SecretBox, endpointId: string, current: Readonly<Record<string, SealedHeaderValue>>, patch: Readonly<Record<string, string | null>>): Record<string, SealedHeaderValue> {
   const seal = headerSealer(box);
   const result: Record<string, SealedHeaderValue> = { ...current };
   for (const [name, value] of Object.entries(patch)) {

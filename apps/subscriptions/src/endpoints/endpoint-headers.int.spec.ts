@@ -26,7 +26,8 @@ describe('custom header values', () => {
   const records: KafkaMessage[] = [];
 
   /** Every record of the endpoints topic, as raw bytes: key, value and each header. */
-  const rawBytes = (): Buffer => Buffer.concat(records.flatMap((m) => [m.key ?? Buffer.alloc(0), m.value ?? Buffer.alloc(0), ...Object.values(m.headers ?? {}).flatMap((v) => (v === undefined ? [] : [Buffer.from(v as Buffer)]))]));
+  const rawBytes = (): Buffer =>
+    Buffer.concat(records.flatMap((m) => [m.key ?? Buffer.alloc(0), m.value ?? Buffer.alloc(0), ...Object.values(m.headers ?? {}).flatMap((v) => (v === undefined ? [] : [Buffer.from(v as Buffer)]))]));
   const statesOf = (endpointId: string): EndpointStateV1[] =>
     records.filter((m) => m.key?.toString() === endpointId && m.value && m.value.length > 0).map((m) => JSON.parse((m.value as Buffer).toString()) as EndpointStateV1);
 

@@ -50,25 +50,15 @@ const perstag = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a personalization tag: letters, digits and _, starting with a letter')
   .nullable();
-const fieldsShape = Object.fromEntries(activeCampaignFieldKeys.map((key) => [key, perstag.default(defaults.fields[key])])) as Record<
-  (typeof activeCampaignFieldKeys)[number],
-  z.ZodDefault<typeof perstag>
->;
+const fieldsShape = Object.fromEntries(activeCampaignFieldKeys.map((key) => [key, perstag.default(defaults.fields[key])])) as Record<(typeof activeCampaignFieldKeys)[number], z.ZodDefault<typeof perstag>>;
 
 export const activeCampaignMapping = z
   .strictObject({
     tag_prefix: z.string().max(100).regex(withoutComma, 'must not contain commas').default(defaults.tag_prefix).describe('Each status tags the contact `<tag_prefix><status>`.'),
     status_tags: z.boolean().default(defaults.status_tags).describe('Add a tag per status.'),
     recovery_tag: tagName.nullable().default(defaults.recovery_tag).describe('Added on the recovery statuses, for a cart-recovery automation; null for none.'),
-    recovery_statuses: z
-      .array(z.enum(purchaseStatuses))
-      .max(purchaseStatuses.length)
-      .default(defaults.recovery_statuses)
-      .describe('The statuses that get the recovery tag.'),
-    fields: z
-      .strictObject(fieldsShape)
-      .default(defaults.fields)
-      .describe('The custom field (by personalization tag) each value is written to; null leaves it out. Missing fields are created on first use.'),
+    recovery_statuses: z.array(z.enum(purchaseStatuses)).max(purchaseStatuses.length).default(defaults.recovery_statuses).describe('The statuses that get the recovery tag.'),
+    fields: z.strictObject(fieldsShape).default(defaults.fields).describe('The custom field (by personalization tag) each value is written to; null leaves it out. Missing fields are created on first use.'),
   })
   .describe('How status events become ActiveCampaign data; every key has a default (see docs/activecampaign.md).');
 export type ActiveCampaignMappingBody = z.infer<typeof activeCampaignMapping>;
@@ -83,7 +73,10 @@ const apiUrl = z.string().min(1).max(maxUrlLength).describe("The account's API U
 
 const eventTracking = z
   .strictObject({
-    actid: z.string().regex(/^\d{1,20}$/, 'the account id of event tracking (digits)').describe('Website → Site Tracking → Event Tracking in ActiveCampaign.'),
+    actid: z
+      .string()
+      .regex(/^\d{1,20}$/, 'the account id of event tracking (digits)')
+      .describe('Website → Site Tracking → Event Tracking in ActiveCampaign.'),
     event_key: z
       .string()
       .min(20)
@@ -111,23 +104,25 @@ const destinationOnCreate = z.discriminatedUnion('type', [webhookDestination, ac
 const destinationOnUpdate = z.discriminatedUnion('type', [webhookDestination, activeCampaignDestinationUpdate]);
 export type DestinationBody = z.infer<typeof destinationOnUpdate>;
 
-export const createEndpointBody = z.strictObject({
-  url: url.optional().describe('Required for a webhook; left out for ActiveCampaign (its api_url is the URL).'),
-  destination: destinationOnCreate.default({ type: 'webhook' }),
-  description: description.default(''),
-  event_types: eventTypes,
-  enabled: z.boolean().default(true),
-  headers: headers.default({}),
-  rate_limit_per_second: rateLimit.default(null),
-  // Left out: "none" for a webhook; "per_purchase" for ActiveCampaign, so a contact's fields end on the latest status.
-  ordering: ordering.optional(),
-}).superRefine((body, context) => {
-  if (body.destination.type === 'webhook' && body.url === undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'a webhook endpoint needs a url' });
-  if (body.destination.type === 'activecampaign') {
-    if (body.url !== undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'leave url out: an ActiveCampaign endpoint uses destination.api_url' });
-    if (Object.keys(body.headers).length > 0) context.addIssue({ code: 'custom', path: ['headers'], message: 'an ActiveCampaign destination takes no custom headers' });
-  }
-});
+export const createEndpointBody = z
+  .strictObject({
+    url: url.optional().describe('Required for a webhook; left out for ActiveCampaign (its api_url is the URL).'),
+    destination: destinationOnCreate.default({ type: 'webhook' }),
+    description: description.default(''),
+    event_types: eventTypes,
+    enabled: z.boolean().default(true),
+    headers: headers.default({}),
+    rate_limit_per_second: rateLimit.default(null),
+    // Left out: "none" for a webhook; "per_purchase" for ActiveCampaign, so a contact's fields end on the latest status.
+    ordering: ordering.optional(),
+  })
+  .superRefine((body, context) => {
+    if (body.destination.type === 'webhook' && body.url === undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'a webhook endpoint needs a url' });
+    if (body.destination.type === 'activecampaign') {
+      if (body.url !== undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'leave url out: an ActiveCampaign endpoint uses destination.api_url' });
+      if (Object.keys(body.headers).length > 0) context.addIssue({ code: 'custom', path: ['headers'], message: 'an ActiveCampaign destination takes no custom headers' });
+    }
+  });
 export type CreateEndpointBody = z.infer<typeof createEndpointBody>;
 
 /** Every field optional; `enabled: true` re-enables an endpoint disabled for any reason. */

@@ -3,14 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import {
-  defaultActiveCampaignMapping,
-  endpointDestinationSecretContext,
-  endpointEventKeySecretContext,
-  endpointSecretContext,
-  type ActiveCampaignMappingV1,
-  type EndpointHealthReportV1,
-} from '@gancho/contracts';
+import { defaultActiveCampaignMapping, endpointDestinationSecretContext, endpointEventKeySecretContext, endpointSecretContext, type ActiveCampaignMappingV1, type EndpointHealthReportV1 } from '@gancho/contracts';
 import { foldStream, handleStreamCommand, PostgresEventStore, WHEN_APPENDED, type SqlPart, type StreamModel } from '@gancho/event-store';
 import { SecretBox } from '@gancho/secret-box';
 import { ProblemError } from '@gancho/service-kit';
@@ -93,14 +86,7 @@ export class EndpointService {
     this.model = { initialState: initialEndpointState, evolve: upcastingEvolve(headerSealer(secretBox)) };
   }
 
-  async create(
-    partnerId: string,
-    settings: SettingsInput,
-    destination: DestinationInput,
-    enabled: boolean,
-    caller: Caller,
-    claim?: (answer: EndpointView) => SqlPart,
-  ): Promise<EndpointView | undefined> {
+  async create(partnerId: string, settings: SettingsInput, destination: DestinationInput, enabled: boolean, caller: Caller, claim?: (answer: EndpointView) => SqlPart): Promise<EndpointView | undefined> {
     const now = this.clock.now();
     const endpointId = newId('ep', now);
     const sealedSecret = this.secretBox.seal(newSigningSecret(), endpointSecretContext(endpointId));
@@ -112,14 +98,7 @@ export class EndpointService {
     return endpoint && endpointView(endpoint);
   }
 
-  async update(
-    partnerId: string,
-    endpointId: string,
-    changes: ChangesInput,
-    enabled: boolean | undefined,
-    caller: Caller,
-    destination?: DestinationInput,
-  ): Promise<EndpointView> {
+  async update(partnerId: string, endpointId: string, changes: ChangesInput, enabled: boolean | undefined, caller: Caller, destination?: DestinationInput): Promise<EndpointView> {
     const { headers, ...rest } = changes;
     const withDestination: Partial<EndpointSettings> = { ...rest };
     if (destination !== undefined || headers !== undefined) {
@@ -228,10 +207,7 @@ export class EndpointService {
   }
 
   async list(partnerId: string, limit: number, after?: string): Promise<{ items: EndpointView[]; next_cursor: string | null }> {
-    const rows: EndpointRow[] = await this.dataSource.query(
-      'SELECT * FROM endpoints WHERE partner_id = $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT $3',
-      [partnerId, after ?? '', limit + 1],
-    );
+    const rows: EndpointRow[] = await this.dataSource.query('SELECT * FROM endpoints WHERE partner_id = $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT $3', [partnerId, after ?? '', limit + 1]);
     const page = rows.slice(0, limit);
     return { items: page.map(viewOfRow), next_cursor: rows.length > limit ? (page.at(-1)?.endpoint_id ?? null) : null };
   }

@@ -91,9 +91,7 @@ export class EndpointsController {
     };
     const caller = requestCaller(request, partnerActor(request));
     // Scoped per partner: two partners using the same key never see each other's responses.
-    await this.idempotency.respond<EndpointView>(`partner:${request.partnerId}`, request, response, 201, (claim) =>
-      this.endpoints.create(request.partnerId, settings, destination, body.enabled, caller, claim),
-    );
+    await this.idempotency.respond<EndpointView>(`partner:${request.partnerId}`, request, response, 201, (claim) => this.endpoints.create(request.partnerId, settings, destination, body.enabled, caller, claim));
   }
 
   @Get()
@@ -144,9 +142,7 @@ export class EndpointsController {
       apiUrl: await this.urls.acceptApiBase(body.api_url),
       ...(body.api_token === undefined ? {} : { apiToken: body.api_token }),
       ...(body.mapping === undefined ? {} : { mapping: body.mapping }),
-      ...(body.event_tracking === undefined
-        ? {}
-        : { eventTracking: body.event_tracking === null ? null : { actid: body.event_tracking.actid, eventKey: body.event_tracking.event_key } }),
+      ...(body.event_tracking === undefined ? {} : { eventTracking: body.event_tracking === null ? null : { actid: body.event_tracking.actid, eventKey: body.event_tracking.event_key } }),
     };
   }
 

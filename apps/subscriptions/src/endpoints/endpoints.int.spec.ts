@@ -27,8 +27,7 @@ describe('endpoints', () => {
 
   const newEndpoint = (overrides: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
     partner('POST', '/endpoints', { url: 'http://127.0.0.1:9/hooks', event_types: ['purchase.*'], ...overrides }, headers);
-  const statesOf = (endpointId: string): Array<EndpointStateV1 | null> =>
-    recorder.messages.filter((m) => m.key === endpointId).map((m) => (m.value.length === 0 ? null : JSON.parse(m.value.toString())));
+  const statesOf = (endpointId: string): Array<EndpointStateV1 | null> => recorder.messages.filter((m) => m.key === endpointId).map((m) => (m.value.length === 0 ? null : JSON.parse(m.value.toString())));
 
   async function dumpDatabase(): Promise<string> {
     const client = new Client({ connectionString: database.url });
@@ -171,7 +170,10 @@ describe('endpoints', () => {
       state = statesOf(endpoint.id).at(-1);
       expect(state?.signing_secrets).toHaveLength(2);
     });
-    const published = recorder.messages.filter((m) => m.key === endpoint.id).map((m) => m.value.toString()).join('');
+    const published = recorder.messages
+      .filter((m) => m.key === endpoint.id)
+      .map((m) => m.value.toString())
+      .join('');
     for (const secret of secrets) expect(published).not.toContain(secret.slice(6));
     // What is sealed opens, with the configured key and the endpoint's context, to what the partner reads.
     const box = SecretBox.fromConfig(testEncryptionKey);
@@ -316,8 +318,7 @@ describe('endpoints', () => {
   it('names what is wrong with an ActiveCampaign destination', async () => {
     const token = 'ac-token-0123456789abcdef0123456789abcdef';
     const post = (body: Record<string, unknown>) => partner('POST', '/endpoints', { event_types: ['*'], ...body });
-    const ac = (destination: Record<string, unknown>, rest: Record<string, unknown> = {}) =>
-      post({ destination: { type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token: token, ...destination }, ...rest });
+    const ac = (destination: Record<string, unknown>, rest: Record<string, unknown> = {}) => post({ destination: { type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token: token, ...destination }, ...rest });
     const pathsOf = async (response: Promise<{ status: number; body: { code: string; errors?: { path: string }[] } }>) => {
       const { status, body } = await response;
       return { status, code: body.code, paths: (body.errors ?? []).map((e) => e.path) };
@@ -351,17 +352,14 @@ describe('endpoints', () => {
       occurred_at: new Date().toISOString(),
     };
     await transport.publish(Topics.endpointHealth, [{ key: endpoint.id, value: JSON.stringify(report), headers: { 'content-type': 'application/json' } }]);
-    await eventually(async () =>
-      expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: false, disabled_reason: 'unauthorized', disabled_detail: report.detail }),
-    );
+    await eventually(async () => expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: false, disabled_reason: 'unauthorized', disabled_detail: report.detail }));
     await eventually(() => expect(statesOf(endpoint.id).at(-1)).toMatchObject({ enabled: false, disabled_reason: 'unauthorized' }));
   });
 
   it('disables nothing on a health report of a newer release it cannot fully read, and counts it', async () => {
     const { body: endpoint } = await newEndpoint();
     const report: EndpointHealthReportV1 = { endpoint_id: endpoint.id, partner_id: partnerId, reason: 'failing', detail: 'no success since yesterday', occurred_at: new Date().toISOString() };
-    const publish = (value: unknown) =>
-      transport.publish(Topics.endpointHealth, [{ key: endpoint.id, value: JSON.stringify(value), headers: { 'content-type': 'application/json' } }]);
+    const publish = (value: unknown) => transport.publish(Topics.endpointHealth, [{ key: endpoint.id, value: JSON.stringify(value), headers: { 'content-type': 'application/json' } }]);
     // A future report narrows its meaning with a field this release does not know: acting on the rest of it would disable the whole endpoint.
     await publish({ ...report, reason: 'gone', detail: 'future', scope: { event_types: ['purchase.denied'] } });
     await publish(report);
@@ -380,15 +378,12 @@ describe('endpoints', () => {
       detail: '410 Gone from http://127.0.0.1:9/hooks',
       occurred_at: new Date().toISOString(),
     };
-    const publish = (value: unknown) =>
-      transport.publish(Topics.endpointHealth, [{ key: endpoint.id, value: JSON.stringify(value), headers: { 'content-type': 'application/json' } }]);
+    const publish = (value: unknown) => transport.publish(Topics.endpointHealth, [{ key: endpoint.id, value: JSON.stringify(value), headers: { 'content-type': 'application/json' } }]);
     // A malformed report and one naming another partner change nothing; the valid one after them applies.
     await publish({ endpoint_id: endpoint.id, reason: 'bored' });
     await publish({ ...report, partner_id: 'ptn_00000000000000000000000000000000' });
     await publish(report);
-    await eventually(async () =>
-      expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: false, disabled_reason: 'gone', disabled_detail: report.detail, version: 2 }),
-    );
+    await eventually(async () => expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: false, disabled_reason: 'gone', disabled_detail: report.detail, version: 2 }));
     await eventually(() => expect(statesOf(endpoint.id).at(-1)).toMatchObject({ enabled: false, disabled_reason: 'gone', disabled_detail: report.detail }));
     const audit = await partner('GET', `/endpoints/${endpoint.id}/audit`);
     expect(audit.body.items.at(-1)).toMatchObject({ type: 'EndpointDisabled', actor: { type: 'delivery' }, changes: { reason: 'gone' } });
@@ -464,8 +459,7 @@ describe('endpoint URL safety at save time', () => {
   });
 
   it('applies the same policy to an ActiveCampaign API URL', async () => {
-    const ac = (api_url: string) =>
-      partner('POST', '/endpoints', { event_types: ['*'], destination: { type: 'activecampaign', api_url, api_token: 'ac-token-0123456789abcdef0123456789abcdef' } });
+    const ac = (api_url: string) => partner('POST', '/endpoints', { event_types: ['*'], destination: { type: 'activecampaign', api_url, api_token: 'ac-token-0123456789abcdef0123456789abcdef' } });
     expect((await ac('https://hooks.escola.example')).body).toMatchObject({ url: 'https://hooks.escola.example', destination: { api_url: 'https://hooks.escola.example' } });
     for (const url of ['http://hooks.escola.example', 'https://10.0.0.7', 'https://metadata.escola.example', 'https://sneaky.escola.example']) {
       const refused = await ac(url);

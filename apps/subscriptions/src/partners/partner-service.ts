@@ -6,17 +6,7 @@ import { generateApiKey } from '@gancho/partner-auth';
 import { actorOf, type Caller } from '../platform/caller';
 import { CLOCK, type Clock } from '../platform/clock';
 import { newId } from '../platform/ids';
-import {
-  decidePartner,
-  evolvePartner,
-  initialPartnerState,
-  PartnerNotFoundError,
-  type ApiKey,
-  type Partner,
-  type PartnerCommand,
-  type PartnerEvent,
-  type PartnerState,
-} from '@gancho/subscriptions-domain';
+import { decidePartner, evolvePartner, initialPartnerState, PartnerNotFoundError, type ApiKey, type Partner, type PartnerCommand, type PartnerEvent, type PartnerState } from '@gancho/subscriptions-domain';
 
 export const partnerStreamId = (partnerId: string) => `partner:${partnerId}`;
 const partnerStream: StreamModel<PartnerState, PartnerEvent> = { initialState: initialPartnerState, evolve: evolvePartner };
@@ -89,10 +79,10 @@ export class PartnerService {
   }
 
   async list(limit: number, after?: string): Promise<{ items: PartnerView[]; next_cursor: string | null }> {
-    const rows: { partner_id: string; name: string; created_at: Date }[] = await this.dataSource.query(
-      'SELECT partner_id, name, created_at FROM partners WHERE partner_id > $1 ORDER BY partner_id LIMIT $2',
-      [after ?? '', limit + 1],
-    );
+    const rows: { partner_id: string; name: string; created_at: Date }[] = await this.dataSource.query('SELECT partner_id, name, created_at FROM partners WHERE partner_id > $1 ORDER BY partner_id LIMIT $2', [
+      after ?? '',
+      limit + 1,
+    ]);
     const page = rows.slice(0, limit);
     return {
       items: page.map((row) => ({ id: row.partner_id, name: row.name, created_at: row.created_at.toISOString() })),

@@ -15,6 +15,4 @@ export interface Caller {
 }
 
 /** The metadata every subscriptions event stores besides the context: who asked. */
-export const actorOf =
-  (caller: Caller) =>
-  (): Pick<SubscriptionsEventMetadata, 'actor'> => ({ actor: caller.actor });
+export const actorOf = (caller: Caller) => (): Pick<SubscriptionsEventMetadata, 'actor'> => ({ actor: caller.actor });

@@ -36,12 +36,7 @@ export class PortalSessionService {
   async issue(partnerId: string, ttlSeconds: number | undefined, caller: Caller): Promise<PortalSessionView> {
     await this.partners.get(partnerId);
     const now = this.clock.now();
-    const expiresAt = portalSessionExpiry(
-      now,
-      ttlSeconds,
-      this.config.get('PORTAL_SESSION_TTL_MS', { infer: true }),
-      this.config.get('PORTAL_SESSION_MAX_TTL_MS', { infer: true }),
-    ).toISOString();
+    const expiresAt = portalSessionExpiry(now, ttlSeconds, this.config.get('PORTAL_SESSION_TTL_MS', { infer: true }), this.config.get('PORTAL_SESSION_MAX_TTL_MS', { infer: true })).toISOString();
     const keyId = newId('key', now);
     const { key, keyHash, displayPrefix } = generateApiKey();
     const event: PortalSessionIssued = { type: 'PortalSessionIssued', data: { partnerId, keyId, keyHash, displayPrefix, expiresAt, occurredAt: now.toISOString() } };

@@ -12,12 +12,7 @@ import { minPortalSessionSeconds, portalSessionStreamId } from './portal-session
 import { PortalSessionService, type PortalSessionView } from './portal-session-service';
 
 const issueBody = z.strictObject({
-  ttl_seconds: z
-    .number()
-    .int()
-    .min(minPortalSessionSeconds)
-    .optional()
-    .describe('How long the session lasts: default PORTAL_SESSION_TTL_MS (15 min), at most PORTAL_SESSION_MAX_TTL_MS (1 h).'),
+  ttl_seconds: z.number().int().min(minPortalSessionSeconds).optional().describe('How long the session lasts: default PORTAL_SESSION_TTL_MS (15 min), at most PORTAL_SESSION_MAX_TTL_MS (1 h).'),
 });
 
 /**
@@ -46,12 +41,7 @@ export class PortalSessionsAdminController {
     operationId: 'issuePortalSession',
   })
   @ApiBody({ schema: openApiSchema(issueBody), required: false })
-  async issue(
-    @Param('partnerId') partnerId: string,
-    @Body(new ZodBody(issueBody)) body: z.infer<typeof issueBody>,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<PortalSessionView> {
+  async issue(@Param('partnerId') partnerId: string, @Body(new ZodBody(issueBody)) body: z.infer<typeof issueBody>, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<PortalSessionView> {
     if (!idPattern('ptn').test(partnerId)) throw new PartnerNotFoundError(partnerId);
     response.status(201).setHeader('Cache-Control', 'no-store');
     const session = await this.sessions.issue(partnerId, body.ttl_seconds, requestCaller(request, { type: 'admin' }));

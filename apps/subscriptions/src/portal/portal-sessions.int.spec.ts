@@ -109,9 +109,12 @@ describe('portal sessions', () => {
     const asPortal = api.as(issued.body.token);
     // Valid until then (if the record arrived in time), refused after.
     await eventually(async () => expect([200, 401]).toContain((await asPortal('GET', '/me')).status));
-    await eventually(async () => {
-      const refused = await asPortal('GET', '/endpoints');
-      expect(refused.body).toMatchObject({ status: 401, code: 'UNAUTHORIZED', reason: 'expired', expired_at: issued.body.expires_at });
-    }, { intervalMs: 100 });
+    await eventually(
+      async () => {
+        const refused = await asPortal('GET', '/endpoints');
+        expect(refused.body).toMatchObject({ status: 401, code: 'UNAUTHORIZED', reason: 'expired', expired_at: issued.body.expires_at });
+      },
+      { intervalMs: 100 },
+    );
   });
 });

@@ -62,7 +62,11 @@ describe('subscriptions topics contract (producer)', () => {
       on(topic).map((record) => ({ offset: record.offset, problems: validator.recordProblems(contract, { ...record, value: record.value.length === 0 ? null : record.value }) }));
     expect(check(endpointsTopic, Topics.endpoints).filter((r) => r.problems.length > 0)).toEqual([]);
     expect(check(apiKeysTopic, Topics.apiKeys).filter((r) => r.problems.length > 0)).toEqual([]);
-    expect(on(endpointsTopic).filter((m) => m.value.length === 0).map((m) => m.key)).toEqual([campaign.body.id]);
+    expect(
+      on(endpointsTopic)
+        .filter((m) => m.value.length === 0)
+        .map((m) => m.key),
+    ).toEqual([campaign.body.id]);
     expect(on(apiKeysTopic).map((m) => m.key)).toContain(keyId);
   });
 

@@ -23,20 +23,17 @@ export function testTopics(): Record<string, string> {
  * The subscriptions service in-process, consumers started, on its own database
  * and topics; on Kafka, or with `transport: 'postgres'` on the PostgreSQL log in its database.
  */
-export async function startSubscriptions(
-  databaseUrl: string,
-  options: { env?: Record<string, string>; clock?: Clock; resolveHost?: ResolveHost; transport?: 'kafka' | 'postgres' } = {},
-): Promise<TestService> {
+export async function startSubscriptions(databaseUrl: string, options: { env?: Record<string, string>; clock?: Clock; resolveHost?: ResolveHost; transport?: 'kafka' | 'postgres' } = {}): Promise<TestService> {
   const onPostgresLog = options.transport === 'postgres';
   const brokers = requireEnv('KAFKA_BROKERS');
   // The service takes the PostgreSQL log when KAFKA_BROKERS is unset, so it is unset while the service reads its configuration.
   if (onPostgresLog) delete process.env.KAFKA_BROKERS;
   const service = await startTestService(
     () =>
-      createServiceApp(
-        SubscriptionsModule.register({ ...(options.clock ? { clock: options.clock } : {}), ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) }),
-        { logger: ['error'], openApi: subscriptionsOpenApi },
-      ),
+      createServiceApp(SubscriptionsModule.register({ ...(options.clock ? { clock: options.clock } : {}), ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) }), {
+        logger: ['error'],
+        openApi: subscriptionsOpenApi,
+      }),
     {
       DATABASE_URL: databaseUrl,
       ...(onPostgresLog ? {} : { KAFKA_BROKERS: brokers }),

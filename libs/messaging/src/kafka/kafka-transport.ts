@@ -1,24 +1,5 @@
-import {
-  Kafka,
-  logLevel,
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type IHeaders,
-  type KafkaMessage,
-  type LogEntry,
-  type Producer,
-} from 'kafkajs';
-import type {
-  EventTransport,
-  IncomingMessage,
-  OutgoingMessage,
-  PartitionLag,
-  SubscribeOptions,
-  Subscription,
-  TopicSpec,
-  TransportHeaders,
-} from '../event-transport';
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import type { EventTransport, IncomingMessage, OutgoingMessage, PartitionLag, SubscribeOptions, Subscription, TopicSpec, TransportHeaders } from '../event-transport';
 import { describeError, handlerOf, type Handler } from '../subscription-handler';
 import { sendTraced, traceHandler } from '../tracing';
 import { answerWithin, backoffDelayMs, type BackoffMs } from '../transport-timing';
@@ -220,9 +201,7 @@ export class KafkaTransport implements EventTransport {
       groupId: options.groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 1000,
-      ...(this.options.sessionTimeoutMs === undefined
-        ? {}
-        : { sessionTimeout: this.options.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(this.options.sessionTimeoutMs / 3)) }),
+      ...(this.options.sessionTimeoutMs === undefined ? {} : { sessionTimeout: this.options.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(this.options.sessionTimeoutMs / 3)) }),
     });
     this.consumers.add(consumer);
     try {
@@ -258,13 +237,7 @@ export class KafkaTransport implements EventTransport {
     this.consumers.delete(consumer);
   }
 
-  private async consumeBatch(
-    consumer: Consumer,
-    handler: Handler,
-    payload: EachBatchPayload,
-    failures: Map<string, number>,
-    deferred: DeferredCommits,
-  ): Promise<void> {
+  private async consumeBatch(consumer: Consumer, handler: Handler, payload: EachBatchPayload, failures: Map<string, number>, deferred: DeferredCommits): Promise<void> {
     const { batch, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     const partitionKey = `${topic}|${partition}`;
@@ -358,7 +331,11 @@ export class KafkaTransport implements EventTransport {
 
   async ping(): Promise<void> {
     try {
-      await answerWithin('Kafka', this.options.pingTimeoutMs ?? 3000, this.connectedProbe().then((admin) => admin.describeCluster()));
+      await answerWithin(
+        'Kafka',
+        this.options.pingTimeoutMs ?? 3000,
+        this.connectedProbe().then((admin) => admin.describeCluster()),
+      );
     } catch (error) {
       // Start afresh next time, and let go of a connection that may still be trying.
       const stale = this.probe;
@@ -375,11 +352,7 @@ export class KafkaTransport implements EventTransport {
     this.producer = undefined;
     this.admin = undefined;
     this.probe = undefined;
-    await Promise.all([
-      producer?.then((p) => p.disconnect()).catch(() => undefined),
-      admin?.then((a) => a.disconnect()).catch(() => undefined),
-      probe?.then((a) => a.disconnect()).catch(() => undefined),
-    ]);
+    await Promise.all([producer?.then((p) => p.disconnect()).catch(() => undefined), admin?.then((a) => a.disconnect()).catch(() => undefined), probe?.then((a) => a.disconnect()).catch(() => undefined)]);
   }
 
   private connectedProducer(): Promise<Producer> {
@@ -501,10 +474,13 @@ class DeferredCommits {
 
   defer(topic: string, partition: number, offset: string): void {
     this.pending.set(`${topic}|${partition}`, { topic, partition, offset });
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, Math.max(1, this.lastCommitAt + this.intervalMs - Date.now()));
+    this.timer ??= setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.flush();
+      },
+      Math.max(1, this.lastCommitAt + this.intervalMs - Date.now()),
+    );
   }
 
   async flush(): Promise<void> {

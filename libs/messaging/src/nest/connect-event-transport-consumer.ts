@@ -7,11 +7,6 @@ import { EventTransportServer, type EventTransportServerOptions } from './event-
  * Makes an HTTP app also consume events: its `@EventPattern(topic)` handlers
  * receive the topics' messages once `app.startAllMicroservices()` has run.
  */
-export function connectEventTransportConsumer(
-  app: INestApplication,
-  transport: EventTransport,
-  options: EventTransportServerOptions,
-  hybridOptions?: NestHybridApplicationOptions,
-): INestMicroservice {
+export function connectEventTransportConsumer(app: INestApplication, transport: EventTransport, options: EventTransportServerOptions, hybridOptions?: NestHybridApplicationOptions): INestMicroservice {
   return app.connectMicroservice<CustomStrategy>({ strategy: new EventTransportServer(transport, options) }, hybridOptions);
 }

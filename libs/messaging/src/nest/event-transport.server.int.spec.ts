@@ -124,7 +124,10 @@ describe('EventTransportServer (NestJS custom transport) on a real broker', () =
       handledOk.push(id);
       return undefined;
     });
-    await transport.publish(topic, ['a', 'b', 'c'].map((id) => cloudEvent(id, { id })));
+    await transport.publish(
+      topic,
+      ['a', 'b', 'c'].map((id) => cloudEvent(id, { id })),
+    );
     await eventually(() => expect(handledOk).toEqual(['a', 'b', 'c']));
     expect(attempts).toEqual(['a', 'a', 'b', 'b', 'c']);
   });
@@ -142,7 +145,10 @@ describe('EventTransportServer (NestJS custom transport) on a real broker', () =
       if (n === 2) await gate;
       finished.push(n);
     });
-    await transport.publish(topic, [1, 2, 3, 4].map((n) => cloudEvent(`evt_${n}`, { n })));
+    await transport.publish(
+      topic,
+      [1, 2, 3, 4].map((n) => cloudEvent(`evt_${n}`, { n })),
+    );
     await eventually(() => expect(started).toEqual([1, 2]));
 
     // Stop while message 2 is in hand, then let it resolve: stopping waits for

@@ -35,10 +35,7 @@ export type EventTransportServerEvents = {
  * The server subscribes and unsubscribes; the transport itself belongs to
  * whoever created it (it is not closed by `close()`).
  */
-export class EventTransportServer
-  extends Server<EventTransportServerEvents, EventTransportServerStatus>
-  implements CustomTransportStrategy
-{
+export class EventTransportServer extends Server<EventTransportServerEvents, EventTransportServerStatus> implements CustomTransportStrategy {
   override transportId = EVENT_TRANSPORT_STRATEGY;
   protected override readonly logger = new Logger(EventTransportServer.name);
   private subscription: Promise<Subscription> | undefined;
@@ -83,10 +80,7 @@ export class EventTransportServer
   }
 
   /** Only `error` is emitted: see EventTransportServerEvents. */
-  on<EventKey extends keyof EventTransportServerEvents = keyof EventTransportServerEvents>(
-    event: EventKey,
-    callback: EventTransportServerEvents[EventKey],
-  ): void {
+  on<EventKey extends keyof EventTransportServerEvents = keyof EventTransportServerEvents>(event: EventKey, callback: EventTransportServerEvents[EventKey]): void {
     if (event !== 'error') throw new Error(`EventTransportServer emits only "error", not "${String(event)}"`);
     this.errorListeners.add(callback as EventTransportServerEvents['error']);
   }
@@ -112,10 +106,7 @@ export class EventTransportServer
     } catch (thrown) {
       // Nest's exception filters turn an exception into an error notification
       // carrying a plain object; keep it readable in logs.
-      const error =
-        thrown instanceof Error
-          ? thrown
-          : new Error(`handler for ${message.topic} failed: ${JSON.stringify(thrown)}`, { cause: thrown });
+      const error = thrown instanceof Error ? thrown : new Error(`handler for ${message.topic} failed: ${JSON.stringify(thrown)}`, { cause: thrown });
       for (const listener of this.errorListeners) listener(error, context);
       throw error;
     }

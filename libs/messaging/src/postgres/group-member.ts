@@ -92,9 +92,7 @@ export class GroupMember {
     this.session = undefined;
     if (!session) return;
     // Leaving the table first lets the others count one member less on their next tick.
-    await session
-      .query(`DELETE FROM ${this.context.schema}.group_members WHERE group_id = $1 AND member_id = $2`, [this.target.groupId, this.memberId])
-      .catch(() => undefined);
+    await session.query(`DELETE FROM ${this.context.schema}.group_members WHERE group_id = $1 AND member_id = $2`, [this.target.groupId, this.memberId]).catch(() => undefined);
     await session.end().catch(() => undefined); // frees every lease
   }
 
@@ -129,10 +127,7 @@ export class GroupMember {
       [groupId, this.context.memberTimeoutMs / 1000],
     );
     const members = await session.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${schema}.group_members WHERE group_id = $1`, [groupId]);
-    const partitions = await session.query<{ topic: string; partition: number }>(
-      `SELECT topic, partition FROM ${schema}.partitions WHERE topic = ANY($1) ORDER BY topic, partition`,
-      [topics],
-    );
+    const partitions = await session.query<{ topic: string; partition: number }>(`SELECT topic, partition FROM ${schema}.partitions WHERE topic = ANY($1) ORDER BY topic, partition`, [topics]);
     const share = Math.ceil(partitions.rows.length / Math.max(1, members.rows[0]?.count ?? 1));
 
     // Above the fair share: give back idle partitions first, so a slow handler does not hold up the hand-over.

@@ -18,12 +18,7 @@ describe('partitionForKey', () => {
 
   it('puts every key on the partition kafkajs would', () => {
     const kafkaPartitioner = Partitioners.DefaultPartitioner();
-    const keys = [
-      ...Array.from({ length: 500 }, (_, i) => randomBytes(i % 37).toString('base64url')),
-      'purchase:pur_1',
-      'matrícula-ção',
-      '',
-    ];
+    const keys = [...Array.from({ length: 500 }, (_, i) => randomBytes(i % 37).toString('base64url')), 'purchase:pur_1', 'matrícula-ção', ''];
     for (const partitions of [1, 3, 8, 13]) {
       const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, partitionErrorCode: 0, leader: 0, replicas: [0], isr: [0] }));
       for (const key of keys) {

@@ -72,7 +72,10 @@ describe('PostgresTransport', () => {
       publishers.map(async (publisher, p) => {
         for (let call = 0; call < 20; call++) {
           const size = 1 + ((p + call) % 3);
-          await publisher.publish(topic, range(size).map((i) => ({ key: `k${(p + call + i) % 7}`, value: `${p}.${call}.${i}` })));
+          await publisher.publish(
+            topic,
+            range(size).map((i) => ({ key: `k${(p + call + i) % 7}`, value: `${p}.${call}.${i}` })),
+          );
         }
       }),
     );
@@ -118,7 +121,12 @@ describe('PostgresTransport', () => {
 
     // The second publisher waited on the counter lock until the first committed.
     expect(committed).toEqual(['slow', 'fast']);
-    await eventually(() => expect(received.map((m) => [m.offset, m.value.toString()])).toEqual([['0', 'slow'], ['1', 'fast']]));
+    await eventually(() =>
+      expect(received.map((m) => [m.offset, m.value.toString()])).toEqual([
+        ['0', 'slow'],
+        ['1', 'fast'],
+      ]),
+    );
   });
 
   it('wakes an idle consumer through LISTEN/NOTIFY, long before its poll', async () => {
@@ -177,10 +185,7 @@ describe('PostgresTransport', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(handledByB).toEqual([]);
 
-    const killed = await sql<{ terminated: boolean }>(
-      `SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE application_name = $1`,
-      [`${clientIdA}:member`],
-    );
+    const killed = await sql<{ terminated: boolean }>(`SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE application_name = $1`, [`${clientIdA}:member`]);
     expect(killed).toEqual([{ terminated: true }]);
     const killedAt = Date.now();
     await eventually(() => expect(handledByB).toEqual(['in-hand']), { timeoutMs: 30_000 });
@@ -233,7 +238,10 @@ describe('PostgresTransport', () => {
 
     const received: string[] = [];
     subscriptions.push(await transport.subscribe({ groupId: uniqueName('group'), topics: [topic], fromBeginning: true, handle: async (m) => void received.push(m.value.toString()) }));
-    await transport.publish(topic, ['v1', 'v2', 'v3'].map((value) => ({ key: 'endpoint:1', value })));
+    await transport.publish(
+      topic,
+      ['v1', 'v2', 'v3'].map((value) => ({ key: 'endpoint:1', value })),
+    );
     await eventually(() => expect(received).toEqual(['v1', 'v2', 'v3']));
   });
 

@@ -149,14 +149,7 @@ export class PostgresTransport implements EventTransport {
           `INSERT INTO ${this.schema}.messages (topic, partition, "offset", key, value, headers)
            SELECT $1, $2, $3::bigint + m.n - 1, m.key, m.value, m.headers
              FROM unnest($4::text[], $5::bytea[], $6::jsonb[]) WITH ORDINALITY AS m(key, value, headers, n)`,
-          [
-            topic,
-            partition,
-            first,
-            batch.map((m) => m.key),
-            batch.map((m) => (typeof m.value === 'string' ? Buffer.from(m.value, 'utf8') : m.value)),
-            batch.map((m) => JSON.stringify(m.headers ?? {})),
-          ],
+          [topic, partition, first, batch.map((m) => m.key), batch.map((m) => (typeof m.value === 'string' ? Buffer.from(m.value, 'utf8') : m.value)), batch.map((m) => JSON.stringify(m.headers ?? {}))],
         );
         await client.query('SELECT pg_notify($1, $2)', [this.schemaName, `${partition}:${topic}`]);
       }

@@ -33,11 +33,7 @@ export interface TransportContractOptions {
  * does not import @gancho/testing (only *.spec.ts files may), so it carries its
  * own `eventually` and unique names.
  */
-export function describeEventTransportContract(
-  name: string,
-  makeTransport: () => Promise<EventTransport> | EventTransport,
-  { childTransport, cleanup }: TransportContractOptions,
-): void {
+export function describeEventTransportContract(name: string, makeTransport: () => Promise<EventTransport> | EventTransport, { childTransport, cleanup }: TransportContractOptions): void {
   describe(`${name} keeps the event transport contract`, () => {
     const transports: EventTransport[] = [];
     const subscriptions: Subscription[] = [];

@@ -4,9 +4,7 @@ import { z } from 'zod';
 export const serviceConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535),
   HOST: z.string().min(1).default('0.0.0.0'),
-  DATABASE_URL: z
-    .string({ error: 'DATABASE_URL is required (postgres://user:password@host:port/database)' })
-    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL'),
+  DATABASE_URL: z.string({ error: 'DATABASE_URL is required (postgres://user:password@host:port/database)' }).regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL'),
   /** Set: Kafka carries the events. Unset: a durable log in PostgreSQL does (the one-machine default). */
   KAFKA_BROKERS: z
     .string()
@@ -15,7 +13,10 @@ export const serviceConfigSchema = z.object({
   /** How soon Kafka hands a dead consumer's partitions to another (kafkajs default 30 s; the broker allows 6 s and up). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   /** Schema of the PostgreSQL event log, shared by every service on the database. */
-  TRANSPORT_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('gancho_transport'),
+  TRANSPORT_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('gancho_transport'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** pino level of the JSON logs (read when the app is created; validated here with the rest). */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -28,11 +29,7 @@ export class ServiceConfigError extends Error {
 }
 
 /** Validates the environment; names every bad key at once, never echoes values (they may be secrets). */
-export function parseServiceConfig<Extra extends z.ZodRawShape = Record<never, never>>(
-  env: Record<string, unknown>,
-  defaults: { PORT: number },
-  extra?: z.ZodObject<Extra>,
-): ServiceConfig & z.infer<z.ZodObject<Extra>> {
+export function parseServiceConfig<Extra extends z.ZodRawShape = Record<never, never>>(env: Record<string, unknown>, defaults: { PORT: number }, extra?: z.ZodObject<Extra>): ServiceConfig & z.infer<z.ZodObject<Extra>> {
   const schema = extra ? serviceConfigSchema.extend(extra.shape) : serviceConfigSchema;
   const result = schema.safeParse({ PORT: defaults.PORT, ...env });
   if (!result.success) {
@@ -49,5 +46,10 @@ export const durationMs = (defaultMs: number) => z.coerce.number().int().min(0).
 export const tokenList = (name: string) =>
   z
     .string({ error: `${name} is required (one or more tokens, comma-separated, 24+ characters each)` })
-    .transform((value) => value.split(',').map((t) => t.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
     .refine((tokens) => tokens.length > 0 && tokens.every((t) => t.length >= 24), `${name} must hold tokens of 24+ characters`);

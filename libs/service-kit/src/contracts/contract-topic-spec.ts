@@ -13,10 +13,7 @@ export class TopicConfigError extends Error {
  * or test configures its own; every creator of a topic asks here, so whoever
  * creates it first creates it the same way.
  */
-export function contractTopicSpec(
-  contractTopic: TopicName,
-  options: { topic?: string; partitions?: number; env?: Readonly<Record<string, string | undefined>> } = {},
-): TopicSpec {
+export function contractTopicSpec(contractTopic: TopicName, options: { topic?: string; partitions?: number; env?: Readonly<Record<string, string | undefined>> } = {}): TopicSpec {
   const contract = topicContract(contractTopic);
   const raw = (options.env ?? process.env)[contract.retention.env];
   let override: number | undefined;

@@ -34,9 +34,6 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.database.pingCheck('database', { timeout: 2000 }),
-      () => this.transport.isHealthy('transport'),
-    ]);
+    return this.health.check([() => this.database.pingCheck('database', { timeout: 2000 }), () => this.transport.isHealthy('transport')]);
   }
 }

@@ -36,9 +36,7 @@ export function answerClientErrorsWithProblems(server: Server): void {
     const { code, detail } = (error.code && problemByClientError[error.code]) || malformed;
     const problem = problemDetails(code, detail);
     const body = JSON.stringify(problem);
-    socket.end(
-      `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     setTimeout(() => socket.destroy(), refusedConnectionLingerMs).unref();
   });
 }

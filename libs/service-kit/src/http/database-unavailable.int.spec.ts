@@ -163,8 +163,7 @@ describe('database unavailable: 503 with Retry-After, not 500', () => {
   });
 
   it('answers 503 DATABASE_UNAVAILABLE with Retry-After when the connection drops under a write; the retry applies once', async () => {
-    const post = (body: unknown) =>
-      fetch(`${service.url}/notes`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'outage-key' }, body: JSON.stringify(body) });
+    const post = (body: unknown) => fetch(`${service.url}/notes`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'outage-key' }, body: JSON.stringify(body) });
     const pending = post({ text: 'written during an outage', holdMs: 5000 });
     await terminateSleepingBackend();
     const response = await pending;

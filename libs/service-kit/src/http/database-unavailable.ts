@@ -33,11 +33,7 @@ function isUnavailableSqlState(code: string): boolean {
 }
 
 /** pg and pg-pool's own errors for a connection that is gone or could not be had. */
-const lostConnectionMessages = [
-  /^Connection terminated( unexpectedly| due to connection timeout)?$/,
-  /^Client has encountered a connection error and is not queryable$/,
-  /^timeout exceeded when trying to connect$/,
-];
+const lostConnectionMessages = [/^Connection terminated( unexpectedly| due to connection timeout)?$/, /^Client has encountered a connection error and is not queryable$/, /^timeout exceeded when trying to connect$/];
 
 type ErrorLike = { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown };
 

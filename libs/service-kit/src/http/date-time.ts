@@ -17,8 +17,8 @@ function offsetMinutes(value: string): number {
  * 1970–9999 (UTC). Parsed once here and handed on as UTC (`…Z`), so
  * PostgreSQL never sees the offset; anything else is 400 naming the field.
  */
-export const dateTimeParameter = z
-  .iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time with an offset, e.g. 2026-01-01T00:00:00Z' })
+export const dateTimeParameter = z.iso
+  .datetime({ offset: true, error: 'must be an RFC 3339 date-time with an offset, e.g. 2026-01-01T00:00:00Z' })
   .superRefine((value, context) => {
     if (offsetMinutes(value) > maxOffsetMinutes) context.addIssue({ code: 'custom', message: 'the UTC offset must be within ±14:00' });
     const instant = Date.parse(value);

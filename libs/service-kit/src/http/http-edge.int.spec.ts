@@ -109,10 +109,10 @@ describe('HTTP edge: problem+json, validation, bearer tokens, idempotency, OpenA
 
   beforeAll(async () => {
     database = await createTestDatabase('http_edge');
-    service = await startTestService(
-      () => createServiceApp(probeApp(), { logger: false, bodyLimit: '2kb', openApi: { title: 'probe', description: 'probe', bearerSchemes: ['platform'] } }),
-      { DATABASE_URL: database.url, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS') },
-    );
+    service = await startTestService(() => createServiceApp(probeApp(), { logger: false, bodyLimit: '2kb', openApi: { title: 'probe', description: 'probe', bearerSchemes: ['platform'] } }), {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    });
   });
   afterAll(async () => {
     await service?.close();
@@ -163,7 +163,12 @@ describe('HTTP edge: problem+json, validation, bearer tokens, idempotency, OpenA
     expect((await post('{"text":"\\ud83d\\ude00"}')).status).toBe(201);
     const before = await countNotes();
     const get = (path: string) => fetch(`${service.url}${path}`, { headers: auth });
-    for (const [query, name] of [['q=%00', 'q'], ['q=%FF', 'q'], ['q=ok&next=%ED%A0%80', 'next'], ['%00=1', '%00']]) {
+    for (const [query, name] of [
+      ['q=%00', 'q'],
+      ['q=%FF', 'q'],
+      ['q=ok&next=%ED%A0%80', 'next'],
+      ['%00=1', '%00'],
+    ]) {
       const problem = await expectProblem(await get(`/notes/1?${query}`), 400, 'VALIDATION_FAILED');
       expect(problem).toMatchObject({ detail: 'The query is invalid.', errors: [{ path: name }] });
     }

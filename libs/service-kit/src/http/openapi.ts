@@ -135,7 +135,11 @@ function documentProblems(document: OpenAPIObject): void {
 
 /** The service's OpenAPI 3.1 document: its routes, their query parameters and problem+json answers, and any webhooks it declares. */
 export function buildOpenApiDocument(app: INestApplication, info: OpenApiInfo): OpenAPIObject {
-  let builder = new DocumentBuilder().setOpenAPIVersion('3.1.0').setTitle(info.title).setDescription(info.description).setVersion(info.version ?? '1.0.0');
+  let builder = new DocumentBuilder()
+    .setOpenAPIVersion('3.1.0')
+    .setTitle(info.title)
+    .setDescription(info.description)
+    .setVersion(info.version ?? '1.0.0');
   for (const scheme of info.bearerSchemes ?? []) builder = builder.addBearerAuth({ type: 'http', scheme: 'bearer' }, scheme);
   const document = SwaggerModule.createDocument(app, builder.build());
   documentProblems(document);

@@ -98,8 +98,8 @@ describe('service kit observability', () => {
   });
 
   it('refuses to start with an unknown LOG_LEVEL', async () => {
-    await expect(
-      startTestService(() => createServiceApp(ThingsModule as never), { DATABASE_URL: database.url, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'), LOG_LEVEL: 'chatty' }),
-    ).rejects.toThrow(/LOG_LEVEL must be one of/);
+    await expect(startTestService(() => createServiceApp(ThingsModule as never), { DATABASE_URL: database.url, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'), LOG_LEVEL: 'chatty' })).rejects.toThrow(
+      /LOG_LEVEL must be one of/,
+    );
   });
 });

@@ -60,10 +60,7 @@ export class ServiceMetrics {
         for (const [groupId, topics] of groups) {
           try {
             for (const partition of await withTimeout(transport.consumerLag(groupId, topics), 'consumer lag')) {
-              this.set(
-                { messaging_consumer_group_name: groupId, messaging_destination_name: partition.topic, messaging_destination_partition_id: String(partition.partition) },
-                partition.lag,
-              );
+              this.set({ messaging_consumer_group_name: groupId, messaging_destination_name: partition.topic, messaging_destination_partition_id: String(partition.partition) }, partition.lag);
             }
           } catch (error) {
             logger.warn(`consumer lag of ${groupId}: ${error instanceof Error ? error.message : String(error)}`);

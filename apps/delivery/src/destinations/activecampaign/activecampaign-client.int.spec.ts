@@ -105,9 +105,7 @@ describe('ActiveCampaign client', () => {
   it('keeps two replicas on one account within 5 requests per second, with no 429', async () => {
     const replicas = [client, new ActiveCampaignClient(sender, new ActiveCampaignRateLimiter(dataSource))];
     const started = Date.now();
-    const outcomes = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => replicas[i % 2]!.apply(account(), updateFor('expired', { email: `aluno${i}@escola.example` }, `pur_rate_${i}`), budget())),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => replicas[i % 2]!.apply(account(), updateFor('expired', { email: `aluno${i}@escola.example` }, `pur_rate_${i}`), budget())));
     const seconds = (Date.now() - started) / 1000;
     expect(outcomes.map((o) => o.kind)).toEqual(Array.from({ length: 12 }, () => 'applied'));
     expect(fake.contacts).toHaveLength(12);

@@ -1,14 +1,6 @@
 import type { ConfigService } from '@nestjs/config';
 import type { DataSource } from 'typeorm';
-import {
-  activeCampaignEventForm,
-  activeCampaignUpdate,
-  parseRetrySchedule,
-  planNextAttempt,
-  unauthorizedDetail,
-  type ActiveCampaignStatusEvent,
-  type RetrySchedule,
-} from '@gancho/delivery-domain';
+import { activeCampaignEventForm, activeCampaignUpdate, parseRetrySchedule, planNextAttempt, unauthorizedDetail, type ActiveCampaignStatusEvent, type RetrySchedule } from '@gancho/delivery-domain';
 import { WebhookSender } from '@gancho/webhook-sender';
 import type { DeliveryConfig } from '../../delivery.config';
 import type { LeasedMessage } from '../../dispatch/message-store';
