@@ -1,14 +1,9 @@
 import { Topics } from '@gancho/contracts';
 import { defaultRetryScheduleText, parseRetrySchedule } from '@gancho/delivery-domain';
-import { durationMs, type ServiceConfig } from '@gancho/service-kit';
+import { durationMs, endpointNetworkPolicyShape, type ServiceConfig } from '@gancho/service-kit';
 import { z } from 'zod';
 
 const day = 24 * 60 * 60 * 1000;
-const flag = (byDefault: boolean) =>
-  z
-    .enum(['true', 'false'])
-    .default(byDefault ? 'true' : 'false')
-    .transform((v) => v === 'true');
 const topic = (name: string) => z.string().min(1).default(name);
 
 /** The delivery service's own configuration keys (the common ones come from service-kit). */
@@ -29,18 +24,7 @@ export const deliveryConfigSchema = z.object({
     }, 'RETRY_SCHEDULE must be durations like 0s,5s,5m,2h,1d'),
   REQUEST_TIMEOUT_MS: durationMs(15_000),
   MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(65_536).default(4096),
-  ALLOW_HTTP_ENDPOINTS: flag(false),
-  ALLOW_PRIVATE_NETWORK_ENDPOINTS: flag(false),
-  /** Exact host[:port] entries reachable even when private (tests, a local receiver). */
-  ALLOWED_ENDPOINT_HOSTS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((h) => h.trim())
-        .filter(Boolean),
-    ),
+  ...endpointNetworkPolicyShape,
   /** Attempts in flight at once in this process, and per endpoint. */
   DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
   ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),

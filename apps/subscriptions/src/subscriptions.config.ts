@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import { Topics } from '@gancho/contracts';
 import { parseSecretBoxKeys } from '@gancho/secret-box';
-import { durationMs, tokenList, type ServiceConfig } from '@gancho/service-kit';
+import { durationMs, endpointNetworkPolicyShape, flag, tokenList, type ServiceConfig } from '@gancho/service-kit';
 import { portalConfigShape } from './portal/portal.config';
 
 const day = 24 * 60 * 60 * 1000;
-const flag = (defaultValue: boolean) =>
-  z
-    .enum(['true', 'false'])
-    .default(defaultValue ? 'true' : 'false')
-    .transform((v) => v === 'true');
 
 /** The subscriptions service's own configuration keys (the common ones come from service-kit). */
 export const subscriptionsConfigSchema = z.object({
@@ -26,23 +21,7 @@ export const subscriptionsConfigSchema = z.object({
       context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : 'invalid' });
     }
   }),
-  /** Accept plain http:// endpoint URLs (local development and tests only). */
-  ALLOW_HTTP_ENDPOINTS: flag(false),
-  /** Accept endpoints on loopback and private networks (local development and tests only). */
-  ALLOW_PRIVATE_NETWORK_ENDPOINTS: flag(false),
-  /**
-   * Exact host[:port] entries accepted even when private; delivery reads the
-   * same variable, so what is saved here is what delivery will send to.
-   */
-  ALLOWED_ENDPOINT_HOSTS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((h) => h.trim())
-        .filter(Boolean),
-    ),
+  ...endpointNetworkPolicyShape,
   /** After a rotation, the previous signing secret stays valid this long. */
   SECRET_ROTATION_OVERLAP_MS: durationMs(day),
   /** Partner API requests per second per API key, per instance; 0 turns the limit off. */

@@ -39,6 +39,35 @@ export function parseServiceConfig<Extra extends z.ZodRawShape = Record<never, n
   return result.data as ServiceConfig & z.infer<z.ZodObject<Extra>>;
 }
 
+/** "true" or "false" from the environment; with a default. */
+export const flag = (byDefault: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(byDefault ? 'true' : 'false')
+    .transform((v) => v === 'true');
+
+/**
+ * Which endpoint URLs may be reached: subscriptions checks them at save time
+ * and delivery at send time, from these same keys, so what is saved is what
+ * is sent to (and what is refused is refused the same way by both).
+ */
+export const endpointNetworkPolicyShape = {
+  /** Accept plain http:// endpoint URLs (local development and tests only). */
+  ALLOW_HTTP_ENDPOINTS: flag(false),
+  /** Accept endpoints on loopback and private networks (local development and tests only). */
+  ALLOW_PRIVATE_NETWORK_ENDPOINTS: flag(false),
+  /** Exact host[:port] entries reachable even when private (tests, a local receiver). */
+  ALLOWED_ENDPOINT_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
+};
+
 /** A duration in milliseconds from the environment, e.g. "90000"; with a default. */
 export const durationMs = (defaultMs: number) => z.coerce.number().int().min(0).default(defaultMs);
 
