@@ -74,7 +74,8 @@ describe('fresh clone → npm ci → npm start → a webhook verified at a local
     if (platform && platform.child.exitCode === null) await stopStart(platform);
     app.server.closeAllConnections();
     await new Promise((resolve) => app.server.close(resolve));
-    await rm(workDir, { recursive: true, force: true });
+    // A service's last compile-cache write can land while the folder is being removed: retry, as rm allows.
+    await rm(workDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('takes the README quick start literally and delivers to the developer’s own app', async () => {
