@@ -33,7 +33,7 @@ describe('journey serves the AsyncAPI document of its own topics', () => {
       Object.values(served.channels)
         .map((c) => c.address)
         .sort(),
-    ).toEqual(['journey.purchase-status.v1', 'subscriptions.api-keys.v1']);
+    ).toEqual(['journey.purchase-status.v1']); // journey authenticates with platform tokens: it reads no partner keys
     const sent = Object.values(served.operations)
       .filter((o) => o.action === 'send')
       .map((o) => served.channels[o.channel.$ref.split('/').at(-1) as string]?.address);
