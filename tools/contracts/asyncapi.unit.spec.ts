@@ -57,7 +57,7 @@ describe('docs/asyncapi.yaml', () => {
       .channels()
       .all()
       .find((c) => c.address() === 'journey.purchase-status.v1');
-    expect((purchaseStatus?.bindings().get('kafka')?.value() as { partitions?: number }).partitions).toBe(12);
+    expect((purchaseStatus?.bindings().get('kafka')?.value() as { partitions?: number }).partitions).toBe(6);
   }, 60_000);
 
   it.each(['journey', 'subscriptions', 'delivery'])(

@@ -148,7 +148,17 @@ describe.each([
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Nothing more is on its way: every event was routed (the last one reached the catch-all endpoint), and delivery's log has
+    // one settled message, sent once, for the made_effective endpoint and none for the disabled one.
+    await eventually(
+      async () => {
+        const ofEndpoint = async (endpointId: string) =>
+          ((await call(delivery, `/messages?endpoint_id=${endpointId}`, key)).body.items as { purchase_id: string; status: string; attempt_count: number }[]).filter((m) => m.purchase_id === purchaseId);
+        expect((await ofEndpoint(epEffective)).map((m) => ({ status: m.status, attempts: m.attempt_count }))).toEqual([{ status: 'succeeded', attempts: 1 }]);
+        expect(await ofEndpoint(epDisabled)).toEqual([]);
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(ofPurchase(onlyEffective)).toHaveLength(1);
     expect(disabled.received).toHaveLength(0);
     for (const r of [all, onlyEffective, rotated]) expect(ofPurchase(r).every((w) => w.verified)).toBe(true);

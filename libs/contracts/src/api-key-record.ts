@@ -28,23 +28,3 @@ export interface ApiKeyRecordV1 {
 export const apiKeyPrefix = 'gk_live_';
 /** Characters of the random part included in `display_prefix`. */
 export const apiKeyDisplayChars = 6;
-
-const sha256Hex = /^[0-9a-f]{64}$/;
-
-/** What is wrong with a value read from the topic as an `ApiKeyRecordV1` (empty when it is one). */
-export function apiKeyRecordProblems(value: unknown): string[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['must be an object'];
-  const record = value as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const key of ['key_id', 'partner_id', 'display_prefix', 'created_at'] as const) {
-    if (typeof record[key] !== 'string' || record[key] === '') problems.push(`${key}: must be a non-empty string`);
-  }
-  if (typeof record['key_hash'] !== 'string' || !sha256Hex.test(record['key_hash'])) problems.push('key_hash: must be 64 lower-case hex digits');
-  if (typeof record['revoked'] !== 'boolean') problems.push('revoked: must be a boolean');
-  if (record['revoked_at'] !== null && typeof record['revoked_at'] !== 'string') problems.push('revoked_at: must be a string or null');
-  const expiresAt = record['expires_at'];
-  if (expiresAt !== undefined && expiresAt !== null && (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt)))) {
-    problems.push('expires_at: must be an RFC 3339 time, null or absent');
-  }
-  return problems;
-}

@@ -21,17 +21,3 @@ export interface EndpointHealthReportV1 {
   /** RFC 3339: when delivery decided. */
   occurred_at: string;
 }
-
-/** What is wrong with a value as an `EndpointHealthReportV1` (empty when it is one). */
-export function endpointHealthReportProblems(value: unknown): string[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['must be an object'];
-  const report = value as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const key of ['endpoint_id', 'partner_id', 'occurred_at'] as const) {
-    if (typeof report[key] !== 'string' || report[key] === '') problems.push(`${key}: must be a non-empty string`);
-  }
-  if (typeof report['occurred_at'] === 'string' && Number.isNaN(Date.parse(report['occurred_at']))) problems.push('occurred_at: must be a date-time');
-  if (!endpointHealthReasons.includes(report['reason'] as EndpointHealthReason)) problems.push(`reason: must be one of ${endpointHealthReasons.join(', ')}`);
-  if (typeof report['detail'] !== 'string') problems.push('detail: must be a string');
-  return problems;
-}

@@ -325,7 +325,7 @@ function purchaseStatusContract(): TopicContract {
     partitioning: {
       key: 'purchase_id',
       reason: "A purchase's status events must be read in order (sequence); keying by purchase keeps them on one partition, while purchases spread across partitions.",
-      partitions: 'PURCHASE_STATUS_PARTITIONS of journey (12 by default); delivery, a consumer, never changes it.',
+      partitions: 'PURCHASE_STATUS_PARTITIONS of journey (6 by default); delivery, a consumer, never changes it.',
     },
     ordering: 'Per purchase: records of one purchase are in `sequence` order. No order across purchases. At-least-once: a record may appear twice (same ce_id); de-duplicate on ce_id or (purchase_id, sequence).',
     retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_JOURNEY_PURCHASE_STATUS_V1' },

@@ -3,6 +3,7 @@ import { CreateEventStore1764300000000, PostgresEventStore, type StoredEvent } f
 import { KafkaTransport, type IncomingMessage } from '@gancho/messaging';
 import { openServiceDataSource } from '@gancho/persistence';
 import { createTestDatabase, eventually, kafkaBrokers, uniqueName, type TestDatabase } from '@gancho/testing';
+import type { Client, Notification } from 'pg';
 import type { DataSource } from 'typeorm';
 import { OutboxRelay } from './outbox-relay';
 
@@ -70,16 +71,28 @@ describe('outbox relay wake-ups', () => {
   });
 
   it("wakes for its own service's appends and not for another's", async () => {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const before = reads;
-    for (let i = 0; i < 5; i++) await append(other);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(reads).toBe(before);
+    // The relay's own listening connection (private: the test looks over its shoulder). Listeners run in the order they
+    // were added, so the relay's handler has taken each notification before this one counts it.
+    const listening = (relay as unknown as { lockClient?: Client }).lockClient;
+    expect(listening).toBeDefined();
+    const payloads: string[] = [];
+    const count = (notification: Notification) => void payloads.push(notification.payload ?? '');
+    listening!.on('notification', count);
+    try {
+      const before = reads;
+      for (let i = 0; i < 5; i++) await append(other);
+      // All five went through the relay's handler. A wake-up starts the next read within the same turn (the checkpoint is
+      // already loaded), before this check's next poll runs: no read since means none of them woke it.
+      await eventually(() => expect(payloads.filter((payload) => payload === 'delivery')).toHaveLength(5));
+      expect(reads).toBe(before);
 
-    await append(own);
-    // Published well before the 60 s idle poll: the notification woke it.
-    await eventually(() => expect(relay.publishedCount).toBe(1n), { timeoutMs: 10_000 });
-    expect(reads).toBeGreaterThan(before);
+      await append(own);
+      // Published well before the 60 s idle poll: the notification woke it.
+      await eventually(() => expect(relay.publishedCount).toBe(1n), { timeoutMs: 10_000 });
+      expect(reads).toBeGreaterThan(before);
+    } finally {
+      listening!.off('notification', count);
+    }
   });
 
   it('publishes an event held back by an older open transaction once that ends, without another notification', async () => {

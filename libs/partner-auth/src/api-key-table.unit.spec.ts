@@ -1,4 +1,5 @@
-import { apiKeyRecordProblems, type ApiKeyRecordV1 } from '@gancho/contracts';
+import { Topics, type ApiKeyRecordV1 } from '@gancho/contracts';
+import { topicRecordValidator } from '@gancho/service-kit';
 import { displayPrefixOf, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key';
 import { ApiKeyTable, expiredKeyRetentionMs } from './api-key-table';
 
@@ -93,9 +94,11 @@ describe('ApiKeyTable and expiring keys (portal sessions)', () => {
 
   it('reads expires_at as optional in the record contract, and refuses a malformed one', () => {
     const { key } = generateApiKey();
+    // The directory checks each record against the topic registry's schema (api-key-directory.ts).
+    const apiKeyRecordProblems = (record: ApiKeyRecordV1) => topicRecordValidator().valueProblems(Topics.apiKeys, record);
     expect(apiKeyRecordProblems(recordOf(key))).toEqual([]);
     expect(apiKeyRecordProblems(recordOf(key, { expires_at: null }))).toEqual([]);
     expect(apiKeyRecordProblems(recordOf(key, { expires_at: expiresAt }))).toEqual([]);
-    expect(apiKeyRecordProblems(recordOf(key, { expires_at: 'tomorrow' }))).toEqual(['expires_at: must be an RFC 3339 time, null or absent']);
+    expect(apiKeyRecordProblems(recordOf(key, { expires_at: 'tomorrow' }))).toContain('value/expires_at must match format "date-time"');
   });
 });

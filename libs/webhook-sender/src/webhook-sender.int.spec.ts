@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { eventually } from '@gancho/testing';
 import { checkEndpointUrl } from '@gancho/url-safety';
 import { generateTestCertificates, type TestCertificates } from './testing/certificates';
 import { startReceiver, type Receiver, type ReceiverHandler, type ReceiverOptions } from './testing/receiver';
@@ -182,19 +183,11 @@ describe('WebhookSender: requests and responses', () => {
     expect(result.bodySnippet).toBe('z'.repeat(4096));
     expect(result.truncated).toBe(true);
     expect(tookMs).toBeLessThan(1_000);
-    await waitFor(() => finished !== undefined);
+    await eventually(() => expect(finished).toBeDefined());
     expect(finished).toBe(false);
     expect(written).toBeLessThan(total / 2);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('WebhookSender: one deadline', () => {
   const slack = 250;
@@ -457,10 +450,12 @@ describe('WebhookSender: load', () => {
   it('serves 100 concurrent sends to a healthy receiver promptly while another receiver hangs', async () => {
     const healthy = await receiver();
     const hanging = await receiver(() => undefined);
-    const to = senderFor([healthy, hanging], { timeoutMs: 3_000 });
+    const perEndpoint = 8;
+    const to = senderFor([healthy, hanging], { timeoutMs: 3_000, connectionsPerEndpoint: perEndpoint });
     const started = performance.now();
     const stuck = Array.from({ length: 50 }, () => post(to, hanging.url()));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Every connection the hanging origin may have holds a request (the other 42 queue behind them) before the healthy sends start.
+    await eventually(() => expect(hanging.requests).toHaveLength(perEndpoint), { intervalMs: 5 });
     const healthyResults = await Promise.all(Array.from({ length: 100 }, (_, i) => post(to, healthy.url(`/c/${i}`))));
     const healthyMs = performance.now() - started;
     const stuckResults = await Promise.all(stuck);

@@ -105,8 +105,12 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
       destination: { type: 'activecampaign', api_url: fake.apiUrl, api_token: revokedToken },
     });
     expect(refused.status).toBe(201);
-    // Delivery routes once the endpoints reached it.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Delivery routes once the endpoints reached it: its partner API knows each of them.
+    await eventually(async () => {
+      for (const id of [everything.body.id, recovery.body.id, refused.body.id]) {
+        expect({ id, status: (await fetch(`${delivery.url}/endpoints/${id}/stats`, { headers: { authorization: `Bearer ${key}` } })).status }).toEqual({ id, status: 200 });
+      }
+    });
 
     const checkout = journeyClient(journey.url);
     const students = [

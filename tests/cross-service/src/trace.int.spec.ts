@@ -65,9 +65,10 @@ describe('observability from command to partner', () => {
     healthy.secrets = healthyEndpoint.secrets;
     let flakyCalls = 0;
     flaky.respond = () => (++flakyCalls === 1 ? { status: 500 } : { status: 204 });
-    flaky.secrets = (await subscriptions.putEndpoint({ partnerId, url: flaky.url() })).secrets;
-    await subscriptions.putEndpoint({ partnerId, url: healthy.url('/off'), enabled: false });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const flakyEndpoint = await subscriptions.putEndpoint({ partnerId, url: flaky.url() });
+    flaky.secrets = flakyEndpoint.secrets;
+    const offEndpoint = await subscriptions.putEndpoint({ partnerId, url: healthy.url('/off'), enabled: false });
+    await subscriptions.routedBy(delivery.url, partnerId, [healthyEndpoint.endpointId, flakyEndpoint.endpointId, offEndpoint.endpointId]);
     const [deliveryBefore, journeyBefore] = await Promise.all([scrape(delivery), scrape(journey)]);
 
     const opened = await journeyClient(journey.url).open({ partner_id: partnerId, student: { name: 'Ana Souza', email: 'ana.trace@example.com' } });

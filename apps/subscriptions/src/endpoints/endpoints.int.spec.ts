@@ -389,12 +389,18 @@ describe('endpoints', () => {
     expect(audit.body.items.at(-1)).toMatchObject({ type: 'EndpointDisabled', actor: { type: 'delivery' }, changes: { reason: 'gone' } });
 
     expect((await partner('PATCH', `/endpoints/${endpoint.id}`, { enabled: true })).body).toMatchObject({ enabled: true, disabled_reason: null });
+    await eventually(() => expect(statesOf(endpoint.id).at(-1)).toMatchObject({ enabled: true, version: 3 }));
     // The same report delivered again is older than the re-enable: ignored.
     await publish(report);
     await publish({ ...report, endpoint_id: 'ep_00000000000000000000000000000000' });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: true, version: 3 });
-    await eventually(() => expect(statesOf(endpoint.id).at(-1)).toMatchObject({ enabled: true, version: 3 }));
+    // A newer report behind them on the same key (same partition, read in order): once it has applied, the stale one was read and ignored.
+    const sentinel: EndpointHealthReportV1 = { ...report, reason: 'failing', detail: 'no success since the re-enable', occurred_at: new Date().toISOString() };
+    await publish(sentinel);
+    await eventually(async () => expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: false, disabled_reason: 'failing' }));
+    // Applied right after the re-enable (version 3), with nothing from the stale report between.
+    expect((await partner('GET', `/endpoints/${endpoint.id}`)).body).toMatchObject({ version: 4, disabled_detail: sentinel.detail });
+    const types = (await partner('GET', `/endpoints/${endpoint.id}/audit`)).body.items.map((item: { type: string }) => item.type);
+    expect(types.slice(-3)).toEqual(['EndpointDisabled', 'EndpointEnabled', 'EndpointDisabled']);
   });
 });
 

@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload, type MicroserviceOptions } from '@nestjs/mi
 import { Test } from '@nestjs/testing';
 import { eventually, kafkaBrokers, uniqueName } from '@gancho/testing';
 import { map, timer, type Observable } from 'rxjs';
+import type { EventTransport } from '../event-transport';
 import { KafkaTransport } from '../kafka/kafka-transport';
 import { connectEventTransportConsumer } from './connect-event-transport-consumer';
 import { EventTransportContext } from './event-transport.context';
@@ -48,10 +49,10 @@ describe('EventTransportServer (NestJS custom transport) on a real broker', () =
     return EventsController;
   }
 
-  async function startMicroservice(topic: string, groupId: string, handle: Handle): Promise<INestMicroservice> {
+  async function startMicroservice(topic: string, groupId: string, handle: Handle, via: EventTransport = transport): Promise<INestMicroservice> {
     const moduleRef = await Test.createTestingModule({ controllers: [controllerFor(topic, handle)] }).compile();
     const app = moduleRef.createNestMicroservice<MicroserviceOptions>({
-      strategy: new EventTransportServer(transport, { groupId, topics: [topic], fromBeginning: true }),
+      strategy: new EventTransportServer(via, { groupId, topics: [topic], fromBeginning: true }),
       logger: false,
     });
     await app.listen();
@@ -139,12 +140,29 @@ describe('EventTransportServer (NestJS custom transport) on a real broker', () =
     const finished: number[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const app = await startMicroservice(topic, groupId, async (data) => {
-      const n = (data as { n: number }).n;
-      started.push(n);
-      if (n === 2) await gate;
-      finished.push(n);
-    });
+    // The real transport, telling when the server asks its subscription to stop.
+    let stopAsked = false;
+    const observed = Object.create(transport) as KafkaTransport;
+    observed.subscribe = async (options) => {
+      const subscription = await transport.subscribe(options);
+      return {
+        stop: () => {
+          stopAsked = true;
+          return subscription.stop();
+        },
+      };
+    };
+    const app = await startMicroservice(
+      topic,
+      groupId,
+      async (data) => {
+        const n = (data as { n: number }).n;
+        started.push(n);
+        if (n === 2) await gate;
+        finished.push(n);
+      },
+      observed,
+    );
     await transport.publish(
       topic,
       [1, 2, 3, 4].map((n) => cloudEvent(`evt_${n}`, { n })),
@@ -152,13 +170,15 @@ describe('EventTransportServer (NestJS custom transport) on a real broker', () =
     await eventually(() => expect(started).toEqual([1, 2]));
 
     // Stop while message 2 is in hand, then let it resolve: stopping waits for
-    // it, commits it, and takes nothing further.
-    const closing = app.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // it, commits it (the restart below proves the commit), and takes nothing further.
+    let finishedWhenClosed: number[] | undefined;
+    const closing = app.close().then(() => (finishedWhenClosed = [...finished]));
+    // Released only once stopping has begun: a close that did not wait for the handler would have ended by now.
+    await eventually(() => expect(stopAsked).toBe(true));
     expect(finished).toEqual([1]);
     release();
     await closing;
-    expect(finished).toEqual([1, 2]);
+    expect(finishedWhenClosed).toEqual([1, 2]);
     expect(started).toEqual([1, 2]);
 
     const again: number[] = [];

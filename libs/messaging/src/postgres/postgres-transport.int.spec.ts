@@ -181,8 +181,17 @@ describe('PostgresTransport', () => {
     await a.publish(topic, [{ key: 'k', value: 'in-hand' }]);
     await eventually(() => expect(handledByA).toEqual(['in-hand']));
     subscriptions.push(await b.subscribe({ groupId, topics: [topic], fromBeginning: true, handle: async (m) => void handledByB.push(m.value.toString()) }));
-    // Several rebalance rounds: B finds the partition taken.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Several rebalance rounds of B (each heartbeats, then tries to lock the partitions it lacks): B finds the partition taken.
+    const heartbeatsOfB = new Set<string>();
+    await eventually(
+      async () => {
+        const rows = await sql<{ at: string }>(`SELECT heartbeat_at::text AS at FROM gancho_transport.group_members WHERE group_id = $1 AND member_id NOT LIKE $2`, [groupId, `${clientIdA}-%`]);
+        for (const row of rows) heartbeatsOfB.add(row.at);
+        // The third heartbeat comes after two whole rounds.
+        expect(heartbeatsOfB.size).toBeGreaterThanOrEqual(3);
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(handledByB).toEqual([]);
 
     const killed = await sql<{ terminated: boolean }>(`SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE application_name = $1`, [`${clientIdA}:member`]);
