@@ -4,8 +4,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { eventTypes, examplePayload, type EventType } from '@gancho/contracts';
-import { webhookBodyFor } from '@gancho/delivery-domain';
+import { eventTypes, type EventType } from '@gancho/contracts';
 import { PartnerAuthGuard, PartnerId } from '@gancho/partner-auth';
 import { ApiProblems, ApiQueryFrom, dateTimeParameter, openApiSchema, parseDateTime, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
 import { z } from 'zod';
@@ -13,6 +12,7 @@ import { Dispatcher } from '../dispatch/dispatcher';
 import { MessageStore } from '../dispatch/message-store';
 import { EndpointDirectory } from '../routing/endpoint-directory';
 import { messageActionResponse, messageDetailResponse, messagePageResponse, messageStatuses, recoverResponse, statsResponse, testResponse, timeseriesResponse } from './message-responses';
+import { testMessageIdPrefix, testStatusEvent, testWebhookBody } from './test-message';
 import { chooseBucket, endpointTimeseries, maxTimeseriesPoints, timeseriesBuckets, type TimeseriesBucket } from './endpoint-timeseries';
 
 const listQuery = z.strictObject({
@@ -223,9 +223,8 @@ export class MessagesController {
   async test(@PartnerId() partnerId: string, @Param('id') endpointId: string, @Body(new ZodBody(testBody)) body: z.infer<typeof testBody>): Promise<unknown> {
     this.ownEndpoint(partnerId, endpointId);
     const type = body.event_type as EventType;
-    const example = examplePayload(type);
-    const data = { ...example.data, partner_id: partnerId };
-    const messageId = `msg_test_${randomBytes(9).toString('hex')}`;
+    const data = testStatusEvent(type, partnerId);
+    const messageId = `${testMessageIdPrefix}${randomBytes(9).toString('hex')}`;
     await this.messages.insert([
       {
         messageId,
@@ -234,7 +233,7 @@ export class MessagesController {
         partnerId,
         eventType: type,
         purchaseId: data.purchase_id,
-        payload: webhookBodyFor(data, type),
+        payload: testWebhookBody(type, partnerId),
         eventRecordedAt: new Date().toISOString(),
         sequence: data.sequence,
         // A test send stands outside any purchase's order.

@@ -17,7 +17,10 @@ import { StreamHub, streamWebhookIdScope } from './stream-hub';
 // - the connection is cut (a proxy between the CLI and the service drops it and holds the reconnect); an event published
 //   while the CLI has no connection is forwarded after it reconnects, exactly once, and live events follow;
 // - `trigger <type>` makes a delivery of the example appear at the partner's endpoint (given, or found by listing the
-//   endpoints that subscribe to the type), and `messages tail --once` shows it.
+//   endpoints that subscribe to the type), and `messages tail --once` shows it;
+// - `trigger` reaches a running `listen` connected to another delivery instance (the test send's attempt, relayed to the
+//   attempts topic, is offered to the partner's live stream), forwarded signed to the local server; another partner's
+//   `listen` on the same instance sees nothing of it.
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const cliMain = path.join(repoRoot, 'apps/cli/src/main.ts');
@@ -268,6 +271,77 @@ describe('gancho CLI against the delivery service', () => {
     } finally {
       listing.closeAllConnections();
       await new Promise((resolve) => listing.close(resolve));
+    }
+  });
+
+  it('trigger reaches a running listen on another delivery instance, and no other partner’s listen', async () => {
+    const partner = uniqueName('ptn');
+    const other = uniqueName('ptn');
+    const [key, otherKey] = [await keyFor(partner), await keyFor(other)];
+    const endpoint = await subscriptions.putEndpoint({ partnerId: partner, url: endpointReceiver.url('/hooks'), eventTypes: ['purchase.*'] });
+    endpointReceiver.secrets = endpoint.secrets;
+    // A second instance on the same database and topics: `listen` connects to it, `trigger` to the first.
+    const second = await startDelivery(database.url, topics, [endpointReceiver.host], { STREAM_HEARTBEAT_MS: '1000' });
+    const local = new LocalServer();
+    const otherLocal = new LocalServer();
+    const listens: CliProcess[] = [];
+    try {
+      await eventually(async () => {
+        const probe = await fetch(`${service.url}/endpoints/${endpoint.endpointId}/stats`, { headers: { authorization: `Bearer ${key}` } });
+        expect(probe.status).toBe(200);
+      });
+      for (const apiKey of [key, otherKey]) {
+        await eventually(async () => expect((await fetch(`${second.url}/messages?limit=1`, { headers: { authorization: `Bearer ${apiKey}` } })).status).toBe(200));
+      }
+      for (const [apiKey, server] of [
+        [key, local],
+        [otherKey, otherLocal],
+      ] as const) {
+        const cli = startCli(['--json', '--api-key', apiKey, '--delivery-url', second.url, 'listen', '--forward-to', await server.start()]);
+        clis.push(cli);
+        listens.push(cli);
+      }
+      const [listen, otherListen] = listens as [CliProcess, CliProcess];
+      await eventually(() => expect(listens.every((cli) => cli.records.some((r) => r['event'] === 'connected'))).toBe(true), { timeoutMs: 30_000 });
+
+      // The stream follows the attempts topic from its end, and a new consumer group may skip what comes before it
+      // has joined: trigger again until one arrives.
+      const triggered: string[] = [];
+      await eventually(
+        async () => {
+          if (local.received.length === 0) {
+            const trigger = startCli(['--json', '--api-key', key, '--delivery-url', service.url, 'trigger', 'purchase.made_effective', '--endpoint', endpoint.endpointId]);
+            expect(await trigger.exited).toBe(0);
+            triggered.push(...(trigger.records.find((r) => r['event_type'] === 'purchase.made_effective') as { results: { message_id: string }[] }).results.map((r) => r.message_id));
+          }
+          await eventually(() => expect(local.received.length).toBeGreaterThan(0), { timeoutMs: 5_000 });
+        },
+        { timeoutMs: 40_000 },
+      );
+      await eventually(() => expect(endpointReceiver.ids()).toEqual(expect.arrayContaining(triggered)));
+
+      const secret = listen.records.find((r) => r['event'] === 'session')!['secret'] as string;
+      const [forwarded] = local.received;
+      expect(() => new Webhook(secret).verify(forwarded!.body, forwarded!.headers)).not.toThrow();
+      // The very body the endpoint received for that test send.
+      const sentToEndpoint = endpointReceiver.received.find((w) => triggered.includes(String(w.headers['webhook-id'])))!;
+      expect(forwarded!.body).toBe(sentToEndpoint.body);
+      expect(JSON.parse(forwarded!.body)).toMatchObject({ type: 'purchase.made_effective', data: { partner_id: partner, status: 'made_effective' } });
+      expect(triggered.map((id) => messageIdFor(id, streamWebhookIdScope))).toContain(forwarded!.headers['webhook-id']);
+      await eventually(() => expect(listen.records.filter((r) => r['event'] === 'forwarded').map((r) => r['event_id'])).toEqual(expect.arrayContaining([expect.stringMatching(/^msg_test_/)])));
+
+      // Anything of the partner's that reached the other's stream was written before this event of its own.
+      const own = await subscriptions.publishStatus(other, 'paid');
+      await eventually(() => expect(otherLocal.received).toHaveLength(1));
+      expect(otherLocal.received[0]!.headers['webhook-id']).toBe(messageIdFor(own.eventId, streamWebhookIdScope));
+      expect(otherListen.records.filter((r) => r['event'] === 'forwarded')).toHaveLength(1);
+    } finally {
+      for (const cli of listens) cli.child.kill('SIGINT');
+      const exitCodes = await Promise.all(listens.map((cli) => cli.exited));
+      await local.stop();
+      await otherLocal.stop();
+      await second.close();
+      expect(exitCodes).toEqual(listens.map(() => 0));
     }
   });
 });

@@ -1,16 +1,23 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { fromCloudEventsKafkaMessage, matchesEventTypeFilter, type EventTypeFilter } from '@gancho/contracts';
+import { cloudEventTypes, fromCloudEventsKafkaMessage, isEventType, matchesEventTypeFilter, readCloudEventAttributes, type DeliveryAttemptV1, type EventTypeFilter } from '@gancho/contracts';
 import { messageIdFor, webhookBodyFor } from '@gancho/delivery-domain';
 import type { IncomingMessage } from '@gancho/messaging';
 import { advance, encodePosition, StreamBuffer, type StreamEntry, type StreamPosition } from './stream-buffer';
+import { isTestMessageId, testStatusEvent, testWebhookBody } from '../messages/test-message';
 import { STREAM_CONFIG, type StreamConfig } from './stream.config';
 
 /** The endpoint id the stream's webhook ids are derived from: stable per event, distinct from every real endpoint's. */
 export const streamWebhookIdScope = 'gancho-stream';
 
+/** What a `webhook` frame carries. */
+export type StreamedWebhook = Pick<StreamEntry, 'eventId' | 'webhookId' | 'type' | 'purchaseId' | 'occurredAt' | 'body'> & {
+  /** A test send (`POST /endpoints/:id/test`): live only, not part of the resume position. */
+  test?: true;
+};
+
 export interface StreamSink {
-  /** Sends one event with the client's position after it (its SSE id). */
-  send(entry: StreamEntry, id: string): void;
+  /** Sends one event with the client's position after it (its SSE id); a test send has none (it does not move the position). */
+  send(entry: StreamedWebhook, id: string | undefined): void;
   /** Ends the connection (the client resumes from its last id). */
   close(): void;
 }
@@ -110,6 +117,49 @@ export class StreamHub implements OnModuleDestroy {
         if (set.size === 0 && this.listeners.get(partnerId) === set) this.listeners.delete(partnerId);
       },
     };
+  }
+
+  /**
+   * Offers the partner's test sends to its live streams, read from the
+   * attempts topic: a test send's first attempt, whichever instance made it.
+   * The body is rebuilt from the event type's example (an attempt record
+   * carries none), exactly as the endpoint received it. Live only: a client
+   * connected now gets it; it is not buffered for resuming. Returns how many
+   * were offered.
+   */
+  offerTestSends(records: IncomingMessage[]): number {
+    let offered = 0;
+    for (const record of records) {
+      // Cheap first: the key is the message id, and nearly every attempt is of a status event's message.
+      if (record.key === null || !isTestMessageId(record.key)) continue;
+      let webhook: StreamedWebhook;
+      let partnerId: string;
+      try {
+        if (readCloudEventAttributes(record).type !== cloudEventTypes.deliveryAttempt) continue;
+        const attempt = JSON.parse(record.value.toString('utf8')) as Partial<DeliveryAttemptV1>;
+        if (attempt.attempt_number !== 1 || typeof attempt.partner_id !== 'string' || typeof attempt.message_id !== 'string' || !isEventType(attempt.event_type)) continue;
+        partnerId = attempt.partner_id;
+        const event = testStatusEvent(attempt.event_type, partnerId);
+        webhook = {
+          eventId: attempt.message_id,
+          webhookId: messageIdFor(attempt.message_id, streamWebhookIdScope),
+          type: attempt.event_type,
+          purchaseId: event.purchase_id,
+          occurredAt: event.occurred_at,
+          body: testWebhookBody(attempt.event_type, partnerId),
+          test: true,
+        };
+      } catch (error) {
+        this.logger.debug(`skipped an attempt record at ${record.partition}/${record.offset}: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
+      for (const listener of this.listeners.get(partnerId) ?? []) {
+        if (!matchesEventTypeFilter(listener.filter, webhook.type)) continue;
+        listener.sink.send(webhook, undefined);
+        offered++;
+      }
+    }
+    return offered;
   }
 
   /** Live connections of a partner (or of everyone). */

@@ -17,10 +17,14 @@ import { STREAM_CONFIG, type StreamConfig } from './stream.config';
  * and keeps only what is younger than the resume window, so a restarted
  * instance can resume clients within the window too; the price is one read
  * of the topic's retention at start.
+ *
+ * It also follows the attempts topic, from its end, for test sends: a test
+ * send's first attempt, made by whichever instance, reaches the partner's
+ * live streams on every instance (live only, so no history is read).
  */
 @Injectable()
 export class StreamConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private subscription: Subscription | undefined;
+  private subscriptions: Subscription[] = [];
 
   constructor(
     private readonly hub: StreamHub,
@@ -34,9 +38,11 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
     const transport = this.moduleRef.get<EventTransport>(EVENT_TRANSPORT, { strict: false });
     const topic = this.config.get('PURCHASE_STATUS_TOPIC', { infer: true });
     const windowMs = this.streamConfig.STREAM_BUFFER_WINDOW_MS;
-    await transport.ensureTopics([contractTopicSpec(Topics.purchaseStatus, { topic })]);
-    this.subscription = await transport.subscribe({
-      groupId: `${this.streamConfig.STREAM_CONSUMER_GROUP_PREFIX}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`,
+    const attemptsTopic = this.config.get('DELIVERY_ATTEMPTS_TOPIC', { infer: true });
+    await transport.ensureTopics([contractTopicSpec(Topics.purchaseStatus, { topic }), contractTopicSpec(Topics.deliveryAttempts, { topic: attemptsTopic })]);
+    const groupId = `${this.streamConfig.STREAM_CONSUMER_GROUP_PREFIX}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const statusSubscription = await transport.subscribe({
+      groupId,
       topics: [topic],
       fromBeginning: true,
       handleBatch: async (messages) => {
@@ -44,12 +50,20 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
         this.hub.ingest(messages.filter((m) => m.timestamp >= since));
       },
     });
+    this.subscriptions.push(statusSubscription);
+    this.subscriptions.push(
+      await transport.subscribe({
+        groupId: `${groupId}.tests`,
+        topics: [attemptsTopic],
+        fromBeginning: false,
+        handleBatch: async (messages) => void this.hub.offerTestSends(messages),
+      }),
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.hub.closeAll();
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    await subscription?.stop();
+    const subscriptions = this.subscriptions.splice(0);
+    await Promise.all(subscriptions.map((subscription) => subscription.stop()));
   }
 }

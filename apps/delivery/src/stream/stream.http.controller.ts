@@ -5,8 +5,8 @@ import { allEventTypes, validateEventTypeFilter } from '@gancho/contracts';
 import { PartnerId } from '@gancho/partner-auth';
 import { ApiQueryFrom, parseOrThrow, ProblemError } from '@gancho/service-kit';
 import { z } from 'zod';
-import { parsePosition, type StreamEntry } from './stream-buffer';
-import { StreamHub } from './stream-hub';
+import { parsePosition } from './stream-buffer';
+import { StreamHub, type StreamedWebhook } from './stream-hub';
 import { StreamAuthGuard } from './stream-auth.guard';
 import { STREAM_CONFIG, type StreamConfig } from './stream.config';
 
@@ -20,8 +20,8 @@ const streamQuery = z.strictObject({
 /** A slow reader is cut off past this much unsent data; it resumes from its last id. */
 const maxBufferedBytes = 1024 * 1024;
 
-/** One SSE frame per event; `data` is one JSON line (JSON never holds a raw line break). */
-export function webhookFrame(entry: StreamEntry, id: string): string {
+/** One SSE frame per event; `data` is one JSON line (JSON never holds a raw line break). A frame without id (a test send) leaves the client's last event id as it was. */
+export function webhookFrame(entry: StreamedWebhook, id: string | undefined): string {
   const data = {
     event_id: entry.eventId,
     webhook_id: entry.webhookId,
@@ -29,8 +29,9 @@ export function webhookFrame(entry: StreamEntry, id: string): string {
     purchase_id: entry.purchaseId,
     occurred_at: entry.occurredAt,
     body: entry.body,
+    ...(entry.test ? { test: true } : {}),
   };
-  return `id: ${id}\nevent: webhook\ndata: ${JSON.stringify(data)}\n\n`;
+  return `${id === undefined ? '' : `id: ${id}\n`}event: webhook\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /**
@@ -54,7 +55,7 @@ export class StreamController {
   @ApiOperation({
     summary: 'Your status events live (text/event-stream); resume with Last-Event-ID',
     description:
-      'Events: `ready` (data: {resumed, replayed}; its id is your starting position), `webhook` (data: {event_id, webhook_id, type, purchase_id, occurred_at, body}, body being the exact webhook JSON), `gap` (you were away longer than the resume window; read the message log). Comments (`: ping`) keep the connection alive.',
+      'Events: `ready` (data: {resumed, replayed}; its id is your starting position), `webhook` (data: {event_id, webhook_id, type, purchase_id, occurred_at, body}, body being the exact webhook JSON; a test send from POST /endpoints/{id}/test comes as a `webhook` with `test: true`, event_id its message id, and no SSE id: it is live only and not replayed on resume), `gap` (you were away longer than the resume window; read the message log). Comments (`: ping`) keep the connection alive.',
     operationId: 'streamEvents',
   })
   stream(@PartnerId() partnerId: string, @Query() raw: Record<string, unknown>, @Req() request: Request, @Res() response: Response): void {

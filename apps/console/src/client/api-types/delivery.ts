@@ -150,7 +150,7 @@ export interface paths {
         };
         /**
          * Your status events live (text/event-stream); resume with Last-Event-ID
-         * @description Events: `ready` (data: {resumed, replayed}; its id is your starting position), `webhook` (data: {event_id, webhook_id, type, purchase_id, occurred_at, body}, body being the exact webhook JSON), `gap` (you were away longer than the resume window; read the message log). Comments (`: ping`) keep the connection alive.
+         * @description Events: `ready` (data: {resumed, replayed}; its id is your starting position), `webhook` (data: {event_id, webhook_id, type, purchase_id, occurred_at, body}, body being the exact webhook JSON; a test send from POST /endpoints/{id}/test comes as a `webhook` with `test: true`, event_id its message id, and no SSE id: it is live only and not replayed on resume), `gap` (you were away longer than the resume window; read the message log). Comments (`: ping`) keep the connection alive.
          */
         get: operations["streamEvents"];
         put?: never;
