@@ -90,6 +90,8 @@ export class StreamHub implements OnModuleDestroy {
     return added;
   }
 
+  private connectionsChanged: ((total: number) => void) | undefined;
+
   /**
    * Opens a partner's stream: replays what it missed since `resumeFrom` (when
    * given), then sends every new event that matches `filter`. Replay and
@@ -108,6 +110,7 @@ export class StreamHub implements OnModuleDestroy {
       this.listeners.set(partnerId, set);
     }
     set.add(listener);
+    this.connectionsChanged?.(this.connections());
     return {
       startId,
       gap,
@@ -115,8 +118,14 @@ export class StreamHub implements OnModuleDestroy {
       close: () => {
         set.delete(listener);
         if (set.size === 0 && this.listeners.get(partnerId) === set) this.listeners.delete(partnerId);
+        this.connectionsChanged?.(this.connections());
       },
     };
+  }
+
+  /** Called with this instance's number of live connections whenever it changes (the consumer follows test sends only while there are some). */
+  onConnectionsChanged(listener: (total: number) => void): void {
+    this.connectionsChanged = listener;
   }
 
   /**

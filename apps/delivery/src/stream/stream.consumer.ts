@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ModuleRef } from '@nestjs/core';
 import { Topics } from '@gancho/contracts';
@@ -20,11 +20,17 @@ import { STREAM_CONFIG, type StreamConfig } from './stream.config';
  *
  * It also follows the attempts topic, from its end, for test sends: a test
  * send's first attempt, made by whichever instance, reaches the partner's
- * live streams on every instance (live only, so no history is read).
+ * live streams on every instance (live only, so no history is read) — only
+ * while this instance has a live stream open, since every attempt passes
+ * through that topic.
  */
 @Injectable()
 export class StreamConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private subscriptions: Subscription[] = [];
+  private readonly logger = new Logger(StreamConsumer.name);
+  private testSendSubscription: Subscription | undefined;
+  private testSends: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     private readonly hub: StreamHub,
@@ -51,19 +57,35 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
       },
     });
     this.subscriptions.push(statusSubscription);
-    this.subscriptions.push(
-      await transport.subscribe({
-        groupId: `${groupId}.tests`,
-        topics: [attemptsTopic],
-        fromBeginning: false,
-        handleBatch: async (messages) => void this.hub.offerTestSends(messages),
-      }),
-    );
+    // Every attempt of every instance passes through that topic: it is read only while this instance has a live stream to offer test sends to.
+    this.hub.onConnectionsChanged((total) => {
+      this.testSends = this.testSends
+        .then(async () => {
+          if (this.stopping) return;
+          if (total > 0 && !this.testSendSubscription) {
+            this.testSendSubscription = await transport.subscribe({
+              groupId: `${groupId}.tests`,
+              topics: [attemptsTopic],
+              fromBeginning: false,
+              handleBatch: async (messages) => void this.hub.offerTestSends(messages),
+            });
+          } else if (total === 0 && this.testSendSubscription) {
+            const subscription = this.testSendSubscription;
+            this.testSendSubscription = undefined;
+            await subscription.stop();
+          }
+        })
+        .catch((error: unknown) => this.logger.warn(`following test sends: ${error instanceof Error ? error.message : String(error)}`));
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     this.hub.closeAll();
+    await this.testSends;
     const subscriptions = this.subscriptions.splice(0);
+    if (this.testSendSubscription) subscriptions.push(this.testSendSubscription);
+    this.testSendSubscription = undefined;
     await Promise.all(subscriptions.map((subscription) => subscription.stop()));
   }
 }
