@@ -57,10 +57,11 @@ const durations = profiles[profileName] as Durations;
 /** The API path's windows: fixed rates count every delivery of the window; the idle platform is watched for 30 s. */
 const apiProfiles: Record<string, ApiDurations> = {
   smoke: { warmupMs: 1000, idleMs: 2000, rateMs: 3000, saturateMs: 3000, saturateWarmupMs: 1000, drainMs: 30_000 },
-  quick: { warmupMs: 3000, idleMs: 30_000, rateMs: 10_000, saturateMs: 10_000, saturateWarmupMs: 3000, drainMs: 60_000 },
-  long: { warmupMs: 10_000, idleMs: 30_000, rateMs: 30_000, saturateMs: 30_000, saturateWarmupMs: 10_000, drainMs: 120_000 },
+  quick: { warmupMs: 20_000, idleMs: 30_000, rateMs: 10_000, saturateMs: 10_000, saturateWarmupMs: 3000, drainMs: 60_000 },
+  long: { warmupMs: 30_000, idleMs: 30_000, rateMs: 30_000, saturateMs: 30_000, saturateWarmupMs: 10_000, drainMs: 120_000 },
 };
-const apiDurations = apiProfiles[profileName] as ApiDurations;
+const apiWarmupOverride = option('api-warmup-ms');
+const apiDurations: ApiDurations = { ...(apiProfiles[profileName] as ApiDurations), ...(apiWarmupOverride === undefined ? {} : { warmupMs: Number(apiWarmupOverride) }) };
 const baselineCommit = option('baseline');
 
 const known = scenarioNames();

@@ -47,7 +47,7 @@ export const apiScenarios: ApiScenario[] = (['kafka', 'pg'] as const).flatMap((t
 });
 
 export interface ApiDurations {
-  /** Load before the first scenario on a fresh platform (50 purchases/s, not measured): JIT, pools and caches warm. */
+  /** Load before the first scenario on a fresh platform (200 purchases/s, not measured): JIT, pools and caches warm. */
   warmupMs: number;
   idleMs: number;
   rateMs: number;
@@ -112,6 +112,8 @@ export interface ApiResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The warm-up offers 200 purchases/s: enough that the JVM broker and V8 compile their hot paths before anything is measured. */
+const warmupRate = 200;
 
 /** Waits until the receivers stop counting (the previous scenario's stragglers have landed). */
 async function waitQuiet(fleet: ReceiverFleet): Promise<void> {
@@ -207,7 +209,7 @@ export async function runApiPath(options: {
           warmupPartners.map((p) => ({ partnerId: p.partnerId, healthyEndpoints: p.endpoints.length })),
           128,
         );
-        await drive({ fleet, source: warmup, mode: { kind: 'rate', unitsPerSecond: 50 }, durationMs: options.durations.warmupMs, warmupMs: 0, drainTimeoutMs: options.durations.drainMs });
+        await drive({ fleet, source: warmup, mode: { kind: 'rate', unitsPerSecond: warmupRate }, durationMs: options.durations.warmupMs, warmupMs: 0, drainTimeoutMs: options.durations.drainMs });
         await warmup.close();
       }
       say(`bench: ${build.label} on ${transport}: platform ready, partners and endpoints created through the subscriptions API and routed, warmed up`);
