@@ -10,3 +10,5 @@ export * from './message-id';
 export * from './webhook-body';
 export * from './webhook-request';
 export * from './activecampaign-mapping';
+export * from './payload-filter';
+export * from './payload-filter-schema';
