@@ -12,3 +12,4 @@ export * from './webhook-request';
 export * from './activecampaign-mapping';
 export * from './payload-filter';
 export * from './payload-filter-schema';
+export * from './routing';

@@ -7,7 +7,6 @@ import {
   endpointDestinationTypes,
   endpointEventKeySecretContext,
   endpointSecretContext,
-  matchesEventTypeFilter,
   openEndpointHeaders,
   Topics,
   type ActiveCampaignMappingV1,
@@ -15,7 +14,7 @@ import {
   type EndpointStateV1,
   type EventType,
 } from '@gancho/contracts';
-import { compilePayloadFilter, parsePayloadFilter, type PayloadPredicate } from '@gancho/delivery-domain';
+import { compilePayloadFilter, parsePayloadFilter, receivesEvent, type PayloadPredicate } from '@gancho/delivery-domain';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
 import { CompactedTopicFollower, topicRecordValidator } from '@gancho/service-kit';
@@ -111,7 +110,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
     const routed: RoutedEndpoint[] = [];
     for (const id of ids) {
       const endpoint = this.endpoints.get(id);
-      if (endpoint?.state.enabled && matchesEventTypeFilter(endpoint.state.event_types, type) && (endpoint.matches === undefined || endpoint.matches(data))) routed.push(endpoint);
+      if (endpoint && receivesEvent(endpoint, type, data)) routed.push(endpoint);
     }
     return routed;
   }
@@ -187,7 +186,8 @@ export class EndpointDirectory implements OnApplicationShutdown {
     if (known && known.state.partner_id !== state.partner_id) this.byPartner.get(known.state.partner_id)?.delete(endpointId);
     const filter = state.payload_filter === undefined ? undefined : parsePayloadFilter(state.payload_filter).filter;
     const matches = filter && compilePayloadFilter(filter);
-    this.endpoints.set(endpointId, { state: { ...state, headers }, secrets, ...(activeCampaign ? { activeCampaign } : {}), ...(matches ? { matches } : {}) });
+    // `matches` is always a property (undefined without a filter), so every endpoint has the same shape where routing reads it.
+    this.endpoints.set(endpointId, { state: { ...state, headers }, secrets, matches, ...(activeCampaign ? { activeCampaign } : {}) });
     let ofPartner = this.byPartner.get(state.partner_id);
     if (!ofPartner) this.byPartner.set(state.partner_id, (ofPartner = new Set()));
     ofPartner.add(endpointId);
