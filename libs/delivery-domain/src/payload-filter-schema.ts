@@ -59,7 +59,13 @@ function conditionProblems(condition: FieldCondition, types: readonly EventType[
     const canMatch = values.some((v) => fields.some((f) => f.kinds.has(kindOf(v)) && (f.only === null || f.only.includes(v))));
     if (!canMatch) {
       const possible = [...new Set(fields.flatMap((f) => f.only ?? []))].slice(0, 12);
-      return [{ at, reason: 'never_matches', message: `no event type this endpoint subscribes to has data.${condition.path} = ${values.map((v) => JSON.stringify(v)).join(' or ')}; it can be ${possible.map((v) => JSON.stringify(v)).join(', ')}` }];
+      return [
+        {
+          at,
+          reason: 'never_matches',
+          message: `no event type this endpoint subscribes to has data.${condition.path} = ${values.map((v) => JSON.stringify(v)).join(' or ')}; it can be ${possible.map((v) => JSON.stringify(v)).join(', ')}`,
+        },
+      ];
     }
   }
   return [];

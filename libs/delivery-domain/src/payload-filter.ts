@@ -39,8 +39,7 @@ export const payloadFilterLimits = { maxJsonBytes: 4096, maxConditions: 32, maxD
 const pathPattern = /^[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*$/;
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isScalar = (value: unknown): value is FilterScalar =>
-  value === null || typeof value === 'boolean' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+const isScalar = (value: unknown): value is FilterScalar => value === null || typeof value === 'boolean' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 const join = (at: string, key: string) => (at === '' ? key : `${at}.${key}`);
 
 export type ParsedPayloadFilter = { filter: FilterNode; problems: [] } | { filter?: undefined; problems: FilterProblem[] };

@@ -137,9 +137,12 @@ describe('payload filters: saved by subscriptions, evaluated by delivery', () =>
     }
     const seen = (r: TestReceiver) => r.received.map((w: ReceivedWebhook) => (JSON.parse(w.body) as { data: { sequence: number } }).data.sequence);
     // per_purchase: the last event (sequence 6) arrives after every earlier one was delivered or never routed.
-    await eventually(() => {
-      for (const r of Object.values(receivers)) expect(seen(r)).toContain(6);
-    }, { timeoutMs: 30_000 });
+    await eventually(
+      () => {
+        for (const r of Object.values(receivers)) expect(seen(r)).toContain(6);
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(seen(receivers.all)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(seen(receivers.course)).toEqual([1, 3, 5, 6]);
     expect(seen(receivers.pricey)).toEqual([6]);

@@ -95,7 +95,7 @@ export const routingScenarios: ScenarioModule = {
     const withoutUs = round(median(without) / 1000, 1);
     const withUs = round(median(withFilters) / 1000, 1);
     say(
-      `bench: routing-filters: ${endpointCount} endpoints, ${eventCount} events × ${rounds} rounds: ${beforeUs} µs per event with the decision as it was before filters, ${withoutUs} µs now without payload filters, ${withUs} µs with a filter on every endpoint (+${round(withUs - withoutUs, 1)} µs, ${round(((median(withFilters) - median(without)) / endpointCount), 1)} ns per filtered endpoint); ${round(routedWith / eventCount, 1)} of ${endpointCount} endpoints routed per event with filters (${elapsed()})`,
+      `bench: routing-filters: ${endpointCount} endpoints, ${eventCount} events × ${rounds} rounds: ${beforeUs} µs per event with the decision as it was before filters, ${withoutUs} µs now without payload filters, ${withUs} µs with a filter on every endpoint (+${round(withUs - withoutUs, 1)} µs, ${round((median(withFilters) - median(without)) / endpointCount, 1)} ns per filtered endpoint); ${round(routedWith / eventCount, 1)} of ${endpointCount} endpoints routed per event with filters (${elapsed()})`,
     );
     results.push({
       name: 'routing-filters',

@@ -24,14 +24,7 @@ export function PayloadFilterEditor({ value, onChange }: { value: PayloadFilter 
     return (
       <div className="field">
         <label htmlFor={id}>{t(label)}</label>
-        <input
-          id={id}
-          inputMode="decimal"
-          value={current}
-          aria-invalid={invalid}
-          aria-describedby={`${id}-hint`}
-          onChange={(e) => update({ ...(fields ?? emptyBuilderFields), [key]: e.target.value })}
-        />
+        <input id={id} inputMode="decimal" value={current} aria-invalid={invalid} aria-describedby={`${id}-hint`} onChange={(e) => update({ ...(fields ?? emptyBuilderFields), [key]: e.target.value })} />
         <p id={`${id}-hint`} className={invalid ? 'field-error' : 'hint'}>
           {invalid ? t('form.filter.price.invalid') : t('form.filter.price.hint')}
         </p>

@@ -43,7 +43,7 @@ const payloadFilter = z
   .record(z.string(), z.unknown())
   .nullable()
   .describe(
-    "Only events whose `data` this filter matches are delivered; null for every event of event_types. Field paths are dotted (`course.id`); a value is equality, or an object of operators `$eq $ne $in $nin $gt $gte $lt $lte $exists`; `$and`/`$or` take lists of filters, `$not` one. Example: `{\"course.id\": \"crs_1\", \"course.price_cents\": {\"$gte\": 100000}}`. A path that none of the subscribed event types has, or a value of the wrong type, is refused with 422 INVALID_PAYLOAD_FILTER. See docs/filters.md.",
+    'Only events whose `data` this filter matches are delivered; null for every event of event_types. Field paths are dotted (`course.id`); a value is equality, or an object of operators `$eq $ne $in $nin $gt $gte $lt $lte $exists`; `$and`/`$or` take lists of filters, `$not` one. Example: `{"course.id": "crs_1", "course.price_cents": {"$gte": 100000}}`. A path that none of the subscribed event types has, or a value of the wrong type, is refused with 422 INVALID_PAYLOAD_FILTER. See docs/filters.md.',
   );
 
 const url = z.string().min(1).max(maxUrlLength).describe('https:// URL on the public internet; no user:password@.');
