@@ -22,6 +22,8 @@ import { createTestDatabase, eventually, startServiceProcess, type ServiceProces
 // - one language at a time, in pt-BR and in English: catalog descriptions, a refused URL's reason (the service's
 //   stable code), the ordering control, dates typed dd/mm/aaaa hh:mm or yyyy-mm-dd hh:mm (24 h), a failed message
 //   shown as a scheduled retry, "Ignorar" asked twice; axe finds nothing;
+// - a payload filter built for one course, a phase and a price range, its JSON shown, a refusal (a phase the chosen
+//   type never has) said in words, shown back in English and kept as JSON when the builder cannot show it; axe clean;
 // - on a 390 px wide phone: no page scrolls sideways and the event-type selects fit, in both languages;
 // - the console's server answers 404 problem+json, not the page, for a path that is none of the page's (/metrics).
 
@@ -414,6 +416,75 @@ describe('the partner console in a browser', () => {
     await page.getByRole('group', { name: 'Excluir este endpoint? Nada mais será entregue a ele.' }).getByRole('button', { name: 'Sim' }).click();
     await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
     await eventually(async () => expect(await page.getByRole('row').filter({ hasText: 'ActiveCampaign' }).count()).toBe(0));
+    await page.close();
+  });
+
+  it('builds a payload filter (course, phase, price), shows its JSON, and says why the service refuses one, in both languages', async () => {
+    const page = await newPage();
+    await page.goto(`${consoleServer.url}/?lang=pt-BR`);
+    await page.getByLabel('Chave de API').fill(apiKey);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByRole('link', { name: 'Novo endpoint' }).first().click();
+    await page.getByLabel('URL do endpoint').fill(receiver.url);
+    await page.getByLabel('Escolher tipos de evento').check();
+    const won = page.getByRole('group', { name: 'Fase: Ganho' });
+    await won.getByText('Tipos desta fase', { exact: false }).click();
+    await won.getByRole('checkbox', { name: 'purchase.made_effective' }).check();
+    const filter = page.getByRole('group', { name: 'Filtro do conteúdo' });
+    await filter.getByText('Sem filtro: todos os eventos escolhidos são entregues.').waitFor();
+    await filter.getByLabel('Curso (id)').fill('crs_ds');
+    await filter.getByLabel('Preço acima de (R$)').fill('1000');
+    // A phase that purchase.made_effective never has: the service refuses it by its stable code, said in Portuguese.
+    await filter.getByLabel('Fase').selectOption('open');
+    const json = filter.getByLabel('Filtro em JSON (como a API recebe)');
+    expect(JSON.parse((await json.textContent()) as string)).toEqual({ 'course.id': 'crs_ds', phase: 'open', 'course.price_cents': { $gt: 100000 } });
+    await page.getByRole('button', { name: 'Criar endpoint' }).click();
+    await page.getByText('O filtro do conteúdo não combina com os tipos de evento escolhidos: phase: nenhum tipo de evento escolhido tem este valor.').waitFor();
+    await filter.getByLabel('Fase').selectOption('won');
+    await filter.getByLabel('Preço abaixo de (R$)').fill('12,5x');
+    await filter.getByText('Um valor em reais, com no máximo dois decimais.').waitFor();
+    await filter.getByLabel('Preço abaixo de (R$)').fill('');
+    expect(await unnamedControls(page)).toEqual([]);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await shot(page, 'endpoint-form-filter');
+    await page.getByRole('button', { name: 'Criar endpoint' }).click();
+    await page.getByText('Endpoint salvo.').waitFor();
+    const filteredId = /\/endpoints\/(ep_[0-9a-f]+)/.exec(page.url())?.[1] as string;
+    const saved = { 'course.id': 'crs_ds', phase: 'won', 'course.price_cents': { $gt: 100000 } };
+    expect((await call(`${services.subscriptions.url}/endpoints/${filteredId}`, apiKey)).body.payload_filter).toEqual(saved);
+    expect(JSON.parse((await page.getByLabel('Filtro em JSON (como a API recebe)').textContent()) as string)).toEqual(saved);
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    // In English: the builder shows the saved filter back; a bound below is added.
+    await page.getByLabel('Idioma').first().selectOption('en');
+    await page.getByRole('link', { name: 'Edit' }).click();
+    const payloadFilter = page.getByRole('group', { name: 'Payload filter' });
+    expect(await payloadFilter.getByLabel('Course (id)').inputValue()).toBe('crs_ds');
+    expect(await payloadFilter.getByLabel('Phase').inputValue()).toBe('won');
+    expect(await payloadFilter.getByLabel('Price above (BRL)').inputValue()).toBe('1000');
+    await payloadFilter.getByLabel('Price below (BRL)').fill('20000');
+    expect(JSON.parse((await payloadFilter.getByLabel('Filter as JSON (as the API receives it)').textContent()) as string)).toEqual({ ...saved, 'course.price_cents': { $gt: 100000, $lt: 2000000 } });
+    expect(await unnamedControls(page)).toEqual([]);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await shot(page, 'endpoint-form-filter-en');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Endpoint saved.').waitFor();
+    expect((await call(`${services.subscriptions.url}/endpoints/${filteredId}`, apiKey)).body.payload_filter).toEqual({ ...saved, 'course.price_cents': { $gt: 100000, $lt: 2000000 } });
+
+    // A filter written through the API that the builder cannot show is kept as it is, and shown as JSON.
+    const advanced = { $or: [{ 'course.id': 'crs_ds' }, { 'course.price_cents': { $gte: 500000 } }] };
+    expect((await call(`${services.subscriptions.url}/endpoints/${filteredId}`, apiKey, 'PATCH', { payload_filter: advanced })).status).toBe(200);
+    // The form reads the endpoint afresh when it opens.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByText('This endpoint has a filter written through the API that the builder cannot show; it is kept as it is.').waitFor();
+    await page.getByLabel('Description').fill('Matrículas caras');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Endpoint saved.').waitFor();
+    expect((await call(`${services.subscriptions.url}/endpoints/${filteredId}`, apiKey)).body).toMatchObject({ description: 'Matrículas caras', payload_filter: advanced });
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('group', { name: 'Delete this endpoint? Nothing will be delivered to it any more.' }).getByRole('button', { name: 'Yes' }).click();
+    await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
     await page.close();
   });
 

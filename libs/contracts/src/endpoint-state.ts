@@ -120,6 +120,9 @@ export function destinationOf(state: Pick<EndpointStateV1, 'destination'>): Endp
   return state.destination ?? { type: 'webhook' };
 }
 
+/** A payload filter as the partner wrote it (checked by subscriptions when saved; see docs/filters.md). */
+export type PayloadFilterJson = { [key: string]: unknown };
+
 /**
  * The full state of an endpoint, published on `subscriptions.endpoints.v1`
  * (compacted; key = endpoint id) after every change; a delete publishes a
@@ -155,6 +158,12 @@ export interface EndpointStateV1 {
   ordering: EndpointOrdering;
   /** Absent in states published before destinations existed: read it with `destinationOf` (absent = webhook). */
   destination?: EndpointDestinationV1;
+  /**
+   * Payload filter over the webhook's `data` (docs/filters.md): only events it
+   * matches are delivered. Absent: every event of `event_types`. A consumer
+   * that cannot evaluate it must send nothing to the endpoint.
+   */
+  payload_filter?: PayloadFilterJson;
   /** Sign with every secret whose window holds the send time (two during a rotation), space-separated signatures. */
   signing_secrets: SealedSigningSecretV1[];
   /** Version of the endpoint's stream: a consumer ignores a state older than one it has. */

@@ -228,6 +228,12 @@ function endpointStateValueSchema(): JsonSchema {
       rate_limit_per_second: nullable({ type: 'integer', minimum: 1 }, 'null for no limit of its own.'),
       ordering: { enum: [...endpointOrderings] },
       destination: destinationSchema(),
+      payload_filter: {
+        type: 'object',
+        minProperties: 1,
+        description:
+          "Payload filter over the webhook's data (docs/filters.md: field paths with $eq $ne $in $nin $gt $gte $lt $lte $exists, combined with $and $or $not); only matching events are delivered. Absent: every event of event_types. A consumer that cannot evaluate it sends nothing to the endpoint.",
+      },
       signing_secrets: { type: 'array', items: signingSecretSchema() },
       version: { type: 'integer', minimum: 1, description: "Version of the endpoint's stream." },
       created_at: dateTime('RFC 3339.'),
@@ -401,6 +407,7 @@ function endpointsContract(): TopicContract {
     mustUnderstand: [
       'The value validates against this schema, and destination.type is known. A state it cannot read holds the endpoint back: it receives nothing (never a fallback to a webhook, nor its older state), its pending messages wait; delivery logs it, gancho_endpoints{state="held_back"} counts it and the endpoint stats show held_back.',
       'The record stays on the compacted topic, so an upgraded consumer, which reads the topic from the beginning, acts on it.',
+      'payload_filter, when present, is evaluated on every event before it is routed to the endpoint; a filter with an operator or shape this release does not know holds the endpoint back like an unreadable state.',
     ],
     personalData: [],
     examples: [

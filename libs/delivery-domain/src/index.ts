@@ -10,3 +10,6 @@ export * from './message-id';
 export * from './webhook-body';
 export * from './webhook-request';
 export * from './activecampaign-mapping';
+export * from './payload-filter';
+export * from './payload-filter-schema';
+export * from './routing';

@@ -1,5 +1,6 @@
 import type { EndpointDisabledReason } from '@gancho/contracts';
 import type { EndpointEvent, EndpointSettings, EndpointState } from './endpoint';
+import { payloadFilterProblems, type FilterProblem } from '@gancho/delivery-domain';
 import { customHeaderCountProblems, customHeaderNameProblems, eventTypeFilterProblems } from './endpoint-rules';
 
 interface Metadata {
@@ -35,6 +36,29 @@ export class EndpointAlreadyExistsError extends Error {
     super(`Endpoint ${endpointId} already exists.`);
     this.name = 'EndpointAlreadyExistsError';
   }
+}
+
+/**
+ * A payload filter refused for the endpoint it would have (its shape, or a
+ * field its subscribed event types do not have): 422 INVALID_PAYLOAD_FILTER,
+ * each problem with where it is in the filter and a stable reason.
+ */
+export class InvalidPayloadFilterError extends Error {
+  readonly code = 'INVALID_PAYLOAD_FILTER' as const;
+  readonly errors: { path: string; reason: FilterProblem['reason']; message: string }[];
+  constructor(problems: readonly FilterProblem[]) {
+    super(`The payload filter is invalid: ${problems.map((p) => `${p.at === '' ? '(filter)' : p.at}: ${p.message}`).join('; ')}`);
+    this.name = 'InvalidPayloadFilterError';
+    this.errors = problems.map((p) => ({ path: p.at === '' ? 'payload_filter' : `payload_filter.${p.at}`, reason: p.reason, message: p.message }));
+  }
+}
+
+/** Refuses a payload filter that does not fit the event types the endpoint would subscribe to (checked whenever either changes). */
+function checkPayloadFilter(settings: EndpointSettings, changed: Partial<EndpointSettings>): void {
+  const filter = settings.payloadFilter ?? null;
+  if (filter === null || (changed.payloadFilter === undefined && changed.eventTypes === undefined)) return;
+  const problems = payloadFilterProblems(filter, settings.eventTypes);
+  if (problems.length > 0) throw new InvalidPayloadFilterError(problems);
 }
 
 export class InvalidEndpointCommandError extends Error {
@@ -91,6 +115,7 @@ export function decideEndpoint(command: EndpointCommand, state: EndpointState): 
     if (state.status !== 'absent') throw new EndpointAlreadyExistsError(command.data.endpointId);
     const problems = [...settingsProblems(command.data.settings), ...combinedProblems(command.data.settings)];
     if (problems.length > 0) throw new InvalidEndpointCommandError(command.type, problems);
+    checkPayloadFilter(command.data.settings, command.data.settings);
     return [{ type: 'EndpointCreated', data: { ...command.data, occurredAt } }];
   }
   if (state.status !== 'live') throw new EndpointNotFoundError('(unknown)');
@@ -100,6 +125,7 @@ export function decideEndpoint(command: EndpointCommand, state: EndpointState): 
     case 'UpdateEndpoint': {
       const problems = [...settingsProblems(command.data.changes), ...combinedProblems({ ...endpoint.settings, ...definedChanges(command.data.changes) })];
       if (problems.length > 0) throw new InvalidEndpointCommandError(command.type, problems);
+      checkPayloadFilter({ ...endpoint.settings, ...definedChanges(command.data.changes) }, definedChanges(command.data.changes));
       const changes = Object.fromEntries(
         Object.entries(command.data.changes).filter(([name, value]) => value !== undefined && !sameValue(value, endpoint.settings[name as keyof EndpointSettings])),
       ) as Partial<EndpointSettings>;

@@ -1,4 +1,4 @@
-import type { ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering } from '@gancho/contracts';
+import type { ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering, PayloadFilterJson } from '@gancho/contracts';
 
 /**
  * An endpoint's lifecycle, event-sourced on the stream `endpoint:{id}`; the
@@ -50,6 +50,8 @@ export interface EndpointSettings {
   headers: Record<string, SealedHeaderValue>;
   rateLimitPerSecond: number | null;
   ordering: EndpointOrdering;
+  /** Only events whose data it matches are delivered (docs/filters.md); null or absent (recorded before filters existed): all. */
+  payloadFilter?: PayloadFilterJson | null;
 }
 
 export interface SealedSecret {

@@ -6,9 +6,10 @@ import { httpCeilingScenarios, kafkaCeilingScenarios } from './ceilings.mts';
 import { degradedScenarios } from './degraded.mts';
 import { deliveryScenarios } from './delivery.mts';
 import { e2eScenarios } from './e2e.mts';
+import { routingScenarios } from './routing.mts';
 import type { ScenarioModule } from './scenario.mts';
 
-export const scenarioModules: readonly ScenarioModule[] = [httpCeilingScenarios, kafkaCeilingScenarios, deliveryScenarios, e2eScenarios, degradedScenarios, apiPathScenarios];
+export const scenarioModules: readonly ScenarioModule[] = [httpCeilingScenarios, kafkaCeilingScenarios, deliveryScenarios, e2eScenarios, degradedScenarios, apiPathScenarios, routingScenarios];
 
 /** Scenario names, in the registry's order. */
 export const scenarioNames = (stage?: ScenarioModule['stage']): string[] => scenarioModules.filter((m) => stage === undefined || m.stage === stage).flatMap((m) => m.names);

@@ -6,7 +6,7 @@ import { Link, navigate, useI18n, useLoad, useLocation } from './core';
 import { destinationType } from './Endpoints';
 import { formatDateTimeInput, formatMs, formatPercent, formatTime, parseDateTimeInput } from './format';
 import type { MessageKey } from './i18n';
-import { ConfirmAction, CopyButton, DateTimeField, EnabledBadge, ErrorMessage, Loading, Notice, TableWrap } from './ui';
+import { ConfirmAction, CopyButton, DateTimeField, EnabledBadge, ErrorMessage, JsonBlock, Loading, Notice, TableWrap } from './ui';
 
 export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
   const { t, language } = useI18n();
@@ -102,6 +102,8 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
             <dd>{isAllEvents(ep.event_types) ? t('endpoints.allEvents') : <EventTypeChips filter={ep.event_types} />}</dd>
             <dt>{t('form.ordering')}</dt>
             <dd>{t(`form.ordering.${ep.ordering}`)}</dd>
+            <dt>{t('form.filter')}</dt>
+            <dd>{ep.payload_filter ? <JsonBlock value={ep.payload_filter} label={t('form.filter.json')} /> : t('endpoint.filter.none')}</dd>
             <dt>{t('endpoint.headers')}</dt>
             <dd>
               {Object.keys(ep.headers).length === 0

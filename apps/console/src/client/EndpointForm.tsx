@@ -5,6 +5,8 @@ import { Link, navigate, useI18n, useLoad } from './core';
 import { eventDescription } from './event-descriptions';
 import type { MessageKey } from './i18n';
 import { ErrorMessage, JsonBlock, Loading } from './ui';
+import type { PayloadFilter } from './payload-filter-builder';
+import { PayloadFilterEditor } from './PayloadFilterEditor';
 
 interface HeaderRow {
   name: string;
@@ -27,6 +29,7 @@ interface FormState {
   headers: HeaderRow[];
   rateLimit: string;
   ordering: EndpointOrdering;
+  payloadFilter: PayloadFilter | null;
 }
 
 /** What the service itself chooses when a new endpoint leaves ordering out. */
@@ -44,6 +47,7 @@ const emptyForm: FormState = {
   headers: [],
   rateLimit: '',
   ordering: defaultOrdering.webhook,
+  payloadFilter: null,
 };
 
 function formOf(endpoint: Endpoint): FormState {
@@ -60,6 +64,7 @@ function formOf(endpoint: Endpoint): FormState {
     headers: Object.entries(endpoint.headers).map(([name, header]) => ({ name, value: '', stored: { last4: header.value_last4 } })),
     rateLimit: endpoint.rate_limit_per_second === null ? '' : String(endpoint.rate_limit_per_second),
     ordering: endpoint.ordering,
+    payloadFilter: (endpoint.payload_filter as PayloadFilter | null | undefined) ?? null,
   };
 }
 
@@ -118,6 +123,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       enabled: form.enabled,
       rate_limit_per_second: form.rateLimit.trim() === '' ? null : Number(form.rateLimit),
       ordering: form.ordering,
+      payload_filter: form.payloadFilter,
     };
     const wasActiveCampaign = endpoint?.destination?.type === 'activecampaign';
     const body: CreateEndpointBody & UpdateEndpointBody =
@@ -236,6 +242,8 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       </fieldset>
 
       {form.destination === 'webhook' ? <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} /> : null}
+
+      <PayloadFilterEditor value={form.payloadFilter} onChange={(payloadFilter) => setForm((current) => ({ ...current, payloadFilter }))} />
 
       <fieldset>
         <legend>{t('form.ordering')}</legend>

@@ -15,6 +15,14 @@ export function problemText(problem: Problem, language: Language): string {
     const reasonKey = `urlRefusal.${problem.reason ?? 'other'}`;
     return t('problem.ENDPOINT_URL_NOT_ALLOWED', { reason: t(hasMessage(reasonKey) ? reasonKey : 'urlRefusal.other') });
   }
+  if (problem.code === 'INVALID_PAYLOAD_FILTER' && problem.errors?.length) {
+    // The field paths are the partner's own filter; the reasons are stable words.
+    const filterProblems = problem.errors.map((error) => {
+      const reasonKey = `filterProblem.${(error as { reason?: string }).reason ?? ''}`;
+      return `${error.path.replace(/^payload_filter\.?/, '') || 'payload_filter'}: ${hasMessage(reasonKey) ? t(reasonKey) : error.message}`;
+    });
+    return t('problem.INVALID_PAYLOAD_FILTER', { detail: filterProblems.join('; ') });
+  }
   if (problem.code === 'VALIDATION_FAILED' && problem.errors?.length) {
     const fields = problem.errors.map((error) => {
       const fieldKey = `field.${error.path}`;

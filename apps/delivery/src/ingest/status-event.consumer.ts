@@ -104,7 +104,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
         continue;
       }
       const payload = webhookBodyFor(event.data, event.type);
-      const endpoints = this.directory.route(event.data.partner_id, event.type);
+      const endpoints = this.directory.route(event.data.partner_id, event.type, event.data);
       // One span per status event, the child of the producer span named in its headers.
       const span = startSpan(
         'status-event.ingest',

@@ -7,7 +7,6 @@ import {
   endpointDestinationTypes,
   endpointEventKeySecretContext,
   endpointSecretContext,
-  matchesEventTypeFilter,
   openEndpointHeaders,
   Topics,
   type ActiveCampaignMappingV1,
@@ -15,6 +14,7 @@ import {
   type EndpointStateV1,
   type EventType,
 } from '@gancho/contracts';
+import { compilePayloadFilter, parsePayloadFilter, receivesEvent, type PayloadPredicate } from '@gancho/delivery-domain';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
 import { CompactedTopicFollower, topicRecordValidator } from '@gancho/service-kit';
@@ -33,6 +33,8 @@ export interface RoutedEndpoint {
     /** Event tracking, with the opened event key (never logged); null when off. */
     eventTracking: { actid: string; eventKey: string } | null;
   };
+  /** The payload filter compiled once per state; absent when the endpoint has none (then nothing is evaluated). */
+  matches?: PayloadPredicate;
 }
 
 /** An endpoint held back: its partner when the record names one, and what this release could not read. */
@@ -51,6 +53,9 @@ export function endpointStateProblems(endpointId: string, value: unknown): strin
     problems = [`value/destination/type ${name} is not a destination this release knows`, ...problems.filter((p) => !p.startsWith('value/destination'))];
   }
   if ((value as { endpoint_id?: unknown } | null)?.endpoint_id !== endpointId) problems.push('value/endpoint_id does not equal the key');
+  // A filter this release cannot evaluate (an operator of a newer one) must not turn into "deliver everything".
+  const filter = (value as { payload_filter?: unknown } | null)?.payload_filter;
+  if (filter !== undefined && problems.length === 0) problems.push(...parsePayloadFilter(filter).problems.map((p) => `value/payload_filter${p.at === '' ? '' : `/${p.at}`} ${p.reason}`));
   return problems;
 }
 
@@ -98,14 +103,14 @@ export class EndpointDirectory implements OnApplicationShutdown {
     return this.endpoints.get(endpointId);
   }
 
-  /** The enabled endpoints of a partner whose filter takes this event type. */
-  route(partnerId: string, type: EventType): RoutedEndpoint[] {
+  /** The enabled endpoints of a partner whose event-type filter takes this type and whose payload filter (if any) matches `data`. */
+  route(partnerId: string, type: EventType, data: unknown): RoutedEndpoint[] {
     const ids = this.byPartner.get(partnerId);
     if (!ids) return [];
     const routed: RoutedEndpoint[] = [];
     for (const id of ids) {
       const endpoint = this.endpoints.get(id);
-      if (endpoint?.state.enabled && matchesEventTypeFilter(endpoint.state.event_types, type)) routed.push(endpoint);
+      if (endpoint && receivesEvent(endpoint, type, data)) routed.push(endpoint);
     }
     return routed;
   }
@@ -179,7 +184,10 @@ export class EndpointDirectory implements OnApplicationShutdown {
       return;
     }
     if (known && known.state.partner_id !== state.partner_id) this.byPartner.get(known.state.partner_id)?.delete(endpointId);
-    this.endpoints.set(endpointId, { state: { ...state, headers }, secrets, ...(activeCampaign ? { activeCampaign } : {}) });
+    const filter = state.payload_filter === undefined ? undefined : parsePayloadFilter(state.payload_filter).filter;
+    const matches = filter && compilePayloadFilter(filter);
+    // `matches` is always a property (undefined without a filter), so every endpoint has the same shape where routing reads it.
+    this.endpoints.set(endpointId, { state: { ...state, headers }, secrets, matches, ...(activeCampaign ? { activeCampaign } : {}) });
     let ofPartner = this.byPartner.get(state.partner_id);
     if (!ofPartner) this.byPartner.set(state.partner_id, (ofPartner = new Set()));
     ofPartner.add(endpointId);

@@ -94,4 +94,17 @@ describe('endpoints delivery cannot fully read', () => {
     expect(receiver.received.length - before).toBe(1);
     expect(await messagesOf(endpoint.endpointId)).toBe(0);
   });
+
+  it('holds back an endpoint whose payload filter uses an operator it does not know, rather than deliver everything to it', async () => {
+    const partnerId = uniqueName('ptn');
+    const filtered = await subscriptions.putEndpoint({ partnerId, url: receiver.url('/regex'), future: { payload_filter: { 'course.id': { $regex: '^crs_' } } } });
+    await eventually(() => expect(directory().heldBackState(filtered.endpointId)?.problems).toEqual(['value/payload_filter/course.id.$regex unknown_operator']));
+    const marker = await subscriptions.putEndpoint({ partnerId, url: receiver.url('/marker') });
+    receiver.secrets = [...filtered.secrets, ...marker.secrets];
+    await subscriptions.routedBy(service.url, partnerId, [marker.endpointId]);
+    const event = await subscriptions.publishStatus(partnerId, 'waiting_payment', { purchase_id: 'pur_future_4' });
+    await eventually(() => expect(purchasesReceived()).toContain(event.data.purchase_id));
+    expect(purchasesReceived().filter((p) => p === event.data.purchase_id)).toHaveLength(1);
+    expect(await messagesOf(filtered.endpointId)).toBe(0);
+  });
 });

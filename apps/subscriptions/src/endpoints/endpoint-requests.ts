@@ -38,6 +38,14 @@ const headersPatch = z
 // Text that PostgreSQL cannot store (U+0000, lone surrogates) is refused for every field at the edge (refuseUnstorableText).
 const description = z.string().max(500);
 
+// Checked in full (shape, and every field against the subscribed types' webhook schemas) by the domain when saved.
+const payloadFilter = z
+  .record(z.string(), z.unknown())
+  .nullable()
+  .describe(
+    'Only events whose `data` this filter matches are delivered; null for every event of event_types. Field paths are dotted (`course.id`); a value is equality, or an object of operators `$eq $ne $in $nin $gt $gte $lt $lte $exists`; `$and`/`$or` take lists of filters, `$not` one. Example: `{"course.id": "crs_1", "course.price_cents": {"$gte": 100000}}`. A path that none of the subscribed event types has, or a value of the wrong type, is refused with 422 INVALID_PAYLOAD_FILTER. See docs/filters.md.',
+  );
+
 const url = z.string().min(1).max(maxUrlLength).describe('https:// URL on the public internet; no user:password@.');
 const rateLimit = z.number().int().min(1).max(10_000).nullable().describe('At most this many deliveries per second; null for no limit.');
 const ordering = z.enum(endpointOrderings).describe('"none": each event as soon as it can go; "per_purchase": the events of one purchase in their order, each after the one before is delivered or skipped.');
@@ -115,6 +123,7 @@ export const createEndpointBody = z
     rate_limit_per_second: rateLimit.default(null),
     // Left out: "none" for a webhook; "per_purchase" for ActiveCampaign, so a contact's fields end on the latest status.
     ordering: ordering.optional(),
+    payload_filter: payloadFilter.default(null),
   })
   .superRefine((body, context) => {
     if (body.destination.type === 'webhook' && body.url === undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'a webhook endpoint needs a url' });
@@ -135,5 +144,6 @@ export const updateEndpointBody = z.strictObject({
   headers: headersPatch.optional(),
   rate_limit_per_second: rateLimit.optional(),
   ordering: ordering.optional(),
+  payload_filter: payloadFilter.optional(),
 });
 export type UpdateEndpointBody = z.infer<typeof updateEndpointBody>;

@@ -1,4 +1,4 @@
-import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
+import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1, PayloadFilterJson } from '@gancho/contracts';
 import type { StoredEvent } from '@gancho/event-store';
 import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings, SealedHeaderValue } from '@gancho/subscriptions-domain';
 import type { SubscriptionsEventMetadata } from '../platform/caller';
@@ -62,6 +62,8 @@ export interface EndpointView {
   headers: Record<string, HeaderView>;
   rate_limit_per_second: number | null;
   ordering: EndpointOrdering;
+  /** null: every event of event_types. */
+  payload_filter: PayloadFilterJson | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -83,6 +85,7 @@ export function endpointView(endpoint: Endpoint): EndpointView {
     headers: headersView(settings.headers),
     rate_limit_per_second: settings.rateLimitPerSecond,
     ordering: settings.ordering,
+    payload_filter: settings.payloadFilter ?? null,
     version: endpoint.version,
     created_at: endpoint.createdAt,
     updated_at: endpoint.updatedAt,
@@ -107,6 +110,8 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     sealed_headers: Object.fromEntries(Object.entries(endpoint.settings.headers).map(([name, value]) => [name, value.sealed])),
     rate_limit_per_second: endpoint.settings.rateLimitPerSecond,
     ordering: endpoint.settings.ordering,
+    // Left out when there is none, so states without a filter read as before.
+    ...(endpoint.settings.payloadFilter ? { payload_filter: endpoint.settings.payloadFilter } : {}),
     signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
     version: endpoint.version,
     created_at: endpoint.createdAt,
@@ -126,6 +131,7 @@ function settingsChanges(changes: Partial<EndpointSettings>): Record<string, unk
   if (changes.headers !== undefined) out['header_names'] = Object.keys(changes.headers);
   if (changes.rateLimitPerSecond !== undefined) out['rate_limit_per_second'] = changes.rateLimitPerSecond;
   if (changes.ordering !== undefined) out['ordering'] = changes.ordering;
+  if (changes.payloadFilter !== undefined) out['payload_filter'] = changes.payloadFilter;
   return out;
 }
 

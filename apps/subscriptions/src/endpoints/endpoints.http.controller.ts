@@ -47,6 +47,7 @@ function changesOf(body: UpdateEndpointBody, url: string | undefined): ChangesIn
     ...(body.headers !== undefined ? { headers: body.headers } : {}),
     ...(body.rate_limit_per_second !== undefined ? { rateLimitPerSecond: body.rate_limit_per_second } : {}),
     ...(body.ordering !== undefined ? { ordering: body.ordering } : {}),
+    ...(body.payload_filter !== undefined ? { payloadFilter: body.payload_filter } : {}),
   };
 }
 
@@ -68,7 +69,7 @@ export class EndpointsController {
 
   @Post()
   @ApiCreatedResponse({ schema: openApiSchema(endpointResponse) })
-  @ApiProblems('ENDPOINT_URL_NOT_ALLOWED', 'SERVICE_UNAVAILABLE')
+  @ApiProblems('ENDPOINT_URL_NOT_ALLOWED', 'INVALID_PAYLOAD_FILTER', 'SERVICE_UNAVAILABLE')
   @ApiOperation({
     summary: 'Create an endpoint (its signing secret is made with it)',
     description:
@@ -88,6 +89,7 @@ export class EndpointsController {
       headers: body.headers,
       rateLimitPerSecond: body.rate_limit_per_second,
       ordering: body.ordering ?? (destination.type === 'activecampaign' ? 'per_purchase' : 'none'),
+      payloadFilter: body.payload_filter,
     };
     const caller = requestCaller(request, partnerActor(request));
     // Scoped per partner: two partners using the same key never see each other's responses.
@@ -114,7 +116,7 @@ export class EndpointsController {
 
   @Patch(':id')
   @ApiOkResponse({ schema: openApiSchema(endpointResponse) })
-  @ApiProblems('ENDPOINT_NOT_FOUND', 'ENDPOINT_URL_NOT_ALLOWED', 'SERVICE_UNAVAILABLE')
+  @ApiProblems('ENDPOINT_NOT_FOUND', 'ENDPOINT_URL_NOT_ALLOWED', 'INVALID_PAYLOAD_FILTER', 'SERVICE_UNAVAILABLE')
   @ApiOperation({
     summary: 'Change an endpoint; `enabled: true` re-enables it',
     description:

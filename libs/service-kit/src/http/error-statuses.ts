@@ -36,6 +36,8 @@ export const httpStatusByErrorCode: Record<string, number> = {
   ENDPOINT_ALREADY_EXISTS: 409,
   // Endpoint URLs that Gancho may not call (SSRF): loopback, private, metadata…
   ENDPOINT_URL_NOT_ALLOWED: 422,
+  // A payload filter that does not fit the endpoint's event types (docs/filters.md)
+  INVALID_PAYLOAD_FILTER: 422,
   // Idempotency-Key
   IDEMPOTENCY_KEY_INVALID: 400,
   IDEMPOTENCY_KEY_REUSED: 422,

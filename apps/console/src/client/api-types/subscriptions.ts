@@ -4150,6 +4150,10 @@ export interface operations {
                             rate_limit_per_second: number | null;
                             /** @enum {string} */
                             ordering: "none" | "per_purchase";
+                            /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
+                            payload_filter: {
+                                [key: string]: unknown;
+                            } | null;
                             version: number;
                             /** @description RFC 3339, UTC. */
                             created_at: string;
@@ -4346,6 +4350,13 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
+                    /**
+                     * @description Only events whose `data` this filter matches are delivered; null for every event of event_types. Field paths are dotted (`course.id`); a value is equality, or an object of operators `$eq $ne $in $nin $gt $gte $lt $lte $exists`; `$and`/`$or` take lists of filters, `$not` one. Example: `{"course.id": "crs_1", "course.price_cents": {"$gte": 100000}}`. A path that none of the subscribed event types has, or a value of the wrong type, is refused with 422 INVALID_PAYLOAD_FILTER. See docs/filters.md.
+                     * @default null
+                     */
+                    payload_filter?: {
+                        [key: string]: unknown;
+                    } | null;
                 } | {
                     destination?: {
                         /** @constant */
@@ -4408,6 +4419,10 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
+                        /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
+                        payload_filter: {
+                            [key: string]: unknown;
+                        } | null;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -4474,7 +4489,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED, IDEMPOTENCY_KEY_REUSED. */
+            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED, IDEMPOTENCY_KEY_REUSED, INVALID_PAYLOAD_FILTER. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4484,7 +4499,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "ENDPOINT_URL_NOT_ALLOWED" | "IDEMPOTENCY_KEY_REUSED";
+                        code?: "ENDPOINT_URL_NOT_ALLOWED" | "IDEMPOTENCY_KEY_REUSED" | "INVALID_PAYLOAD_FILTER";
                     };
                 };
             };
@@ -4591,6 +4606,10 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
+                        /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
+                        payload_filter: {
+                            [key: string]: unknown;
+                        } | null;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -4860,6 +4879,10 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
+                    /** @description Only events whose `data` this filter matches are delivered; null for every event of event_types. Field paths are dotted (`course.id`); a value is equality, or an object of operators `$eq $ne $in $nin $gt $gte $lt $lte $exists`; `$and`/`$or` take lists of filters, `$not` one. Example: `{"course.id": "crs_1", "course.price_cents": {"$gte": 100000}}`. A path that none of the subscribed event types has, or a value of the wrong type, is refused with 422 INVALID_PAYLOAD_FILTER. See docs/filters.md. */
+                    payload_filter?: {
+                        [key: string]: unknown;
+                    } | null;
                 };
             };
         };
@@ -4912,6 +4935,10 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
+                        /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
+                        payload_filter: {
+                            [key: string]: unknown;
+                        } | null;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -4992,7 +5019,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED. */
+            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED, INVALID_PAYLOAD_FILTER. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5002,7 +5029,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "ENDPOINT_URL_NOT_ALLOWED";
+                        code?: "ENDPOINT_URL_NOT_ALLOWED" | "INVALID_PAYLOAD_FILTER";
                     };
                 };
             };
