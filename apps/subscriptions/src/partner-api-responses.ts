@@ -1,5 +1,6 @@
 import { endpointDisabledReasons, endpointOrderings, eventTypes, phases } from '@gancho/contracts';
 import { z } from 'zod';
+import { endpointAuthResponse } from './endpoints/endpoint-auth';
 
 // What the partner API answers, for its OpenAPI document (and so the console's generated types). Open objects: a
 // field added later does not break a client built from today's document.
@@ -44,6 +45,7 @@ export const endpointResponse = z.looseObject({
   headers: z.record(z.string(), z.looseObject({ value_last4: z.string().nullable() })).describe('Custom headers by name; values never shown, only their last four characters (null for a short value).'),
   rate_limit_per_second: z.number().int().nullable(),
   ordering: z.enum(endpointOrderings),
+  auth: endpointAuthResponse,
   version: z.number().int(),
   created_at: instant,
   updated_at: instant,

@@ -1,3 +1,4 @@
+import { endpointAuthSchema } from './endpoint-auth';
 import { cloudEventSources, cloudEventTypes, legacyEventHeaders } from './cloudevents-kafka';
 import { activeCampaignFieldKeys, endpointDestinationTypes, endpointDisabledReasons, endpointOrderings } from './endpoint-state';
 import { deliveryAttemptOutcomes } from './delivery-attempt';
@@ -228,6 +229,7 @@ function endpointStateValueSchema(): JsonSchema {
       rate_limit_per_second: nullable({ type: 'integer', minimum: 1 }, 'null for no limit of its own.'),
       ordering: { enum: [...endpointOrderings] },
       destination: destinationSchema(),
+      auth: endpointAuthSchema(),
       signing_secrets: { type: 'array', items: signingSecretSchema() },
       version: { type: 'integer', minimum: 1, description: "Version of the endpoint's stream." },
       created_at: dateTime('RFC 3339.'),

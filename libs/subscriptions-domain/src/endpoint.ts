@@ -1,4 +1,5 @@
 import type { ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering } from '@gancho/contracts';
+import type { EndpointAuth } from './endpoint-auth';
 
 /**
  * An endpoint's lifecycle, event-sourced on the stream `endpoint:{id}`; the
@@ -50,6 +51,8 @@ export interface EndpointSettings {
   headers: Record<string, SealedHeaderValue>;
   rateLimitPerSecond: number | null;
   ordering: EndpointOrdering;
+  /** Authentication besides the signature; absent (recorded before it existed) or null: none. */
+  auth?: EndpointAuth | null;
 }
 
 export interface SealedSecret {

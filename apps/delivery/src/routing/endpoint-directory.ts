@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { openEndpointAuth, type RoutedAuth } from './endpoint-auth';
 import { ConfigService } from '@nestjs/config';
 import {
   describeRecordEvent,
@@ -33,6 +34,8 @@ export interface RoutedEndpoint {
     /** Event tracking, with the opened event key (never logged); null when off. */
     eventTracking: { actid: string; eventKey: string } | null;
   };
+  /** Set when the endpoint has authentication besides the signature: its credential opened (never logged). */
+  auth?: RoutedAuth;
 }
 
 /** An endpoint held back: its partner when the record names one, and what this release could not read. */
@@ -159,7 +162,9 @@ export class EndpointDirectory implements OnApplicationShutdown {
     let secrets: RoutedEndpoint['secrets'];
     let activeCampaign: RoutedEndpoint['activeCampaign'];
     let headers: Record<string, string>;
+    let auth: RoutedAuth | undefined;
     try {
+      auth = openEndpointAuth(state, (sealed, context) => this.box.open(sealed, context));
       headers = openEndpointHeaders(state, (sealed, context) => this.box.open(sealed, context));
       secrets = state.signing_secrets.map((s) => ({
         secret: this.box.open(s.sealed, endpointSecretContext(endpointId)),
@@ -179,7 +184,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
       return;
     }
     if (known && known.state.partner_id !== state.partner_id) this.byPartner.get(known.state.partner_id)?.delete(endpointId);
-    this.endpoints.set(endpointId, { state: { ...state, headers }, secrets, ...(activeCampaign ? { activeCampaign } : {}) });
+    this.endpoints.set(endpointId, { state: { ...state, headers }, secrets, ...(activeCampaign ? { activeCampaign } : {}), ...(auth ? { auth } : {}) });
     let ofPartner = this.byPartner.get(state.partner_id);
     if (!ofPartner) this.byPartner.set(state.partner_id, (ofPartner = new Set()));
     ofPartner.add(endpointId);

@@ -2,6 +2,7 @@ import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledRe
 import type { StoredEvent } from '@gancho/event-store';
 import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings, SealedHeaderValue } from '@gancho/subscriptions-domain';
 import type { SubscriptionsEventMetadata } from '../platform/caller';
+import { endpointAuthStateV1, endpointAuthView, type EndpointAuthView } from './endpoint-auth';
 
 /** A destination as the partner API shows it: an ActiveCampaign token only by its last four characters. */
 export type DestinationView =
@@ -62,6 +63,7 @@ export interface EndpointView {
   headers: Record<string, HeaderView>;
   rate_limit_per_second: number | null;
   ordering: EndpointOrdering;
+  auth: EndpointAuthView | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -83,6 +85,7 @@ export function endpointView(endpoint: Endpoint): EndpointView {
     headers: headersView(settings.headers),
     rate_limit_per_second: settings.rateLimitPerSecond,
     ordering: settings.ordering,
+    auth: endpointAuthView(settings.auth),
     version: endpoint.version,
     created_at: endpoint.createdAt,
     updated_at: endpoint.updatedAt,
@@ -107,6 +110,7 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     sealed_headers: Object.fromEntries(Object.entries(endpoint.settings.headers).map(([name, value]) => [name, value.sealed])),
     rate_limit_per_second: endpoint.settings.rateLimitPerSecond,
     ordering: endpoint.settings.ordering,
+    auth: endpointAuthStateV1(endpoint.settings.auth),
     signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
     version: endpoint.version,
     created_at: endpoint.createdAt,
@@ -126,6 +130,8 @@ function settingsChanges(changes: Partial<EndpointSettings>): Record<string, unk
   if (changes.headers !== undefined) out['header_names'] = Object.keys(changes.headers);
   if (changes.rateLimitPerSecond !== undefined) out['rate_limit_per_second'] = changes.rateLimitPerSecond;
   if (changes.ordering !== undefined) out['ordering'] = changes.ordering;
+  // Masked as the API shows it: which credential it was, never the credential.
+  if (changes.auth !== undefined) out['auth'] = endpointAuthView(changes.auth);
   return out;
 }
 

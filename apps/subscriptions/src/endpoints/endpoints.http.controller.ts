@@ -10,6 +10,7 @@ import { pageQuery } from '../partners/partner-requests';
 import { EndpointNotFoundError } from '@gancho/subscriptions-domain';
 import { createEndpointBody, updateEndpointBody, type CreateEndpointBody, type DestinationBody, type UpdateEndpointBody } from './endpoint-requests';
 import { EndpointService, type ChangesInput, type DestinationInput, type RotationView, type SecretsView, type SettingsInput } from './endpoint-service';
+import type { EndpointAuthBody } from './endpoint-auth';
 import { EndpointUrlPolicy } from './endpoint-url-policy';
 import type { AuditEntry, EndpointView } from './endpoint-views';
 
@@ -39,7 +40,7 @@ function invalid(path: string, message: string): ProblemError {
   return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path, message }] });
 }
 
-function changesOf(body: UpdateEndpointBody, url: string | undefined): ChangesInput {
+function changesOf(body: UpdateEndpointBody, url: string | undefined, auth: EndpointAuthBody | null | undefined): ChangesInput {
   return {
     ...(url !== undefined ? { url } : {}),
     ...(body.description !== undefined ? { description: body.description } : {}),
@@ -47,6 +48,7 @@ function changesOf(body: UpdateEndpointBody, url: string | undefined): ChangesIn
     ...(body.headers !== undefined ? { headers: body.headers } : {}),
     ...(body.rate_limit_per_second !== undefined ? { rateLimitPerSecond: body.rate_limit_per_second } : {}),
     ...(body.ordering !== undefined ? { ordering: body.ordering } : {}),
+    ...(auth !== undefined ? { auth } : {}),
   };
 }
 
@@ -88,6 +90,7 @@ export class EndpointsController {
       headers: body.headers,
       rateLimitPerSecond: body.rate_limit_per_second,
       ordering: body.ordering ?? (destination.type === 'activecampaign' ? 'per_purchase' : 'none'),
+      auth: await this.authInput(body.auth),
     };
     const caller = requestCaller(request, partnerActor(request));
     // Scoped per partner: two partners using the same key never see each other's responses.
@@ -131,7 +134,19 @@ export class EndpointsController {
     if (activeCampaignAfter && body.url !== undefined) throw invalid('url', "an ActiveCampaign endpoint's url is its destination.api_url");
     if (destination?.type === 'webhook' && current.settings.destination.type !== 'webhook' && body.url === undefined) throw invalid('url', 'a webhook endpoint needs a url');
     const url = destination?.type === 'activecampaign' ? destination.apiUrl : body.url === undefined ? undefined : await this.urls.accept(body.url);
-    return this.endpoints.update(request.partnerId, endpointId, changesOf(body, url), body.enabled, requestCaller(request, partnerActor(request)), destination);
+    const auth = body.auth === undefined ? undefined : await this.authInput(body.auth);
+    return this.endpoints.update(request.partnerId, endpointId, changesOf(body, url, auth), body.enabled, requestCaller(request, partnerActor(request)), destination);
+  }
+
+  /** The auth with its token URL through the endpoint URL policy: delivery would refuse to ask a token of any other (422 ENDPOINT_URL_NOT_ALLOWED, field auth.token_url). */
+  private async authInput(auth: EndpointAuthBody | null): Promise<EndpointAuthBody | null> {
+    if (auth?.type !== 'oauth2_client_credentials') return auth;
+    try {
+      return { ...auth, token_url: await this.urls.accept(auth.token_url) };
+    } catch (error) {
+      if (error instanceof ProblemError && error.code === 'ENDPOINT_URL_NOT_ALLOWED') throw new ProblemError(error.code, error.message.replace('this URL', 'this token URL'), { ...error.extensions, field: 'auth.token_url' });
+      throw error;
+    }
   }
 
   /** The destination with its API URL checked by the URL policy (the token stays in the clear until the service seals it). */
