@@ -2,6 +2,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api, type CreateEndpointBody, type Endpoint, type EndpointOrdering, type EventTypeInfo, type UpdateEndpointBody } from './api';
 import { groupByPhase, isAllEvents, useCatalog } from './catalog';
 import { Link, navigate, useI18n, useLoad } from './core';
+import { AuthEditor, authBody, authFormOf, emptyAuthForm, type AuthForm } from './EndpointAuth';
 import { eventDescription } from './event-descriptions';
 import type { MessageKey } from './i18n';
 import { ErrorMessage, JsonBlock, Loading } from './ui';
@@ -27,6 +28,7 @@ interface FormState {
   headers: HeaderRow[];
   rateLimit: string;
   ordering: EndpointOrdering;
+  auth: AuthForm;
 }
 
 /** What the service itself chooses when a new endpoint leaves ordering out. */
@@ -44,6 +46,7 @@ const emptyForm: FormState = {
   headers: [],
   rateLimit: '',
   ordering: defaultOrdering.webhook,
+  auth: emptyAuthForm,
 };
 
 function formOf(endpoint: Endpoint): FormState {
@@ -60,6 +63,7 @@ function formOf(endpoint: Endpoint): FormState {
     headers: Object.entries(endpoint.headers).map(([name, header]) => ({ name, value: '', stored: { last4: header.value_last4 } })),
     rateLimit: endpoint.rate_limit_per_second === null ? '' : String(endpoint.rate_limit_per_second),
     ordering: endpoint.ordering,
+    auth: authFormOf(endpoint.auth),
   };
 }
 
@@ -100,6 +104,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
   const [form, setForm] = useState<FormState>(() => (endpoint ? formOf(endpoint) : emptyForm));
   const [error, setError] = useState<unknown>(undefined);
   const [eventsProblem, setEventsProblem] = useState<string | null>(null);
+  const [authProblem, setAuthProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { types, error: catalogError } = useCatalog();
 
@@ -111,6 +116,13 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       return;
     }
     setEventsProblem(null);
+    const auth = form.destination === 'webhook' ? authBody(form.auth, endpoint?.auth) : undefined;
+    if (auth === 'secret_needed') {
+      setAuthProblem(t('auth.secretNeeded'));
+      document.getElementById('auth-problem')?.focus();
+      return;
+    }
+    setAuthProblem(null);
     const headers = endpoint ? headersPatch(endpoint, form.headers) : Object.fromEntries(form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value]));
     const common = {
       description: form.description,
@@ -122,7 +134,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
     const wasActiveCampaign = endpoint?.destination?.type === 'activecampaign';
     const body: CreateEndpointBody & UpdateEndpointBody =
       form.destination === 'webhook'
-        ? { ...common, url: form.url.trim(), headers, ...(wasActiveCampaign ? { destination: { type: 'webhook' as const } } : {}) }
+        ? { ...common, url: form.url.trim(), headers, ...(wasActiveCampaign ? { destination: { type: 'webhook' as const } } : {}), ...(auth === undefined ? {} : { auth }) }
         : {
             ...common,
             // The token is sent only when typed: left empty on edit, the stored one is kept.
@@ -236,6 +248,19 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       </fieldset>
 
       {form.destination === 'webhook' ? <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} /> : null}
+
+      {form.destination === 'webhook' ? (
+        <>
+          <div id="auth-problem" tabIndex={-1}>
+            {authProblem ? (
+              <p className="field-error" role="alert">
+                {authProblem}
+              </p>
+            ) : null}
+          </div>
+          <AuthEditor form={form.auth} saved={endpoint?.auth} onChange={(auth) => setForm({ ...form, auth })} />
+        </>
+      ) : null}
 
       <fieldset>
         <legend>{t('form.ordering')}</legend>

@@ -141,9 +141,9 @@ describe('endpoint auth', () => {
     expect((await create({ type: 'mtls', certificate: 'not a certificate', private_key: certificates.client.key })).body).toMatchObject({ errors: [{ path: 'auth.certificate' }] });
 
     const expired = await create({ type: 'mtls', certificate: certificates.expired.cert, private_key: certificates.expired.key });
-    expect(expired.body.code).toBe('INVALID_COMMAND');
-    expect(JSON.stringify(expired.body)).toContain('the client certificate has expired');
+    expect(expired.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'auth.certificate', message: expect.stringMatching(/^expired on /) }] });
     const overHttp = await create({ type: 'mtls', certificate: certificates.client.cert, private_key: certificates.client.key }, { url: 'http://127.0.0.1:9/hooks' });
+    expect(overHttp.body.code).toBe('INVALID_COMMAND');
     expect(JSON.stringify(overHttp.body)).toContain('a client certificate is only presented over https');
     const twoAuthorizations = await create({ type: 'basic', username: 'u', password: 'p' }, { headers: { Authorization: 'Bearer x' } });
     expect(JSON.stringify(twoAuthorizations.body)).toContain('remove the custom one');

@@ -59,8 +59,8 @@ function invalid(path: string, message: string): ProblemError {
   return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path: `auth.${path}`, message }] });
 }
 
-/** What the API shows of a certificate; refuses a key that does not belong to it (the key itself never echoed). */
-export function checkClientCertificate(certificatePem: string, privateKeyPem: string): ClientCertificateInfo {
+/** What the API shows of a certificate; refuses an expired one, and a key that does not belong to it (the key itself never echoed). */
+export function checkClientCertificate(certificatePem: string, privateKeyPem: string, now: Date): ClientCertificateInfo {
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(certificatePem);
@@ -74,6 +74,7 @@ export function checkClientCertificate(certificatePem: string, privateKeyPem: st
     throw invalid('private_key', 'not an unencrypted PEM private key');
   }
   if (!certificate.checkPrivateKey(key)) throw invalid('private_key', 'does not belong to the certificate');
+  if (Date.parse(certificate.validTo) <= now.getTime()) throw invalid('certificate', `expired on ${new Date(certificate.validTo).toISOString()}`);
   return {
     subject: certificate.subject.replace(/\n/g, ', '),
     issuer: certificate.issuer.replace(/\n/g, ', '),
@@ -87,7 +88,7 @@ export function checkClientCertificate(certificatePem: string, privateKeyPem: st
  * The auth to record, its secrets sealed under the endpoint's contexts. The
  * token URL must already have passed the URL policy (`acceptTokenUrl`).
  */
-export function sealEndpointAuth(box: SecretBox, endpointId: string, body: EndpointAuthBody): EndpointAuth {
+export function sealEndpointAuth(box: SecretBox, endpointId: string, body: EndpointAuthBody, now: Date): EndpointAuth {
   switch (body.type) {
     case 'basic':
       return { type: 'basic', username: body.username, sealedPassword: box.seal(body.password, endpointAuthSecretContext(endpointId, 'password')), passwordHint: headerValueHint(body.password) };
@@ -106,7 +107,7 @@ export function sealEndpointAuth(box: SecretBox, endpointId: string, body: Endpo
         type: 'mtls',
         certificate: body.certificate.trim(),
         sealedPrivateKey: box.seal(body.private_key, endpointAuthSecretContext(endpointId, 'private_key')),
-        certificateInfo: checkClientCertificate(body.certificate, body.private_key),
+        certificateInfo: checkClientCertificate(body.certificate, body.private_key, now),
       };
     default: {
       const _: never = body;

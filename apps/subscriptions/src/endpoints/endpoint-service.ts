@@ -94,7 +94,7 @@ export class EndpointService {
     const seal = headerSealer(this.secretBox);
     const headers = Object.fromEntries(Object.entries(settings.headers).map(([name, value]) => [name, seal(endpointId, name, value)]));
     const { auth, ...plain } = settings;
-    const full: EndpointSettings = { ...plain, headers, destination: this.sealDestination(endpointId, destination, null), ...(auth ? { auth: sealEndpointAuth(this.secretBox, endpointId, auth) } : {}) };
+    const full: EndpointSettings = { ...plain, headers, destination: this.sealDestination(endpointId, destination, null), ...(auth ? { auth: sealEndpointAuth(this.secretBox, endpointId, auth, now) } : {}) };
     const command: EndpointCommand = { type: 'CreateEndpoint', data: { endpointId, partnerId, settings: full, enabled, sealedSecret }, metadata: { now } };
     const endpoint = await this.run(partnerId, endpointId, command, caller, claim && ((after) => claim(endpointView(after))));
     return endpoint && endpointView(endpoint);
@@ -104,7 +104,7 @@ export class EndpointService {
     const { headers, auth, ...rest } = changes;
     const withDestination: Partial<EndpointSettings> = { ...rest };
     // A new auth replaces the old one whole, in this one event: delivery sends with the one or the other, never neither.
-    if (auth !== undefined) withDestination.auth = auth === null ? null : sealEndpointAuth(this.secretBox, endpointId, auth);
+    if (auth !== undefined) withDestination.auth = auth === null ? null : sealEndpointAuth(this.secretBox, endpointId, auth, this.clock.now());
     if (destination !== undefined || headers !== undefined) {
       const current = await this.load(partnerId, endpointId);
       if (destination !== undefined) withDestination.destination = this.sealDestination(endpointId, destination, current.settings.destination);

@@ -74,7 +74,7 @@ export class EndpointsController {
   @ApiOperation({
     summary: 'Create an endpoint (its signing secret is made with it)',
     description:
-      'A webhook endpoint (`destination` left out, or `{"type":"webhook"}`) needs a `url`. An ActiveCampaign endpoint leaves `url` out and gives `destination: {"type":"activecampaign","api_url":"https://<account>.api-us1.com","api_token":"…","mapping":{…}}`; the token is stored encrypted and only its last four characters are ever shown (`destination.api_token_last4`); `event_tracking: {actid, event_key}` (optional) also records each status as an AC event. Endpoints answer with `destination` (webhook, or activecampaign with api_url, api_token_last4, mapping and event_tracking {actid, event_key_last4} | null). See docs/activecampaign.md.',
+      'A webhook endpoint (`destination` left out, or `{"type":"webhook"}`) needs a `url`. An ActiveCampaign endpoint leaves `url` out and gives `destination: {"type":"activecampaign","api_url":"https://<account>.api-us1.com","api_token":"…","mapping":{…}}`; the token is stored encrypted and only its last four characters are ever shown (`destination.api_token_last4`); `event_tracking: {actid, event_key}` (optional) also records each status as an AC event. Endpoints answer with `destination` (webhook, or activecampaign with api_url, api_token_last4, mapping and event_tracking {actid, event_key_last4} | null). See docs/activecampaign.md. A webhook endpoint may also authenticate itself besides the signature with `auth`: HTTP Basic, OAuth 2.0 client credentials (delivery fetches and caches the bearer token) or mutual TLS (a client certificate and key); its secrets are stored encrypted and answered masked. See docs/subscriptions.md#endpoint-authentication.',
     operationId: 'createEndpoint',
   })
   @ApiHeader(idempotencyKeyHeader)
@@ -121,7 +121,7 @@ export class EndpointsController {
   @ApiOperation({
     summary: 'Change an endpoint; `enabled: true` re-enables it',
     description:
-      'Every field is optional; a field left out keeps its value. `headers` changes headers one by one: a header given with a value is set (replacing the current one of that name, in any case), a header given as `null` is removed, and a header left out keeps its value — header values are never shown again, so they never need to be resent. See docs/subscriptions.md.',
+      'Every field is optional; a field left out keeps its value. `headers` changes headers one by one: a header given with a value is set (replacing the current one of that name, in any case), a header given as `null` is removed, and a header left out keeps its value — header values are never shown again, so they never need to be resent. `auth` given replaces the whole authentication in one change (how a credential is rotated: every request carries the old or the new one, never none); `auth: null` removes it. See docs/subscriptions.md.',
     operationId: 'updateEndpoint',
   })
   @ApiBody({ schema: openApiSchema(updateEndpointBody) })
