@@ -130,6 +130,8 @@ export function parseRetryAfter(value: string | undefined, now: Date, bounds: Re
  * - No response (timeout, refused, DNS, TLS, reset, other): transient network
  *   trouble; retry. `body_too_large`: the response could not be read within
  *   our limit, so we cannot tell it was accepted; retry (at least once).
+ *   `auth_token`: the endpoint's OAuth token endpoint gave no token; it may be
+ *   down or misconfigured for a while, like an endpoint: retry.
  * - `ssrf_blocked`: the endpoint resolves to an address we never connect to;
  *   the same resolution would be blocked on every retry, so fail now.
  * - `invalid_url`: the URL itself is refused (scheme, credentials); no retry
@@ -149,7 +151,6 @@ export function classifyAttempt(result: AttemptResult, { now, retryAfterBounds =
       case 'tls':
       case 'reset':
       case 'body_too_large':
-      // The token endpoint may be down or misconfigured for a while, like the endpoint itself: retry on the schedule.
       case 'auth_token':
       case 'other':
         return { outcome: 'retry', reason: errorClass };

@@ -54,7 +54,11 @@ describe('endpoint auth', () => {
   it('refuses an expired client certificate when it is given, an mTLS endpoint over http, and auth on ActiveCampaign', () => {
     expect(problemsOf(create({ auth: mtls('2026-11-27T11:59:59.000Z') }))).toEqual(['the client certificate has expired']);
     expect(problemsOf(create({ auth: mtls('2027-01-01T00:00:00.000Z'), url: 'http://127.0.0.1:9/x' }))).toEqual(['a client certificate is only presented over https']);
-    const ac = create({ auth: basic, url: 'https://x.api-us1.com', destination: { type: 'activecampaign', apiUrl: 'https://x.api-us1.com', sealedApiToken: 'v1.k.t', apiTokenHint: 'abcd', mapping: defaultActiveCampaignMapping() } });
+    const ac = create({
+      auth: basic,
+      url: 'https://x.api-us1.com',
+      destination: { type: 'activecampaign', apiUrl: 'https://x.api-us1.com', sealedApiToken: 'v1.k.t', apiTokenHint: 'abcd', mapping: defaultActiveCampaignMapping() },
+    });
     expect(problemsOf(ac)).toContain('only a webhook endpoint takes an auth');
   });
 

@@ -112,7 +112,8 @@ export class ClientCredentialsTokens {
     if (response.status < 200 || response.status > 299) return fail(`answered ${response.status}${errorCode}`);
     if (answer === undefined || typeof answer !== 'object' || answer === null) return fail(`answered ${response.status} without a JSON body${response.truncated ? ' (too large)' : ''}`);
     if (typeof answer.access_token !== 'string' || answer.access_token === '') return fail('answered without an access_token');
-    if (typeof answer.token_type !== 'string' || answer.token_type.toLowerCase() !== 'bearer') return fail(`answered a token of type ${typeof answer.token_type === 'string' ? answer.token_type.slice(0, 20) : 'none'}, not Bearer`);
+    if (typeof answer.token_type !== 'string' || answer.token_type.toLowerCase() !== 'bearer')
+      return fail(`answered a token of type ${typeof answer.token_type === 'string' ? answer.token_type.slice(0, 20) : 'none'}, not Bearer`);
     const lifetimeMs = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in * 1_000 : this.defaultLifetimeMs;
     // A token shorter-lived than the margin is still used once, for the request that asked for it.
     this.cached.set(endpointId, { credentials, accessToken: answer.access_token, expiresAt: requestedAt + Math.max(0, lifetimeMs - this.refreshMarginMs) });

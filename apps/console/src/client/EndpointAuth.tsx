@@ -131,7 +131,13 @@ export function AuthEditor({ form, saved, onChange }: { form: AuthForm; saved: E
       ) : null}
       {form.type === 'mtls' ? (
         <>
-          {pem('auth-certificate', t('auth.certificate'), form.certificate, (certificate) => set({ certificate }), saved?.type === 'mtls' ? `${t('auth.certificate.current', { subject: saved.certificate.subject })} ${t('auth.keepSecret')}` : t('auth.certificate.hint'))}
+          {pem(
+            'auth-certificate',
+            t('auth.certificate'),
+            form.certificate,
+            (certificate) => set({ certificate }),
+            saved?.type === 'mtls' ? `${t('auth.certificate.current', { subject: saved.certificate.subject })} ${t('auth.keepSecret')}` : t('auth.certificate.hint'),
+          )}
           {pem('auth-private-key', t('auth.privateKey'), form.privateKey, (privateKey) => set({ privateKey }), t('auth.privateKey.hint'))}
         </>
       ) : null}

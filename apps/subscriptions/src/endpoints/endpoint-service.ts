@@ -211,7 +211,11 @@ export class EndpointService {
   }
 
   async list(partnerId: string, limit: number, after?: string): Promise<{ items: EndpointView[]; next_cursor: string | null }> {
-    const rows: EndpointRow[] = await this.dataSource.query('SELECT e.*, a.auth FROM endpoints e LEFT JOIN endpoint_auth a USING (endpoint_id) WHERE partner_id = $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT $3', [partnerId, after ?? '', limit + 1]);
+    const rows: EndpointRow[] = await this.dataSource.query('SELECT e.*, a.auth FROM endpoints e LEFT JOIN endpoint_auth a USING (endpoint_id) WHERE partner_id = $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT $3', [
+      partnerId,
+      after ?? '',
+      limit + 1,
+    ]);
     const page = rows.slice(0, limit);
     return { items: page.map(viewOfRow), next_cursor: rows.length > limit ? (page.at(-1)?.endpoint_id ?? null) : null };
   }

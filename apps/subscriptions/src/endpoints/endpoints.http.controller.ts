@@ -144,7 +144,8 @@ export class EndpointsController {
     try {
       return { ...auth, token_url: await this.urls.accept(auth.token_url) };
     } catch (error) {
-      if (error instanceof ProblemError && error.code === 'ENDPOINT_URL_NOT_ALLOWED') throw new ProblemError(error.code, error.message.replace('this URL', 'this token URL'), { ...error.extensions, field: 'auth.token_url' });
+      if (error instanceof ProblemError && error.code === 'ENDPOINT_URL_NOT_ALLOWED')
+        throw new ProblemError(error.code, error.message.replace('this URL', 'this token URL'), { ...error.extensions, field: 'auth.token_url' });
       throw error;
     }
   }

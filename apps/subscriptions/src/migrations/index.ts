@@ -6,4 +6,10 @@ import { CreateSubscriptionsReadModels1764500000000 } from './create-read-models
 import { SealEndpointHeaders1765100000000 } from './seal-endpoint-headers';
 
 /** Every migration of the subscriptions schema, oldest first. */
-export const subscriptionsMigrations: ServiceCoreOptions['migrations'] = [CreateEventStore1764300000000, CreateSubscriptionsReadModels1764500000000, AddEndpointDestination1764800000000, SealEndpointHeaders1765100000000, AddEndpointAuth1765300000000];
+export const subscriptionsMigrations: ServiceCoreOptions['migrations'] = [
+  CreateEventStore1764300000000,
+  CreateSubscriptionsReadModels1764500000000,
+  AddEndpointDestination1764800000000,
+  SealEndpointHeaders1765100000000,
+  AddEndpointAuth1765300000000,
+];
