@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
-import { createTestDatabase, eventually, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { createTestDatabase, eventually, generateTestCertificates, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
 
 // The partner console in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core), against the
 // three services as built processes on the PostgreSQL event log, a real receiver on loopback and the console's own
@@ -24,6 +24,9 @@ import { createTestDatabase, eventually, startServiceProcess, type ServiceProces
 //   shown as a scheduled retry, "Ignorar" asked twice; axe finds nothing;
 // - a payload filter built for one course, a phase and a price range, its JSON shown, a refusal (a phase the chosen
 //   type never has) said in words, shown back in English and kept as JSON when the builder cannot show it; axe clean;
+// - endpoint authentication: Basic saved with a masked password, changed to OAuth (a metadata token URL refused in
+//   words, then saved), to mTLS with a pasted certificate and key (its subject shown, the key never), in pt-BR and
+//   English; a change without its secret asked again; axe finds nothing;
 // - on a 390 px wide phone: no page scrolls sideways and the event-type selects fit, in both languages;
 // - the console's server answers 404 problem+json, not the page, for a path that is none of the page's (/metrics).
 
@@ -485,6 +488,85 @@ describe('the partner console in a browser', () => {
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('group', { name: 'Delete this endpoint? Nothing will be delivered to it any more.' }).getByRole('button', { name: 'Yes' }).click();
     await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+    await page.close();
+  });
+
+  it('saves endpoint authentication masked: Basic, OAuth client credentials and mTLS, in pt-BR and English', async () => {
+    const certificates = generateTestCertificates();
+    const page = await newPage();
+    await page.goto(`${consoleServer.url}/?lang=pt-BR`);
+    await page.getByLabel('Chave de API').fill(apiKey);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByRole('link', { name: 'Novo endpoint' }).first().click();
+    await page.getByLabel('URL do endpoint').fill('https://127.0.0.1:9/autenticado');
+    await page.getByLabel('Todos os eventos').check();
+    const auth = page.getByRole('group', { name: 'Autenticação' });
+    await auth.getByLabel('HTTP Basic').check();
+    await auth.getByLabel('Usuário').fill('escola');
+    const password = `senha-${randomBytes(8).toString('hex')}-Q7w2`;
+    expect(await auth.getByLabel('Senha').getAttribute('type')).toBe('password');
+    await auth.getByLabel('Senha').fill(password);
+    expect(await unnamedControls(page)).toEqual([]);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await shot(page, 'endpoint-form-auth');
+    await page.getByRole('button', { name: 'Criar endpoint' }).click();
+    await page.getByText('Endpoint salvo.').waitFor();
+    await page.getByText('HTTP Basic: escola · ••••••••Q7w2').waitFor();
+    expect(await page.content()).not.toContain(password);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    const authId = /\/endpoints\/(ep_[0-9a-f]+)/.exec(page.url())?.[1] as string;
+
+    // Changing the kind of auth needs its secret: it is replaced whole.
+    await page.getByRole('link', { name: 'Editar' }).click();
+    await auth.getByLabel('OAuth 2.0 (client credentials)').check();
+    await auth.getByLabel('URL de token').fill('http://169.254.169.254/latest/meta-data');
+    await auth.getByLabel('Client ID').fill('gancho');
+    await page.getByRole('button', { name: 'Salvar' }).click();
+    await page.getByText('Para mudar a autenticação, digite o segredo de novo', { exact: false }).waitFor();
+    await auth.getByLabel('Client secret').fill('client-secret-de-teste-X1y2');
+    await auth.getByLabel('Escopo').fill('webhooks');
+    await page.getByRole('button', { name: 'Salvar' }).click();
+    await page.getByText('O Gancho não pode entregar nesta URL', { exact: false }).waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await auth.getByLabel('URL de token').fill('https://127.0.0.1:8/oauth/token');
+    await page.getByRole('button', { name: 'Salvar' }).click();
+    await page.getByText('Endpoint salvo.').waitFor();
+    await page.getByText('OAuth 2.0 (client credentials): https://127.0.0.1:8/oauth/token · gancho · ••••••••X1y2 · Escopo: webhooks').waitFor();
+
+    // Left alone on edit, the saved auth is kept; mTLS takes a pasted certificate and key, and shows the subject only.
+    await page.getByRole('link', { name: 'Editar' }).click();
+    expect(await auth.getByLabel('URL de token').inputValue()).toBe('https://127.0.0.1:8/oauth/token');
+    expect(await auth.getByLabel('Client secret').inputValue()).toBe('');
+    await page.getByText('Deixe vazio para manter o atual ••••••••X1y2').waitFor();
+    await auth.getByLabel('TLS mútuo (certificado de cliente)').check();
+    await auth.getByLabel('Certificado de cliente (PEM)').fill(certificates.client.cert);
+    await auth.getByLabel('Chave privada (PEM)').fill(certificates.foreignClient.key);
+    expect(await unnamedControls(page)).toEqual([]);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Salvar' }).click();
+    await page.getByText('Chave privada: valor inválido', { exact: false }).waitFor();
+    await auth.getByLabel('Chave privada (PEM)').fill(certificates.client.key);
+    await page.getByRole('button', { name: 'Salvar' }).click();
+    await page.getByText('Endpoint salvo.').waitFor();
+    await page.getByText('TLS mútuo (certificado de cliente): CN=gancho-client · emitido por CN=Gancho test CA', { exact: false }).waitFor();
+    expect(await page.content()).not.toContain(certificates.client.key.split('\n')[1] as string);
+    await shot(page, 'endpoint-auth-mtls');
+
+    await page.getByLabel('Idioma').first().selectOption('en');
+    await page.getByText('Mutual TLS (client certificate): CN=gancho-client · issued by CN=Gancho test CA', { exact: false }).waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: 'Edit' }).click();
+    const authEn = page.getByRole('group', { name: 'Authentication' });
+    await authEn.getByText('Current certificate: CN=gancho-client.', { exact: false }).waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await authEn.getByLabel('Signature only').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Endpoint saved.').waitFor();
+    expect((await call(`${services.subscriptions.url}/endpoints/${authId}`, apiKey)).body.auth).toBeNull();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('group', { name: 'Delete this endpoint? Nothing will be delivered to it any more.' }).getByRole('button', { name: 'Yes' }).click();
+    await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+    await page.getByLabel('Language').selectOption('pt-BR');
     await page.close();
   });
 

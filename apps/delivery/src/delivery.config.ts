@@ -25,6 +25,8 @@ export const deliveryConfigSchema = z.object({
   REQUEST_TIMEOUT_MS: durationMs(15_000),
   MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(65_536).default(4096),
   ...endpointNetworkPolicyShape,
+  /** A PEM file of certificate authorities trusted for endpoints besides the system's (a school's private PKI, tests). */
+  ENDPOINT_CA_FILE: z.string().min(1).optional(),
   /** Attempts in flight at once in this process, and per endpoint. */
   DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
   ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),

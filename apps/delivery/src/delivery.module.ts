@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -17,6 +19,11 @@ import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
 import { EndpointDirectory } from './routing/endpoint-directory';
 import { StreamModule } from './stream/stream.module';
+
+/** The system's CAs and those of ENDPOINT_CA_FILE (Node's `ca` replaces the system's, so both are given). */
+function extraCertificateAuthorities(file: string | undefined): { ca?: string[] } {
+  return file === undefined ? {} : { ca: [...rootCertificates, readFileSync(file, 'utf8')] };
+}
 
 @Module({})
 export class DeliveryModule {
@@ -56,6 +63,7 @@ export class DeliveryModule {
               connectionsPerEndpoint: config.get('ENDPOINT_CONCURRENCY', { infer: true }),
               maxConnections: config.get('OUTBOUND_CONNECTIONS_MAX', { infer: true }),
               idlePoolTimeoutMs: config.get('ENDPOINT_POOL_IDLE_MS', { infer: true }),
+              ...extraCertificateAuthorities(config.get('ENDPOINT_CA_FILE', { infer: true })),
             }),
         },
         { provide: MessageStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new MessageStore(dataSource) },

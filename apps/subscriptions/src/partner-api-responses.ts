@@ -1,5 +1,6 @@
 import { endpointDisabledReasons, endpointOrderings, eventTypes, phases } from '@gancho/contracts';
 import { z } from 'zod';
+import { endpointAuthResponse } from './endpoints/endpoint-auth';
 
 // What the partner API answers, for its OpenAPI document (and so the console's generated types). Open objects: a
 // field added later does not break a client built from today's document.
@@ -45,6 +46,7 @@ export const endpointResponse = z.looseObject({
   rate_limit_per_second: z.number().int().nullable(),
   ordering: z.enum(endpointOrderings),
   payload_filter: z.record(z.string(), z.unknown()).nullable().describe('Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md).'),
+  auth: endpointAuthResponse,
   version: z.number().int(),
   created_at: instant,
   updated_at: instant,

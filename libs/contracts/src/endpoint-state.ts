@@ -1,3 +1,4 @@
+import type { EndpointAuthV1 } from './endpoint-auth';
 import type { EventTypeFilter } from './event-types';
 import type { PurchaseStatus } from './status-catalog';
 
@@ -164,6 +165,8 @@ export interface EndpointStateV1 {
    * that cannot evaluate it must send nothing to the endpoint.
    */
   payload_filter?: PayloadFilterJson;
+  /** Authentication besides the signature (Basic, OAuth 2.0 client credentials, mTLS), secrets sealed; absent (states published before it existed) or null: none. */
+  auth?: EndpointAuthV1 | null;
   /** Sign with every secret whose window holds the send time (two during a rotation), space-separated signatures. */
   signing_secrets: SealedSigningSecretV1[];
   /** Version of the endpoint's stream: a consumer ignores a state older than one it has. */

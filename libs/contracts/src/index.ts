@@ -5,6 +5,7 @@ export * from './webhook-payload';
 export * from './cloudevents-kafka';
 export * from './api-key-record';
 export * from './endpoint-state';
+export * from './endpoint-auth';
 export * from './endpoint-health';
 export * from './delivery-attempt';
 export * from './topic-contracts';

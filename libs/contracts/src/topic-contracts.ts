@@ -1,3 +1,4 @@
+import { endpointAuthSchema } from './endpoint-auth';
 import { cloudEventSources, cloudEventTypes, legacyEventHeaders } from './cloudevents-kafka';
 import { activeCampaignFieldKeys, endpointDestinationTypes, endpointDisabledReasons, endpointOrderings } from './endpoint-state';
 import { deliveryAttemptOutcomes } from './delivery-attempt';
@@ -234,6 +235,7 @@ function endpointStateValueSchema(): JsonSchema {
         description:
           "Payload filter over the webhook's data (docs/filters.md: field paths with $eq $ne $in $nin $gt $gte $lt $lte $exists, combined with $and $or $not); only matching events are delivered. Absent: every event of event_types. A consumer that cannot evaluate it sends nothing to the endpoint.",
       },
+      auth: endpointAuthSchema(),
       signing_secrets: { type: 'array', items: signingSecretSchema() },
       version: { type: 'integer', minimum: 1, description: "Version of the endpoint's stream." },
       created_at: dateTime('RFC 3339.'),

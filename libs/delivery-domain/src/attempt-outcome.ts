@@ -4,8 +4,12 @@ import { nextAttemptAt, type RetrySchedule } from './retry-schedule';
 /** Response headers as an HTTP client gives them (names in any case). */
 export type ResponseHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** Why an attempt got no response, as the HTTP adapter classifies it. */
-export type AttemptErrorClass = 'timeout' | 'connect_refused' | 'dns' | 'tls' | 'reset' | 'ssrf_blocked' | 'invalid_url' | 'body_too_large' | 'other';
+/**
+ * Why an attempt got no response, as the HTTP adapter classifies it.
+ * `auth_token`: the endpoint's OAuth token endpoint gave no token, so the
+ * webhook was not sent (not a 401 of the endpoint's own).
+ */
+export type AttemptErrorClass = 'timeout' | 'connect_refused' | 'dns' | 'tls' | 'reset' | 'ssrf_blocked' | 'invalid_url' | 'body_too_large' | 'auth_token' | 'other';
 
 /** What one HTTP attempt produced: a response (any status), or no response. */
 export type AttemptResult = { kind: 'response'; status: number; headers: ResponseHeaders; elapsedMs: number } | { kind: 'error'; errorClass: AttemptErrorClass; message: string };
@@ -126,6 +130,8 @@ export function parseRetryAfter(value: string | undefined, now: Date, bounds: Re
  * - No response (timeout, refused, DNS, TLS, reset, other): transient network
  *   trouble; retry. `body_too_large`: the response could not be read within
  *   our limit, so we cannot tell it was accepted; retry (at least once).
+ *   `auth_token`: the endpoint's OAuth token endpoint gave no token; it may be
+ *   down or misconfigured for a while, like an endpoint: retry.
  * - `ssrf_blocked`: the endpoint resolves to an address we never connect to;
  *   the same resolution would be blocked on every retry, so fail now.
  * - `invalid_url`: the URL itself is refused (scheme, credentials); no retry
@@ -145,6 +151,7 @@ export function classifyAttempt(result: AttemptResult, { now, retryAfterBounds =
       case 'tls':
       case 'reset':
       case 'body_too_large':
+      case 'auth_token':
       case 'other':
         return { outcome: 'retry', reason: errorClass };
       default: {

@@ -1,6 +1,7 @@
 import type { EndpointDisabledReason } from '@gancho/contracts';
 import type { EndpointEvent, EndpointSettings, EndpointState } from './endpoint';
 import { payloadFilterProblems, type FilterProblem } from '@gancho/delivery-domain';
+import { endpointAuthProblems } from './endpoint-auth';
 import { customHeaderCountProblems, customHeaderNameProblems, eventTypeFilterProblems } from './endpoint-rules';
 
 interface Metadata {
@@ -99,6 +100,11 @@ function combinedProblems(settings: EndpointSettings): string[] {
   return problems;
 }
 
+/** The auth's problems with the settings it ends up beside; a certificate's expiry only when the auth is (re)given now. */
+function authProblems(settings: EndpointSettings, authGiven: boolean, now: Date): string[] {
+  return endpointAuthProblems(settings.auth ?? null, Object.keys(settings.headers), settings.destination.type, settings.url, authGiven ? now : new Date(0));
+}
+
 const definedChanges = (changes: Partial<EndpointSettings>): Partial<EndpointSettings> => Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<EndpointSettings>;
 
 const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -113,7 +119,7 @@ export function decideEndpoint(command: EndpointCommand, state: EndpointState): 
   const occurredAt = command.metadata.now.toISOString();
   if (command.type === 'CreateEndpoint') {
     if (state.status !== 'absent') throw new EndpointAlreadyExistsError(command.data.endpointId);
-    const problems = [...settingsProblems(command.data.settings), ...combinedProblems(command.data.settings)];
+    const problems = [...settingsProblems(command.data.settings), ...combinedProblems(command.data.settings), ...authProblems(command.data.settings, true, command.metadata.now)];
     if (problems.length > 0) throw new InvalidEndpointCommandError(command.type, problems);
     checkPayloadFilter(command.data.settings, command.data.settings);
     return [{ type: 'EndpointCreated', data: { ...command.data, occurredAt } }];
@@ -123,7 +129,8 @@ export function decideEndpoint(command: EndpointCommand, state: EndpointState): 
 
   switch (command.type) {
     case 'UpdateEndpoint': {
-      const problems = [...settingsProblems(command.data.changes), ...combinedProblems({ ...endpoint.settings, ...definedChanges(command.data.changes) })];
+      const after = { ...endpoint.settings, ...definedChanges(command.data.changes) };
+      const problems = [...settingsProblems(command.data.changes), ...combinedProblems(after), ...authProblems(after, command.data.changes.auth !== undefined, command.metadata.now)];
       if (problems.length > 0) throw new InvalidEndpointCommandError(command.type, problems);
       checkPayloadFilter({ ...endpoint.settings, ...definedChanges(command.data.changes) }, definedChanges(command.data.changes));
       const changes = Object.fromEntries(

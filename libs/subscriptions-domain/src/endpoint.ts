@@ -1,4 +1,5 @@
 import type { ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering, PayloadFilterJson } from '@gancho/contracts';
+import type { EndpointAuth } from './endpoint-auth';
 
 /**
  * An endpoint's lifecycle, event-sourced on the stream `endpoint:{id}`; the
@@ -52,6 +53,8 @@ export interface EndpointSettings {
   ordering: EndpointOrdering;
   /** Only events whose data it matches are delivered (docs/filters.md); null or absent (recorded before filters existed): all. */
   payloadFilter?: PayloadFilterJson | null;
+  /** Authentication besides the signature; absent (recorded before it existed) or null: none. */
+  auth?: EndpointAuth | null;
 }
 
 export interface SealedSecret {

@@ -2,3 +2,4 @@ export * from './endpoint';
 export * from './endpoint-rules';
 export * from './decide-endpoint';
 export * from './partner';
+export * from './endpoint-auth';

@@ -62,8 +62,12 @@ export class EndpointPools {
     this.reaper.unref();
   }
 
-  /** The pool for `key` (created on first use), counted as busy until `release`. */
-  acquire(key: string, origin: string): PoolEntry {
+  /**
+   * The pool for `key` (created on first use), counted as busy until `release`.
+   * `connector` makes the connections of a new pool that need their own (a
+   * client certificate); otherwise the shared one does.
+   */
+  acquire(key: string, origin: string, connector?: () => buildConnector.connector): PoolEntry {
     let entry = this.pools.get(key);
     if (entry === undefined) {
       const pool = new Pool(origin, {
@@ -73,7 +77,7 @@ export class EndpointPools {
         keepAliveMaxTimeout: this.options.keepAliveTimeoutMs,
         headersTimeout: this.options.headersTimeoutMs,
         bodyTimeout: this.options.bodyTimeoutMs,
-        connect: this.connect,
+        connect: connector === undefined ? this.connect : this.budgetedConnector(connector()),
       });
       entry = { pool, inFlight: 0, lastUsedAt: 0 };
       this.pools.set(key, entry);

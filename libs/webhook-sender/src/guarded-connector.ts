@@ -47,6 +47,8 @@ export interface GuardedConnectorOptions {
   connectTimeoutMs: number;
   /** Extra trusted certificate authorities (a private PKI, or tests); the system's are used otherwise. */
   ca?: ConnectionOptions['ca'];
+  /** Presented on every TLS connection (mutual TLS); its own connector, so no TLS session is ever resumed across certificates. */
+  clientCertificate?: { cert: string; key: string };
 }
 
 /** Errors after which the next resolved address is worth a try (it may be another family or host). */
@@ -61,8 +63,13 @@ const tryNextAddressOn = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH',
  * DNS. TLS still verifies the certificate for the URL's name (SNI and
  * `servername`), not for the IP.
  */
-export function buildGuardedConnector({ policy, resolve, connectTimeoutMs, ca }: GuardedConnectorOptions): buildConnector.connector {
-  const connectToAddress = buildConnector({ timeout: connectTimeoutMs, allowH2: false, ...(ca === undefined ? {} : { ca }) });
+export function buildGuardedConnector({ policy, resolve, connectTimeoutMs, ca, clientCertificate }: GuardedConnectorOptions): buildConnector.connector {
+  const connectToAddress = buildConnector({
+    timeout: connectTimeoutMs,
+    allowH2: false,
+    ...(ca === undefined ? {} : { ca }),
+    ...(clientCertificate === undefined ? {} : { cert: clientCertificate.cert, key: clientCertificate.key }),
+  });
   const allowed = allowListOf(policy.allowedHosts);
 
   return (options, callback) => {

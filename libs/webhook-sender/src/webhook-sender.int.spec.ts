@@ -3,7 +3,7 @@ import net, { type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { eventually } from '@gancho/testing';
 import { checkEndpointUrl } from '@gancho/url-safety';
-import { generateTestCertificates, type TestCertificates } from './testing/certificates';
+import { generateTestCertificates, type TestCertificates } from '@gancho/testing';
 import { startReceiver, type Receiver, type ReceiverHandler, type ReceiverOptions } from './testing/receiver';
 import { WebhookSender, defaultUserAgent, type SendResult, type WebhookSenderOptions } from './webhook-sender';
 

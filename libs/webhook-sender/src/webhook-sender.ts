@@ -6,7 +6,7 @@ import type { AttemptErrorClass } from '@gancho/delivery-domain';
 import { checkHostWithoutLookup, type ResolveHost } from '@gancho/url-safety';
 import { classifySendError, DeadlineExceededError } from './classify-send-error';
 import { EndpointPools } from './endpoint-pools';
-import { allowListOf, buildGuardedConnector, isAllowListed, resolveWithSystemDns } from './guarded-connector';
+import { allowListOf, buildGuardedConnector, isAllowListed, resolveWithSystemDns, type GuardedConnectorOptions } from './guarded-connector';
 
 export interface WebhookSenderOptions {
   /** One deadline for connecting, the response headers and reading the kept part of the body. Default 15 000. */
@@ -58,6 +58,22 @@ export interface WebhookRequest {
   method?: 'POST' | 'GET';
   /** How much of this response to keep, instead of the sender's `maxResponseBytes` (an API client reads whole JSON answers). */
   maxResponseBytes?: number;
+  /**
+   * Presented on every TLS connection (mutual TLS). `id` names it (its
+   * fingerprint): a request with another certificate gets connections of its
+   * own, so a rotated certificate is used from the next request on.
+   */
+  clientCertificate?: ClientCertificate;
+  /** A shorter deadline for this request than the sender's `timeoutMs` (a longer one is cut to it). */
+  timeoutMs?: number;
+}
+
+export interface ClientCertificate {
+  id: string;
+  /** PEM, with its chain. */
+  cert: string;
+  /** PEM (never logged). */
+  key: string;
 }
 
 export type SendResult =
@@ -102,6 +118,7 @@ export class WebhookSender {
   private readonly maxResponseBytes: number;
   private readonly schemes: readonly string[];
   private readonly userAgent: string;
+  private readonly connectorOptions: GuardedConnectorOptions;
 
   constructor(options: WebhookSenderOptions) {
     this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 15_000);
@@ -111,6 +128,12 @@ export class WebhookSender {
     this.allowPrivateNetworks = options.allowPrivateNetworks;
     this.allowedHosts = allowListOf(options.allowedHosts ?? []);
     const connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs ?? 5_000);
+    this.connectorOptions = {
+      policy: { allowPrivateNetworks: options.allowPrivateNetworks, allowedHosts: [...this.allowedHosts] },
+      resolve: options.lookup ?? resolveWithSystemDns,
+      connectTimeoutMs,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    };
     this.pools = new EndpointPools({
       connectionsPerPool: positiveInteger('connectionsPerEndpoint', options.connectionsPerEndpoint ?? 8),
       maxConnections: positiveInteger('maxConnections', options.maxConnections ?? 256),
@@ -120,12 +143,7 @@ export class WebhookSender {
       headersTimeoutMs: this.timeoutMs,
       bodyTimeoutMs: this.timeoutMs,
       connectTimeoutMs,
-      connect: buildGuardedConnector({
-        policy: { allowPrivateNetworks: options.allowPrivateNetworks, allowedHosts: [...this.allowedHosts] },
-        resolve: options.lookup ?? resolveWithSystemDns,
-        connectTimeoutMs,
-        ...(options.ca === undefined ? {} : { ca: options.ca }),
-      }),
+      connect: buildGuardedConnector(this.connectorOptions),
     });
   }
 
@@ -139,9 +157,15 @@ export class WebhookSender {
     const refusal = this.refusalWithoutLookup(target);
     if (refusal !== undefined) return { kind: 'error', errorClass: 'ssrf_blocked', message: refusal, elapsedMs: elapsedMs() };
 
-    const lease = this.pools.acquire(request.endpointId === undefined ? target.origin : `${request.endpointId} ${target.origin}`, target.origin);
+    const poolKey = request.endpointId === undefined ? target.origin : `${request.endpointId} ${target.origin}`;
+    const certificate = request.clientCertificate;
+    const lease =
+      certificate === undefined
+        ? this.pools.acquire(poolKey, target.origin)
+        : this.pools.acquire(`${poolKey} ${certificate.id}`, target.origin, () => buildGuardedConnector({ ...this.connectorOptions, clientCertificate: certificate }));
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DeadlineExceededError(this.timeoutMs)), this.timeoutMs);
+    const timeoutMs = request.timeoutMs === undefined ? this.timeoutMs : Math.min(this.timeoutMs, positiveInteger('timeoutMs', request.timeoutMs));
+    const timer = setTimeout(() => deadline.abort(new DeadlineExceededError(timeoutMs)), timeoutMs);
     try {
       const response = await lease.pool.request({
         path: `${target.pathname}${target.search}`,

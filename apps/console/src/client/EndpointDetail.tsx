@@ -3,6 +3,7 @@ import { api, type Endpoint, type EndpointSecrets, type RecoverAnswer, type Stat
 import { groupByPhase, isAllEvents, useCatalog } from './catalog';
 import { LatencyChart, SuccessRateChart } from './Charts';
 import { Link, navigate, useI18n, useLoad, useLocation } from './core';
+import { AuthFacts } from './EndpointAuth';
 import { destinationType } from './Endpoints';
 import { formatDateTimeInput, formatMs, formatPercent, formatTime, parseDateTimeInput } from './format';
 import type { MessageKey } from './i18n';
@@ -115,6 +116,12 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
                     </code>
                   ))}
             </dd>
+            {destinationType(ep) === 'webhook' ? (
+              <>
+                <dt>{t('auth.title')}</dt>
+                <AuthFacts auth={ep.auth} />
+              </>
+            ) : null}
             {ep.destination?.type === 'activecampaign' ? (
               <>
                 <dt>{t('form.ac.apiUrl')}</dt>

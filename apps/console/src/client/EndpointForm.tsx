@@ -2,6 +2,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api, type CreateEndpointBody, type Endpoint, type EndpointOrdering, type EventTypeInfo, type UpdateEndpointBody } from './api';
 import { groupByPhase, isAllEvents, useCatalog } from './catalog';
 import { Link, navigate, useI18n, useLoad } from './core';
+import { AuthEditor, authBody, authFormOf, emptyAuthForm, type AuthForm } from './EndpointAuth';
 import { eventDescription } from './event-descriptions';
 import type { MessageKey } from './i18n';
 import { ErrorMessage, JsonBlock, Loading } from './ui';
@@ -30,6 +31,7 @@ interface FormState {
   rateLimit: string;
   ordering: EndpointOrdering;
   payloadFilter: PayloadFilter | null;
+  auth: AuthForm;
 }
 
 /** What the service itself chooses when a new endpoint leaves ordering out. */
@@ -48,6 +50,7 @@ const emptyForm: FormState = {
   rateLimit: '',
   ordering: defaultOrdering.webhook,
   payloadFilter: null,
+  auth: emptyAuthForm,
 };
 
 function formOf(endpoint: Endpoint): FormState {
@@ -65,6 +68,7 @@ function formOf(endpoint: Endpoint): FormState {
     rateLimit: endpoint.rate_limit_per_second === null ? '' : String(endpoint.rate_limit_per_second),
     ordering: endpoint.ordering,
     payloadFilter: (endpoint.payload_filter as PayloadFilter | null | undefined) ?? null,
+    auth: authFormOf(endpoint.auth),
   };
 }
 
@@ -105,6 +109,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
   const [form, setForm] = useState<FormState>(() => (endpoint ? formOf(endpoint) : emptyForm));
   const [error, setError] = useState<unknown>(undefined);
   const [eventsProblem, setEventsProblem] = useState<string | null>(null);
+  const [authProblem, setAuthProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { types, error: catalogError } = useCatalog();
 
@@ -116,6 +121,13 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       return;
     }
     setEventsProblem(null);
+    const auth = form.destination === 'webhook' ? authBody(form.auth, endpoint?.auth) : undefined;
+    if (auth === 'secret_needed') {
+      setAuthProblem(t('auth.secretNeeded'));
+      document.getElementById('auth-problem')?.focus();
+      return;
+    }
+    setAuthProblem(null);
     const headers = endpoint ? headersPatch(endpoint, form.headers) : Object.fromEntries(form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value]));
     const common = {
       description: form.description,
@@ -128,7 +140,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
     const wasActiveCampaign = endpoint?.destination?.type === 'activecampaign';
     const body: CreateEndpointBody & UpdateEndpointBody =
       form.destination === 'webhook'
-        ? { ...common, url: form.url.trim(), headers, ...(wasActiveCampaign ? { destination: { type: 'webhook' as const } } : {}) }
+        ? { ...common, url: form.url.trim(), headers, ...(wasActiveCampaign ? { destination: { type: 'webhook' as const } } : {}), ...(auth === undefined ? {} : { auth }) }
         : {
             ...common,
             // The token is sent only when typed: left empty on edit, the stored one is kept.
@@ -244,6 +256,18 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       {form.destination === 'webhook' ? <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} /> : null}
 
       <PayloadFilterEditor value={form.payloadFilter} onChange={(payloadFilter) => setForm((current) => ({ ...current, payloadFilter }))} />
+      {form.destination === 'webhook' ? (
+        <>
+          <div id="auth-problem" tabIndex={-1}>
+            {authProblem ? (
+              <p className="field-error" role="alert">
+                {authProblem}
+              </p>
+            ) : null}
+          </div>
+          <AuthEditor form={form.auth} saved={endpoint?.auth} onChange={(auth) => setForm({ ...form, auth })} />
+        </>
+      ) : null}
 
       <fieldset>
         <legend>{t('form.ordering')}</legend>

@@ -7,7 +7,7 @@ import { PostgresEventStore } from '@gancho/event-store';
 import type { DeliveryConfig } from '../delivery.config';
 import { ActiveCampaignDestination } from '../destinations/activecampaign/activecampaign-destination';
 import type { Destination } from '../destinations/destination';
-import { WebhookDestination } from '../destinations/webhook/webhook-destination';
+import { tokenRequestTimeoutMs, WebhookDestination } from '../destinations/webhook/webhook-destination';
 import type { FirstAttemptHandOff } from '../ingest/status-event.consumer';
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
 import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
@@ -54,9 +54,9 @@ export class Dispatcher implements FirstAttemptHandOff, OnApplicationShutdown {
     this.scheduler = new DispatchScheduler(messages, (message, via) => this.attempt(message, via), {
       concurrency: config.get('DISPATCH_CONCURRENCY', { infer: true }),
       endpointConcurrency: config.get('ENDPOINT_CONCURRENCY', { infer: true }),
-      // An attempt ends by the request timeout; the margin covers recording it.
+      // An attempt ends by the request timeout (after a token request's, for OAuth endpoints); the margin covers recording it.
       // After a crash, the messages it held are taken again when this runs out.
-      leaseSeconds: (config.get('REQUEST_TIMEOUT_MS', { infer: true }) + 5_000) / 1000,
+      leaseSeconds: (config.get('REQUEST_TIMEOUT_MS', { infer: true }) + tokenRequestTimeoutMs + 5_000) / 1000,
       pollMs: config.get('DISPATCH_POLL_MS', { infer: true }),
       idlePollMaxMs: config.get('DISPATCH_IDLE_POLL_MAX_MS', { infer: true }),
       log: (message) => this.logger.error(message),

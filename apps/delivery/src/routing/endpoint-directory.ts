@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { openEndpointAuth, type RoutedAuth } from './endpoint-auth';
 import { ConfigService } from '@nestjs/config';
 import {
   describeRecordEvent,
@@ -35,6 +36,8 @@ export interface RoutedEndpoint {
   };
   /** The payload filter compiled once per state; absent when the endpoint has none (then nothing is evaluated). */
   matches?: PayloadPredicate;
+  /** Set when the endpoint has authentication besides the signature: its credential opened (never logged). */
+  auth?: RoutedAuth;
 }
 
 /** An endpoint held back: its partner when the record names one, and what this release could not read. */
@@ -164,7 +167,9 @@ export class EndpointDirectory implements OnApplicationShutdown {
     let secrets: RoutedEndpoint['secrets'];
     let activeCampaign: RoutedEndpoint['activeCampaign'];
     let headers: Record<string, string>;
+    let auth: RoutedAuth | undefined;
     try {
+      auth = openEndpointAuth(state, (sealed, context) => this.box.open(sealed, context));
       headers = openEndpointHeaders(state, (sealed, context) => this.box.open(sealed, context));
       secrets = state.signing_secrets.map((s) => ({
         secret: this.box.open(s.sealed, endpointSecretContext(endpointId)),
@@ -187,7 +192,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
     const filter = state.payload_filter === undefined ? undefined : parsePayloadFilter(state.payload_filter).filter;
     const matches = filter && compilePayloadFilter(filter);
     // `matches` is always a property (undefined without a filter), so every endpoint has the same shape where routing reads it.
-    this.endpoints.set(endpointId, { state: { ...state, headers }, secrets, matches, ...(activeCampaign ? { activeCampaign } : {}) });
+    this.endpoints.set(endpointId, { state: { ...state, headers }, secrets, matches, ...(activeCampaign ? { activeCampaign } : {}), ...(auth ? { auth } : {}) });
     let ofPartner = this.byPartner.get(state.partner_id);
     if (!ofPartner) this.byPartner.set(state.partner_id, (ofPartner = new Set()));
     ofPartner.add(endpointId);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { activeCampaignFieldKeys, defaultActiveCampaignMapping, endpointOrderings, purchaseStatuses } from '@gancho/contracts';
+import { endpointAuthBody } from './endpoint-auth';
 import { customHeaderNameProblems, customHeaderProblems, customHeaderValueProblems, eventTypeFilterProblems, maxCustomHeaders, maxUrlLength } from '@gancho/subscriptions-domain';
 
 const eventTypes = z
@@ -124,6 +125,7 @@ export const createEndpointBody = z
     // Left out: "none" for a webhook; "per_purchase" for ActiveCampaign, so a contact's fields end on the latest status.
     ordering: ordering.optional(),
     payload_filter: payloadFilter.default(null),
+    auth: endpointAuthBody.nullable().default(null),
   })
   .superRefine((body, context) => {
     if (body.destination.type === 'webhook' && body.url === undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'a webhook endpoint needs a url' });
@@ -145,5 +147,6 @@ export const updateEndpointBody = z.strictObject({
   rate_limit_per_second: rateLimit.optional(),
   ordering: ordering.optional(),
   payload_filter: payloadFilter.optional(),
+  auth: endpointAuthBody.nullable().optional().describe('Replaces the whole auth (null removes it); left out, it is kept.'),
 });
 export type UpdateEndpointBody = z.infer<typeof updateEndpointBody>;

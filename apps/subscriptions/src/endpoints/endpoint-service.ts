@@ -24,15 +24,16 @@ import {
   type EndpointSettings,
   type EndpointState,
 } from '@gancho/subscriptions-domain';
+import { endpointAuthRow, sealEndpointAuth, type EndpointAuthBody, type EndpointAuthView } from './endpoint-auth';
 import { headerSealer, patchedHeaders } from './endpoint-header-sealing';
 import { auditEntry, endpointView, type AuditEntry, type DestinationView, type EndpointView } from './endpoint-views';
 
 export const endpointStreamId = (endpointId: string) => `endpoint:${endpointId}`;
 
 /** Settings as the API received them: custom header values in the clear (sealed before they are recorded). */
-export type SettingsInput = Omit<EndpointSettings, 'destination' | 'headers'> & { headers: Record<string, string> };
+export type SettingsInput = Omit<EndpointSettings, 'destination' | 'headers' | 'auth'> & { headers: Record<string, string>; auth?: EndpointAuthBody | null };
 /** Changes as the API received them: a header with a value is set, a header given as null removed, one left out kept. */
-export type ChangesInput = Partial<Omit<EndpointSettings, 'destination' | 'headers'>> & { headers?: Record<string, string | null> };
+export type ChangesInput = Partial<Omit<EndpointSettings, 'destination' | 'headers' | 'auth'>> & { headers?: Record<string, string | null>; auth?: EndpointAuthBody | null };
 
 /** `whsec_` + base64 of 32 random bytes (Standard Webhooks). */
 export function newSigningSecret(): string {
@@ -92,15 +93,18 @@ export class EndpointService {
     const sealedSecret = this.secretBox.seal(newSigningSecret(), endpointSecretContext(endpointId));
     const seal = headerSealer(this.secretBox);
     const headers = Object.fromEntries(Object.entries(settings.headers).map(([name, value]) => [name, seal(endpointId, name, value)]));
-    const full: EndpointSettings = { ...settings, headers, destination: this.sealDestination(endpointId, destination, null) };
+    const { auth, ...plain } = settings;
+    const full: EndpointSettings = { ...plain, headers, destination: this.sealDestination(endpointId, destination, null), ...(auth ? { auth: sealEndpointAuth(this.secretBox, endpointId, auth, now) } : {}) };
     const command: EndpointCommand = { type: 'CreateEndpoint', data: { endpointId, partnerId, settings: full, enabled, sealedSecret }, metadata: { now } };
     const endpoint = await this.run(partnerId, endpointId, command, caller, claim && ((after) => claim(endpointView(after))));
     return endpoint && endpointView(endpoint);
   }
 
   async update(partnerId: string, endpointId: string, changes: ChangesInput, enabled: boolean | undefined, caller: Caller, destination?: DestinationInput): Promise<EndpointView> {
-    const { headers, ...rest } = changes;
+    const { headers, auth, ...rest } = changes;
     const withDestination: Partial<EndpointSettings> = { ...rest };
+    // A new auth replaces the old one whole, in this one event: delivery sends with the one or the other, never neither.
+    if (auth !== undefined) withDestination.auth = auth === null ? null : sealEndpointAuth(this.secretBox, endpointId, auth, this.clock.now());
     if (destination !== undefined || headers !== undefined) {
       const current = await this.load(partnerId, endpointId);
       if (destination !== undefined) withDestination.destination = this.sealDestination(endpointId, destination, current.settings.destination);
@@ -201,13 +205,17 @@ export class EndpointService {
   }
 
   async get(partnerId: string, endpointId: string): Promise<EndpointView> {
-    const [row] = await this.dataSource.query('SELECT * FROM endpoints WHERE endpoint_id = $1 AND partner_id = $2', [endpointId, partnerId]);
+    const [row] = await this.dataSource.query('SELECT e.*, a.auth FROM endpoints e LEFT JOIN endpoint_auth a USING (endpoint_id) WHERE endpoint_id = $1 AND partner_id = $2', [endpointId, partnerId]);
     if (!row) throw new EndpointNotFoundError(endpointId);
     return viewOfRow(row);
   }
 
   async list(partnerId: string, limit: number, after?: string): Promise<{ items: EndpointView[]; next_cursor: string | null }> {
-    const rows: EndpointRow[] = await this.dataSource.query('SELECT * FROM endpoints WHERE partner_id = $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT $3', [partnerId, after ?? '', limit + 1]);
+    const rows: EndpointRow[] = await this.dataSource.query('SELECT e.*, a.auth FROM endpoints e LEFT JOIN endpoint_auth a USING (endpoint_id) WHERE partner_id = $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT $3', [
+      partnerId,
+      after ?? '',
+      limit + 1,
+    ]);
     const page = rows.slice(0, limit);
     return { items: page.map(viewOfRow), next_cursor: rows.length > limit ? (page.at(-1)?.endpoint_id ?? null) : null };
   }
@@ -229,7 +237,10 @@ export class EndpointService {
     };
     const result = await handleStreamCommand(this.store, this.model, { streamId: endpointStreamId(endpointId), type: command.type, decide }, caller.context, {
       metadataOf: actorOf(caller),
-      alongside: (after) => [endpointRow(endpointOf(after), after.status === 'deleted')],
+      alongside: (after) => {
+        const endpoint = endpointOf(after);
+        return [endpointRow(endpoint, after.status === 'deleted'), endpointAuthRow(endpoint.endpointId, endpoint.settings.auth, endpoint.version, after.status === 'deleted')];
+      },
       ...(gateFor ? { gate: (after: EndpointState) => gateFor(endpointOf(after)) } : {}),
     });
     return { outcome: result.outcome, endpoint: endpointOf(result.after) };
@@ -271,6 +282,8 @@ interface EndpointRow {
   rate_limit_per_second: number | null;
   ordering: EndpointView['ordering'];
   payload_filter: EndpointView['payload_filter'];
+  /** From `endpoint_auth`; null when the endpoint has none. */
+  auth: EndpointAuthView | null;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -292,6 +305,7 @@ function viewOfRow(row: EndpointRow): EndpointView {
     rate_limit_per_second: row.rate_limit_per_second,
     ordering: row.ordering,
     payload_filter: row.payload_filter ?? null,
+    auth: row.auth ?? null,
     version: row.version,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),

@@ -2,6 +2,7 @@ import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledRe
 import type { StoredEvent } from '@gancho/event-store';
 import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings, SealedHeaderValue } from '@gancho/subscriptions-domain';
 import type { SubscriptionsEventMetadata } from '../platform/caller';
+import { endpointAuthStateV1, endpointAuthView, type EndpointAuthView } from './endpoint-auth';
 
 /** A destination as the partner API shows it: an ActiveCampaign token only by its last four characters. */
 export type DestinationView =
@@ -64,6 +65,7 @@ export interface EndpointView {
   ordering: EndpointOrdering;
   /** null: every event of event_types. */
   payload_filter: PayloadFilterJson | null;
+  auth: EndpointAuthView | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -86,6 +88,7 @@ export function endpointView(endpoint: Endpoint): EndpointView {
     rate_limit_per_second: settings.rateLimitPerSecond,
     ordering: settings.ordering,
     payload_filter: settings.payloadFilter ?? null,
+    auth: endpointAuthView(settings.auth),
     version: endpoint.version,
     created_at: endpoint.createdAt,
     updated_at: endpoint.updatedAt,
@@ -112,6 +115,7 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     ordering: endpoint.settings.ordering,
     // Left out when there is none, so states without a filter read as before.
     ...(endpoint.settings.payloadFilter ? { payload_filter: endpoint.settings.payloadFilter } : {}),
+    auth: endpointAuthStateV1(endpoint.settings.auth),
     signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
     version: endpoint.version,
     created_at: endpoint.createdAt,
@@ -132,6 +136,8 @@ function settingsChanges(changes: Partial<EndpointSettings>): Record<string, unk
   if (changes.rateLimitPerSecond !== undefined) out['rate_limit_per_second'] = changes.rateLimitPerSecond;
   if (changes.ordering !== undefined) out['ordering'] = changes.ordering;
   if (changes.payloadFilter !== undefined) out['payload_filter'] = changes.payloadFilter;
+  // Masked as the API shows it: which credential it was, never the credential.
+  if (changes.auth !== undefined) out['auth'] = endpointAuthView(changes.auth);
   return out;
 }
 

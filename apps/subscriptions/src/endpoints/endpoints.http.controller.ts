@@ -10,6 +10,7 @@ import { pageQuery } from '../partners/partner-requests';
 import { EndpointNotFoundError } from '@gancho/subscriptions-domain';
 import { createEndpointBody, updateEndpointBody, type CreateEndpointBody, type DestinationBody, type UpdateEndpointBody } from './endpoint-requests';
 import { EndpointService, type ChangesInput, type DestinationInput, type RotationView, type SecretsView, type SettingsInput } from './endpoint-service';
+import type { EndpointAuthBody } from './endpoint-auth';
 import { EndpointUrlPolicy } from './endpoint-url-policy';
 import type { AuditEntry, EndpointView } from './endpoint-views';
 
@@ -39,7 +40,7 @@ function invalid(path: string, message: string): ProblemError {
   return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path, message }] });
 }
 
-function changesOf(body: UpdateEndpointBody, url: string | undefined): ChangesInput {
+function changesOf(body: UpdateEndpointBody, url: string | undefined, auth: EndpointAuthBody | null | undefined): ChangesInput {
   return {
     ...(url !== undefined ? { url } : {}),
     ...(body.description !== undefined ? { description: body.description } : {}),
@@ -48,6 +49,7 @@ function changesOf(body: UpdateEndpointBody, url: string | undefined): ChangesIn
     ...(body.rate_limit_per_second !== undefined ? { rateLimitPerSecond: body.rate_limit_per_second } : {}),
     ...(body.ordering !== undefined ? { ordering: body.ordering } : {}),
     ...(body.payload_filter !== undefined ? { payloadFilter: body.payload_filter } : {}),
+    ...(auth !== undefined ? { auth } : {}),
   };
 }
 
@@ -73,7 +75,7 @@ export class EndpointsController {
   @ApiOperation({
     summary: 'Create an endpoint (its signing secret is made with it)',
     description:
-      'A webhook endpoint (`destination` left out, or `{"type":"webhook"}`) needs a `url`. An ActiveCampaign endpoint leaves `url` out and gives `destination: {"type":"activecampaign","api_url":"https://<account>.api-us1.com","api_token":"…","mapping":{…}}`; the token is stored encrypted and only its last four characters are ever shown (`destination.api_token_last4`); `event_tracking: {actid, event_key}` (optional) also records each status as an AC event. Endpoints answer with `destination` (webhook, or activecampaign with api_url, api_token_last4, mapping and event_tracking {actid, event_key_last4} | null). See docs/activecampaign.md.',
+      'A webhook endpoint (`destination` left out, or `{"type":"webhook"}`) needs a `url`. An ActiveCampaign endpoint leaves `url` out and gives `destination: {"type":"activecampaign","api_url":"https://<account>.api-us1.com","api_token":"…","mapping":{…}}`; the token is stored encrypted and only its last four characters are ever shown (`destination.api_token_last4`); `event_tracking: {actid, event_key}` (optional) also records each status as an AC event. Endpoints answer with `destination` (webhook, or activecampaign with api_url, api_token_last4, mapping and event_tracking {actid, event_key_last4} | null). See docs/activecampaign.md. A webhook endpoint may also authenticate itself besides the signature with `auth`: HTTP Basic, OAuth 2.0 client credentials (delivery fetches and caches the bearer token) or mutual TLS (a client certificate and key); its secrets are stored encrypted and answered masked. See docs/subscriptions.md#endpoint-authentication.',
     operationId: 'createEndpoint',
   })
   @ApiHeader(idempotencyKeyHeader)
@@ -90,6 +92,7 @@ export class EndpointsController {
       rateLimitPerSecond: body.rate_limit_per_second,
       ordering: body.ordering ?? (destination.type === 'activecampaign' ? 'per_purchase' : 'none'),
       payloadFilter: body.payload_filter,
+      auth: await this.authInput(body.auth),
     };
     const caller = requestCaller(request, partnerActor(request));
     // Scoped per partner: two partners using the same key never see each other's responses.
@@ -120,7 +123,7 @@ export class EndpointsController {
   @ApiOperation({
     summary: 'Change an endpoint; `enabled: true` re-enables it',
     description:
-      'Every field is optional; a field left out keeps its value. `headers` changes headers one by one: a header given with a value is set (replacing the current one of that name, in any case), a header given as `null` is removed, and a header left out keeps its value — header values are never shown again, so they never need to be resent. See docs/subscriptions.md.',
+      'Every field is optional; a field left out keeps its value. `headers` changes headers one by one: a header given with a value is set (replacing the current one of that name, in any case), a header given as `null` is removed, and a header left out keeps its value — header values are never shown again, so they never need to be resent. `auth` given replaces the whole authentication in one change (how a credential is rotated: every request carries the old or the new one, never none); `auth: null` removes it. See docs/subscriptions.md.',
     operationId: 'updateEndpoint',
   })
   @ApiBody({ schema: openApiSchema(updateEndpointBody) })
@@ -133,7 +136,20 @@ export class EndpointsController {
     if (activeCampaignAfter && body.url !== undefined) throw invalid('url', "an ActiveCampaign endpoint's url is its destination.api_url");
     if (destination?.type === 'webhook' && current.settings.destination.type !== 'webhook' && body.url === undefined) throw invalid('url', 'a webhook endpoint needs a url');
     const url = destination?.type === 'activecampaign' ? destination.apiUrl : body.url === undefined ? undefined : await this.urls.accept(body.url);
-    return this.endpoints.update(request.partnerId, endpointId, changesOf(body, url), body.enabled, requestCaller(request, partnerActor(request)), destination);
+    const auth = body.auth === undefined ? undefined : await this.authInput(body.auth);
+    return this.endpoints.update(request.partnerId, endpointId, changesOf(body, url, auth), body.enabled, requestCaller(request, partnerActor(request)), destination);
+  }
+
+  /** The auth with its token URL through the endpoint URL policy: delivery would refuse to ask a token of any other (422 ENDPOINT_URL_NOT_ALLOWED, field auth.token_url). */
+  private async authInput(auth: EndpointAuthBody | null): Promise<EndpointAuthBody | null> {
+    if (auth?.type !== 'oauth2_client_credentials') return auth;
+    try {
+      return { ...auth, token_url: await this.urls.accept(auth.token_url) };
+    } catch (error) {
+      if (error instanceof ProblemError && error.code === 'ENDPOINT_URL_NOT_ALLOWED')
+        throw new ProblemError(error.code, error.message.replace('this URL', 'this token URL'), { ...error.extensions, field: 'auth.token_url' });
+      throw error;
+    }
   }
 
   /** The destination with its API URL checked by the URL policy (the token stays in the clear until the service seals it). */

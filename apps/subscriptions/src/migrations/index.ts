@@ -1,5 +1,6 @@
 import { CreateEventStore1764300000000 } from '@gancho/event-store';
 import type { ServiceCoreOptions } from '@gancho/service-kit';
+import { AddEndpointAuth1765300000000 } from './add-endpoint-auth';
 import { AddEndpointDestination1764800000000 } from './add-endpoint-destination';
 import { CreateSubscriptionsReadModels1764500000000 } from './create-read-models';
 import { SealEndpointHeaders1765100000000 } from './seal-endpoint-headers';
@@ -12,4 +13,5 @@ export const subscriptionsMigrations: ServiceCoreOptions['migrations'] = [
   AddEndpointDestination1764800000000,
   SealEndpointHeaders1765100000000,
   AddEndpointPayloadFilter1765400000000,
+  AddEndpointAuth1765300000000,
 ];

@@ -8,6 +8,8 @@ export interface ReceivedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** The subject CN of the client certificate the request came with (mutual TLS), if any. */
+  clientCertificateCn?: string;
 }
 
 /** Answers a request whose body has been read in full. Leaving `res` alone makes a receiver that never answers. */
@@ -29,7 +31,8 @@ export interface Receiver {
 export interface ReceiverOptions {
   /** Default 127.0.0.1. `::` listens dual-stack (IPv6 and IPv4-mapped). */
   listenOn?: string;
-  tls?: { key: string; cert: string };
+  /** With `clientCa`, the receiver requires a client certificate issued by it (mutual TLS) and refuses the handshake otherwise. */
+  tls?: { key: string; cert: string; clientCa?: string };
   /** How long the server keeps an idle connection open (Node's default is 5 000 ms). */
   keepAliveTimeoutMs?: number;
 }
@@ -44,11 +47,14 @@ export async function startReceiver(handler: ReceiverHandler = ok, options: Rece
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      const peer = 'getPeerCertificate' in req.socket ? (req.socket as import('node:tls').TLSSocket).getPeerCertificate() : undefined;
+      const clientCertificateCn = typeof peer?.subject?.CN === 'string' ? peer.subject.CN : undefined;
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, ...(clientCertificateCn === undefined ? {} : { clientCertificateCn }) });
       handler(req, res, body);
     });
   };
-  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : http.createServer(onRequest);
+  const clientAuth = options.tls?.clientCa === undefined ? {} : { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: true };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert, ...clientAuth }, onRequest) : http.createServer(onRequest);
   const receiver: Receiver = {
     port: 0,
     authority: '',

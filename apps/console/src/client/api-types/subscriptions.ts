@@ -124,7 +124,7 @@ export interface paths {
         put?: never;
         /**
          * Create an endpoint (its signing secret is made with it)
-         * @description A webhook endpoint (`destination` left out, or `{"type":"webhook"}`) needs a `url`. An ActiveCampaign endpoint leaves `url` out and gives `destination: {"type":"activecampaign","api_url":"https://<account>.api-us1.com","api_token":"…","mapping":{…}}`; the token is stored encrypted and only its last four characters are ever shown (`destination.api_token_last4`); `event_tracking: {actid, event_key}` (optional) also records each status as an AC event. Endpoints answer with `destination` (webhook, or activecampaign with api_url, api_token_last4, mapping and event_tracking {actid, event_key_last4} | null). See docs/activecampaign.md.
+         * @description A webhook endpoint (`destination` left out, or `{"type":"webhook"}`) needs a `url`. An ActiveCampaign endpoint leaves `url` out and gives `destination: {"type":"activecampaign","api_url":"https://<account>.api-us1.com","api_token":"…","mapping":{…}}`; the token is stored encrypted and only its last four characters are ever shown (`destination.api_token_last4`); `event_tracking: {actid, event_key}` (optional) also records each status as an AC event. Endpoints answer with `destination` (webhook, or activecampaign with api_url, api_token_last4, mapping and event_tracking {actid, event_key_last4} | null). See docs/activecampaign.md. A webhook endpoint may also authenticate itself besides the signature with `auth`: HTTP Basic, OAuth 2.0 client credentials (delivery fetches and caches the bearer token) or mutual TLS (a client certificate and key); its secrets are stored encrypted and answered masked. See docs/subscriptions.md#endpoint-authentication.
          */
         post: operations["createEndpoint"];
         delete?: never;
@@ -150,7 +150,7 @@ export interface paths {
         head?: never;
         /**
          * Change an endpoint; `enabled: true` re-enables it
-         * @description Every field is optional; a field left out keeps its value. `headers` changes headers one by one: a header given with a value is set (replacing the current one of that name, in any case), a header given as `null` is removed, and a header left out keeps its value — header values are never shown again, so they never need to be resent. See docs/subscriptions.md.
+         * @description Every field is optional; a field left out keeps its value. `headers` changes headers one by one: a header given with a value is set (replacing the current one of that name, in any case), a header given as `null` is removed, and a header left out keeps its value — header values are never shown again, so they never need to be resent. `auth` given replaces the whole authentication in one change (how a credential is rotated: every request carries the old or the new one, never none); `auth: null` removes it. See docs/subscriptions.md.
          */
         patch: operations["updateEndpoint"];
         trace?: never;
@@ -4150,10 +4150,39 @@ export interface operations {
                             rate_limit_per_second: number | null;
                             /** @enum {string} */
                             ordering: "none" | "per_purchase";
-                            /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
-                            payload_filter: {
+                            /** @description Authentication besides the signature; secrets never shown (last four characters of a long one, or null). null: none. */
+                            auth: (({
+                                /** @constant */
+                                type: "basic";
+                                username: string;
+                                password_last4: string | null;
+                            } & {
                                 [key: string]: unknown;
-                            } | null;
+                            }) | ({
+                                /** @constant */
+                                type: "oauth2_client_credentials";
+                                token_url: string;
+                                client_id: string;
+                                client_secret_last4: string | null;
+                                scope: string | null;
+                                audience: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                /** @constant */
+                                type: "mtls";
+                                certificate: {
+                                    subject: string;
+                                    issuer: string;
+                                    valid_from: string;
+                                    valid_to: string;
+                                    fingerprint_sha256: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            })) | null;
                             version: number;
                             /** @description RFC 3339, UTC. */
                             created_at: string;
@@ -4350,13 +4379,39 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
-                    /**
-                     * @description Only events whose `data` this filter matches are delivered; null for every event of event_types. Field paths are dotted (`course.id`); a value is equality, or an object of operators `$eq $ne $in $nin $gt $gte $lt $lte $exists`; `$and`/`$or` take lists of filters, `$not` one. Example: `{"course.id": "crs_1", "course.price_cents": {"$gte": 100000}}`. A path that none of the subscribed event types has, or a value of the wrong type, is refused with 422 INVALID_PAYLOAD_FILTER. See docs/filters.md.
-                     * @default null
-                     */
-                    payload_filter?: {
-                        [key: string]: unknown;
-                    } | null;
+                    /** @default null */
+                    auth?: ({
+                        /** @constant */
+                        type: "basic";
+                        username: string & (unknown & unknown);
+                        /** @description Stored and published encrypted; answered only as `password_last4` (null for fewer than 12 characters). */
+                        password: string;
+                    } | {
+                        /** @constant */
+                        type: "oauth2_client_credentials";
+                        /** @description The token endpoint; the same URL policy as the endpoint URL (https on the public internet). */
+                        token_url: string;
+                        client_id: string;
+                        /** @description Stored and published encrypted; answered only as `client_secret_last4`. */
+                        client_secret: string;
+                        /**
+                         * @description Sent as `scope`; null for none.
+                         * @default null
+                         */
+                        scope?: string | null;
+                        /**
+                         * @description Sent as `audience` (Auth0 and others); null for none.
+                         * @default null
+                         */
+                        audience?: string | null;
+                    } | {
+                        /** @constant */
+                        type: "mtls";
+                        /** @description The client certificate (then its intermediates, if any) in PEM. */
+                        certificate: string;
+                        /** @description Its private key in PEM. Stored and published encrypted; never answered. */
+                        private_key: string;
+                    }) | null;
                 } | {
                     destination?: {
                         /** @constant */
@@ -4419,10 +4474,39 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
-                        /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
-                        payload_filter: {
+                        /** @description Authentication besides the signature; secrets never shown (last four characters of a long one, or null). null: none. */
+                        auth: (({
+                            /** @constant */
+                            type: "basic";
+                            username: string;
+                            password_last4: string | null;
+                        } & {
                             [key: string]: unknown;
-                        } | null;
+                        }) | ({
+                            /** @constant */
+                            type: "oauth2_client_credentials";
+                            token_url: string;
+                            client_id: string;
+                            client_secret_last4: string | null;
+                            scope: string | null;
+                            audience: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        }) | ({
+                            /** @constant */
+                            type: "mtls";
+                            certificate: {
+                                subject: string;
+                                issuer: string;
+                                valid_from: string;
+                                valid_to: string;
+                                fingerprint_sha256: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })) | null;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -4489,7 +4573,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED, IDEMPOTENCY_KEY_REUSED, INVALID_PAYLOAD_FILTER. */
+            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED, IDEMPOTENCY_KEY_REUSED. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4499,7 +4583,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "ENDPOINT_URL_NOT_ALLOWED" | "IDEMPOTENCY_KEY_REUSED" | "INVALID_PAYLOAD_FILTER";
+                        code?: "ENDPOINT_URL_NOT_ALLOWED" | "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };
@@ -4606,10 +4690,39 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
-                        /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
-                        payload_filter: {
+                        /** @description Authentication besides the signature; secrets never shown (last four characters of a long one, or null). null: none. */
+                        auth: (({
+                            /** @constant */
+                            type: "basic";
+                            username: string;
+                            password_last4: string | null;
+                        } & {
                             [key: string]: unknown;
-                        } | null;
+                        }) | ({
+                            /** @constant */
+                            type: "oauth2_client_credentials";
+                            token_url: string;
+                            client_id: string;
+                            client_secret_last4: string | null;
+                            scope: string | null;
+                            audience: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        }) | ({
+                            /** @constant */
+                            type: "mtls";
+                            certificate: {
+                                subject: string;
+                                issuer: string;
+                                valid_from: string;
+                                valid_to: string;
+                                fingerprint_sha256: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })) | null;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -4879,10 +4992,39 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
-                    /** @description Only events whose `data` this filter matches are delivered; null for every event of event_types. Field paths are dotted (`course.id`); a value is equality, or an object of operators `$eq $ne $in $nin $gt $gte $lt $lte $exists`; `$and`/`$or` take lists of filters, `$not` one. Example: `{"course.id": "crs_1", "course.price_cents": {"$gte": 100000}}`. A path that none of the subscribed event types has, or a value of the wrong type, is refused with 422 INVALID_PAYLOAD_FILTER. See docs/filters.md. */
-                    payload_filter?: {
-                        [key: string]: unknown;
-                    } | null;
+                    /** @description Replaces the whole auth (null removes it); left out, it is kept. */
+                    auth?: ({
+                        /** @constant */
+                        type: "basic";
+                        username: string & (unknown & unknown);
+                        /** @description Stored and published encrypted; answered only as `password_last4` (null for fewer than 12 characters). */
+                        password: string;
+                    } | {
+                        /** @constant */
+                        type: "oauth2_client_credentials";
+                        /** @description The token endpoint; the same URL policy as the endpoint URL (https on the public internet). */
+                        token_url: string;
+                        client_id: string;
+                        /** @description Stored and published encrypted; answered only as `client_secret_last4`. */
+                        client_secret: string;
+                        /**
+                         * @description Sent as `scope`; null for none.
+                         * @default null
+                         */
+                        scope?: string | null;
+                        /**
+                         * @description Sent as `audience` (Auth0 and others); null for none.
+                         * @default null
+                         */
+                        audience?: string | null;
+                    } | {
+                        /** @constant */
+                        type: "mtls";
+                        /** @description The client certificate (then its intermediates, if any) in PEM. */
+                        certificate: string;
+                        /** @description Its private key in PEM. Stored and published encrypted; never answered. */
+                        private_key: string;
+                    }) | null;
                 };
             };
         };
@@ -4935,10 +5077,39 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
-                        /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
-                        payload_filter: {
+                        /** @description Authentication besides the signature; secrets never shown (last four characters of a long one, or null). null: none. */
+                        auth: (({
+                            /** @constant */
+                            type: "basic";
+                            username: string;
+                            password_last4: string | null;
+                        } & {
                             [key: string]: unknown;
-                        } | null;
+                        }) | ({
+                            /** @constant */
+                            type: "oauth2_client_credentials";
+                            token_url: string;
+                            client_id: string;
+                            client_secret_last4: string | null;
+                            scope: string | null;
+                            audience: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        }) | ({
+                            /** @constant */
+                            type: "mtls";
+                            certificate: {
+                                subject: string;
+                                issuer: string;
+                                valid_from: string;
+                                valid_to: string;
+                                fingerprint_sha256: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })) | null;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -5019,7 +5190,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED, INVALID_PAYLOAD_FILTER. */
+            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5029,7 +5200,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "ENDPOINT_URL_NOT_ALLOWED" | "INVALID_PAYLOAD_FILTER";
+                        code?: "ENDPOINT_URL_NOT_ALLOWED";
                     };
                 };
             };

@@ -33,7 +33,7 @@ export class ActiveCampaignDestination implements Destination {
 
   constructor(dataSource: DataSource, config: ConfigService<DeliveryConfig, true>) {
     this.requestTimeoutMs = config.get('REQUEST_TIMEOUT_MS', { infer: true });
-    // A whole attempt (several calls) must end within the message's lease (the dispatcher's request timeout + 5 s):
+    // A whole attempt (several calls) must end within the message's lease (the dispatcher's request timeout + 10 s):
     // each call gets half the timeout, and no call starts later than one call's time (and 1 s to record it) before the lease ends.
     this.callTimeoutMs = Math.max(1000, Math.floor(this.requestTimeoutMs / 2));
     this.sender = new WebhookSender({

@@ -2,11 +2,14 @@ import { classifyAttempt, planNextAttempt, type DeliveryPlan, type RetrySchedule
 import { contextFromTraceparent, injectTraceContext, recordError, SpanKind, SpanStatusCode, withSpan } from '@gancho/telemetry';
 import { signWebhook } from '@gancho/webhook-signing';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import type { SendResult } from '@gancho/webhook-sender';
+import { ClientCredentialsTokens, type ClientCertificate, type SendResult } from '@gancho/webhook-sender';
 import type { WebhookSenderPort } from '../../dispatch/sender';
 import type { LeasedMessage } from '../../dispatch/message-store';
 import type { EndpointDirectory, RoutedEndpoint } from '../../routing/endpoint-directory';
 import type { Destination, DestinationOutcome } from '../destination';
+
+/** The most a token request adds to an attempt (the dispatcher's lease counts it). */
+export const tokenRequestTimeoutMs = 5_000;
 
 /**
  * A partner's webhook URL: signs the stored body with the endpoint's current
@@ -15,17 +18,62 @@ import type { Destination, DestinationOutcome } from '../destination';
  * disable on 410) with the retry schedule.
  */
 export class WebhookDestination implements Destination {
+  /** Bearer tokens of the endpoints with OAuth 2.0 client credentials, fetched through the same sender (SSRF policy, timeouts). */
+  private readonly tokens: ClientCredentialsTokens;
+
   constructor(
     private readonly sender: WebhookSenderPort,
     private readonly directory: EndpointDirectory,
     private readonly schedule: RetrySchedule,
-  ) {}
+  ) {
+    this.tokens = new ClientCredentialsTokens(sender, { requestTimeoutMs: tokenRequestTimeoutMs });
+  }
 
   async deliver(message: LeasedMessage, endpoint: RoutedEndpoint): Promise<DestinationOutcome> {
     const startedAt = new Date();
     const secrets = this.directory.signingSecrets(endpoint, startedAt);
-    const headers = { ...endpoint.state.headers, ...signWebhook({ id: message.messageId, timestamp: startedAt, body: message.payload, secrets }) };
-    const result = await this.send(message, endpoint, headers);
+    const headers: Record<string, string> = { ...endpoint.state.headers, ...signWebhook({ id: message.messageId, timestamp: startedAt, body: message.payload, secrets }) };
+    // Endpoints without auth skip this: one property read.
+    const credential = endpoint.auth === undefined ? {} : await this.credential(message.endpointId, endpoint);
+    if ('tokenError' in credential) return this.outcome(credential.tokenError, message, startedAt);
+    if (credential.authorization !== undefined) headers['authorization'] = credential.authorization;
+    const result = await this.send(message, endpoint, headers, credential.clientCertificate);
+    // A token the endpoint refuses (revoked, or its keys rotated) is not used again: the retry fetches a new one.
+    if (credential.bearer !== undefined && result.kind === 'response' && result.status === 401) this.tokens.reject(message.endpointId, credential.bearer);
+    return this.outcome(result, message, startedAt);
+  }
+
+  /**
+   * What the endpoint's auth adds to the request: the Authorization header
+   * (Basic, or a Bearer token), or the client certificate. A token endpoint
+   * that gives no token ends the attempt before the webhook is sent, as its
+   * own error class, `auth_token`.
+   */
+  private async credential(
+    endpointId: string,
+    endpoint: RoutedEndpoint,
+  ): Promise<{ authorization?: string; bearer?: string; clientCertificate?: ClientCertificate } | { tokenError: Extract<SendResult, { kind: 'error' }> }> {
+    const auth = endpoint.auth;
+    switch (auth?.type) {
+      case undefined:
+        return {};
+      case 'basic':
+        return { authorization: auth.authorization };
+      case 'mtls':
+        return { clientCertificate: auth.certificate };
+      case 'oauth2_client_credentials': {
+        const token = await this.tokens.token(endpointId, auth.credentials);
+        if (token.kind === 'error') return { tokenError: { kind: 'error', errorClass: 'auth_token', message: token.message, elapsedMs: token.elapsedMs } };
+        return { authorization: `Bearer ${token.accessToken}`, bearer: token.accessToken };
+      }
+      default: {
+        const _: never = auth;
+        return _;
+      }
+    }
+  }
+
+  private outcome(result: SendResult, message: LeasedMessage, startedAt: Date): DestinationOutcome {
     const finishedAt = new Date();
     return {
       kind: 'attempted',
@@ -50,7 +98,7 @@ export class WebhookDestination implements Destination {
    * `traceparent`. A partner's 4xx/5xx marks the span as an error: it is the
    * partner's answer, not a failure of ours.
    */
-  private send(message: LeasedMessage, endpoint: RoutedEndpoint, headers: Record<string, string>): Promise<SendResult> {
+  private send(message: LeasedMessage, endpoint: RoutedEndpoint, headers: Record<string, string>, clientCertificate?: ClientCertificate): Promise<SendResult> {
     const url = new URL(endpoint.state.url);
     return withSpan(
       'POST',
@@ -65,7 +113,13 @@ export class WebhookDestination implements Destination {
       },
       async (span) => {
         // Keyed by endpoint: its own connections, so a hanging neighbour on the same host holds none of them.
-        const result = await this.sender.send({ endpointId: message.endpointId, url: endpoint.state.url, headers: injectTraceContext({ ...headers }), body: message.payload });
+        const result = await this.sender.send({
+          endpointId: message.endpointId,
+          url: endpoint.state.url,
+          headers: injectTraceContext({ ...headers }),
+          body: message.payload,
+          ...(clientCertificate === undefined ? {} : { clientCertificate }),
+        });
         if (result.kind === 'response') {
           span.setAttribute('http.response.status_code', result.status);
           if (result.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
