@@ -182,7 +182,8 @@ export type PayloadPredicate = (data: unknown) => boolean;
 function valueAt(data: unknown, segments: readonly string[]): unknown {
   let current = data;
   for (const segment of segments) {
-    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
+    // Own fields only: `constructor` or `__proto__` of a plain object is no field of the data.
+    if (typeof current !== 'object' || current === null || Array.isArray(current) || !Object.hasOwn(current, segment)) return undefined;
     current = (current as Record<string, unknown>)[segment];
   }
   return current;

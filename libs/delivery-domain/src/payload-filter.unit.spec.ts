@@ -88,6 +88,12 @@ describe('payload filter: evaluation', () => {
     expect(matches({ sequence: 1 }, cart)).toBe(true);
   });
 
+  it('only own fields of the data are fields: nothing inherited from Object', () => {
+    expect(matches({ 'course.constructor': { $exists: true } }, paid)).toBe(false);
+    expect(matches({ 'course.__proto__': { $exists: true } }, paid)).toBe(false);
+    expect(matches({ 'course.toString': { $exists: false } }, paid)).toBe(true);
+  });
+
   it('data that is not an object matches no field', () => {
     expect(matches({ 'course.id': 'x' }, null)).toBe(false);
     expect(matches({ 'course.id': { $exists: false } }, 'text')).toBe(true);
