@@ -76,6 +76,16 @@ export interface HandledCommand {
 const viewOf = ({ state, previousStatus }: PurchaseStream, subject: SubjectKey | undefined): PurchaseView => purchaseView(state as Purchase, previousStatus, studentView((state as Purchase).student, subject));
 
 /**
+ * A command's answer: the purchase with its student as the subject id only.
+ * The platform sent the name and e-mail itself; leaving them out keeps them
+ * out of the stored idempotent answers too (GET /purchases/{id} shows them).
+ */
+const answerOf = (after: PurchaseStream, subject: SubjectKey | undefined): PurchaseView => ({
+  ...viewOf(after, subject),
+  ...(subject ? { student: { subject_id: subject.subjectId } } : {}),
+});
+
+/**
  * The one command handler every adapter calls (HTTP routes, the inactivity
  * scheduler): the stream-command helper with the purchase's model, its
  * status events as metadata, and its read-model row written in the append's
@@ -134,10 +144,10 @@ export class PurchaseCommandHandler {
     const result = await handleStreamCommand(this.store, model, stream, context, {
       metadataOf: (event, before) => ({ statusEvent: sealedStatusEvent(toPurchaseStatusEventV1(decodedEvent(event, subject), before.state), subject as SubjectKey) }),
       alongside: (after) => [projectionStatement(viewOf(after, subject), sealStudent(subject as SubjectKey, (after.state as Purchase).student), WHEN_APPENDED)],
-      ...(gateFor ? { gate: (after: PurchaseStream) => gateFor(viewOf(after, subject)) } : {}),
+      ...(gateFor ? { gate: (after: PurchaseStream) => gateFor(answerOf(after, subject)) } : {}),
       ...(manager ? { manager } : {}),
       attributes: { 'gancho.purchase.id': purchaseId },
     });
-    return result.outcome === 'appended' ? { purchase: viewOf(result.after, subject), appended: result.events.length } : undefined;
+    return result.outcome === 'appended' ? { purchase: answerOf(result.after, subject), appended: result.events.length } : undefined;
   }
 }

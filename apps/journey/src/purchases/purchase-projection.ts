@@ -6,10 +6,10 @@ import { isSealedStudent, openStudent, type SubjectKey } from '../personal-data/
 /**
  * The student as the API shows it: the pseudonymous subject id with the
  * personal fields, or the erased marker once the subject's key is
- * destroyed. (Only a row written before the LGPD release and not sealed
+ * destroyed; a command's answer shows the subject id only. (Only a row written before the LGPD release and not sealed
  * yet has no subject id.)
  */
-export type StudentView = { subject_id: string; name: string; email: string } | { subject_id: string; erased: true; erased_at: string } | StudentPersonalData;
+export type StudentView = { subject_id: string; name: string; email: string } | { subject_id: string; erased: true; erased_at: string } | { subject_id: string } | StudentPersonalData;
 
 /** A purchase as the API shows it (snake_case, like the webhook payload). */
 export interface PurchaseView {
