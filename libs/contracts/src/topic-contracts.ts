@@ -516,7 +516,11 @@ function subjectKeysContract(): TopicContract {
       segmentMs: 60 * 60 * 1000,
       maxCompactionLagMs: 60 * 60 * 1000,
     },
-    producer: { service: 'journey', description: "Journey's outbox relay publishes a subject's key when the subject is created (and again after a master-key re-seal, unchanged), and a tombstone on erasure." },
+    producer: {
+      service: 'journey',
+      description:
+        "Journey's outbox relay publishes a subject's key when the subject is registered (read from journey.data_subjects at publication, never from the event store), and a tombstone on erasure; a key erased before its publication is never published.",
+    },
     consumers: [
       {
         service: 'delivery',
