@@ -122,9 +122,12 @@ describe('purchases stored in clear before the LGPD release', () => {
     await service.close();
     expect(await allRowsText(database.url)).toContain(atStart.email);
 
+    // At start, before (and without) any relay: sealed.
+    service = await startJourney(database.url, { env: { ...env, OUTBOX_RELAY_ENABLED: 'false' } });
+    expect(await allRowsText(database.url)).not.toContain(atStart.email);
+    await service.close();
     service = await startJourney(database.url, { env });
     await transport.subscribe({ groupId: uniqueName('legacy-reader'), topics: [env['PURCHASE_STATUS_V2_TOPIC'] as string], fromBeginning: true, handle: async (m) => void v2.push(m) });
-    expect(await allRowsText(database.url)).not.toContain(atStart.email);
     const second = await appendLegacyPurchase(service.app.get(PostgresEventStore), later);
 
     await eventually(() => expect(v2.map((m) => m.key).sort()).toEqual([first, second].sort()), { timeoutMs: 20_000 });
