@@ -22,6 +22,8 @@ describe('journey serves the AsyncAPI document of its own topics', () => {
     await database?.drop();
   });
 
+  const journeyTopics = ['journey.personal-data-erasures.v1', 'journey.purchase-status.v1', 'journey.purchase-status.v2', 'journey.subject-keys.v1'];
+
   it('at GET /asyncapi.json: the channels it produces or consumes, its operations only', async () => {
     const response = await fetch(`${service.url}/asyncapi.json`);
     expect(response.status).toBe(200);
@@ -33,11 +35,11 @@ describe('journey serves the AsyncAPI document of its own topics', () => {
       Object.values(served.channels)
         .map((c) => c.address)
         .sort(),
-    ).toEqual(['journey.purchase-status.v1']); // journey authenticates with platform tokens: it reads no partner keys
+    ).toEqual(journeyTopics); // journey authenticates with platform tokens: it reads no partner keys
     const sent = Object.values(served.operations)
       .filter((o) => o.action === 'send')
       .map((o) => served.channels[o.channel.$ref.split('/').at(-1) as string]?.address);
-    expect(sent.sort()).toEqual(['journey.purchase-status.v1']);
+    expect(sent.sort()).toEqual(journeyTopics);
     for (const operation of Object.values(served.operations)) expect(operation.summary).toMatch(/^journey /);
   });
 

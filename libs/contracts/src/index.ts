@@ -8,6 +8,7 @@ export * from './endpoint-state';
 export * from './endpoint-auth';
 export * from './endpoint-health';
 export * from './delivery-attempt';
+export * from './personal-data';
 export * from './topic-contracts';
 export * from './asyncapi';
 export * from './webhook-openapi';
