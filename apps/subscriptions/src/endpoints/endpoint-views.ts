@@ -110,12 +110,18 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     sealed_headers: Object.fromEntries(Object.entries(endpoint.settings.headers).map(([name, value]) => [name, value.sealed])),
     rate_limit_per_second: endpoint.settings.rateLimitPerSecond,
     ordering: endpoint.settings.ordering,
-    auth: endpointAuthStateV1(endpoint.settings.auth),
+    // Left out when none, so a state without auth is what a delivery of the previous release reads (it would hold back a state with an unknown field).
+    ...authStateField(endpoint),
     signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
     version: endpoint.version,
     created_at: endpoint.createdAt,
     updated_at: endpoint.updatedAt,
   };
+}
+
+function authStateField(endpoint: Endpoint): Pick<EndpointStateV1, 'auth'> {
+  const auth = endpointAuthStateV1(endpoint.settings.auth);
+  return auth === null ? {} : { auth };
 }
 
 /** API names of the settings, for the audit trail. */

@@ -75,6 +75,7 @@ describe('endpoints', () => {
       headers: { 'X-Api-Token': { value_last4: null } },
       rate_limit_per_second: null,
       ordering: 'none',
+      auth: null,
       version: 1,
       created_at: expect.any(String),
       updated_at: created.body.created_at,
