@@ -115,12 +115,18 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     ordering: endpoint.settings.ordering,
     // Left out when there is none, so states without a filter read as before.
     ...(endpoint.settings.payloadFilter ? { payload_filter: endpoint.settings.payloadFilter } : {}),
-    auth: endpointAuthStateV1(endpoint.settings.auth),
+    // Left out when none, so a state without auth is what a delivery of the previous release reads (it would hold back a state with an unknown field).
+    ...authStateField(endpoint),
     signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
     version: endpoint.version,
     created_at: endpoint.createdAt,
     updated_at: endpoint.updatedAt,
   };
+}
+
+function authStateField(endpoint: Endpoint): Pick<EndpointStateV1, 'auth'> {
+  const auth = endpointAuthStateV1(endpoint.settings.auth);
+  return auth === null ? {} : { auth };
 }
 
 /** API names of the settings, for the audit trail. */

@@ -76,6 +76,7 @@ describe('endpoints', () => {
       rate_limit_per_second: null,
       ordering: 'none',
       payload_filter: null,
+      auth: null,
       version: 1,
       created_at: expect.any(String),
       updated_at: created.body.created_at,
