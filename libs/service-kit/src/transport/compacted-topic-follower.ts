@@ -36,8 +36,8 @@ export class CompactedTopicFollower {
   private group: string | undefined;
   /** Per partition, the offset after the last record handled. */
   private readonly applied = new Map<number, bigint>();
-  /** Per partition that held records at start, where it ended then; undefined when the ends are not known. */
-  private startEnds: Map<number, bigint> | undefined;
+  /** Per partition that held records at start, where it ended then: undefined until read, null when the transport cannot tell. */
+  private startEnds: Map<number, bigint> | null | undefined;
 
   constructor(private readonly options: CompactedTopicFollowerOptions) {}
 
@@ -46,6 +46,8 @@ export class CompactedTopicFollower {
     await transport.ensureTopics([contractTopicSpec(contract, { topic })]);
     const groupId = `${groupPrefix}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
     this.group = groupId;
+    // Read beside the subscribe, and not awaited: a follower nobody waits on (the API-key tables) does not hold its service's start for it.
+    void this.readEnds(groupId).then((ends) => (this.startEnds = ends));
     this.subscription = await transport.subscribe({
       groupId,
       topics: [topic],
@@ -61,18 +63,17 @@ export class CompactedTopicFollower {
       },
     });
     this.subscribedAt = Date.now();
-    this.startEnds = await this.readEnds(groupId);
   }
 
-  /** Where each partition ends now; the group is new, so its lag counts every record there is to read. */
-  private async readEnds(groupId: string): Promise<Map<number, bigint> | undefined> {
+  /** Where each partition ends now; the group is new, so its lag counts every record there is to read (none: nothing to wait for). */
+  private async readEnds(groupId: string): Promise<Map<number, bigint> | null> {
     const { transport, topic } = this.options;
-    if (!transport.consumerLag) return undefined;
+    if (!transport.consumerLag) return null;
     try {
       const partitions = await transport.consumerLag(groupId, [topic]);
       return new Map(partitions.filter((p) => p.lag > 0).map((p) => [p.partition, BigInt(p.endOffset)]));
     } catch {
-      return undefined;
+      return null;
     }
   }
 
@@ -94,7 +95,7 @@ export class CompactedTopicFollower {
     const maxMs = this.options.maxWarmupMs ?? 10_000;
     if (this.startEnds) {
       if ([...this.startEnds].every(([partition, end]) => (this.applied.get(partition) ?? 0n) >= end)) this.caughtUp = true;
-    } else if (this.lastRecordAt !== undefined && now - this.lastRecordAt >= quietMs) this.caughtUp = true;
+    } else if (this.startEnds === null && this.lastRecordAt !== undefined && now - this.lastRecordAt >= quietMs) this.caughtUp = true;
     if (this.subscribedAt !== undefined && now - this.subscribedAt >= maxMs) this.caughtUp = true;
     return this.caughtUp;
   }
