@@ -69,11 +69,16 @@ export class CompactedTopicFollower {
   private async readEnds(groupId: string): Promise<Map<number, bigint> | null> {
     const { transport, topic } = this.options;
     if (!transport.consumerLag) return null;
-    try {
-      const partitions = await transport.consumerLag(groupId, [topic]);
-      return new Map(partitions.filter((p) => p.lag > 0).map((p) => [p.partition, BigInt(p.endOffset)]));
-    } catch {
-      return null;
+    // A broker still electing the group's coordinator refuses the read for a moment: ask again until the warm-up's end.
+    const giveUpAt = Date.now() + (this.options.maxWarmupMs ?? 10_000);
+    for (;;) {
+      try {
+        const partitions = await transport.consumerLag(groupId, [topic]);
+        return new Map(partitions.filter((p) => p.lag > 0).map((p) => [p.partition, BigInt(p.endOffset)]));
+      } catch {
+        if (Date.now() >= giveUpAt || this.group !== groupId) return null;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     }
   }
 
