@@ -15,6 +15,7 @@ import { StatusEventConsumer } from './ingest/status-event.consumer';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
+import { DeliveryRetention } from './retention/delivery-retention';
 import { EndpointDirectory } from './routing/endpoint-directory';
 import { StreamModule } from './stream/stream.module';
 
@@ -64,6 +65,7 @@ export class DeliveryModule {
         StatusEventConsumer,
         Dispatcher,
         DeliveryOutbox,
+        DeliveryRetention,
         DeliveryLifecycle,
       ],
     };
