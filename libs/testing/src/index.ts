@@ -8,3 +8,4 @@ export * from './webhook-schemas';
 export * from './activecampaign-fake';
 export * from './topic-config';
 export * from './cloudevent-records';
+export * from './personal-data-search';
