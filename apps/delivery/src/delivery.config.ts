@@ -48,7 +48,7 @@ export const deliveryConfigSchema = z.object({
   ENDPOINT_DISABLE_AFTER_MS: durationMs(5 * day),
   /** Settled messages (the webhook bodies, with the student's data) and their attempts older than this are purged. */
   RETENTION_MS: retentionPeriodMs(30 * day),
-  /** Partners' response snippets (a partner may echo the body back) are blanked on attempts older than this; the attempt stays. */
+  /** Partners' response snippets and error texts (a partner or ActiveCampaign may echo the student back) are blanked on attempts older than this; the attempt stays. */
   RESPONSE_SNIPPET_RETENTION_MS: retentionPeriodMs(7 * day),
   /** Status events held because delivery could not read them (raw records: they may carry student data) are deleted after this. */
   HELD_STATUS_EVENT_RETENTION_MS: retentionPeriodMs(30 * day),

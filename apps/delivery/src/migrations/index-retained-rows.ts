@@ -9,13 +9,13 @@ export class IndexRetainedRows1765300000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query('CREATE INDEX messages_created_at ON messages (created_at)');
-    await q.query('CREATE INDEX attempts_snippet_finished ON attempts (finished_at) WHERE response_snippet IS NOT NULL');
+    await q.query('CREATE INDEX attempts_partners_text_finished ON attempts (finished_at) WHERE response_snippet IS NOT NULL OR error_message IS NOT NULL');
     await q.query('CREATE INDEX held_status_events_held_at ON held_status_events (held_at)');
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP INDEX held_status_events_held_at');
-    await q.query('DROP INDEX attempts_snippet_finished');
+    await q.query('DROP INDEX attempts_partners_text_finished');
     await q.query('DROP INDEX messages_created_at');
   }
 }

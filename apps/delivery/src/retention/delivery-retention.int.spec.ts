@@ -5,8 +5,8 @@ import { SubscriptionsStandIn, startDelivery, testTopics } from '../testing/deli
 
 // Retention on the real PostgreSQL, enforced by the service's own job (a short
 // scan interval) with periods of one day (messages, held status events) and one
-// hour (response snippets): rows older than their store's period go — a settled
-// message with its attempts, a snippet (the attempt stays), a held event — and
+// hour (response snippets and error texts): rows older than their store's period go — a settled
+// message with its attempts, a snippet and error text (the attempt stays), a held event — and
 // younger ones stay, as does a message still being delivered however old; the
 // job's metrics say what it purged, when it last ran, and how old the oldest row left is.
 const hour = 3_600_000;
@@ -46,7 +46,7 @@ describe('retention of delivery stores', () => {
 
   const ago = (ms: number) => new Date(Date.now() - ms);
 
-  /** A message created `age` ago, with one attempt finished then whose response snippet names the student. */
+  /** A message created `age` ago, with one attempt finished then whose response snippet and error text name the student. */
   async function message(status: string, age: number): Promise<string> {
     const messageId = uniqueName('msg');
     const at = ago(age);
@@ -56,8 +56,8 @@ describe('retention of delivery stores', () => {
       [messageId, randomUUID(), '{"data":{"student":{"name":"Ana Retida","email":"ana.retida@example.com"}}}', status, at],
     );
     await client.query(
-      `INSERT INTO attempts (message_id, attempt_number, endpoint_id, partner_id, event_type, started_at, finished_at, latency_ms, status_code, outcome, response_snippet)
-       VALUES ($1, 1, 'ep_retention', 'ptn_retention', 'purchase.made_effective', $2, $2, 12, 200, 'succeeded', 'received ana.retida@example.com')`,
+      `INSERT INTO attempts (message_id, attempt_number, endpoint_id, partner_id, event_type, started_at, finished_at, latency_ms, status_code, outcome, response_snippet, error_message)
+       VALUES ($1, 1, 'ep_retention', 'ptn_retention', 'purchase.made_effective', $2, $2, 12, 200, 'succeeded', 'received ana.retida@example.com', 'contact ana.retida@example.com exists')`,
       [messageId, at],
     );
     return messageId;
@@ -80,12 +80,12 @@ describe('retention of delivery stores', () => {
     await eventually(async () => {
       const messages = await client.query<{ message_id: string }>('SELECT message_id FROM messages ORDER BY message_id');
       expect(messages.rows.map((r) => r.message_id).sort()).toEqual([snippetExpired, young, inFlight].sort());
-      const snippets = await client.query<{ message_id: string; response_snippet: string | null }>('SELECT message_id, response_snippet FROM attempts');
-      expect(Object.fromEntries(snippets.rows.map((r) => [r.message_id, r.response_snippet]))).toEqual({
-        [snippetExpired]: null,
-        [young]: 'received ana.retida@example.com',
+      const snippets = await client.query<{ message_id: string; response_snippet: string | null; error_message: string | null }>('SELECT message_id, response_snippet, error_message FROM attempts');
+      expect(Object.fromEntries(snippets.rows.map((r) => [r.message_id, [r.response_snippet, r.error_message]]))).toEqual({
+        [snippetExpired]: [null, null],
+        [young]: ['received ana.retida@example.com', 'contact ana.retida@example.com exists'],
         // Still being delivered, so kept; its snippet is older than an hour all the same.
-        [inFlight]: null,
+        [inFlight]: [null, null],
       });
       const held = await client.query<{ offset: string }>('SELECT "offset" FROM held_status_events');
       expect(held.rows.map((r) => Number(r.offset))).toEqual([heldYoung]);

@@ -8,6 +8,8 @@ import { deleteInBatches, RetentionSweeper, ServiceMetrics, type RetainedStore }
 import type { DeliveryConfig } from '../delivery.config';
 
 const settled = "status IN ('succeeded', 'failed', 'exhausted')";
+/** Attempts still holding a partner's words: the response snippet, or an error text quoting the destination (ActiveCampaign's answers may name the contact). */
+const partnersText = '(response_snippet IS NOT NULL OR error_message IS NOT NULL)';
 
 /**
  * Delivery's stores and how long each keeps a row (docs/personal-data.md):
@@ -46,15 +48,15 @@ export class DeliveryRetention extends RetentionSweeper {
             (cutoff, limit) =>
               countOf(
                 `WITH blanked AS (
-                   UPDATE attempts SET response_snippet = NULL
-                    WHERE (message_id, attempt_number) IN (SELECT message_id, attempt_number FROM attempts WHERE response_snippet IS NOT NULL AND finished_at < $1 LIMIT $2)
+                   UPDATE attempts SET response_snippet = NULL, error_message = NULL
+                    WHERE (message_id, attempt_number) IN (SELECT message_id, attempt_number FROM attempts WHERE ${partnersText} AND finished_at < $1 LIMIT $2)
                    RETURNING 1)
                  SELECT count(*)::int AS n FROM blanked`,
                 [cutoff, limit],
               ),
             before,
           ),
-        oldest: () => oldestOf('SELECT min(finished_at) AS oldest FROM attempts WHERE response_snippet IS NOT NULL'),
+        oldest: () => oldestOf(`SELECT min(finished_at) AS oldest FROM attempts WHERE ${partnersText}`),
       },
       {
         name: 'delivery.held_status_events',
