@@ -2,6 +2,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceCoreModule } from '@gancho/service-kit';
 import { journeyConfigSchema } from './journey.config';
 import { journeyMigrations } from './migrations';
+import { ErasureController } from './personal-data/erasure.http.controller';
+import { ErasureService } from './personal-data/erasure.service';
+import { PersonalDataRetention } from './personal-data/personal-data-retention';
+import { PersonalDataSealing } from './personal-data/personal-data-sealing';
+import { SubjectKeyring } from './personal-data/subject-keyring';
 import { CLOCK, systemClock, type Clock } from './platform/clock';
 import { PlatformTokenGuard } from './purchases/platform-token.guard';
 import { PurchaseCommandHandler } from './purchases/purchase-command.handler';
@@ -21,8 +26,18 @@ export class JourneyModule {
     return {
       module: JourneyModule,
       imports: [ServiceCoreModule.forRoot({ service: 'journey', defaultPort: 3001, migrations: journeyMigrations, configSchema: journeyConfigSchema })],
-      controllers: [PurchasesController],
-      providers: [{ provide: CLOCK, useValue: options.clock ?? systemClock }, PlatformTokenGuard, PurchaseCommandHandler, InactivityScheduler, JourneyOutbox],
+      controllers: [PurchasesController, ErasureController],
+      providers: [
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+        PlatformTokenGuard,
+        SubjectKeyring,
+        PersonalDataSealing,
+        ErasureService,
+        PurchaseCommandHandler,
+        InactivityScheduler,
+        PersonalDataRetention,
+        JourneyOutbox,
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { createTestDatabase, expectLiveAndReady, requireEnv, startServiceProcess, uniqueName, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { createTestDatabase, expectLiveAndReady, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { journeyTestEnv } from './testing/journey-test-app';
 
 // The built service, run as `node dist/main.js` against the real PostgreSQL and Kafka:
 // it listens, answers its health routes, and exits 0 on SIGTERM.
@@ -10,10 +11,8 @@ describe('journey service process', () => {
   beforeAll(async () => {
     database = await createTestDatabase('journey');
     service = await startServiceProcess(path.join(__dirname, '..', 'dist', 'main.js'), {
+      ...journeyTestEnv(),
       DATABASE_URL: database.url,
-      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-      JOURNEY_PLATFORM_TOKENS: 'platform-token-for-the-e2e-test',
-      PURCHASE_STATUS_TOPIC: uniqueName('test.journey-status'),
     });
   });
   afterAll(async () => {

@@ -220,7 +220,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkObject(value: unknown, path: string, keys: readonly string[], problems: Problems): value is Record<string, unknown> {
+export function checkObject(value: unknown, path: string, keys: readonly string[], problems: Problems): value is Record<string, unknown> {
   if (!isRecord(value)) {
     problems.push(`${path}: must be an object`);
     return false;
@@ -242,6 +242,19 @@ const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value
  * JSON Schema engine, for consumers of the topic.
  */
 export function purchaseStatusEventProblems(value: unknown, path = 'data'): string[] {
+  return purchaseEventProblemsWith(value, path, (student, studentPath, problems) => {
+    if (checkObject(student, studentPath, ['name', 'email'], problems)) {
+      check(nonEmpty(student['name']), `${studentPath}.name: must be a non-empty string`, problems);
+      check(isEmailAddress(student['email']), `${studentPath}.email: must be an e-mail address`, problems);
+    }
+  });
+}
+
+/**
+ * The checks of a status event value, the student left to `studentProblems`
+ * (v1 carries it in clear, v2 sealed): for the versions of the status topic.
+ */
+export function purchaseEventProblemsWith(value: unknown, path: string, studentProblems: (student: unknown, path: string, problems: string[]) => void): string[] {
   const problems: Problems = [];
   const keys = ['purchase_id', 'partner_id', 'status', 'previous_status', 'phase', 'occurred_at', 'sequence', 'course', 'student'];
   if (!checkObject(value, path, keys, problems)) return problems;
@@ -264,11 +277,7 @@ export function purchaseStatusEventProblems(value: unknown, path = 'data'): stri
     check(Number.isInteger(price) && (price as number) >= 0, `${path}.course.price_cents: must be an integer ≥ 0`, problems);
     check(isCurrencyCode(course['currency']), `${path}.course.currency: must be an ISO 4217 code`, problems);
   }
-  const student = value['student'];
-  if (checkObject(student, `${path}.student`, ['name', 'email'], problems)) {
-    check(nonEmpty(student['name']), `${path}.student.name: must be a non-empty string`, problems);
-    check(isEmailAddress(student['email']), `${path}.student.email: must be an e-mail address`, problems);
-  }
+  studentProblems(value['student'], `${path}.student`, problems);
   return problems;
 }
 

@@ -1,6 +1,15 @@
 import type { EntityManager } from 'typeorm';
-import { phaseOf, type Phase, type PurchaseStatus } from '@gancho/contracts';
+import { phaseOf, type Phase, type PurchaseStatus, type SealedStudentV2, type StudentPersonalData } from '@gancho/contracts';
 import type { Purchase } from '@gancho/purchase-domain';
+import { isSealedStudent, openStudent, type SubjectKey } from '../personal-data/student-codec';
+
+/**
+ * The student as the API shows it: the pseudonymous subject id with the
+ * personal fields, or the erased marker once the subject's key is
+ * destroyed; a command's answer shows the subject id only. (Only a row written before the LGPD release and not sealed
+ * yet has no subject id.)
+ */
+export type StudentView = { subject_id: string; name: string; email: string } | { subject_id: string; erased: true; erased_at: string } | { subject_id: string } | StudentPersonalData;
 
 /** A purchase as the API shows it (snake_case, like the webhook payload). */
 export interface PurchaseView {
@@ -11,13 +20,24 @@ export interface PurchaseView {
   phase: Phase;
   version: number;
   course: { id: string; name: string; price_cents: number; currency: string };
-  student: { name: string; email: string };
+  student: StudentView;
   opened_at: string;
   status_changed_at: string;
   last_activity_at: string;
 }
 
-export function purchaseView(purchase: Purchase, previousStatus: PurchaseStatus | null): PurchaseView {
+/** The student's view from what the purchase holds (plaintext in the domain) and the subject's key. */
+export function studentView(student: StudentPersonalData, subject: SubjectKey | undefined): StudentView {
+  if (!subject) return { name: student.name, email: student.email };
+  if (subject.key === null) return erasedStudentView(subject, subject.subjectId);
+  return { subject_id: subject.subjectId, name: student.name, email: student.email };
+}
+
+function erasedStudentView(subject: SubjectKey | undefined, subjectId: string): StudentView {
+  return { subject_id: subject?.subjectId ?? subjectId, erased: true, erased_at: (subject?.erasedAt ?? new Date(0)).toISOString() };
+}
+
+export function purchaseView(purchase: Purchase, previousStatus: PurchaseStatus | null, student: StudentView): PurchaseView {
   return {
     purchase_id: purchase.purchaseId,
     partner_id: purchase.partnerId,
@@ -26,7 +46,7 @@ export function purchaseView(purchase: Purchase, previousStatus: PurchaseStatus 
     phase: phaseOf(purchase.status),
     version: purchase.version,
     course: { id: purchase.course.id, name: purchase.course.name, price_cents: purchase.course.priceCents, currency: purchase.course.currency },
-    student: { name: purchase.student.name, email: purchase.student.email },
+    student,
     opened_at: purchase.openedAt,
     status_changed_at: purchase.statusChangedAt,
     last_activity_at: purchase.lastActivityAt,
@@ -37,13 +57,16 @@ export function purchaseView(purchase: Purchase, previousStatus: PurchaseStatus 
  * The statement that writes the purchase's row, when `condition` holds (SQL);
  * an older version never overwrites a newer one.
  */
-export function projectionStatement(view: PurchaseView, condition = 'true'): { sql: string; parameters: unknown[] } {
+export function projectionStatement(view: PurchaseView, student: SealedStudentV2, condition = 'true'): { sql: string; parameters: unknown[] } {
+  // The row holds the student sealed, never in clear; a row an erasure redacted stays redacted (sealed null wins).
   return {
-    sql: `INSERT INTO purchases (purchase_id, partner_id, status, previous_status, phase, course, student, version, opened_at, status_changed_at, last_activity_at)
-     SELECT $1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::int, $9::timestamptz, $10::timestamptz, $11::timestamptz WHERE ${condition}
+    sql: `INSERT INTO purchases (purchase_id, partner_id, status, previous_status, phase, course, student, version, opened_at, status_changed_at, last_activity_at, subject_id)
+     SELECT $1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::int, $9::timestamptz, $10::timestamptz, $11::timestamptz, $12 WHERE ${condition}
      ON CONFLICT (purchase_id) DO UPDATE SET
        status = EXCLUDED.status, previous_status = EXCLUDED.previous_status, phase = EXCLUDED.phase,
-       version = EXCLUDED.version, status_changed_at = EXCLUDED.status_changed_at, last_activity_at = EXCLUDED.last_activity_at
+       version = EXCLUDED.version, status_changed_at = EXCLUDED.status_changed_at, last_activity_at = EXCLUDED.last_activity_at,
+       subject_id = EXCLUDED.subject_id,
+       student = CASE WHEN purchases.subject_id IS NOT NULL AND purchases.student->'sealed' = 'null'::jsonb THEN purchases.student ELSE EXCLUDED.student END
      WHERE purchases.version < EXCLUDED.version`,
     parameters: [
       view.purchase_id,
@@ -52,11 +75,12 @@ export function projectionStatement(view: PurchaseView, condition = 'true'): { s
       view.previous_status,
       view.phase,
       JSON.stringify(view.course),
-      JSON.stringify(view.student),
+      JSON.stringify(student),
       view.version,
       view.opened_at,
       view.status_changed_at,
       view.last_activity_at,
+      student.subject_id,
     ],
   };
 }
@@ -69,15 +93,23 @@ interface PurchaseRow {
   phase: Phase;
   version: number;
   course: PurchaseView['course'];
-  student: PurchaseView['student'];
+  /** Sealed; in clear only on a row from before the LGPD release not sealed yet. */
+  student: SealedStudentV2 | StudentPersonalData;
+  subject_id: string | null;
   opened_at: Date;
   status_changed_at: Date;
   last_activity_at: Date;
 }
 
-export function viewOfRow(row: PurchaseRow): PurchaseView {
+/** The API view of a row, its student opened with the subject's key (`keys`, by subject id). */
+export function viewOfRow(row: PurchaseRow, keys: ReadonlyMap<string, SubjectKey>): PurchaseView {
+  const { subject_id: subjectId, student, ...rest } = row;
+  const subject = subjectId === null ? undefined : keys.get(subjectId);
+  const plain = isSealedStudent(student) ? openStudent(subject, student) : student;
   return {
-    ...row,
+    ...rest,
+    // A sealed student that does not open is an erased one (its key is gone).
+    student: plain ? studentView(plain, subject) : erasedStudentView(subject, isSealedStudent(student) ? student.subject_id : ''),
     opened_at: row.opened_at.toISOString(),
     status_changed_at: row.status_changed_at.toISOString(),
     last_activity_at: row.last_activity_at.toISOString(),
@@ -93,7 +125,11 @@ export interface PurchaseListQuery {
 }
 
 /** Newest first is not needed by callers; id order is creation order (ids are time-ordered) and stable under inserts. */
-export async function listPurchases(manager: EntityManager, query: PurchaseListQuery): Promise<{ items: PurchaseView[]; nextCursor: string | null }> {
+export async function listPurchases(
+  manager: EntityManager,
+  query: PurchaseListQuery,
+  keysOf: (subjectIds: string[]) => Promise<ReadonlyMap<string, SubjectKey>>,
+): Promise<{ items: PurchaseView[]; nextCursor: string | null }> {
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (query.partnerId) conditions.push(`partner_id = $${params.push(query.partnerId)}`);
@@ -102,5 +138,6 @@ export async function listPurchases(manager: EntityManager, query: PurchaseListQ
   const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
   const rows: PurchaseRow[] = await manager.query(`SELECT * FROM purchases ${where} ORDER BY purchase_id LIMIT $${params.push(query.limit + 1)}`, params);
   const page = rows.slice(0, query.limit);
-  return { items: page.map(viewOfRow), nextCursor: rows.length > query.limit ? (page.at(-1)?.purchase_id ?? null) : null };
+  const keys = await keysOf(page.flatMap((row) => (row.subject_id === null ? [] : [row.subject_id])));
+  return { items: page.map((row) => viewOfRow(row, keys)), nextCursor: rows.length > query.limit ? (page.at(-1)?.purchase_id ?? null) : null };
 }

@@ -12,7 +12,8 @@ import { newPurchaseId, purchaseIdPattern } from '../platform/ids';
 import { commandRoutes, type CommandRoute } from './command-routes';
 import { PlatformTokenGuard } from './platform-token.guard';
 import { PurchaseCommandHandler } from './purchase-command.handler';
-import { listPurchases, purchaseView, type PurchaseView } from './purchase-projection';
+import { SubjectKeyring } from '../personal-data/subject-keyring';
+import { listPurchases, purchaseView, studentView, type PurchaseView } from './purchase-projection';
 import { listPurchasesQuery, openPurchaseBody, openPurchaseExample, type OpenPurchaseBody } from './purchase-requests';
 
 const idempotencyKeyHeader = { name: 'Idempotency-Key', required: false, description: 'Same key and body: the first response is replayed and nothing is appended again.' };
@@ -49,6 +50,7 @@ export class PurchasesController {
     private readonly idempotency: IdempotencyService,
     @Inject(CLOCK) private readonly clock: Clock,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keyring: SubjectKeyring,
   ) {}
 
   @Post()
@@ -79,12 +81,16 @@ export class PurchasesController {
   @ApiOperation({ summary: 'List purchases (by partner and status), oldest first, with a cursor', operationId: 'listPurchases' })
   async list(@Query() rawQuery: Record<string, unknown>): Promise<unknown> {
     const query = parseOrThrow(listPurchasesQuery, rawQuery, 'query');
-    const page = await listPurchases(this.dataSource.manager, {
-      limit: query.limit,
-      ...(query.partner_id ? { partnerId: query.partner_id } : {}),
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.cursor ? { after: query.cursor } : {}),
-    });
+    const page = await listPurchases(
+      this.dataSource.manager,
+      {
+        limit: query.limit,
+        ...(query.partner_id ? { partnerId: query.partner_id } : {}),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.cursor ? { after: query.cursor } : {}),
+      },
+      (subjectIds) => this.keyring.keysOf(subjectIds),
+    );
     return { items: page.items, next_cursor: page.nextCursor };
   }
 
@@ -93,11 +99,12 @@ export class PurchasesController {
   @ApiOperation({ summary: 'A purchase: its state and its whole history', operationId: 'getPurchase' })
   async get(@Param('id') purchaseId: string, @Res({ passthrough: true }) response: Response): Promise<unknown> {
     if (!purchaseIdPattern.test(purchaseId)) throw notFound(purchaseId);
-    const { state, previousStatus, history } = await this.handler.load(purchaseId);
+    const { state, previousStatus, history, subject } = await this.handler.load(purchaseId);
     if (!state.exists) throw notFound(purchaseId);
     response.setHeader('ETag', `"${state.version}"`);
     return {
-      ...purchaseView(state, previousStatus),
+      // An erased student shows as { subject_id, erased: true, erased_at }: the statuses stay, the data is gone.
+      ...purchaseView(state, previousStatus, studentView(state.student, subject)),
       history: history.map((event) => ({
         event_id: event.eventId,
         type: event.type,

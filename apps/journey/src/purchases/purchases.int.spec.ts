@@ -34,7 +34,7 @@ describe('journey HTTP API', () => {
       phase: 'open',
       version: 1,
       course: { id: 'crs_data_science', name: 'Ciência de Dados', price_cents: 1_234_500, currency: 'BRL' },
-      student: { name: 'Ana Souza', email: 'ana.souza@example.com' },
+      student: { subject_id: expect.stringMatching(/^sub_[0-9a-f]{32}$/) },
     });
     const id = opened.body.purchase_id;
 
@@ -49,6 +49,7 @@ describe('journey HTTP API', () => {
     expect(read.status).toBe(200);
     expect(read.headers.get('etag')).toBe(`"${happyPath.length + 1}"`);
     expect(read.body).toMatchObject({ status: 'made_effective', phase: 'won', version: happyPath.length + 1, previous_status: 'approved' });
+    expect(read.body.student).toEqual({ subject_id: opened.body.student.subject_id, name: 'Ana Souza', email: 'ana.souza@example.com' });
     expect(read.body.history.map((h: { status: string }) => h.status)).toEqual(['shopping_cart_created', ...happyPath.map((s) => s.status)]);
     expect(read.body.history.map((h: { sequence: number }) => h.sequence)).toEqual(Array.from({ length: happyPath.length + 1 }, (_, i) => i + 1));
     expect(read.body.history[2]).toMatchObject({ type: 'BasicInfoReviewed', decision: 'approved' });

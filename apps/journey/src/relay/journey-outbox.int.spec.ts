@@ -21,7 +21,7 @@ describe('purchase status relay', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('journey_relay');
-    service = await startJourney(database.url, { env: { PURCHASE_STATUS_TOPIC: topic, PURCHASE_STATUS_PARTITIONS: '3' } });
+    service = await startJourney(database.url, { env: { PURCHASE_STATUS_TOPIC: topic, PURCHASE_STATUS_PARTITIONS: '3', PUBLISH_STATUS_V1: 'true' } });
     const subscription = await transport.subscribe({ groupId: uniqueName('relay-reader'), topics: [topic], fromBeginning: true, handle: async (m) => void received.push(m) });
     stop = () => subscription.stop();
   });

@@ -17,7 +17,7 @@ describe('journey.purchase-status.v1 contract (producer)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('journey_contract');
-    service = await startJourney(database.url, { env: { PURCHASE_STATUS_TOPIC: topic } });
+    service = await startJourney(database.url, { env: { PURCHASE_STATUS_TOPIC: topic, PUBLISH_STATUS_V1: 'true' } });
     await transport.subscribe({ groupId: uniqueName('contract-reader'), topics: [topic], fromBeginning: true, handle: async (m) => void received.push(m) });
   });
   afterAll(async () => {

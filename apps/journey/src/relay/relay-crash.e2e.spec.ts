@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Client } from 'pg';
-import type { PurchaseStatusEventV1 } from '@gancho/contracts';
+import type { PurchaseStatusEventV2 } from '@gancho/contracts';
 import { KafkaTransport, type IncomingMessage } from '@gancho/messaging';
-import { createTestDatabase, eventually, kafkaBrokers, requireEnv, startServiceProcess, uniqueName, type ServiceProcess, type TestDatabase } from '@gancho/testing';
-import { happyPath, journeyClient, platformToken } from '../testing/journey-test-app';
+import { createTestDatabase, eventually, kafkaBrokers, startServiceProcess, uniqueName, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { happyPath, journeyClient, journeyTestEnv } from '../testing/journey-test-app';
 
 const mainFile = path.join(__dirname, '..', '..', 'dist', 'main.js');
 
@@ -24,12 +24,10 @@ describe('relay crash (SIGKILL) under a stream of status changes', () => {
   beforeAll(async () => {
     database = await createTestDatabase('journey_relay_crash');
     env = {
+      ...journeyTestEnv(),
       DATABASE_URL: database.url,
-      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-      JOURNEY_PLATFORM_TOKENS: platformToken,
-      PURCHASE_STATUS_TOPIC: topic,
+      PURCHASE_STATUS_V2_TOPIC: topic,
       PURCHASE_STATUS_PARTITIONS: '3',
-      TIMEOUT_SCAN_INTERVAL_MS: '0',
     };
     apiProcess = await startServiceProcess(mainFile, { ...env, OUTBOX_RELAY_ENABLED: 'false' });
     relayProcess = await startServiceProcess(mainFile, { ...env, OUTBOX_RELAY_ENABLED: 'true' });
@@ -62,7 +60,7 @@ describe('relay crash (SIGKILL) under a stream of status changes', () => {
       const counter = new Client({ connectionString: database.url });
       await counter.connect();
       try {
-        return Number((await counter.query<{ n: string }>('SELECT count(*) AS n FROM journey.events')).rows[0]!.n);
+        return Number((await counter.query<{ n: string }>("SELECT count(*) AS n FROM journey.events WHERE stream_id LIKE 'purchase:%'")).rows[0]!.n);
       } finally {
         await counter.end();
       }
@@ -78,7 +76,7 @@ describe('relay crash (SIGKILL) under a stream of status changes', () => {
 
     const client = new Client({ connectionString: database.url });
     await client.connect();
-    const { rows } = await client.query<{ event_id: string }>('SELECT event_id FROM journey.events');
+    const { rows } = await client.query<{ event_id: string }>("SELECT event_id FROM journey.events WHERE stream_id LIKE 'purchase:%'");
     await client.end();
     const stored = new Set(rows.map((r) => r.event_id));
     expect(stored.size).toBe(purchases * (happyPath.length + 1));
@@ -88,7 +86,7 @@ describe('relay crash (SIGKILL) under a stream of status changes', () => {
     for (const id of ids) {
       const firstArrivals: number[] = [];
       for (const m of received.filter((m) => m.key === id)) {
-        const { sequence } = JSON.parse(m.value.toString()) as PurchaseStatusEventV1;
+        const { sequence } = JSON.parse(m.value.toString()) as PurchaseStatusEventV2;
         if (!firstArrivals.includes(sequence)) firstArrivals.push(sequence);
       }
       expect(firstArrivals).toEqual(Array.from({ length: happyPath.length + 1 }, (_, i) => i + 1));

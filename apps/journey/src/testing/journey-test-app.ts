@@ -7,6 +7,27 @@ import { journeyOpenApi } from '../openapi';
 import type { Clock } from '../platform/clock';
 
 export const platformToken = 'journey-platform-token-for-tests-0001';
+/** Test keys (never used elsewhere): the master keys of subject keys, the e-mail index pepper, the transport key shared with delivery. */
+export const testMasterKeys = `m1:${Buffer.alloc(32, 11).toString('base64')}`;
+export const testIndexKey = Buffer.alloc(32, 12).toString('base64');
+export const testTransportKeys = `t1:${Buffer.alloc(32, 13).toString('base64')}`;
+
+/** The environment journey needs besides its database, with unique topics: what a test starts it with. */
+export function journeyTestEnv(): Record<string, string> {
+  return {
+    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    JOURNEY_PLATFORM_TOKENS: platformToken,
+    PERSONAL_DATA_MASTER_KEYS: testMasterKeys,
+    PERSONAL_DATA_INDEX_KEY: testIndexKey,
+    SECRETS_ENCRYPTION_KEY: testTransportKeys,
+    PURCHASE_STATUS_TOPIC: uniqueName('test.journey-status'),
+    PURCHASE_STATUS_V2_TOPIC: uniqueName('test.journey-status-v2'),
+    SUBJECT_KEYS_TOPIC: uniqueName('test.journey-subject-keys'),
+    PERSONAL_DATA_ERASURES_TOPIC: uniqueName('test.journey-erasures'),
+    TIMEOUT_SCAN_INTERVAL_MS: '0',
+    PERSONAL_DATA_RETENTION_SCAN_INTERVAL_MS: '0',
+  };
+}
 
 /** A settable clock for tests that exercise time-based transitions. */
 export class TestClock implements Clock {
@@ -23,10 +44,7 @@ export class TestClock implements Clock {
 export function startJourney(databaseUrl: string, options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestService> {
   return startTestService(() => createServiceApp(JourneyModule.register(options.clock ? { clock: options.clock } : {}), { logger: ['error'], openApi: journeyOpenApi }), {
     DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-    JOURNEY_PLATFORM_TOKENS: platformToken,
-    PURCHASE_STATUS_TOPIC: uniqueName('test.journey-status'),
-    TIMEOUT_SCAN_INTERVAL_MS: '0',
+    ...journeyTestEnv(),
     ...options.env,
   });
 }

@@ -27,6 +27,7 @@ export const httpStatusByErrorCode: Record<string, number> = {
   API_KEY_NOT_FOUND: 404,
   ENDPOINT_NOT_FOUND: 404,
   EVENT_TYPE_NOT_FOUND: 404,
+  SUBJECT_NOT_FOUND: 404,
   // State
   ILLEGAL_TRANSITION: 409,
   PURCHASE_ALREADY_EXISTS: 409,
