@@ -44,6 +44,7 @@ export const endpointResponse = z.looseObject({
   headers: z.record(z.string(), z.looseObject({ value_last4: z.string().nullable() })).describe('Custom headers by name; values never shown, only their last four characters (null for a short value).'),
   rate_limit_per_second: z.number().int().nullable(),
   ordering: z.enum(endpointOrderings),
+  include_personal_data: z.boolean().describe("false: webhooks carry the student's id only."),
   version: z.number().int(),
   created_at: instant,
   updated_at: instant,

@@ -153,6 +153,8 @@ export interface EndpointStateV1 {
   /** Deliveries per second at most; null for no limit of the partner's own. */
   rate_limit_per_second: number | null;
   ordering: EndpointOrdering;
+  /** false: the student's name and e-mail are left out of its webhooks (`student: { id }`). Absent (states published before it existed): true. */
+  include_personal_data?: boolean;
   /** Absent in states published before destinations existed: read it with `destinationOf` (absent = webhook). */
   destination?: EndpointDestinationV1;
   /** Sign with every secret whose window holds the send time (two during a rotation), space-separated signatures. */

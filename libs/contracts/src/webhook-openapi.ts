@@ -1,6 +1,6 @@
 import { eventTypes, statusOfEventType, type EventType } from './event-types';
 import { describeStatus } from './status-catalog';
-import { examplePayload, webhookPayloadSchema, type JsonSchema } from './webhook-payload';
+import { exampleWebhookPayload, webhookPayloadSchema, type JsonSchema } from './webhook-payload';
 
 /** The name of a webhook body's schema in an OpenAPI document's `components.schemas`. */
 export function webhookSchemaName(type: EventType): string {
@@ -33,7 +33,7 @@ export function webhookOpenApi(): { webhooks: Record<string, unknown>; schemas: 
         parameters: signatureHeaders,
         requestBody: {
           required: true,
-          content: { 'application/json': { schema: { $ref: `#/components/schemas/${webhookSchemaName(type)}` }, example: examplePayload(type) } },
+          content: { 'application/json': { schema: { $ref: `#/components/schemas/${webhookSchemaName(type)}` }, example: exampleWebhookPayload(type) } },
         },
         responses: {
           '2XX': { description: 'Received: delivered, nothing is sent again.' },

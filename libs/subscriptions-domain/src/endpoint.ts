@@ -50,6 +50,8 @@ export interface EndpointSettings {
   headers: Record<string, SealedHeaderValue>;
   rateLimitPerSecond: number | null;
   ordering: EndpointOrdering;
+  /** false: its webhooks carry the student's id only (no name, no e-mail). Events recorded before it existed: true. */
+  includePersonalData: boolean;
 }
 
 export interface SealedSecret {
@@ -129,7 +131,11 @@ export function evolveEndpoint(state: EndpointState, event: EndpointEvent): Endp
         endpointId,
         partnerId,
         // Recorded before destinations existed: a webhook.
-        settings: { ...settings, destination: (settings as Partial<EndpointSettings>).destination ?? { type: 'webhook' } },
+        settings: {
+          ...settings,
+          destination: (settings as Partial<EndpointSettings>).destination ?? { type: 'webhook' },
+          includePersonalData: (settings as Partial<EndpointSettings>).includePersonalData ?? true,
+        },
         enabled,
         disabled: enabled ? null : { reason: 'by_partner', detail: 'Created disabled.', at: occurredAt },
         secrets: { current: { sealed: sealedSecret, validFrom: occurredAt, validUntil: null }, previous: null },

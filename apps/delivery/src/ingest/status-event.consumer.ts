@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { fromCloudEventsKafkaMessage, InvalidCloudEventError, Topics, type PurchaseStatusCloudEvent } from '@gancho/contracts';
-import { messageIdFor, webhookBodyFor } from '@gancho/delivery-domain';
+import { fromCloudEventsKafkaMessage, InvalidCloudEventError, Topics, type EventType, type PurchaseStatusCloudEvent, type PurchaseStatusEventV1 } from '@gancho/contracts';
+import { messageIdFor, studentViewOf, webhookBodyFor, webhookStudentOf, type StudentView } from '@gancho/delivery-domain';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage, type Subscription } from '@gancho/messaging';
 import { contractTopicSpec, ServiceMetrics } from '@gancho/service-kit';
 import { extractTraceContext, injectTraceContext, recordError, SpanKind, startSpan, withActiveSpan, type Span } from '@gancho/telemetry';
@@ -103,7 +103,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
         this.logger.error(`held a status event this release cannot fully read at ${record.topic}/${record.partition}/${record.offset}: ${problems.slice(0, 5).join('; ')}`);
         continue;
       }
-      const payload = webhookBodyFor(event.data, event.type);
+      const payload = bodiesByStudentView(event.data, event.type);
       const endpoints = this.directory.route(event.data.partner_id, event.type);
       // One span per status event, the child of the producer span named in its headers.
       const span = startSpan(
@@ -121,7 +121,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
           partnerId: event.data.partner_id,
           eventType: event.type,
           purchaseId: event.purchaseId,
-          payload,
+          payload: payload(studentViewOf(endpoint.state)),
           eventRecordedAt: event.time,
           sequence: event.data.sequence,
           ordered: endpoint.state.ordering === 'per_purchase',
@@ -152,6 +152,19 @@ export class StatusEventConsumer implements OnApplicationShutdown {
     if (inserted.length > reserved.size || inserted.some((id) => !reserved.has(id))) for (const listener of this.listeners) listener();
     return inserted.length;
   }
+}
+
+/** The body of a status event as each endpoint sees its student, rendered once per view used. */
+function bodiesByStudentView(data: PurchaseStatusEventV1, type: EventType): (view: StudentView) => string {
+  const bodies = new Map<StudentView, string>();
+  return (view) => {
+    let body = bodies.get(view);
+    if (body === undefined) {
+      body = webhookBodyFor({ ...data, student: webhookStudentOf(data.student, undefined, view) }, type);
+      bodies.set(view, body);
+    }
+    return body;
+  };
 }
 
 /** A status event as this release reads it, or why it cannot fully. */

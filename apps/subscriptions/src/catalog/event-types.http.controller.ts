@@ -1,6 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { eventTypes, examplePayload, isEventType, statusCatalog, statusOfEventType, webhookPayloadSchema, type EventType, type JsonSchema, type Phase, type PurchaseWebhookPayload } from '@gancho/contracts';
+import { eventTypes, exampleWebhookPayload, isEventType, statusCatalog, statusOfEventType, webhookPayloadSchema, type EventType, type JsonSchema, type Phase, type PurchaseWebhookPayload } from '@gancho/contracts';
 import { ApiProblems, openApiSchema, ProblemError } from '@gancho/service-kit';
 import { eventTypeListResponse, eventTypeResponse } from '../partner-api-responses';
 
@@ -44,6 +44,6 @@ export class EventTypesController {
   @ApiProblems('EVENT_TYPE_NOT_FOUND')
   @ApiOperation({ summary: 'An example webhook body of the type, valid against its schema', operationId: 'getEventTypeExample' })
   example(@Param('type') type: string): PurchaseWebhookPayload {
-    return examplePayload(checkType(type));
+    return exampleWebhookPayload(checkType(type));
   }
 }

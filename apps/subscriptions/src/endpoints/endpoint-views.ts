@@ -62,6 +62,7 @@ export interface EndpointView {
   headers: Record<string, HeaderView>;
   rate_limit_per_second: number | null;
   ordering: EndpointOrdering;
+  include_personal_data: boolean;
   version: number;
   created_at: string;
   updated_at: string;
@@ -83,6 +84,7 @@ export function endpointView(endpoint: Endpoint): EndpointView {
     headers: headersView(settings.headers),
     rate_limit_per_second: settings.rateLimitPerSecond,
     ordering: settings.ordering,
+    include_personal_data: settings.includePersonalData,
     version: endpoint.version,
     created_at: endpoint.createdAt,
     updated_at: endpoint.updatedAt,
@@ -107,6 +109,7 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     sealed_headers: Object.fromEntries(Object.entries(endpoint.settings.headers).map(([name, value]) => [name, value.sealed])),
     rate_limit_per_second: endpoint.settings.rateLimitPerSecond,
     ordering: endpoint.settings.ordering,
+    include_personal_data: endpoint.settings.includePersonalData,
     signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
     version: endpoint.version,
     created_at: endpoint.createdAt,
@@ -126,6 +129,7 @@ function settingsChanges(changes: Partial<EndpointSettings>): Record<string, unk
   if (changes.headers !== undefined) out['header_names'] = Object.keys(changes.headers);
   if (changes.rateLimitPerSecond !== undefined) out['rate_limit_per_second'] = changes.rateLimitPerSecond;
   if (changes.ordering !== undefined) out['ordering'] = changes.ordering;
+  if (changes.includePersonalData !== undefined) out['include_personal_data'] = changes.includePersonalData;
   return out;
 }
 
