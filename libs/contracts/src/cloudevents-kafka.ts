@@ -1,4 +1,5 @@
 import { isEventType, statusOfEventType, type EventType } from './event-types';
+import { purchaseStatusEventV2Problems, type PurchaseStatusEventV2 } from './personal-data';
 import { isRfc3339, purchaseStatusEventProblems, type PurchaseStatusEventV1 } from './webhook-payload';
 
 /**
@@ -27,6 +28,8 @@ export const cloudEventTypes = {
   apiKey: 'subscriptions.api_key',
   deliveryAttempt: 'delivery.attempt',
   endpointHealth: 'delivery.endpoint_health',
+  subjectKey: 'journey.subject_key',
+  personalDataErasure: 'journey.personal_data_erasure',
 } as const;
 
 /**
@@ -89,6 +92,11 @@ export interface PurchaseStatusCloudEvent {
   tracestate?: string;
 }
 
+/** A status event of `journey.purchase-status.v2`: the same attributes, the student sealed. */
+export interface PurchaseStatusCloudEventV2 extends Omit<PurchaseStatusCloudEvent, 'data'> {
+  data: PurchaseStatusEventV2;
+}
+
 export interface CloudEventsKafkaMessage {
   key: string;
   value: string;
@@ -147,10 +155,12 @@ export function toCloudEventsRecord(record: CloudEventsRecord): CloudEventsKafka
   return { key: record.subject, value: record.data === null ? '' : JSON.stringify(record.data), headers };
 }
 
-function consistencyProblems(type: string, purchaseId: string, data: unknown): string[] {
-  const problems = purchaseStatusEventProblems(data);
+type StatusEventProblems = (data: unknown) => string[];
+
+function consistencyProblems(type: string, purchaseId: string, data: unknown, problemsOf: StatusEventProblems = purchaseStatusEventProblems): string[] {
+  const problems = problemsOf(data);
   if (problems.length > 0 || !isEventType(type)) return problems;
-  const event = data as PurchaseStatusEventV1;
+  const event = data as { status: string; purchase_id: string };
   if (event.status !== statusOfEventType(type)) problems.push(`data.status ${event.status} does not match type ${type}`);
   if (event.purchase_id !== purchaseId) problems.push(`data.purchase_id does not match the subject ${purchaseId}`);
   return problems;
@@ -158,13 +168,22 @@ function consistencyProblems(type: string, purchaseId: string, data: unknown): s
 
 /** The binary-mode Kafka message of a status event; throws `InvalidCloudEventError` on inconsistent input. */
 export function toCloudEventsKafkaMessage(event: Omit<PurchaseStatusCloudEvent, 'time'> & { time: string | Date }): CloudEventsKafkaMessage {
+  return toStatusMessage(event, purchaseStatusEventProblems);
+}
+
+/** The binary-mode Kafka message of a status event on `journey.purchase-status.v2`; throws `InvalidCloudEventError` on inconsistent input. */
+export function toPurchaseStatusV2KafkaMessage(event: Omit<PurchaseStatusCloudEventV2, 'time'> & { time: string | Date }): CloudEventsKafkaMessage {
+  return toStatusMessage(event, purchaseStatusEventV2Problems);
+}
+
+function toStatusMessage(event: Omit<PurchaseStatusCloudEvent, 'time' | 'data'> & { time: string | Date; data: unknown }, problemsOf: StatusEventProblems): CloudEventsKafkaMessage {
   const time = typeof event.time === 'string' ? event.time : event.time.toISOString();
   const problems: string[] = [];
   if (event.eventId.length === 0) problems.push('eventId is empty');
   if (!isEventType(event.type)) problems.push(`type ${String(event.type)} is not a purchase event type`);
   if (!isRfc3339(time)) problems.push(`time ${time} is not RFC 3339`);
   if (event.purchaseId.length === 0) problems.push('purchaseId is empty');
-  problems.push(...consistencyProblems(event.type, event.purchaseId, event.data));
+  problems.push(...consistencyProblems(event.type, event.purchaseId, event.data, problemsOf));
   if (problems.length > 0) throw new InvalidCloudEventError(problems);
   return toCloudEventsRecord({
     id: event.eventId,
@@ -207,6 +226,15 @@ function headerMap(headers: IncomingKafkaMessage['headers'], problems: string[])
  * `INVALID_CLOUDEVENT`) listing every problem.
  */
 export function fromCloudEventsKafkaMessage(message: IncomingKafkaMessage): PurchaseStatusCloudEvent {
+  return readStatusMessage(message, purchaseStatusEventProblems) as PurchaseStatusCloudEvent;
+}
+
+/** Reads a status event of `journey.purchase-status.v2` (the student sealed), with the checks of `fromCloudEventsKafkaMessage`. */
+export function fromPurchaseStatusV2KafkaMessage(message: IncomingKafkaMessage): PurchaseStatusCloudEventV2 {
+  return readStatusMessage(message, purchaseStatusEventV2Problems) as PurchaseStatusCloudEventV2;
+}
+
+function readStatusMessage(message: IncomingKafkaMessage, problemsOf: StatusEventProblems): PurchaseStatusCloudEvent | PurchaseStatusCloudEventV2 {
   const problems: string[] = [];
   const headers = headerMap(message.headers, problems);
   const required = (name: string): string => {
@@ -249,10 +277,10 @@ export function fromCloudEventsKafkaMessage(message: IncomingKafkaMessage): Purc
       problems.push('value is not JSON');
     }
   }
-  if (data !== undefined) problems.push(...consistencyProblems(type, purchaseId, data));
+  if (data !== undefined) problems.push(...consistencyProblems(type, purchaseId, data, problemsOf));
   if (problems.length > 0) throw new InvalidCloudEventError(problems);
 
-  const event: PurchaseStatusCloudEvent = {
+  const event: PurchaseStatusCloudEvent | PurchaseStatusCloudEventV2 = {
     eventId,
     type: type as EventType,
     time,

@@ -7,6 +7,7 @@ export * from './api-key-record';
 export * from './endpoint-state';
 export * from './endpoint-health';
 export * from './delivery-attempt';
+export * from './personal-data';
 export * from './topic-contracts';
 export * from './asyncapi';
 export * from './webhook-openapi';

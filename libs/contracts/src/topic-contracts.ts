@@ -4,6 +4,7 @@ import { deliveryAttemptOutcomes } from './delivery-attempt';
 import { endpointHealthReasons } from './endpoint-health';
 import { eventTypes } from './event-types';
 import { purchaseStatuses } from './status-catalog';
+import { erasureIdPattern, sealedValuePattern, subjectIdPattern, subjectKeyIdPattern } from './personal-data';
 import { Topics, type TopicName } from './topics';
 import { examplePayload, statusEventStudentV1Schema, webhookPayloadSchema, webhookSchemaBaseUrl, webhookSchemaId, webhookSchemaVersion, type JsonSchema, type JsonValue } from './webhook-payload';
 
@@ -46,7 +47,13 @@ export interface TopicContract {
     /** The environment variable that overrides `retention.ms` (or `delete.retention.ms`) where the topic is created. */
     env: string;
   };
-  compaction: { cleanupPolicy: 'delete' | 'compact'; reason: string };
+  compaction: {
+    cleanupPolicy: 'delete' | 'compact';
+    reason: string;
+    /** Compacted topics whose replaced values must leave the broker soon (sealed keys after their tombstone): `segment.ms` and `max.compaction.lag.ms`. */
+    segmentMs?: number;
+    maxCompactionLagMs?: number;
+  };
   producer: { service: string; description: string };
   consumers: readonly { service: string; group: string; description: string }[];
   /** What a consumer must check before acting on a record, and what it does when it cannot. */
@@ -333,11 +340,14 @@ function purchaseStatusContract(): TopicContract {
     ordering: 'Per purchase: records of one purchase are in `sequence` order. No order across purchases. At-least-once: a record may appear twice (same ce_id); de-duplicate on ce_id or (purchase_id, sequence).',
     retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_JOURNEY_PURCHASE_STATUS_V1' },
     compaction: { cleanupPolicy: 'delete', reason: 'A log of facts: every record counts, none replaces another.' },
-    producer: { service: 'journey', description: 'The journey outbox relay publishes each PurchaseStatusChanged event of the event store, once committed.' },
+    producer: {
+      service: 'journey',
+      description:
+        "The journey outbox relay publishes each PurchaseStatusChanged event of the event store, once committed, only when journey runs with PUBLISH_STATUS_V1=true: it carries the student's name and e-mail in clear, for a delivery older than the LGPD release during an upgrade (upgrade delivery first, then turn it off). journey.purchase-status.v2 replaces it.",
+    },
     consumers: [
       { service: 'delivery', group: 'gancho-delivery.status-events (STATUS_CONSUMER_GROUP)', description: 'Fans each event out to the matching endpoints as messages.' },
       { service: 'delivery', group: 'gancho-delivery.stream.<host>.<pid>.<random> (one per process)', description: 'The live event stream (SSE) of the partner API.' },
-      { service: 'analytics', group: 'analytics.<team>.<purpose>', description: 'Funnel analytics; replay from an offset or a time.' },
     ],
     mustUnderstand: [
       'ce_specversion is 1.0 and ce_type a known event type; the value validates against this schema (no unknown field: the value goes verbatim into webhooks whose schema is closed).',
@@ -359,6 +369,234 @@ function purchaseStatusContract(): TopicContract {
           traceparent: exampleTrace,
         },
         value: data,
+      },
+    ],
+  };
+}
+
+const subjectIdSchema = (description: string): JsonSchema => ({ type: 'string', pattern: subjectIdPattern.source, description });
+const sealedSchema = (description: string): JsonSchema => ({ type: 'string', pattern: sealedValuePattern.source, description });
+
+/** The value of `journey.purchase-status.v2`: the v1 branches with `student` as `{ subject_id, sealed }`. */
+function purchaseStatusV2ValueSchema(): JsonSchema {
+  const student: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['subject_id', 'sealed'],
+    properties: {
+      subject_id: subjectIdSchema('The student as a pseudonymous data subject: stable across purchases, says nothing about the student. Analytics counts students by it.'),
+      sealed: nullable(
+        sealedSchema('`{"name":…,"email":…}` sealed by @gancho/secret-box under the subject key (key id as in `journey.subject-keys.v1`) with the context `subject:<subject_id>`.'),
+        'null when the subject was erased before the event was published.',
+      ),
+    },
+  };
+  const v1 = purchaseStatusValueSchema();
+  return {
+    $schema: schemaDialect,
+    $id: topicValueSchemaId(Topics.purchaseStatusV2),
+    title: 'Purchase status event, v2',
+    description:
+      "The v1 value (the webhook's `data`) with the student's personal fields sealed under the subject's key: `student` is `{ subject_id, sealed }`. Delivery opens `sealed` with the key from `journey.subject-keys.v1`; once the subject is erased (tombstone there) it opens nowhere.",
+    oneOf: (v1['oneOf'] as JsonSchema[]).map((branch) => ({
+      ...branch,
+      properties: { ...(branch['properties'] as Record<string, JsonSchema>), student },
+    })),
+  };
+}
+
+function subjectKeyValueSchema(): JsonSchema {
+  return {
+    $schema: schemaDialect,
+    $id: topicValueSchemaId(Topics.subjectKeys),
+    title: 'Subject key, v1',
+    description: "A data subject's key (SubjectKeyRecordV1), sealed for transport. A tombstone (empty value) is the subject's erasure.",
+    type: 'object',
+    additionalProperties: false,
+    required: ['subject_id', 'key_id', 'sealed_key'],
+    properties: {
+      subject_id: subjectIdSchema('The data subject (also the key).'),
+      key_id: { type: 'string', pattern: subjectKeyIdPattern.source, description: "The SecretBox key id the subject's sealed values name (`v1.<key_id>.…`)." },
+      sealed_key: sealedSchema('The 32-byte key (base64) sealed by @gancho/secret-box under SECRETS_ENCRYPTION_KEY with the context `subject-key:<subject_id>`.'),
+    },
+  };
+}
+
+function personalDataErasureValueSchema(): JsonSchema {
+  return {
+    $schema: schemaDialect,
+    $id: topicValueSchemaId(Topics.personalDataErasures),
+    title: 'Personal-data erasure, v1',
+    description: "A data subject was erased (PersonalDataErasureV1): purge every copy of the subject's personal data and tell the partners of its purchases. No personal data.",
+    type: 'object',
+    additionalProperties: false,
+    required: ['erasure_id', 'subject_id', 'purchases', 'erased_at'],
+    properties: {
+      erasure_id: { type: 'string', pattern: erasureIdPattern.source, description: "The erasure in journey's audit; the same on a repeated publication." },
+      subject_id: subjectIdSchema('The data subject (also the key).'),
+      purchases: {
+        type: 'array',
+        description: 'Every purchase of the subject, with its partner.',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['purchase_id', 'partner_id'],
+          properties: { purchase_id: nonEmptyString('The purchase.'), partner_id: nonEmptyString('Its partner.') },
+        },
+      },
+      erased_at: dateTime('When journey destroyed the key (RFC 3339).'),
+    },
+  };
+}
+
+const exampleSubjectId = 'sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b';
+
+function purchaseStatusV2Contract(): TopicContract {
+  const v1 = purchaseStatusContract();
+  const payload = examplePayload('purchase.waiting_payment');
+  const value = {
+    ...(payload.data as unknown as Record<string, JsonValue>),
+    student: { subject_id: exampleSubjectId, sealed: 'v1.sk_3f9a1c7e5b2d4086.6mZ2cXk0bR1vT8wQ4yH7nJ5eL3aP9sD2fG6hK1jM0uN4iB8oC' },
+  };
+  return {
+    ...v1,
+    topic: Topics.purchaseStatusV2,
+    version: 2,
+    summary: "Every status change of every purchase, from the journey service; v1's value with the student's personal fields sealed under the subject key.",
+    valueSchema: purchaseStatusV2ValueSchema(),
+    cloudEvents: { ...v1.cloudEvents, dataSchema: topicValueSchemaId(Topics.purchaseStatusV2) },
+    retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_JOURNEY_PURCHASE_STATUS_V2' },
+    producer: {
+      service: 'journey',
+      description:
+        'The journey outbox relay publishes each PurchaseStatusChanged event of the event store, once committed, with the student sealed as stored (events stored before the LGPD release are sealed once by the migration step).',
+    },
+    consumers: [
+      ...v1.consumers,
+      { service: 'analytics', group: 'analytics.<team>.<purpose>', description: 'Funnel analytics by the pseudonymous student.subject_id; replay from an offset or a time. Analytics never opens student.sealed.' },
+    ],
+    mustUnderstand: [
+      ...v1.mustUnderstand,
+      "student.sealed opens with the subject's key from journey.subject-keys.v1; until the key has arrived delivery holds the event (it never sends a webhook without the data it should carry); after the key's tombstone (erasure) the student is shown as erased.",
+    ],
+    personalData: ['student.sealed'],
+    examples: [{ ...(v1.examples[0] as TopicRecordExample), name: 'waiting_payment', value }],
+  };
+}
+
+function subjectKeysContract(): TopicContract {
+  const headers = (id: string, tombstone: boolean): Record<string, string> => ({
+    ce_specversion: '1.0',
+    ce_id: id,
+    ce_type: cloudEventTypes.subjectKey,
+    ce_source: cloudEventSources.journey,
+    ce_time: exampleTime,
+    ce_subject: exampleSubjectId,
+    ...(tombstone ? {} : { 'content-type': 'application/json' }),
+  });
+  return {
+    topic: Topics.subjectKeys,
+    version: 1,
+    summary: "Every data subject's key, sealed for transport, so delivery can open the student's sealed fields; the tombstone of a subject is its erasure.",
+    key: { description: 'The subject id.', valueField: 'subject_id', schema: { type: 'string', pattern: subjectIdPattern.source } },
+    valueSchema: subjectKeyValueSchema(),
+    tombstones: { allowed: true, description: 'An empty value: the subject was erased; forget the key, and everything sealed under it stops opening.' },
+    headers: cloudEventHeaders({
+      type: { const: cloudEventTypes.subjectKey },
+      source: cloudEventSources.journey,
+      tombstones: true,
+      subject: 'The subject id (the key).',
+      id: '`<subject_id>:key` for the key, `<subject_id>:erased` for the tombstone.',
+    }),
+    cloudEvents: { type: cloudEventTypes.subjectKey, typePattern: '^journey\\.subject_key$', source: cloudEventSources.journey, dataSchema: topicValueSchemaId(Topics.subjectKeys) },
+    partitioning: { key: 'subject_id', reason: "Compaction keeps a subject's latest record: its key, or the tombstone that erases it.", partitions: 'The broker default.' },
+    ordering: 'Per subject: the key before its tombstone. The latest record wins; a key record after a tombstone never happens (journey never reissues a key to an erased subject).',
+    retention: { retentionMs: null, deleteRetentionMs: 7 * day, env: 'TOPIC_DELETE_RETENTION_MS_JOURNEY_SUBJECT_KEYS_V1' },
+    compaction: {
+      cleanupPolicy: 'compact',
+      reason:
+        "Every delivery process rebuilds its key table by reading the whole topic from the beginning, so every live subject's key must stay. After a tombstone the sealed key must leave the broker soon: segments roll every hour (segment.ms) and are compacted within an hour (max.compaction.lag.ms); the tombstone itself stays delete.retention.ms so a reader that catches up sees the erasure.",
+      segmentMs: 60 * 60 * 1000,
+      maxCompactionLagMs: 60 * 60 * 1000,
+    },
+    producer: { service: 'journey', description: "Journey's outbox relay publishes a subject's key when the subject is created (and again after a master-key re-seal, unchanged), and a tombstone on erasure." },
+    consumers: [
+      {
+        service: 'delivery',
+        group: 'gancho-delivery.subject-keys.<host>.<pid>.<random> (one per process, from the beginning)',
+        description: 'Opens the sealed student of status events to build webhooks; forgets a key on its tombstone.',
+      },
+    ],
+    mustUnderstand: [
+      'The value validates against this schema and sealed_key opens under the transport key; a record it cannot read gives no key (events of that subject wait), logged and counted.',
+      'A tombstone removes the key at once: nothing sealed under it is opened again, even for a resend.',
+    ],
+    personalData: [],
+    examples: [
+      {
+        name: 'subject key',
+        key: exampleSubjectId,
+        headers: headers(`${exampleSubjectId}:key`, false),
+        value: { subject_id: exampleSubjectId, key_id: 'sk_3f9a1c7e5b2d4086', sealed_key: 'v1.k1.q8Xz3vN6bW1mR5tY9pL2kH7jG4fD0sA8eC6uI3oP1nM5bV9xZ2' },
+      },
+      { name: 'erased subject', key: exampleSubjectId, headers: headers(`${exampleSubjectId}:erased`, true), value: null },
+    ],
+  };
+}
+
+function personalDataErasuresContract(): TopicContract {
+  return {
+    topic: Topics.personalDataErasures,
+    version: 1,
+    summary: "Every erasure of a data subject's personal data, so consumers purge their copies and partners are told (purchase.personal_data_erased).",
+    key: { description: 'The subject id.', valueField: 'subject_id', schema: { type: 'string', pattern: subjectIdPattern.source } },
+    valueSchema: personalDataErasureValueSchema(),
+    tombstones: { allowed: false },
+    headers: cloudEventHeaders({
+      type: { const: cloudEventTypes.personalDataErasure },
+      source: cloudEventSources.journey,
+      subject: 'The subject id (the key).',
+      id: 'The erasure id: the same when an erasure is published twice.',
+    }),
+    cloudEvents: {
+      type: cloudEventTypes.personalDataErasure,
+      typePattern: '^journey\\.personal_data_erasure$',
+      source: cloudEventSources.journey,
+      dataSchema: topicValueSchemaId(Topics.personalDataErasures),
+    },
+    partitioning: { key: 'subject_id', reason: "One subject's erasures stay in order.", partitions: 'The broker default.' },
+    ordering: 'Per subject. At-least-once: de-duplicate on ce_id (the erasure id); a repeated erasure of a subject names the same erasure.',
+    retention: { retentionMs: 30 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_JOURNEY_PERSONAL_DATA_ERASURES_V1' },
+    compaction: { cleanupPolicy: 'delete', reason: 'Facts applied once by a committed consumer group; thirty days cover any outage of delivery.' },
+    producer: { service: 'journey', description: "Journey's outbox relay publishes the erasure committed with the key's destruction." },
+    consumers: [
+      {
+        service: 'delivery',
+        group: 'gancho-delivery.personal-data-erasures (ERASURE_CONSUMER_GROUP)',
+        description: 'Purges stored webhook bodies and snippets of the subject, sends purchase.personal_data_erased, deletes ActiveCampaign contacts where configured.',
+      },
+    ],
+    mustUnderstand: ['The value validates against this schema. A record it cannot read is logged and counted, and kept for a release that reads it; never a partial purge reported as done.'],
+    personalData: [],
+    examples: [
+      {
+        name: 'erased',
+        key: exampleSubjectId,
+        headers: {
+          ce_specversion: '1.0',
+          ce_id: 'era_0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f',
+          ce_type: cloudEventTypes.personalDataErasure,
+          ce_source: cloudEventSources.journey,
+          ce_time: exampleTime,
+          ce_subject: exampleSubjectId,
+          'content-type': 'application/json',
+        },
+        value: {
+          erasure_id: 'era_0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f',
+          subject_id: exampleSubjectId,
+          purchases: [{ purchase_id: 'pur_01JDZ8Q6Y3M4T5V6W7X8Y9Z0AB', partner_id: 'ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX' }],
+          erased_at: exampleTime,
+        },
       },
     ],
   };
@@ -603,7 +841,16 @@ function deliveryAttemptsContract(): TopicContract {
 }
 
 /** Every topic's contract, one per name in `Topics`. */
-export const topicContracts: readonly TopicContract[] = [purchaseStatusContract(), endpointsContract(), apiKeysContract(), endpointHealthContract(), deliveryAttemptsContract()];
+export const topicContracts: readonly TopicContract[] = [
+  purchaseStatusContract(),
+  purchaseStatusV2Contract(),
+  subjectKeysContract(),
+  personalDataErasuresContract(),
+  endpointsContract(),
+  apiKeysContract(),
+  endpointHealthContract(),
+  deliveryAttemptsContract(),
+];
 
 /** The contract of a topic by its (contract) name; throws for a name not in the registry. */
 export function topicContract(topic: TopicName): TopicContract {
@@ -616,7 +863,12 @@ export function topicContract(topic: TopicName): TopicContract {
 export function topicConfigOf(contract: TopicContract, retentionOverrideMs?: number): Record<string, string> {
   if (contract.compaction.cleanupPolicy === 'compact') {
     const deleteRetention = retentionOverrideMs ?? contract.retention.deleteRetentionMs;
-    return { 'cleanup.policy': 'compact', ...(deleteRetention === null ? {} : { 'delete.retention.ms': String(deleteRetention) }) };
+    return {
+      'cleanup.policy': 'compact',
+      ...(deleteRetention === null ? {} : { 'delete.retention.ms': String(deleteRetention) }),
+      ...(contract.compaction.segmentMs === undefined ? {} : { 'segment.ms': String(contract.compaction.segmentMs) }),
+      ...(contract.compaction.maxCompactionLagMs === undefined ? {} : { 'max.compaction.lag.ms': String(contract.compaction.maxCompactionLagMs) }),
+    };
   }
   const retention = retentionOverrideMs ?? contract.retention.retentionMs;
   return { 'cleanup.policy': 'delete', ...(retention === null ? {} : { 'retention.ms': String(retention) }) };

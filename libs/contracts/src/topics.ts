@@ -3,7 +3,14 @@
  * to a value's shape gets a new topic version, never an in-place edit.
  */
 export const Topics = {
+  /** Plaintext student; produced only with journey's PUBLISH_STATUS_V1=true, for a delivery older than the LGPD release. */
   purchaseStatus: 'journey.purchase-status.v1',
+  /** Key: purchase id; value: `PurchaseStatusEventV2` (the student sealed under the subject key). */
+  purchaseStatusV2: 'journey.purchase-status.v2',
+  /** Compacted; key: subject id; value: `SubjectKeyRecordV1`; a tombstone is the erasure. */
+  subjectKeys: 'journey.subject-keys.v1',
+  /** Key: subject id; value: `PersonalDataErasureV1`. */
+  personalDataErasures: 'journey.personal-data-erasures.v1',
   endpoints: 'subscriptions.endpoints.v1',
   /** Compacted; key: API key id; value: `ApiKeyRecordV1`. Every service's partner authentication reads it. */
   apiKeys: 'subscriptions.api-keys.v1',
