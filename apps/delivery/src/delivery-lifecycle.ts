@@ -8,12 +8,13 @@ import type { DeliveryConfig } from './delivery.config';
 import { DeliveryOutbox } from './dispatch/delivery-outbox';
 import { Dispatcher } from './dispatch/dispatcher';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { SubjectKeysConsumer } from './personal-data/subject-keys.consumer';
 import { EndpointDirectory } from './routing/endpoint-directory';
 
 /**
  * Starts the pipeline in the one safe order: the routing table first (status
  * events routed before it has read the endpoints would reach no endpoint),
- * then the dispatcher, then the status consumer and the outbox.
+ * then the dispatcher, then the subject keys, the status consumer and the outbox.
  */
 @Injectable()
 export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -24,6 +25,7 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     private readonly directory: EndpointDirectory,
     private readonly dispatcher: Dispatcher,
     private readonly consumer: StatusEventConsumer,
+    private readonly subjectKeys: SubjectKeysConsumer,
     private readonly outbox: DeliveryOutbox,
     private readonly store: PostgresEventStore,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -37,6 +39,8 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     this.dispatcher.start();
     this.consumer.onMessagesStored(() => this.dispatcher.wake());
     this.consumer.handOffTo(this.dispatcher);
+    // Keys first: status events whose key is already on the topic are then rarely held.
+    await this.subjectKeys.start();
     await this.consumer.start();
     await this.outbox.start();
     const interval = this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true });

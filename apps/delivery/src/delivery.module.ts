@@ -12,6 +12,7 @@ import { Dispatcher } from './dispatch/dispatcher';
 import { MessageStore } from './dispatch/message-store';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { SubjectKeysConsumer } from './personal-data/subject-keys.consumer';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
@@ -62,6 +63,7 @@ export class DeliveryModule {
         EndpointDirectory,
         DeliveryMetrics,
         StatusEventConsumer,
+        SubjectKeysConsumer,
         Dispatcher,
         DeliveryOutbox,
         DeliveryLifecycle,

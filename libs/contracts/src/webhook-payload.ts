@@ -1,4 +1,5 @@
 import { eventTypeOf, isEventType, statusOfEventType, type EventType } from './event-types';
+import { isSubjectId } from './personal-data';
 import { isPurchaseStatus, phaseOf, purchaseStatuses, type Phase, type PurchaseStatus } from './status-catalog';
 
 /**
@@ -238,10 +239,10 @@ export function examplePayload(type: EventType): PurchaseWebhookPayload & { data
 /** The example webhook body of `type` as this release sends it: the student with its subject id. */
 export function exampleWebhookPayload(type: EventType): PurchaseWebhookPayload {
   const payload = examplePayload(type);
-  return { ...payload, data: { ...payload.data, student: { id: exampleSubjectId, ...payload.data.student } } };
+  return { ...payload, data: { ...payload.data, student: { id: exampleWebhookSubjectId, ...payload.data.student } } };
 }
 
-export const exampleSubjectId = 'sub_3f0c9a7e5b2d4c1a8e6f0b9d7c5a3e1f';
+export const exampleWebhookSubjectId = 'sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b';
 
 // The same e-mail rule as ajv-formats' `email` format, so what we accept the schema accepts.
 const emailPattern = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
@@ -349,9 +350,6 @@ function webhookStudentProblems(student: unknown, path: string, problems: Proble
   if ('email' in student) check(isEmailAddress(student['email']), `${path}.email: must be an e-mail address`, problems);
   if ('erased' in student) check(student['erased'] === true, `${path}.erased: must be true`, problems);
 }
-
-const subjectIdRule = /^sub_[0-9a-f]{32}$/;
-const isSubjectId = (value: unknown): boolean => typeof value === 'string' && subjectIdRule.test(value);
 
 /** What is wrong with `value` as a webhook body (empty when it is one). */
 export function webhookPayloadProblems(value: unknown): string[] {
