@@ -57,6 +57,8 @@ export const deliveryConfigSchema = z.object({
   SUBJECT_KEYS_TOPIC: topic(Topics.subjectKeys),
   /** Consumer group of the subject keys (all replicas share it: they share the subject_keys table). */
   SUBJECT_KEYS_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.subject-keys'),
+  PERSONAL_DATA_ERASURES_TOPIC: topic(Topics.personalDataErasures),
+  ERASURE_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.personal-data-erasures'),
   ENDPOINTS_TOPIC: topic(Topics.endpoints),
   API_KEYS_TOPIC: topic(Topics.apiKeys),
   DELIVERY_ATTEMPTS_TOPIC: topic(Topics.deliveryAttempts),

@@ -12,6 +12,7 @@ import { Dispatcher } from './dispatch/dispatcher';
 import { MessageStore } from './dispatch/message-store';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { ErasureConsumer } from './personal-data/erasure.consumer';
 import { SubjectKeysConsumer } from './personal-data/subject-keys.consumer';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { MessagesController } from './messages/messages.http.controller';
@@ -64,6 +65,7 @@ export class DeliveryModule {
         DeliveryMetrics,
         StatusEventConsumer,
         SubjectKeysConsumer,
+        ErasureConsumer,
         Dispatcher,
         DeliveryOutbox,
         DeliveryLifecycle,

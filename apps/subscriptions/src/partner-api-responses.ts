@@ -1,4 +1,4 @@
-import { endpointDisabledReasons, endpointOrderings, eventTypes, phases } from '@gancho/contracts';
+import { endpointDisabledReasons, endpointOrderings, phases, webhookEventTypes } from '@gancho/contracts';
 import { z } from 'zod';
 
 // What the partner API answers, for its OpenAPI document (and so the console's generated types). Open objects: a
@@ -12,9 +12,9 @@ export const selfResponse = z.looseObject({
 });
 
 export const eventTypeResponse = z.looseObject({
-  type: z.enum(eventTypes),
+  type: z.enum(webhookEventTypes),
   description: z.string().describe('In English; the console shows its own translation of each type.'),
-  phase: z.enum(phases),
+  phase: z.enum(phases).nullable().describe("The status's phase; null for a type that is not a status (purchase.personal_data_erased)."),
   schema: z.record(z.string(), z.unknown()).describe('The JSON Schema (2020-12) of the webhook body.'),
 });
 export const eventTypeListResponse = z.looseObject({ items: z.array(eventTypeResponse) });

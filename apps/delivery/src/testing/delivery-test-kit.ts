@@ -43,6 +43,8 @@ export function testTopics() {
     PURCHASE_STATUS_V2_TOPIC: uniqueName('test.status-v2'),
     SUBJECT_KEYS_TOPIC: uniqueName('test.subject-keys'),
     SUBJECT_KEYS_CONSUMER_GROUP: uniqueName('test.delivery-keys'),
+    PERSONAL_DATA_ERASURES_TOPIC: uniqueName('test.erasures'),
+    ERASURE_CONSUMER_GROUP: uniqueName('test.delivery-erasures'),
   };
 }
 export type TestTopics = ReturnType<typeof testTopics>;
@@ -160,6 +162,7 @@ export class SubscriptionsStandIn {
       contractTopicSpec(Topics.endpointHealth, { topic: this.topics.ENDPOINT_HEALTH_TOPIC }),
       contractTopicSpec(Topics.purchaseStatusV2, { topic: this.topics.PURCHASE_STATUS_V2_TOPIC, partitions: 3 }),
       contractTopicSpec(Topics.subjectKeys, { topic: this.topics.SUBJECT_KEYS_TOPIC }),
+      contractTopicSpec(Topics.personalDataErasures, { topic: this.topics.PERSONAL_DATA_ERASURES_TOPIC }),
     ]);
   }
 
