@@ -1,4 +1,4 @@
-import { endpointDisabledReasons, endpointOrderings, phases, webhookEventTypes } from '@gancho/contracts';
+import { activeCampaignErasures, endpointDisabledReasons, endpointOrderings, phases, webhookEventTypes } from '@gancho/contracts';
 import { z } from 'zod';
 
 // What the partner API answers, for its OpenAPI document (and so the console's generated types). Open objects: a
@@ -27,6 +27,7 @@ const destinationResponse = z.union([
     api_token_last4: z.string(),
     mapping: z.record(z.string(), z.unknown()),
     event_tracking: z.looseObject({ actid: z.string(), event_key_last4: z.string() }).nullable(),
+    on_erasure: z.enum(activeCampaignErasures).describe("On a student's erasure: delete the synced contact, or keep it."),
   }),
 ]);
 

@@ -84,7 +84,13 @@ export type EndpointDestinationV1 =
        * context `endpointEventKeySecretContext(endpoint_id)`.
        */
       event_tracking?: { actid: string; event_key_sealed: string } | null;
+      /** When a student's personal data is erased: `delete` the contact Gancho synced in the account, or `keep` it (absent: keep). */
+      on_erasure?: ActiveCampaignErasure;
     };
+
+/** What an ActiveCampaign destination does with a contact when its student's personal data is erased (LGPD). */
+export const activeCampaignErasures = ['keep', 'delete'] as const;
+export type ActiveCampaignErasure = (typeof activeCampaignErasures)[number];
 
 /** The context an endpoint's ActiveCampaign event key is sealed under. */
 export function endpointEventKeySecretContext(endpointId: string): string {

@@ -1,5 +1,5 @@
 import { cloudEventSources, cloudEventTypes, legacyEventHeaders } from './cloudevents-kafka';
-import { activeCampaignFieldKeys, endpointDestinationTypes, endpointDisabledReasons, endpointOrderings } from './endpoint-state';
+import { activeCampaignErasures, activeCampaignFieldKeys, endpointDestinationTypes, endpointDisabledReasons, endpointOrderings } from './endpoint-state';
 import { deliveryAttemptOutcomes } from './delivery-attempt';
 import { endpointHealthReasons } from './endpoint-health';
 import { eventTypes } from './event-types';
@@ -191,6 +191,7 @@ function destinationSchema(): JsonSchema {
             },
             'Off when absent or null.',
           ),
+          on_erasure: { enum: [...activeCampaignErasures], description: "On a student's erasure: delete the contact Gancho synced, or keep it. Absent: keep." },
         },
       },
     ],

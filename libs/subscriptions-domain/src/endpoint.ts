@@ -1,4 +1,4 @@
-import type { ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering } from '@gancho/contracts';
+import type { ActiveCampaignErasure, ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering } from '@gancho/contracts';
 
 /**
  * An endpoint's lifecycle, event-sourced on the stream `endpoint:{id}`; the
@@ -20,6 +20,8 @@ export type EndpointDestination =
       mapping: ActiveCampaignMappingV1;
       /** AC event tracking; absent (recorded before it existed) or null: off. The event key appears only sealed. */
       eventTracking?: { actid: string; sealedEventKey: string; eventKeyHint: string } | null;
+      /** On a student's erasure; absent (recorded before it existed): keep. */
+      onErasure?: ActiveCampaignErasure;
     };
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { activeCampaignFieldKeys, defaultActiveCampaignMapping, endpointOrderings, purchaseStatuses } from '@gancho/contracts';
+import { activeCampaignErasures, activeCampaignFieldKeys, defaultActiveCampaignMapping, endpointOrderings, purchaseStatuses } from '@gancho/contracts';
 import { customHeaderNameProblems, customHeaderProblems, customHeaderValueProblems, eventTypeFilterProblems, maxCustomHeaders, maxUrlLength } from '@gancho/subscriptions-domain';
 
 const eventTypes = z
@@ -98,6 +98,10 @@ const activeCampaignDestination = z
     api_token: apiToken,
     mapping: activeCampaignMapping.optional(),
     event_tracking: eventTracking.optional(),
+    on_erasure: z
+      .enum(activeCampaignErasures)
+      .optional()
+      .describe('When a student\'s personal data is erased (LGPD): "delete" deletes the contact Gancho synced in the account; "keep" (the default) leaves it, for the school to handle.'),
   })
   .describe("Status events go to an ActiveCampaign account: contacts synced by e-mail, custom fields, tags. The endpoint's url is the api_url.");
 /** On update the token may be left out to keep the current one, as long as the api_url stays the same. */

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { defaultActiveCampaignMapping, endpointDestinationSecretContext, endpointEventKeySecretContext, endpointSecretContext, type ActiveCampaignMappingV1, type EndpointHealthReportV1 } from '@gancho/contracts';
+import { defaultActiveCampaignMapping, endpointDestinationSecretContext, endpointEventKeySecretContext, endpointSecretContext, type ActiveCampaignMappingV1, type EndpointHealthReportV1, type ActiveCampaignErasure } from '@gancho/contracts';
 import { foldStream, handleStreamCommand, PostgresEventStore, WHEN_APPENDED, type SqlPart, type StreamModel } from '@gancho/event-store';
 import { SecretBox } from '@gancho/secret-box';
 import { ProblemError } from '@gancho/service-kit';
@@ -53,7 +53,15 @@ export type DestinationInput =
       mapping?: ActiveCampaignMappingV1;
       /** Left out: as it is (off for a new destination); null: off. */
       eventTracking?: { actid: string; eventKey: string } | null;
+      /** Left out: as it is (keep for a new destination). */
+      onErasure?: ActiveCampaignErasure;
     };
+
+/** The erasure choice an ActiveCampaign destination ends up with: the one given, else the current one, else none (keep). */
+function onErasureOf(input: { onErasure?: ActiveCampaignErasure }, current: { onErasure?: ActiveCampaignErasure } | null): { onErasure?: ActiveCampaignErasure } {
+  const onErasure = input.onErasure ?? current?.onErasure;
+  return onErasure === undefined ? {} : { onErasure };
+}
 
 function destinationProblem(message: string): ProblemError {
   return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path: 'destination.api_token', message }] });
@@ -133,7 +141,7 @@ export class EndpointService {
     if (input.apiToken === undefined) {
       if (!currentAc) throw destinationProblem('the API token is required');
       if (currentAc.apiUrl !== input.apiUrl) throw destinationProblem('give the API token again when the api_url changes');
-      return { ...currentAc, mapping, eventTracking };
+      return { ...currentAc, mapping, eventTracking, ...onErasureOf(input, currentAc) };
     }
     return {
       type: 'activecampaign',
@@ -142,6 +150,7 @@ export class EndpointService {
       apiTokenHint: input.apiToken.slice(-4),
       mapping,
       eventTracking,
+      ...onErasureOf(input, currentAc),
     };
   }
 

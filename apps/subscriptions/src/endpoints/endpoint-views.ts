@@ -1,4 +1,4 @@
-import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
+import type { ActiveCampaignErasure, ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
 import type { StoredEvent } from '@gancho/event-store';
 import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings, SealedHeaderValue } from '@gancho/subscriptions-domain';
 import type { SubscriptionsEventMetadata } from '../platform/caller';
@@ -12,6 +12,7 @@ export type DestinationView =
       api_token_last4: string;
       mapping: ActiveCampaignMappingV1;
       event_tracking: { actid: string; event_key_last4: string } | null;
+      on_erasure: ActiveCampaignErasure;
     };
 
 export function destinationView(destination: EndpointDestination): DestinationView {
@@ -23,6 +24,7 @@ export function destinationView(destination: EndpointDestination): DestinationVi
     api_token_last4: destination.apiTokenHint,
     mapping: destination.mapping,
     event_tracking: tracking === null ? null : { actid: tracking.actid, event_key_last4: tracking.eventKeyHint },
+    on_erasure: destination.onErasure ?? 'keep',
   };
 }
 
@@ -35,6 +37,7 @@ function destinationState(destination: EndpointDestination): EndpointDestination
     api_token_sealed: destination.sealedApiToken,
     mapping: destination.mapping,
     event_tracking: tracking === null ? null : { actid: tracking.actid, event_key_sealed: tracking.sealedEventKey },
+    on_erasure: destination.onErasure ?? 'keep',
   };
 }
 

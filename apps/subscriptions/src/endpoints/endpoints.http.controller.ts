@@ -145,6 +145,7 @@ export class EndpointsController {
       ...(body.api_token === undefined ? {} : { apiToken: body.api_token }),
       ...(body.mapping === undefined ? {} : { mapping: body.mapping }),
       ...(body.event_tracking === undefined ? {} : { eventTracking: body.event_tracking === null ? null : { actid: body.event_tracking.actid, eventKey: body.event_tracking.event_key } }),
+      ...(body.on_erasure === undefined ? {} : { onErasure: body.on_erasure }),
     };
   }
 
