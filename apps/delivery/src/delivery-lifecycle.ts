@@ -4,14 +4,16 @@ import type { DeliveryConfig } from './delivery.config';
 import { DeliveryOutbox } from './dispatch/delivery-outbox';
 import { Dispatcher } from './dispatch/dispatcher';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { ErasureConsumer } from './personal-data/erasure.consumer';
+import { SubjectKeysConsumer } from './personal-data/subject-keys.consumer';
 import { DeliveryRetention } from './retention/delivery-retention';
 import { EndpointDirectory } from './routing/endpoint-directory';
 
 /**
  * Starts the pipeline in the one safe order: the routing table first (status
  * events routed before it has read the endpoints would reach no endpoint),
- * then the dispatcher, then the status consumer and the outbox; then the
- * retention job.
+ * then the dispatcher, then the subject keys, the status consumer, the erasures and the outbox;
+ * then the retention job.
  */
 @Injectable()
 export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -21,6 +23,8 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     private readonly directory: EndpointDirectory,
     private readonly dispatcher: Dispatcher,
     private readonly consumer: StatusEventConsumer,
+    private readonly subjectKeys: SubjectKeysConsumer,
+    private readonly erasures: ErasureConsumer,
     private readonly outbox: DeliveryOutbox,
     private readonly retention: DeliveryRetention,
     private readonly config: ConfigService<DeliveryConfig, true>,
@@ -33,7 +37,11 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     this.dispatcher.start();
     this.consumer.onMessagesStored(() => this.dispatcher.wake());
     this.consumer.handOffTo(this.dispatcher);
+    // Keys first: status events whose key is already on the topic are then rarely held.
+    await this.subjectKeys.start();
     await this.consumer.start();
+    this.erasures.onMessagesStored(() => this.dispatcher.wake());
+    await this.erasures.start();
     await this.outbox.start();
     this.retention.start(this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true }));
   }

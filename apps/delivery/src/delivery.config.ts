@@ -57,6 +57,13 @@ export const deliveryConfigSchema = z.object({
   /** At start, status events wait until the routing table has read the endpoints topic: quiet this long, or at most the warm-up. */
   ENDPOINTS_WARMUP_MS: durationMs(5_000),
   PURCHASE_STATUS_TOPIC: topic(Topics.purchaseStatus),
+  /** The status events with the student sealed (LGPD); delivery reads both versions during the upgrade window. */
+  PURCHASE_STATUS_V2_TOPIC: topic(Topics.purchaseStatusV2),
+  SUBJECT_KEYS_TOPIC: topic(Topics.subjectKeys),
+  /** Consumer group of the subject keys (all replicas share it: they share the subject_keys table). */
+  SUBJECT_KEYS_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.subject-keys'),
+  PERSONAL_DATA_ERASURES_TOPIC: topic(Topics.personalDataErasures),
+  ERASURE_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.personal-data-erasures'),
   ENDPOINTS_TOPIC: topic(Topics.endpoints),
   API_KEYS_TOPIC: topic(Topics.apiKeys),
   DELIVERY_ATTEMPTS_TOPIC: topic(Topics.deliveryAttempts),

@@ -12,6 +12,8 @@ import { Dispatcher } from './dispatch/dispatcher';
 import { MessageStore } from './dispatch/message-store';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { ErasureConsumer } from './personal-data/erasure.consumer';
+import { SubjectKeysConsumer } from './personal-data/subject-keys.consumer';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
@@ -63,6 +65,8 @@ export class DeliveryModule {
         EndpointDirectory,
         DeliveryMetrics,
         StatusEventConsumer,
+        SubjectKeysConsumer,
+        ErasureConsumer,
         Dispatcher,
         DeliveryOutbox,
         DeliveryRetention,

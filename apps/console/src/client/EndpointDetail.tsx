@@ -102,6 +102,8 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
             <dd>{isAllEvents(ep.event_types) ? t('endpoints.allEvents') : <EventTypeChips filter={ep.event_types} />}</dd>
             <dt>{t('form.ordering')}</dt>
             <dd>{t(`form.ordering.${ep.ordering}`)}</dd>
+            <dt>{t('form.includePersonalData')}</dt>
+            <dd>{t(ep.include_personal_data ? 'app.yes' : 'app.no')}</dd>
             <dt>{t('endpoint.headers')}</dt>
             <dd>
               {Object.keys(ep.headers).length === 0

@@ -27,6 +27,7 @@ interface FormState {
   headers: HeaderRow[];
   rateLimit: string;
   ordering: EndpointOrdering;
+  includePersonalData: boolean;
 }
 
 /** What the service itself chooses when a new endpoint leaves ordering out. */
@@ -44,6 +45,7 @@ const emptyForm: FormState = {
   headers: [],
   rateLimit: '',
   ordering: defaultOrdering.webhook,
+  includePersonalData: true,
 };
 
 function formOf(endpoint: Endpoint): FormState {
@@ -60,6 +62,7 @@ function formOf(endpoint: Endpoint): FormState {
     headers: Object.entries(endpoint.headers).map(([name, header]) => ({ name, value: '', stored: { last4: header.value_last4 } })),
     rateLimit: endpoint.rate_limit_per_second === null ? '' : String(endpoint.rate_limit_per_second),
     ordering: endpoint.ordering,
+    includePersonalData: endpoint.include_personal_data,
   };
 }
 
@@ -118,6 +121,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       enabled: form.enabled,
       rate_limit_per_second: form.rateLimit.trim() === '' ? null : Number(form.rateLimit),
       ordering: form.ordering,
+      include_personal_data: form.destination === 'activecampaign' || form.includePersonalData,
     };
     const wasActiveCampaign = endpoint?.destination?.type === 'activecampaign';
     const body: CreateEndpointBody & UpdateEndpointBody =
@@ -234,6 +238,22 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
         {!form.allEvents && types ? <EventTypePicker types={types} selected={form.types} onChange={(next) => setForm({ ...form, types: next })} /> : null}
         {!form.allEvents && !types && !catalogError ? <Loading /> : null}
       </fieldset>
+
+      {form.destination === 'webhook' ? (
+        <div className="field field-inline">
+          <input
+            id="endpoint-personal-data"
+            type="checkbox"
+            checked={form.includePersonalData}
+            onChange={(e) => setForm({ ...form, includePersonalData: e.target.checked })}
+            aria-describedby="endpoint-personal-data-hint"
+          />
+          <label htmlFor="endpoint-personal-data">{t('form.includePersonalData')}</label>
+          <p id="endpoint-personal-data-hint" className="hint">
+            {t('form.includePersonalData.hint')}
+          </p>
+        </div>
+      ) : null}
 
       {form.destination === 'webhook' ? <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} /> : null}
 

@@ -4,8 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * The retention job's questions (rows older than a period, the oldest row
  * left) answered from an index instead of a scan of the message log.
  */
-export class IndexRetainedRows1765300000000 implements MigrationInterface {
-  name = 'IndexRetainedRows1765300000000';
+export class IndexRetainedRows1765400000000 implements MigrationInterface {
+  name = 'IndexRetainedRows1765400000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query('CREATE INDEX messages_created_at ON messages (created_at)');

@@ -13,7 +13,7 @@ import {
   type ActiveCampaignMappingV1,
   type EndpointDestinationType,
   type EndpointStateV1,
-  type EventType,
+  type WebhookEventType,
 } from '@gancho/contracts';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
@@ -99,7 +99,7 @@ export class EndpointDirectory implements OnApplicationShutdown {
   }
 
   /** The enabled endpoints of a partner whose filter takes this event type. */
-  route(partnerId: string, type: EventType): RoutedEndpoint[] {
+  route(partnerId: string, type: WebhookEventType): RoutedEndpoint[] {
     const ids = this.byPartner.get(partnerId);
     if (!ids) return [];
     const routed: RoutedEndpoint[] = [];

@@ -1,4 +1,4 @@
-import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
+import type { ActiveCampaignErasure, ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1 } from '@gancho/contracts';
 import type { StoredEvent } from '@gancho/event-store';
 import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings, SealedHeaderValue } from '@gancho/subscriptions-domain';
 import type { SubscriptionsEventMetadata } from '../platform/caller';
@@ -12,6 +12,7 @@ export type DestinationView =
       api_token_last4: string;
       mapping: ActiveCampaignMappingV1;
       event_tracking: { actid: string; event_key_last4: string } | null;
+      on_erasure: ActiveCampaignErasure;
     };
 
 export function destinationView(destination: EndpointDestination): DestinationView {
@@ -23,6 +24,7 @@ export function destinationView(destination: EndpointDestination): DestinationVi
     api_token_last4: destination.apiTokenHint,
     mapping: destination.mapping,
     event_tracking: tracking === null ? null : { actid: tracking.actid, event_key_last4: tracking.eventKeyHint },
+    on_erasure: destination.onErasure ?? 'keep',
   };
 }
 
@@ -35,6 +37,7 @@ function destinationState(destination: EndpointDestination): EndpointDestination
     api_token_sealed: destination.sealedApiToken,
     mapping: destination.mapping,
     event_tracking: tracking === null ? null : { actid: tracking.actid, event_key_sealed: tracking.sealedEventKey },
+    on_erasure: destination.onErasure ?? 'keep',
   };
 }
 
@@ -62,6 +65,7 @@ export interface EndpointView {
   headers: Record<string, HeaderView>;
   rate_limit_per_second: number | null;
   ordering: EndpointOrdering;
+  include_personal_data: boolean;
   version: number;
   created_at: string;
   updated_at: string;
@@ -83,6 +87,7 @@ export function endpointView(endpoint: Endpoint): EndpointView {
     headers: headersView(settings.headers),
     rate_limit_per_second: settings.rateLimitPerSecond,
     ordering: settings.ordering,
+    include_personal_data: settings.includePersonalData,
     version: endpoint.version,
     created_at: endpoint.createdAt,
     updated_at: endpoint.updatedAt,
@@ -107,6 +112,7 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     sealed_headers: Object.fromEntries(Object.entries(endpoint.settings.headers).map(([name, value]) => [name, value.sealed])),
     rate_limit_per_second: endpoint.settings.rateLimitPerSecond,
     ordering: endpoint.settings.ordering,
+    include_personal_data: endpoint.settings.includePersonalData,
     signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
     version: endpoint.version,
     created_at: endpoint.createdAt,
@@ -126,6 +132,7 @@ function settingsChanges(changes: Partial<EndpointSettings>): Record<string, unk
   if (changes.headers !== undefined) out['header_names'] = Object.keys(changes.headers);
   if (changes.rateLimitPerSecond !== undefined) out['rate_limit_per_second'] = changes.rateLimitPerSecond;
   if (changes.ordering !== undefined) out['ordering'] = changes.ordering;
+  if (changes.includePersonalData !== undefined) out['include_personal_data'] = changes.includePersonalData;
   return out;
 }
 

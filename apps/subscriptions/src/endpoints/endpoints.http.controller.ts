@@ -47,6 +47,7 @@ function changesOf(body: UpdateEndpointBody, url: string | undefined): ChangesIn
     ...(body.headers !== undefined ? { headers: body.headers } : {}),
     ...(body.rate_limit_per_second !== undefined ? { rateLimitPerSecond: body.rate_limit_per_second } : {}),
     ...(body.ordering !== undefined ? { ordering: body.ordering } : {}),
+    ...(body.include_personal_data !== undefined ? { includePersonalData: body.include_personal_data } : {}),
   };
 }
 
@@ -88,6 +89,7 @@ export class EndpointsController {
       headers: body.headers,
       rateLimitPerSecond: body.rate_limit_per_second,
       ordering: body.ordering ?? (destination.type === 'activecampaign' ? 'per_purchase' : 'none'),
+      includePersonalData: body.include_personal_data,
     };
     const caller = requestCaller(request, partnerActor(request));
     // Scoped per partner: two partners using the same key never see each other's responses.
@@ -143,6 +145,7 @@ export class EndpointsController {
       ...(body.api_token === undefined ? {} : { apiToken: body.api_token }),
       ...(body.mapping === undefined ? {} : { mapping: body.mapping }),
       ...(body.event_tracking === undefined ? {} : { eventTracking: body.event_tracking === null ? null : { actid: body.event_tracking.actid, eventKey: body.event_tracking.event_key } }),
+      ...(body.on_erasure === undefined ? {} : { onErasure: body.on_erasure }),
     };
   }
 

@@ -65,6 +65,8 @@ export class ActiveCampaignDestination implements Destination {
     const activeCampaign = endpoint.activeCampaign;
     if (!activeCampaign) throw new Error(`endpoint ${endpoint.state.endpoint_id} has no ActiveCampaign destination`);
     const event = (JSON.parse(message.payload) as { data: ActiveCampaignStatusEvent }).data;
+    // A body redacted after the student's erasure (a retry, a resend): no contact to find, nothing to sync.
+    if (typeof event.student.email !== 'string') return nothingToSync(message, this.schedule);
     const update = activeCampaignUpdate(event, activeCampaign.mapping);
     const startedAt = new Date();
     const tracking = activeCampaign.eventTracking;
@@ -97,4 +99,10 @@ export class ActiveCampaignDestination implements Destination {
       ...(plan.state === 'endpoint_disabled' && failed ? { disableDetail: unauthorizedDetail(failed.status ?? 0, activeCampaign.apiUrl, failed.errorText ?? '') } : {}),
     };
   }
+}
+
+function nothingToSync(message: LeasedMessage, schedule: RetrySchedule): DestinationOutcome {
+  const at = new Date();
+  const plan = planNextAttempt({ decision: { outcome: 'succeeded' }, attemptsMade: message.attempts, schedule, now: at, random: Math.random });
+  return { kind: 'attempted', startedAt: at, finishedAt: at, latencyMs: 0, statusCode: null, errorClass: null, errorMessage: null, responseSnippet: '(the student was erased: nothing to sync)', plan };
 }
