@@ -10,7 +10,7 @@ import { deliveryOpenApi } from '../../../apps/delivery/src/openapi';
 import { deliveryEnv, SubscriptionsStandIn, TestReceiver, testTopics } from '../../../apps/delivery/src/testing/delivery-test-kit';
 import { JourneyModule } from '../../../apps/journey/src/journey.module';
 import { journeyOpenApi } from '../../../apps/journey/src/openapi';
-import { happyPath, journeyClient, platformToken } from '../../../apps/journey/src/testing/journey-test-app';
+import { happyPath, journeyClient, journeyTestEnv } from '../../../apps/journey/src/testing/journey-test-app';
 
 // Scenario, with journey, subscriptions and delivery in-process at LOG_LEVEL=debug, every log line captured:
 // an operator creates a partner and its API key; the partner creates an endpoint (with a credential header of
@@ -54,12 +54,15 @@ describe('logs without secrets', () => {
       deliveryEnv(database.url, topics, [receiver.host], { LOG_LEVEL: 'debug', SECRETS_ENCRYPTION_KEY: testEncryptionKey, RETRY_SCHEDULE: '0s,1s' }),
     );
     journey = await startTestService(() => createServiceApp(JourneyModule.register(), { logDestination, openApi: journeyOpenApi }), {
+      ...journeyTestEnv(),
       DATABASE_URL: database.url,
-      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
       LOG_LEVEL: 'debug',
-      JOURNEY_PLATFORM_TOKENS: platformToken,
+      // Subject keys travel to delivery sealed under the key it opens.
+      SECRETS_ENCRYPTION_KEY: testEncryptionKey,
       PURCHASE_STATUS_TOPIC: topics.PURCHASE_STATUS_TOPIC,
-      TIMEOUT_SCAN_INTERVAL_MS: '0',
+      PURCHASE_STATUS_V2_TOPIC: topics.PURCHASE_STATUS_V2_TOPIC,
+      SUBJECT_KEYS_TOPIC: topics.SUBJECT_KEYS_TOPIC,
+      PERSONAL_DATA_ERASURES_TOPIC: topics.PERSONAL_DATA_ERASURES_TOPIC,
     });
   });
   afterAll(async () => {
