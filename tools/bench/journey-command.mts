@@ -307,6 +307,9 @@ async function main(): Promise<void> {
   const journey = await startJourney({
     DATABASE_URL: journeyDatabaseUrl.toString(),
     JOURNEY_PLATFORM_TOKENS: platformToken,
+    PERSONAL_DATA_MASTER_KEYS: `m1:${Buffer.alloc(32, 1).toString('base64')}`,
+    PERSONAL_DATA_INDEX_KEY: Buffer.alloc(32, 2).toString('base64'),
+    SECRETS_ENCRYPTION_KEY: `k1:${Buffer.alloc(32, 3).toString('base64')}`,
     PORT: String(await freePort()),
     HOST: '127.0.0.1',
     TIMEOUT_SCAN_INTERVAL_MS: '0',

@@ -145,13 +145,14 @@ describe('Helm chart k8s/gancho', () => {
     const container = named(defaults, 'Deployment', `gancho-${app}`).spec.template.spec.containers[0];
     const provided = new Set([...Object.keys(named(defaults, 'ConfigMap', `gancho-${app}`).data ?? {}), ...container.env.map((e: { name: string }) => e.name)]);
     const required: Record<string, string[]> = {
-      journey: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'JOURNEY_PLATFORM_TOKENS'],
+      journey: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'JOURNEY_PLATFORM_TOKENS', 'PERSONAL_DATA_MASTER_KEYS', 'PERSONAL_DATA_INDEX_KEY', 'SECRETS_ENCRYPTION_KEY'],
       subscriptions: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'SUBSCRIPTIONS_ADMIN_TOKENS', 'SECRETS_ENCRYPTION_KEY'],
       delivery: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'SECRETS_ENCRYPTION_KEY'],
     };
     expect([...provided].sort()).toEqual(expect.arrayContaining(required[app]!));
-    // Least privilege: journey never sees the encryption key.
-    expect(provided.has('SECRETS_ENCRYPTION_KEY')).toBe(app !== 'journey');
+    // Least privilege: only journey holds the keys of students' personal data (it seals subject keys for delivery under SECRETS_ENCRYPTION_KEY).
+    expect(provided.has('PERSONAL_DATA_MASTER_KEYS')).toBe(app === 'journey');
+    expect(provided.has('PERSONAL_DATA_INDEX_KEY')).toBe(app === 'journey');
   });
 
   it.each(apps)('migrates %s in a pre-install/pre-upgrade hook Job that reads only the database URL', (app) => {

@@ -9,6 +9,10 @@ export interface PlatformSecrets {
   platformToken: string;
   /** `<keyId>:<base64 of 32 bytes>` */
   encryptionKey: string;
+  /** Journey's master keys of students' subject keys, `<keyId>:<base64 of 32 bytes>`. */
+  personalDataMasterKeys: string;
+  /** Journey's e-mail blind-index pepper, base64 of 32 bytes. */
+  personalDataIndexKey: string;
 }
 
 export function newPlatformSecrets(): PlatformSecrets {
@@ -16,6 +20,8 @@ export function newPlatformSecrets(): PlatformSecrets {
     adminToken: `adm_${randomBytes(24).toString('base64url')}`,
     platformToken: `plt_${randomBytes(24).toString('base64url')}`,
     encryptionKey: `k1:${randomBytes(32).toString('base64')}`,
+    personalDataMasterKeys: `m1:${randomBytes(32).toString('base64')}`,
+    personalDataIndexKey: randomBytes(32).toString('base64'),
   };
 }
 
@@ -78,7 +84,15 @@ export function serviceEnv(name: ServiceName, options: PlatformOptions): Record<
   };
   switch (name) {
     case 'journey':
-      return { ...common, JOURNEY_PLATFORM_TOKENS: options.secrets.platformToken };
+      return {
+        // Delivery reads journey.purchase-status.v1 until it reads v2 (issue 21): journey publishes v1 too here.
+        PUBLISH_STATUS_V1: 'true',
+        ...common,
+        JOURNEY_PLATFORM_TOKENS: options.secrets.platformToken,
+        PERSONAL_DATA_MASTER_KEYS: options.secrets.personalDataMasterKeys,
+        PERSONAL_DATA_INDEX_KEY: options.secrets.personalDataIndexKey,
+        SECRETS_ENCRYPTION_KEY: options.secrets.encryptionKey,
+      };
     case 'subscriptions':
       return {
         ...common,

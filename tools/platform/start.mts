@@ -55,7 +55,8 @@ if (process.env.GANCHO_SKIP_BUILD !== '1') {
   if (build.built.length > 0) say(`gancho: built ${build.built.length} of ${build.built.length + build.upToDate.length} projects in ${(build.tookMs / 1000).toFixed(1)} s`);
 }
 
-const secrets: PlatformSecrets = readJson<PlatformSecrets>(secretsFile) ?? newPlatformSecrets();
+// Keys added by later releases are made for a data directory that predates them.
+const secrets: PlatformSecrets = { ...newPlatformSecrets(), ...readJson<Partial<PlatformSecrets>>(secretsFile) };
 writePrivate(secretsFile, secrets);
 
 const embedded = process.env.DATABASE_URL ? undefined : postgresServer(path.join(dataDir, 'postgres'), port('GANCHO_PG_PORT', 4432));

@@ -125,7 +125,8 @@ describe(`version skew against the previous release, v${previous.version} (${pre
         secrets,
         // The vendor's API is public in production, so delivery may reach it; here it is on loopback.
         allowedEndpointHosts: Object.values(receivers).map((r) => r.host),
-        env: { ...topics, ENDPOINTS_WARMUP_MS: '1000', DISPATCH_POLL_MS: '100' },
+        // v0.1.0's delivery reads journey.purchase-status.v1 only: today's journey publishes it with PUBLISH_STATUS_V1 (the upgrade window).
+        env: { ...topics, ENDPOINTS_WARMUP_MS: '1000', DISPATCH_POLL_MS: '100', PUBLISH_STATUS_V1: 'true' },
         roots: Object.fromEntries(old.map((name) => [name, baseline.root])),
       });
     }, 180_000);

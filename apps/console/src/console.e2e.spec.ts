@@ -184,7 +184,14 @@ describe('the partner console in a browser', () => {
       ALLOW_HTTP_ENDPOINTS: 'true',
       ALLOW_PRIVATE_NETWORK_ENDPOINTS: 'true',
     });
-    services.journey = await startServiceProcess(mainOf('journey'), { ...common, JOURNEY_PLATFORM_TOKENS: platformToken });
+    services.journey = await startServiceProcess(mainOf('journey'), {
+      ...common,
+      JOURNEY_PLATFORM_TOKENS: platformToken,
+      PERSONAL_DATA_MASTER_KEYS: `m1:${Buffer.alloc(32, 4).toString('base64')}`,
+      PERSONAL_DATA_INDEX_KEY: Buffer.alloc(32, 5).toString('base64'),
+      SECRETS_ENCRYPTION_KEY: encryptionKey,
+      PUBLISH_STATUS_V1: 'true',
+    });
     services.delivery = await startServiceProcess(mainOf('delivery'), {
       ...common,
       SECRETS_ENCRYPTION_KEY: encryptionKey,

@@ -5,7 +5,7 @@ import { CloudEvent, Kafka as CloudEventsKafka, type KafkaMessage as CloudEvents
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import type { FunnelCounter } from './funnel.mts';
 
-export const defaultTopics = { purchaseStatus: 'journey.purchase-status.v1', deliveryAttempts: 'delivery.attempts.v1' };
+export const defaultTopics = { purchaseStatus: 'journey.purchase-status.v2', deliveryAttempts: 'delivery.attempts.v1' };
 
 export interface FunnelConsumerOptions {
   brokers: string[];

@@ -91,6 +91,7 @@ describe('examples/analytics-funnel against the real broker', () => {
   let receivers: Awaited<ReturnType<typeof startReceiver>>[];
   const topics = {
     PURCHASE_STATUS_TOPIC: uniqueName('funnel.status'),
+    PURCHASE_STATUS_V2_TOPIC: uniqueName('funnel.status-v2'),
     ENDPOINTS_TOPIC: uniqueName('funnel.endpoints'),
     API_KEYS_TOPIC: uniqueName('funnel.api-keys'),
     DELIVERY_ATTEMPTS_TOPIC: uniqueName('funnel.attempts'),
@@ -161,6 +162,8 @@ describe('examples/analytics-funnel against the real broker', () => {
 
     const expected = {
       funnel: { [azul.id]: expectedFunnel(won, abandoned), [verde.id]: expectedFunnel(elsewhere) },
+      // The same student (one e-mail, one pseudonymous subject) bought from both schools.
+      students: { [azul.id]: 1, [verde.id]: 1 },
       attempts: {
         // Every status of both purchases, delivered at the first attempt.
         [everything]: { partner_id: azul.id, attempts: won.length + abandoned.length, succeeded: won.length + abandoned.length, success_rate: 1, by_outcome: { succeeded: won.length + abandoned.length } },
@@ -197,7 +200,7 @@ describe('examples/analytics-funnel against the real broker', () => {
         KAFKA_BROKERS: brokers(),
         FUNNEL_GROUP_ID: uniqueName('analytics.test.purchase-funnel'),
         FUNNEL_FROM: 'earliest',
-        PURCHASE_STATUS_TOPIC: topics.PURCHASE_STATUS_TOPIC,
+        PURCHASE_STATUS_V2_TOPIC: topics.PURCHASE_STATUS_V2_TOPIC,
         DELIVERY_ATTEMPTS_TOPIC: topics.DELIVERY_ATTEMPTS_TOPIC,
         REPORT_EVERY_MS: '200',
       },
@@ -217,7 +220,7 @@ describe('examples/analytics-funnel against the real broker', () => {
     const consumer = kafka.consumer({ groupId: uniqueName('funnel-test.time') });
     let lastTimestamp = 0;
     await consumer.connect();
-    await consumer.subscribe({ topic: topics.PURCHASE_STATUS_TOPIC, fromBeginning: true });
+    await consumer.subscribe({ topic: topics.PURCHASE_STATUS_V2_TOPIC, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
         const event = cloudEventOf(message);
@@ -234,7 +237,7 @@ describe('examples/analytics-funnel against the real broker', () => {
       {
         brokers: brokers().split(','),
         groupId: uniqueName('analytics.test.replay'),
-        topics: { purchaseStatus: topics.PURCHASE_STATUS_TOPIC, deliveryAttempts: topics.DELIVERY_ATTEMPTS_TOPIC },
+        topics: { purchaseStatus: topics.PURCHASE_STATUS_V2_TOPIC, deliveryAttempts: topics.DELIVERY_ATTEMPTS_TOPIC },
         from: new Date(lastTimestamp + 1),
       },
       counter,

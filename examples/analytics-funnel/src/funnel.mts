@@ -1,16 +1,20 @@
 // The counting, without I/O: which purchases reached which phase, per
-// partner, and how delivery's attempts went, per endpoint. It keeps ids only
-// (purchase, endpoint, partner): never the student's name or e-mail, which the
-// status events carry.
+// partner, how many students bought from each partner, and how delivery's
+// attempts went, per endpoint. It keeps ids only (purchase, endpoint, partner,
+// and the student's pseudonymous subject_id): the status events of
+// journey.purchase-status.v2 carry the name and e-mail only sealed under a
+// key analytics never has.
 import type { CloudEvent } from 'cloudevents';
 
-/** The fields of a `journey.purchase-status.v1` value (the webhook's `data`) this counter reads. */
+/** The fields of a `journey.purchase-status.v2` value this counter reads. */
 export interface PurchaseStatusData {
   purchase_id: string;
   partner_id: string;
   status: string;
   phase: string;
   sequence: number;
+  /** `sealed` is left alone: analytics counts students by their stable pseudonymous id. */
+  student: { subject_id: string };
 }
 
 /** The fields of a `delivery.attempts.v1` value this counter reads. */
@@ -34,6 +38,8 @@ export interface EndpointAttempts {
 export interface FunnelReport {
   /** partner id → phase → purchases that reached the phase (each purchase once per phase). */
   funnel: Record<string, Record<string, number>>;
+  /** partner id → distinct students (by student.subject_id) with a purchase there. */
+  students: Record<string, number>;
   /** endpoint id → its attempts. */
   attempts: Record<string, EndpointAttempts>;
   /** Records read twice (same CloudEvents id: a redelivery or a republish), counted once. */
@@ -50,6 +56,7 @@ const mapOf = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
 
 export class FunnelCounter {
   private readonly reached = new Map<string, Map<string, Set<string>>>();
+  private readonly students = new Map<string, Set<string>>();
   private readonly endpoints = new Map<string, { partnerId: string; attempts: number; succeeded: number; byOutcome: Map<string, number> }>();
   // In production this set belongs in your store (or use the sink's own idempotency); here, memory.
   private readonly seen = new Set<string>();
@@ -67,7 +74,7 @@ export class FunnelCounter {
     return true;
   }
 
-  /** A record of `journey.purchase-status.v1` (CloudEvents type `purchase.<status>`). */
+  /** A record of `journey.purchase-status.v2` (CloudEvents type `purchase.<status>`). */
   addStatus(event: CloudEvent<unknown>): void {
     if (!event.type.startsWith('purchase.')) return void this.ignored++;
     if (!this.firstTime(event)) return;
@@ -77,6 +84,7 @@ export class FunnelCounter {
       data.phase,
       () => new Set(),
     ).add(data.purchase_id);
+    mapOf(this.students, data.partner_id, () => new Set()).add(data.student.subject_id);
   }
 
   /** A record of `delivery.attempts.v1` (CloudEvents type `delivery.attempt`). */
@@ -103,6 +111,7 @@ export class FunnelCounter {
         by_outcome: Object.fromEntries(e.byOutcome),
       };
     }
-    return { funnel, attempts, duplicates: this.duplicates, ignored: this.ignored };
+    const students = Object.fromEntries([...this.students].map(([partner, subjects]) => [partner, subjects.size]));
+    return { funnel, students, attempts, duplicates: this.duplicates, ignored: this.ignored };
   }
 }

@@ -21,7 +21,7 @@ const consumer = await startFunnelConsumer(
     brokers: env.KAFKA_BROKERS.split(','),
     groupId: env.FUNNEL_GROUP_ID ?? 'analytics.example.purchase-funnel',
     topics: {
-      purchaseStatus: env.PURCHASE_STATUS_TOPIC ?? defaultTopics.purchaseStatus,
+      purchaseStatus: env.PURCHASE_STATUS_V2_TOPIC ?? defaultTopics.purchaseStatus,
       deliveryAttempts: env.DELIVERY_ATTEMPTS_TOPIC ?? defaultTopics.deliveryAttempts,
     },
     from: from === 'earliest' || from === 'latest' ? from : new Date(from),

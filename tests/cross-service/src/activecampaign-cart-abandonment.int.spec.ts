@@ -66,7 +66,8 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
       }),
     );
     journey = await startJourney(database.url, {
-      env: { PURCHASE_STATUS_TOPIC: topics.PURCHASE_STATUS_TOPIC, CART_INACTIVE_AFTER_MS: '4000', EXPIRE_AFTER_INACTIVE_MS: '3000', TIMEOUT_SCAN_INTERVAL_MS: '500' },
+      // Delivery reads journey.purchase-status.v1 until it reads v2 (issue 21).
+      env: { PURCHASE_STATUS_TOPIC: topics.PURCHASE_STATUS_TOPIC, PUBLISH_STATUS_V1: 'true', CART_INACTIVE_AFTER_MS: '4000', EXPIRE_AFTER_INACTIVE_MS: '3000', TIMEOUT_SCAN_INTERVAL_MS: '500' },
     });
   });
   afterAll(async () => {

@@ -95,6 +95,8 @@ describe('the OpenAPI documents', () => {
       JOURNEY_PLATFORM_TOKENS: 'plt_openapi_document_only_0000000000',
       SUBSCRIPTIONS_ADMIN_TOKENS: 'adm_openapi_document_only_0000000000',
       SECRETS_ENCRYPTION_KEY: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+      PERSONAL_DATA_MASTER_KEYS: `m1:${Buffer.alloc(32, 8).toString('base64')}`,
+      PERSONAL_DATA_INDEX_KEY: Buffer.alloc(32, 9).toString('base64'),
     });
     try {
       for (const [name, module, info] of services) documents.set(name, await documentOf(module(), info));

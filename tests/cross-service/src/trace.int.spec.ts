@@ -48,7 +48,8 @@ describe('observability from command to partner', () => {
     await subscriptions.createTopics();
     await Promise.all([healthy.start(), flaky.start()]);
     delivery = await startDelivery(database.url, topics, [healthy.host, flaky.host], { RETRY_SCHEDULE: '0s,1s,1s', REQUEST_TIMEOUT_MS: '2000' });
-    journey = await startJourney(database.url, { env: { PURCHASE_STATUS_TOPIC: topics.PURCHASE_STATUS_TOPIC } });
+    // Delivery reads journey.purchase-status.v1 until it reads v2 (issue 21).
+    journey = await startJourney(database.url, { env: { PURCHASE_STATUS_TOPIC: topics.PURCHASE_STATUS_TOPIC, PUBLISH_STATUS_V1: 'true' } });
   });
   afterAll(async () => {
     await journey?.close();
