@@ -30,7 +30,9 @@ export function readErasureRecord(record: IncomingMessage): { erasure?: Personal
  * destroyed (as its tombstone would), events held for it are sent erased,
  * stored bodies of its purchases are redacted and their snippets deleted, and
  * each purchase's partner is told with `purchase.personal_data_erased` on the
- * endpoints that subscribe to it. Every step is idempotent and the offset is
+ * endpoints that subscribe to it; ActiveCampaign endpoints configured to
+ * (`on_erasure: delete`) get the same message, which deletes the contact
+ * delivery synced for the student. Every step is idempotent and the offset is
  * committed after them all, so a redelivered record changes nothing more.
  */
 @Injectable()
@@ -95,11 +97,9 @@ export class ErasureConsumer implements OnApplicationShutdown {
     return erasure.purchases.flatMap((purchase) => {
       const eventId = erasureNoticeEventId(erasure.erasure_id, purchase.purchase_id);
       const payload = personalDataErasedBody({ purchase_id: purchase.purchase_id, partner_id: purchase.partner_id, student: { id: erasure.subject_id }, erased_at: erasure.erased_at });
-      // ActiveCampaign endpoints take no notices: their erasure is the contact's deletion, where configured.
-      return this.directory
-        .route(purchase.partner_id, personalDataErasedEventType)
-        .filter((endpoint) => !endpoint.activeCampaign)
-        .map((endpoint) => ({
+      // ActiveCampaign endpoints take no notice: their erasure is the contact's deletion, where configured.
+      const webhooks = this.directory.route(purchase.partner_id, personalDataErasedEventType).filter((endpoint) => !endpoint.activeCampaign);
+      return [...webhooks, ...this.directory.erasingActiveCampaigns(purchase.partner_id)].map((endpoint) => ({
           messageId: messageIdFor(eventId, endpoint.state.endpoint_id),
           eventId,
           endpointId: endpoint.state.endpoint_id,

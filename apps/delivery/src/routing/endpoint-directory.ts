@@ -110,6 +110,15 @@ export class EndpointDirectory implements OnApplicationShutdown {
     return routed;
   }
 
+  /** The enabled ActiveCampaign endpoints of a partner configured to delete a contact on its student's erasure (whatever their filter). */
+  erasingActiveCampaigns(partnerId: string): RoutedEndpoint[] {
+    return [...(this.byPartner.get(partnerId) ?? [])].flatMap((id) => {
+      const endpoint = this.endpoints.get(id);
+      const destination = endpoint && destinationOf(endpoint.state);
+      return endpoint?.state.enabled && endpoint.activeCampaign && destination?.type === 'activecampaign' && destination.on_erasure === 'delete' ? [endpoint] : [];
+    });
+  }
+
   /** The secrets to sign with at `now`: the current one, and the previous one during a rotation. */
   signingSecrets(endpoint: RoutedEndpoint, now: Date): string[] {
     const t = now.getTime();
