@@ -31,6 +31,7 @@ describe('logs without secrets', () => {
   let delivery: TestService;
   let journey: TestService;
 
+  // Three services start in this process: on a busy two-core box that can take longer than the default hook timeout.
   beforeAll(async () => {
     database = await createTestDatabase('log_secrets');
     await statusEvents.createTopics();
@@ -64,7 +65,7 @@ describe('logs without secrets', () => {
       SUBJECT_KEYS_TOPIC: topics.SUBJECT_KEYS_TOPIC,
       PERSONAL_DATA_ERASURES_TOPIC: topics.PERSONAL_DATA_ERASURES_TOPIC,
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await journey?.close();
     await delivery?.close();
