@@ -82,6 +82,7 @@ export function readSnapshot(version: string): ContractSet {
 export function webhookSchemasOfBuild(root: string): Record<string, Json> {
   const script = `const c = require(${JSON.stringify(path.join(root, 'libs/contracts/dist/index.js'))});
     const out = {}; for (const type of c.eventTypes) { const s = c.webhookPayloadSchema(type); out[s.$id] = s; }
+    if (c.personalDataErasedWebhookSchema) { const s = c.personalDataErasedWebhookSchema(); out[s.$id] = s; }
     process.stdout.write(JSON.stringify(out));`;
   return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as Record<string, Json>;
 }

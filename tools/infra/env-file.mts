@@ -1,11 +1,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { envFile, infraDir } from './paths.mts';
 
-export type InfraEnv = { DATABASE_URL: string; KAFKA_BROKERS: string };
+/** KAFKA_LOG_DIRS: the broker's log.dirs, for tests that read its segment files (unknown for a broker given by KAFKA_BROKERS unless set too). */
+export type InfraEnv = { DATABASE_URL: string; KAFKA_BROKERS: string; KAFKA_LOG_DIRS?: string };
 
 export async function writeEnvFile(env: InfraEnv): Promise<void> {
   await mkdir(infraDir, { recursive: true });
-  await writeFile(envFile, `DATABASE_URL=${env.DATABASE_URL}\nKAFKA_BROKERS=${env.KAFKA_BROKERS}\n`);
+  await writeFile(envFile, `DATABASE_URL=${env.DATABASE_URL}\nKAFKA_BROKERS=${env.KAFKA_BROKERS}\n${env.KAFKA_LOG_DIRS ? `KAFKA_LOG_DIRS=${env.KAFKA_LOG_DIRS}\n` : ''}`);
 }
 
 export async function readEnvFile(): Promise<Partial<InfraEnv>> {

@@ -3,7 +3,7 @@
 import { roundTrip, startKafka } from './kafka.mts';
 import { startPostgres } from './postgres.mts';
 import { writeEnvFile, type InfraEnv } from './env-file.mts';
-import { envFile } from './paths.mts';
+import { envFile, kafka as testBroker } from './paths.mts';
 
 export interface InfraUp {
   env: InfraEnv;
@@ -18,7 +18,8 @@ export async function infraUp(): Promise<InfraUp> {
     givenDatabase ? { url: givenDatabase, started: false } : startPostgres(),
     givenBrokers ? roundTrip(givenBrokers).then(() => ({ brokers: givenBrokers, started: false })) : startKafka(),
   ]);
-  const env = { DATABASE_URL: postgres.url, KAFKA_BROKERS: kafka.brokers };
+  const logDirs = givenBrokers ? process.env.KAFKA_LOG_DIRS : testBroker.dataDir;
+  const env: InfraEnv = { DATABASE_URL: postgres.url, KAFKA_BROKERS: kafka.brokers, ...(logDirs ? { KAFKA_LOG_DIRS: logDirs } : {}) };
   await writeEnvFile(env);
   return { env, started: { postgres: postgres.started, kafka: kafka.started } };
 }

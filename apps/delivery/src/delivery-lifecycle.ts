@@ -1,32 +1,32 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { PostgresEventStore } from '@gancho/event-store';
-import { queryRows } from '@gancho/persistence';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import type { DeliveryConfig } from './delivery.config';
 import { DeliveryOutbox } from './dispatch/delivery-outbox';
 import { Dispatcher } from './dispatch/dispatcher';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { ErasureConsumer } from './personal-data/erasure.consumer';
+import { SubjectKeysConsumer } from './personal-data/subject-keys.consumer';
+import { DeliveryRetention } from './retention/delivery-retention';
 import { EndpointDirectory } from './routing/endpoint-directory';
 
 /**
  * Starts the pipeline in the one safe order: the routing table first (status
  * events routed before it has read the endpoints would reach no endpoint),
- * then the dispatcher, then the status consumer and the outbox.
+ * then the dispatcher, then the subject keys, the status consumer, the erasures and the outbox;
+ * then the retention job.
  */
 @Injectable()
 export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Delivery');
-  private retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly directory: EndpointDirectory,
     private readonly dispatcher: Dispatcher,
     private readonly consumer: StatusEventConsumer,
+    private readonly subjectKeys: SubjectKeysConsumer,
+    private readonly erasures: ErasureConsumer,
     private readonly outbox: DeliveryOutbox,
-    private readonly store: PostgresEventStore,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly retention: DeliveryRetention,
     private readonly config: ConfigService<DeliveryConfig, true>,
   ) {}
 
@@ -37,27 +37,16 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     this.dispatcher.start();
     this.consumer.onMessagesStored(() => this.dispatcher.wake());
     this.consumer.handOffTo(this.dispatcher);
+    // Keys first: status events whose key is already on the topic are then rarely held.
+    await this.subjectKeys.start();
     await this.consumer.start();
+    this.erasures.onMessagesStored(() => this.dispatcher.wake());
+    await this.erasures.start();
     await this.outbox.start();
-    const interval = this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true });
-    if (interval > 0) {
-      this.retentionTimer = setInterval(() => {
-        this.purge().catch((error: unknown) => this.logger.error(`retention: ${String(error)}`));
-      }, interval);
-      this.retentionTimer.unref();
-    }
+    this.retention.start(this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true }));
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.retentionTimer);
-  }
-
-  /** Deletes settled messages (with their attempts), published events and held status events (they carry student data) older than the retention. */
-  async purge(now: Date = new Date()): Promise<{ messages: number; events: number }> {
-    const before = new Date(now.getTime() - this.config.get('RETENTION_MS', { infer: true }));
-    const messages = await queryRows(this.dataSource, "DELETE FROM messages WHERE created_at < $1 AND status IN ('succeeded', 'failed', 'exhausted') RETURNING 1", [before]);
-    const events = await this.store.deleteEventsRecordedBefore(before);
-    await this.dataSource.query('DELETE FROM held_status_events WHERE held_at < $1', [before]);
-    return { messages: messages.length, events };
+  async onApplicationShutdown(): Promise<void> {
+    await this.retention.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { Topics } from '@gancho/contracts';
 import { defaultRetryScheduleText, parseRetrySchedule } from '@gancho/delivery-domain';
-import { durationMs, endpointNetworkPolicyShape, type ServiceConfig } from '@gancho/service-kit';
+import { durationMs, endpointNetworkPolicyShape, retentionPeriodMs, type ServiceConfig } from '@gancho/service-kit';
 import { z } from 'zod';
 
 const day = 24 * 60 * 60 * 1000;
@@ -48,12 +48,24 @@ export const deliveryConfigSchema = z.object({
   DISPATCH_IDLE_POLL_MAX_MS: durationMs(5_000),
   /** An endpoint with no success for this long is reported for disabling. */
   ENDPOINT_DISABLE_AFTER_MS: durationMs(5 * day),
-  /** Messages and attempts older than this are purged. */
-  RETENTION_MS: durationMs(30 * day),
+  /** Settled messages (the webhook bodies, with the student's data) and their attempts older than this are purged. */
+  RETENTION_MS: retentionPeriodMs(30 * day),
+  /** Partners' response snippets and error texts (a partner or ActiveCampaign may echo the student back) are blanked on attempts older than this; the attempt stays. */
+  RESPONSE_SNIPPET_RETENTION_MS: retentionPeriodMs(7 * day),
+  /** Status events held because delivery could not read them (raw records: they may carry student data) are deleted after this. */
+  HELD_STATUS_EVENT_RETENTION_MS: retentionPeriodMs(30 * day),
+  /** How often the retention job runs (0: never in this process). */
   RETENTION_SCAN_INTERVAL_MS: durationMs(60 * 60 * 1000),
   /** At start, status events wait until the routing table has read the endpoints topic up to its end at start; this is the longest they wait. */
   ENDPOINTS_WARMUP_MS: durationMs(5_000),
   PURCHASE_STATUS_TOPIC: topic(Topics.purchaseStatus),
+  /** The status events with the student sealed (LGPD); delivery reads both versions during the upgrade window. */
+  PURCHASE_STATUS_V2_TOPIC: topic(Topics.purchaseStatusV2),
+  SUBJECT_KEYS_TOPIC: topic(Topics.subjectKeys),
+  /** Consumer group of the subject keys (all replicas share it: they share the subject_keys table). */
+  SUBJECT_KEYS_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.subject-keys'),
+  PERSONAL_DATA_ERASURES_TOPIC: topic(Topics.personalDataErasures),
+  ERASURE_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.personal-data-erasures'),
   ENDPOINTS_TOPIC: topic(Topics.endpoints),
   API_KEYS_TOPIC: topic(Topics.apiKeys),
   DELIVERY_ATTEMPTS_TOPIC: topic(Topics.deliveryAttempts),

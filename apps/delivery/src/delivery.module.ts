@@ -14,9 +14,12 @@ import { Dispatcher } from './dispatch/dispatcher';
 import { MessageStore } from './dispatch/message-store';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { ErasureConsumer } from './personal-data/erasure.consumer';
+import { SubjectKeysConsumer } from './personal-data/subject-keys.consumer';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
+import { DeliveryRetention } from './retention/delivery-retention';
 import { EndpointDirectory } from './routing/endpoint-directory';
 import { StreamModule } from './stream/stream.module';
 
@@ -70,8 +73,11 @@ export class DeliveryModule {
         EndpointDirectory,
         DeliveryMetrics,
         StatusEventConsumer,
+        SubjectKeysConsumer,
+        ErasureConsumer,
         Dispatcher,
         DeliveryOutbox,
+        DeliveryRetention,
         DeliveryLifecycle,
       ],
     };

@@ -1,4 +1,4 @@
-import { durationMs, flag, tokenList, type ServiceConfig } from '@gancho/service-kit';
+import { durationMs, flag, retentionPeriodMs, tokenList, type ServiceConfig } from '@gancho/service-kit';
 import { z } from 'zod';
 import { Topics } from '@gancho/contracts';
 import { parseSecretBoxKeys } from '@gancho/secret-box';
@@ -60,6 +60,10 @@ export const journeyConfigSchema = z.object({
    */
   CLOSED_PURCHASE_PERSONAL_DATA_RETENTION_MS: durationMs(5 * 365 * day),
   PERSONAL_DATA_RETENTION_SCAN_INTERVAL_MS: durationMs(60 * 60 * 1000),
+  /** The platform's stored idempotent answers are replayed this long, then deleted (at least an hour). */
+  IDEMPOTENCY_KEY_RETENTION_MS: retentionPeriodMs(day),
+  /** How often the idempotency answers' retention job runs (0: never in this process). */
+  RETENTION_SCAN_INTERVAL_MS: durationMs(60 * 60 * 1000),
 });
 
 export type JourneyConfig = ServiceConfig & z.infer<typeof journeyConfigSchema>;

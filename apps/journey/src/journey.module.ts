@@ -5,6 +5,7 @@ import { journeyMigrations } from './migrations';
 import { ErasureController } from './personal-data/erasure.http.controller';
 import { ErasureService } from './personal-data/erasure.service';
 import { PersonalDataRetention } from './personal-data/personal-data-retention';
+import { IdempotencyRetention } from './platform/idempotency-retention';
 import { PersonalDataSealing } from './personal-data/personal-data-sealing';
 import { SubjectKeyring } from './personal-data/subject-keyring';
 import { CLOCK, systemClock, type Clock } from './platform/clock';
@@ -36,6 +37,7 @@ export class JourneyModule {
         PurchaseCommandHandler,
         InactivityScheduler,
         PersonalDataRetention,
+        IdempotencyRetention,
         JourneyOutbox,
       ],
     };

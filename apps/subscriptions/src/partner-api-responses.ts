@@ -1,4 +1,4 @@
-import { endpointDisabledReasons, endpointOrderings, eventTypes, phases } from '@gancho/contracts';
+import { activeCampaignErasures, endpointDisabledReasons, endpointOrderings, phases, webhookEventTypes } from '@gancho/contracts';
 import { z } from 'zod';
 import { endpointAuthResponse } from './endpoints/endpoint-auth';
 
@@ -13,9 +13,9 @@ export const selfResponse = z.looseObject({
 });
 
 export const eventTypeResponse = z.looseObject({
-  type: z.enum(eventTypes),
+  type: z.enum(webhookEventTypes),
   description: z.string().describe('In English; the console shows its own translation of each type.'),
-  phase: z.enum(phases),
+  phase: z.enum(phases).nullable().describe("The status's phase; null for a type that is not a status (purchase.personal_data_erased)."),
   schema: z.record(z.string(), z.unknown()).describe('The JSON Schema (2020-12) of the webhook body.'),
 });
 export const eventTypeListResponse = z.looseObject({ items: z.array(eventTypeResponse) });
@@ -28,6 +28,7 @@ const destinationResponse = z.union([
     api_token_last4: z.string(),
     mapping: z.record(z.string(), z.unknown()),
     event_tracking: z.looseObject({ actid: z.string(), event_key_last4: z.string() }).nullable(),
+    on_erasure: z.enum(activeCampaignErasures).describe("On a student's erasure: delete the synced contact, or keep it."),
   }),
 ]);
 
@@ -47,6 +48,7 @@ export const endpointResponse = z.looseObject({
   ordering: z.enum(endpointOrderings),
   payload_filter: z.record(z.string(), z.unknown()).nullable().describe('Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md).'),
   auth: endpointAuthResponse,
+  include_personal_data: z.boolean().describe("false: webhooks carry the student's id only."),
   version: z.number().int(),
   created_at: instant,
   updated_at: instant,

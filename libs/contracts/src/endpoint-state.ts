@@ -85,7 +85,13 @@ export type EndpointDestinationV1 =
        * context `endpointEventKeySecretContext(endpoint_id)`.
        */
       event_tracking?: { actid: string; event_key_sealed: string } | null;
+      /** When a student's personal data is erased: `delete` the contact Gancho synced in the account, or `keep` it (absent: keep). */
+      on_erasure?: ActiveCampaignErasure;
     };
+
+/** What an ActiveCampaign destination does with a contact when its student's personal data is erased (LGPD). */
+export const activeCampaignErasures = ['keep', 'delete'] as const;
+export type ActiveCampaignErasure = (typeof activeCampaignErasures)[number];
 
 /** The context an endpoint's ActiveCampaign event key is sealed under. */
 export function endpointEventKeySecretContext(endpointId: string): string {
@@ -157,6 +163,8 @@ export interface EndpointStateV1 {
   /** Deliveries per second at most; null for no limit of the partner's own. */
   rate_limit_per_second: number | null;
   ordering: EndpointOrdering;
+  /** false: the student's name and e-mail are left out of its webhooks (`student: { id }`). Absent (states published before it existed): true. */
+  include_personal_data?: boolean;
   /** Absent in states published before destinations existed: read it with `destinationOf` (absent = webhook). */
   destination?: EndpointDestinationV1;
   /**

@@ -15,6 +15,20 @@ export function eventTypeOf<S extends PurchaseStatus>(status: S): `purchase.${S}
 /** Every event type, in status-catalog order. */
 export const eventTypes: readonly EventType[] = purchaseStatuses.map((status) => eventTypeOf(status));
 
+/**
+ * Not a status: sent when a student's personal data was erased (LGPD art. 18
+ * §6: those the data was shared with are told, so they erase their copies).
+ */
+export const personalDataErasedEventType = 'purchase.personal_data_erased';
+export type PersonalDataErasedEventType = typeof personalDataErasedEventType;
+/** Every type a webhook can have: the statuses', then the others. */
+export type WebhookEventType = EventType | PersonalDataErasedEventType;
+export const webhookEventTypes: readonly WebhookEventType[] = [...eventTypes, personalDataErasedEventType];
+
+export function isWebhookEventType(value: unknown): value is WebhookEventType {
+  return value === personalDataErasedEventType || isEventType(value);
+}
+
 export function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && value.startsWith(`${eventTypePrefix}.`) && isPurchaseStatus(value.slice(eventTypePrefix.length + 1));
 }
@@ -40,9 +54,9 @@ function isValidFilterEntry(entry: unknown): boolean {
   if (entry.endsWith('.*')) {
     const prefix = entry.slice(0, -1);
     // A prefix that no event type has is a typo, not a subscription to the future.
-    return segments.test(prefix.slice(0, -1)) && eventTypes.some((type) => type.startsWith(prefix));
+    return segments.test(prefix.slice(0, -1)) && webhookEventTypes.some((type) => type.startsWith(prefix));
   }
-  return isEventType(entry);
+  return isWebhookEventType(entry);
 }
 
 /** The entries of `filter` that are neither a known event type, a known prefix `x.*`, nor `*`. */

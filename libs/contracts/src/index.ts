@@ -12,3 +12,4 @@ export * from './personal-data';
 export * from './topic-contracts';
 export * from './asyncapi';
 export * from './webhook-openapi';
+export * from './personal-data-webhook';

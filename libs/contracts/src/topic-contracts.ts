@@ -1,13 +1,13 @@
 import { endpointAuthSchema } from './endpoint-auth';
 import { cloudEventSources, cloudEventTypes, legacyEventHeaders } from './cloudevents-kafka';
-import { activeCampaignFieldKeys, endpointDestinationTypes, endpointDisabledReasons, endpointOrderings } from './endpoint-state';
+import { activeCampaignErasures, activeCampaignFieldKeys, endpointDestinationTypes, endpointDisabledReasons, endpointOrderings } from './endpoint-state';
 import { deliveryAttemptOutcomes } from './delivery-attempt';
 import { endpointHealthReasons } from './endpoint-health';
 import { eventTypes } from './event-types';
 import { purchaseStatuses } from './status-catalog';
 import { erasureIdPattern, sealedValuePattern, subjectIdPattern, subjectKeyIdPattern } from './personal-data';
 import { Topics, type TopicName } from './topics';
-import { examplePayload, webhookPayloadSchema, webhookSchemaBaseUrl, webhookSchemaId, webhookSchemaVersion, type JsonSchema, type JsonValue } from './webhook-payload';
+import { examplePayload, statusEventStudentV1Schema, webhookPayloadSchema, webhookSchemaBaseUrl, webhookSchemaId, webhookSchemaVersion, type JsonSchema, type JsonValue } from './webhook-payload';
 
 /**
  * The contract of every Kafka topic Gancho publishes, in one registry that
@@ -130,7 +130,9 @@ function purchaseStatusValueSchema(): JsonSchema {
     description: `Exactly the \`data\` of the webhook that delivery sends for it: the webhook of type ce_type is \`{ type: ce_type, timestamp: occurred_at, data: <this value> }\`, each branch is the \`data\` of the webhook schema \`${webhookSchemaBaseUrl}/<type>/v${webhookSchemaVersion}.json\`. Which branch applies is given by \`status\` (and ce_type).`,
     oneOf: eventTypes.map((type) => {
       const data = (webhookPayloadSchema(type)['properties'] as Record<string, JsonSchema>)['data'] as JsonSchema;
-      return { title: type, description: `The data of the ${type} webhook (${webhookSchemaId(type)}#/properties/data).`, ...data };
+      // The student of v1 is in clear, name and e-mail required (the webhook's may leave them out).
+      const properties = { ...(data['properties'] as Record<string, JsonSchema>), student: statusEventStudentV1Schema() };
+      return { title: type, description: `The data of the ${type} webhook (${webhookSchemaId(type)}#/properties/data).`, ...data, properties };
     }),
   };
 }
@@ -190,6 +192,7 @@ function destinationSchema(): JsonSchema {
             },
             'Off when absent or null.',
           ),
+          on_erasure: { enum: [...activeCampaignErasures], description: "On a student's erasure: delete the contact Gancho synced, or keep it. Absent: keep." },
         },
       },
     ],
@@ -235,6 +238,7 @@ function endpointStateValueSchema(): JsonSchema {
       sealed_headers: { ...headerValues, description: 'Extra request headers, each value sealed with the context `endpoint-header:<endpoint_id>:<lower-case name>`.' },
       rate_limit_per_second: nullable({ type: 'integer', minimum: 1 }, 'null for no limit of its own.'),
       ordering: { enum: [...endpointOrderings] },
+      include_personal_data: { type: 'boolean', description: "false: webhooks carry the student's id only, never name or e-mail. Absent: true." },
       destination: destinationSchema(),
       payload_filter: {
         type: 'object',
@@ -672,6 +676,7 @@ function endpointsContract(): TopicContract {
           sealed_headers: { 'X-School': 'v1.k1.c2VhbGVk' },
           rate_limit_per_second: null,
           ordering: 'none',
+          include_personal_data: true,
           destination: { type: 'webhook' },
           signing_secrets: [{ sealed: 'v1.k1.c2VhbGVkLXNlY3JldA', valid_from: exampleTime, valid_until: null }],
           version: 3,

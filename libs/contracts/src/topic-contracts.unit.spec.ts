@@ -89,4 +89,15 @@ describe('topic contracts', () => {
     const envs = topicContracts.map((c) => c.retention.env);
     expect(new Set(envs).size).toBe(envs.length);
   });
+
+  it('keep personal data on the broker for a bounded time: at most 30 days, or compacted away within a day of its tombstone', () => {
+    const day = 24 * 60 * 60 * 1000;
+    const bounded = (c: (typeof topicContracts)[number]) =>
+      c.compaction.cleanupPolicy === 'delete'
+        ? c.retention.retentionMs !== null && c.retention.retentionMs > 0 && c.retention.retentionMs <= 30 * day
+        : (c.compaction.segmentMs ?? Infinity) + (c.compaction.maxCompactionLagMs ?? Infinity) <= day;
+    const personal = topicContracts.filter((c) => c.personalData.length > 0 || c.topic === Topics.subjectKeys);
+    expect(personal.map((c) => c.topic).sort()).toEqual([Topics.purchaseStatus, Topics.purchaseStatusV2, Topics.subjectKeys].sort());
+    expect(personal.filter((c) => !bounded(c)).map((c) => c.topic)).toEqual([]);
+  });
 });

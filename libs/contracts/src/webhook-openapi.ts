@@ -1,9 +1,10 @@
-import { eventTypes, statusOfEventType, type EventType } from './event-types';
+import { eventTypes, personalDataErasedEventType, statusOfEventType, type EventType, type WebhookEventType } from './event-types';
+import { examplePersonalDataErasedPayload, personalDataErasedWebhookSchema } from './personal-data-webhook';
 import { describeStatus } from './status-catalog';
-import { examplePayload, webhookPayloadSchema, type JsonSchema } from './webhook-payload';
+import { exampleWebhookPayload, webhookPayloadSchema, type JsonSchema } from './webhook-payload';
 
 /** The name of a webhook body's schema in an OpenAPI document's `components.schemas`. */
-export function webhookSchemaName(type: EventType): string {
+export function webhookSchemaName(type: WebhookEventType): string {
   return `webhook.${type}`;
 }
 
@@ -33,7 +34,7 @@ export function webhookOpenApi(): { webhooks: Record<string, unknown>; schemas: 
         parameters: signatureHeaders,
         requestBody: {
           required: true,
-          content: { 'application/json': { schema: { $ref: `#/components/schemas/${webhookSchemaName(type)}` }, example: examplePayload(type) } },
+          content: { 'application/json': { schema: { $ref: `#/components/schemas/${webhookSchemaName(type)}` }, example: exampleWebhookPayload(type) } },
         },
         responses: {
           '2XX': { description: 'Received: delivered, nothing is sent again.' },
@@ -43,5 +44,26 @@ export function webhookOpenApi(): { webhooks: Record<string, unknown>; schemas: 
       },
     };
   }
+  const { $schema: _dialect, ...erased } = personalDataErasedWebhookSchema();
+  schemas[webhookSchemaName(personalDataErasedEventType)] = erased;
+  webhooks[personalDataErasedEventType] = {
+    post: {
+      operationId: `webhook_${personalDataErasedEventType.replace(/\W/g, '_')}`,
+      summary: `${personalDataErasedEventType}: a student's personal data was erased (LGPD); erase your copy`,
+      description:
+        'POSTed, once per purchase of the erased student, to every enabled endpoint of the partner subscribed to this type (or to purchase.* or *), signed like every webhook. Not a status: the purchase keeps its status.',
+      tags: ['webhooks'],
+      parameters: signatureHeaders,
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { $ref: `#/components/schemas/${webhookSchemaName(personalDataErasedEventType)}` }, example: examplePersonalDataErasedPayload() } },
+      },
+      responses: {
+        '2XX': { description: 'Received: delivered, nothing is sent again.' },
+        '410': { description: 'Gone: the endpoint is disabled and nothing more is sent to it.' },
+        default: { description: 'Anything else (or no answer in time): the message is tried again later.' },
+      },
+    },
+  };
   return { webhooks, schemas };
 }

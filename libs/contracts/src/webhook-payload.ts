@@ -1,4 +1,5 @@
 import { eventTypeOf, isEventType, statusOfEventType, type EventType } from './event-types';
+import { isSubjectId } from './personal-data';
 import { isPurchaseStatus, phaseOf, purchaseStatuses, type Phase, type PurchaseStatus } from './status-catalog';
 
 /**
@@ -19,7 +20,7 @@ export interface PurchaseStatusEventV1 {
   /** Position of this change in the purchase's stream, from 1; orders and de-duplicates per purchase. */
   sequence: number;
   course: WebhookCourse;
-  student: WebhookStudent;
+  student: StatusEventStudentV1;
 }
 
 export interface WebhookCourse {
@@ -31,9 +32,28 @@ export interface WebhookCourse {
   currency: string;
 }
 
-export interface WebhookStudent {
+/** The student on `journey.purchase-status.v1`: in clear (the topic of the release before personal data was sealed). */
+export interface StatusEventStudentV1 {
   name: string;
   email: string;
+}
+
+/**
+ * The student in a webhook: the pseudonymous subject id, and the personal
+ * fields unless the endpoint opted out of them (`include_personal_data:
+ * false`) or the student was erased (`erased: true`, LGPD art. 18). `id` is
+ * absent only on events of a journey older than personal-data sealing.
+ */
+export interface WebhookStudent {
+  id?: string;
+  name?: string;
+  email?: string;
+  erased?: true;
+}
+
+/** The `data` of a status webhook: the status event, with the student as the endpoint may see it. */
+export interface PurchaseWebhookData extends Omit<PurchaseStatusEventV1, 'student'> {
+  student: WebhookStudent;
 }
 
 /** The body POSTed to partner endpoints. */
@@ -41,7 +61,7 @@ export interface PurchaseWebhookPayload {
   type: EventType;
   /** RFC 3339; the time of the status event, identical on every redelivery. */
   timestamp: string;
-  data: PurchaseStatusEventV1;
+  data: PurchaseWebhookData;
 }
 
 export const webhookSchemaVersion = 1;
@@ -52,7 +72,7 @@ export function webhookSchemaId(type: EventType, version: number = webhookSchema
 }
 
 /** The webhook body for a status event, timestamped with the event's own time unless told otherwise. */
-export function toWebhookPayload(data: PurchaseStatusEventV1, timestamp: string = data.occurred_at): PurchaseWebhookPayload {
+export function toWebhookPayload(data: PurchaseWebhookData, timestamp: string = data.occurred_at): PurchaseWebhookPayload {
   return { type: eventTypeOf(data.status), timestamp, data };
 }
 
@@ -61,6 +81,35 @@ export type JsonSchema = { [key: string]: JsonValue };
 
 const nonEmptyString = (description: string): JsonSchema => ({ type: 'string', minLength: 1, description });
 const dateTime = (description: string): JsonSchema => ({ type: 'string', format: 'date-time', description });
+
+/** The student of `journey.purchase-status.v1`: name and e-mail in clear, both required. */
+export function statusEventStudentV1Schema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'email'],
+    properties: {
+      name: nonEmptyString("The student's name."),
+      email: { type: 'string', format: 'email', description: "The student's e-mail address." },
+    },
+  };
+}
+
+/** The student of a webhook (`WebhookStudent`). */
+export function webhookStudentSchema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    description:
+      "The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true).",
+    properties: {
+      id: { type: 'string', pattern: '^sub_[0-9a-f]{32}$', description: "The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing." },
+      name: nonEmptyString("The student's name."),
+      email: { type: 'string', format: 'email', description: "The student's e-mail address." },
+      erased: { const: true, description: "The student's personal data was erased (LGPD): name and e-mail are gone for good." },
+    },
+  };
+}
 
 /**
  * The JSON Schema (draft 2020-12) of the webhook body of one event type. Every
@@ -110,15 +159,7 @@ export function webhookPayloadSchema(type: EventType): JsonSchema {
               currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code.' },
             },
           },
-          student: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['name', 'email'],
-            properties: {
-              name: nonEmptyString("The student's name."),
-              email: { type: 'string', format: 'email', description: "The student's e-mail address." },
-            },
-          },
+          student: webhookStudentSchema(),
         },
       },
     },
@@ -170,8 +211,12 @@ const examplePreviousStatus: Readonly<Record<PurchaseStatus, PurchaseStatus | nu
   fully_paid: 'paid',
 };
 
-/** A valid example webhook body of `type`, for documentation and tests. */
-export function examplePayload(type: EventType): PurchaseWebhookPayload {
+/**
+ * A valid example webhook body of `type`, for documentation and tests; its
+ * data is also a valid `journey.purchase-status.v1` value (the student
+ * without a subject id: see `exampleWebhookPayload`).
+ */
+export function examplePayload(type: EventType): PurchaseWebhookPayload & { data: PurchaseStatusEventV1 } {
   const status = statusOfEventType(type);
   const previous = examplePreviousStatus[status];
   return {
@@ -190,6 +235,14 @@ export function examplePayload(type: EventType): PurchaseWebhookPayload {
     },
   };
 }
+
+/** The example webhook body of `type` as this release sends it: the student with its subject id. */
+export function exampleWebhookPayload(type: EventType): PurchaseWebhookPayload {
+  const payload = examplePayload(type);
+  return { ...payload, data: { ...payload.data, student: { id: exampleWebhookSubjectId, ...payload.data.student } } };
+}
+
+export const exampleWebhookSubjectId = 'sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b';
 
 // The same e-mail rule as ajv-formats' `email` format, so what we accept the schema accepts.
 const emailPattern = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
@@ -285,6 +338,19 @@ export function isPurchaseStatusEventV1(value: unknown): value is PurchaseStatus
   return purchaseStatusEventProblems(value).length === 0;
 }
 
+/** The rules of `webhookStudentSchema`: every field optional, none other allowed. */
+function webhookStudentProblems(student: unknown, path: string, problems: Problems): void {
+  if (!isRecord(student)) {
+    problems.push(`${path}: must be an object`);
+    return;
+  }
+  for (const key of Object.keys(student)) if (!['id', 'name', 'email', 'erased'].includes(key)) problems.push(`${path}.${key}: is not allowed`);
+  if ('id' in student) check(isSubjectId(student['id']), `${path}.id: must be a subject id (sub_ and 32 hex digits)`, problems);
+  if ('name' in student) check(nonEmpty(student['name']), `${path}.name: must be a non-empty string`, problems);
+  if ('email' in student) check(isEmailAddress(student['email']), `${path}.email: must be an e-mail address`, problems);
+  if ('erased' in student) check(student['erased'] === true, `${path}.erased: must be true`, problems);
+}
+
 /** What is wrong with `value` as a webhook body (empty when it is one). */
 export function webhookPayloadProblems(value: unknown): string[] {
   const problems: Problems = [];
@@ -292,7 +358,7 @@ export function webhookPayloadProblems(value: unknown): string[] {
   const type = value['type'];
   check(isEventType(type), 'payload.type: must be a purchase event type', problems);
   check(isRfc3339(value['timestamp']), 'payload.timestamp: must be an RFC 3339 date-time', problems);
-  problems.push(...purchaseStatusEventProblems(value['data'], 'payload.data'));
+  problems.push(...purchaseEventProblemsWith(value['data'], 'payload.data', webhookStudentProblems));
   const data = value['data'];
   if (isEventType(type) && isRecord(data) && data['status'] !== statusOfEventType(type)) {
     problems.push(`payload.data.status: must be ${statusOfEventType(type)} for type ${type}`);

@@ -33,3 +33,15 @@ export function messageIdFor(eventId: string, endpointId: string): string {
   const digest = createHash('sha256').update(`${eventId.length}:${eventId}|${endpointId.length}:${endpointId}`).digest();
   return messageIdPrefix + base32(digest).slice(0, messageIdLength);
 }
+
+/**
+ * The event id (a UUID, as status events' are) of the `purchase.personal_data_erased`
+ * notice of one purchase in one erasure: the same on every redelivery of the
+ * erasure record, so its messages are stored once and keep their webhook-id.
+ */
+export function erasureNoticeEventId(erasureId: string, purchaseId: string): string {
+  if (erasureId === '' || purchaseId === '') throw new RangeError('erasureNoticeEventId needs a non-empty erasure id and purchase id');
+  const hex = createHash('sha256').update(`erasure-notice|${erasureId.length}:${erasureId}|${purchaseId.length}:${purchaseId}`).digest('hex');
+  // RFC 9562 version 8 (custom), variant 10.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}

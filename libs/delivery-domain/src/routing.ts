@@ -13,5 +13,10 @@ export interface RoutingCandidate {
  * event's data. An endpoint without a payload filter costs one check more.
  */
 export function receivesEvent(endpoint: RoutingCandidate, type: string, data: unknown): boolean {
-  return endpoint.state.enabled && matchesEventTypeFilter(endpoint.state.event_types, type) && (endpoint.matches === undefined || endpoint.matches(data));
+  return receivesEventType(endpoint, type) && (endpoint.matches === undefined || endpoint.matches(data));
+}
+
+/** Whether an enabled endpoint subscribes to `type`, its payload filter aside (for notices every subscriber must get). */
+export function receivesEventType(endpoint: RoutingCandidate, type: string): boolean {
+  return endpoint.state.enabled && matchesEventTypeFilter(endpoint.state.event_types, type);
 }

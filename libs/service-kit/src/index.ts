@@ -10,3 +10,4 @@ export * from './contracts/topic-record-validator';
 export * from './observability/service-metrics';
 export { PinoNestLogger } from './observability/nest-logger';
 export * from './migrate-command';
+export * from './retention/retention-sweeper';

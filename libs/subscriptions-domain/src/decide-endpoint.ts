@@ -97,6 +97,8 @@ function combinedProblems(settings: EndpointSettings): string[] {
   // Nothing but Gancho's own calls go to ActiveCampaign: a partner header there would be sent with the API token.
   if (Object.keys(settings.headers).length > 0) problems.push('an ActiveCampaign destination takes no custom headers');
   if (settings.url !== settings.destination.apiUrl) problems.push("an ActiveCampaign endpoint's url is its api_url");
+  // A contact is synced by its e-mail: without personal data there is nothing to sync.
+  if (!settings.includePersonalData) problems.push("an ActiveCampaign destination needs the student's personal data (include_personal_data: true)");
   return problems;
 }
 

@@ -13,6 +13,7 @@ const settings: EndpointSettings = {
   headers: { 'X-Api-Token': { sealed: 'v1.k.sealed-header', hint: null } },
   rateLimitPerSecond: null,
   ordering: 'none',
+  includePersonalData: true,
 };
 const created: EndpointEvent = {
   type: 'EndpointCreated',
@@ -117,6 +118,23 @@ describe('endpoint decider', () => {
     const { destination: _none, ...oldSettings } = settings;
     const old = { ...created, data: { ...created.data, settings: oldSettings } } as EndpointEvent;
     expect(endpointOf(given(old).state).settings.destination).toEqual({ type: 'webhook' });
+  });
+
+  it('reads an endpoint created before include_personal_data existed as including it', () => {
+    const { includePersonalData: _none, ...oldSettings } = settings;
+    const old = { ...created, data: { ...created.data, settings: oldSettings } } as EndpointEvent;
+    expect(endpointOf(given(old).state).settings.includePersonalData).toBe(true);
+  });
+
+  it('refuses an ActiveCampaign destination without personal data: a contact is synced by its e-mail', () => {
+    const destination = { type: 'activecampaign' as const, apiUrl: 'https://escola.api-us1.com', sealedApiToken: 'v1.k.sealed-token', apiTokenHint: 'f00d', mapping: defaultActiveCampaignMapping() };
+    const update = (changes: Partial<EndpointSettings>): EndpointCommand => ({ type: 'UpdateEndpoint', data: { changes }, metadata: at(5) });
+    given(created)
+      .when(update({ destination, url: destination.apiUrl, headers: {}, includePersonalData: false }))
+      .thenRefuses(InvalidEndpointCommandError);
+    given(created)
+      .when(update({ includePersonalData: false }))
+      .then([{ type: 'EndpointUpdated', data: { changes: { includePersonalData: false }, occurredAt: at(5).now.toISOString() } }]);
   });
 
   it('moves an endpoint to ActiveCampaign only with its url the API URL, no custom headers and no comma in a tag', () => {
@@ -226,5 +244,7 @@ describe('endpoint rules', () => {
     expect(eventTypeFilterProblems(['purchase.made_effective', 'purchase.*', '*'])).toEqual([]);
     expect(eventTypeFilterProblems([])).toHaveLength(1);
     expect(eventTypeFilterProblems(['purchase.nope', 'refund.*'])).toHaveLength(2);
+    // Not a status, but a type an endpoint subscribes to.
+    expect(eventTypeFilterProblems(['purchase.personal_data_erased'])).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering, PayloadFilterJson } from '@gancho/contracts';
+import type { ActiveCampaignErasure, ActiveCampaignMappingV1, EndpointDisabledReason, EndpointOrdering, PayloadFilterJson } from '@gancho/contracts';
 import type { EndpointAuth } from './endpoint-auth';
 
 /**
@@ -21,6 +21,8 @@ export type EndpointDestination =
       mapping: ActiveCampaignMappingV1;
       /** AC event tracking; absent (recorded before it existed) or null: off. The event key appears only sealed. */
       eventTracking?: { actid: string; sealedEventKey: string; eventKeyHint: string } | null;
+      /** On a student's erasure; absent (recorded before it existed): keep. */
+      onErasure?: ActiveCampaignErasure;
     };
 
 /**
@@ -55,6 +57,8 @@ export interface EndpointSettings {
   payloadFilter?: PayloadFilterJson | null;
   /** Authentication besides the signature; absent (recorded before it existed) or null: none. */
   auth?: EndpointAuth | null;
+  /** false: its webhooks carry the student's id only (no name, no e-mail). Events recorded before it existed: true. */
+  includePersonalData: boolean;
 }
 
 export interface SealedSecret {
@@ -134,7 +138,11 @@ export function evolveEndpoint(state: EndpointState, event: EndpointEvent): Endp
         endpointId,
         partnerId,
         // Recorded before destinations existed: a webhook.
-        settings: { ...settings, destination: (settings as Partial<EndpointSettings>).destination ?? { type: 'webhook' } },
+        settings: {
+          ...settings,
+          destination: (settings as Partial<EndpointSettings>).destination ?? { type: 'webhook' },
+          includePersonalData: (settings as Partial<EndpointSettings>).includePersonalData ?? true,
+        },
         enabled,
         disabled: enabled ? null : { reason: 'by_partner', detail: 'Created disabled.', at: occurredAt },
         secrets: { current: { sealed: sealedSecret, validFrom: occurredAt, validUntil: null }, previous: null },

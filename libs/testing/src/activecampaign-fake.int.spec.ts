@@ -4,7 +4,7 @@ import { eventually } from './eventually';
 
 // The local ActiveCampaign server is what the destination's tests trust; these check that it holds its line:
 // 401 without a token, 403 with a wrong one, at most 5 accepted requests in any second (429 + Retry-After),
-// upsert by e-mail (201 then 200), 422 and 404 bodies in the v3 error shape; its clock is the test's, so
+// upsert by e-mail (201 then 200), delete by id, 422 and 404 bodies in the v3 error shape; its clock is the test's, so
 // seconds pass when the test says.
 describe('ActiveCampaignFake', () => {
   let clock = Date.parse('2026-12-01T12:00:00.000Z');
@@ -44,6 +44,21 @@ describe('ActiveCampaignFake', () => {
       body: { errors: [{ title: 'Not Found', detail: 'Contact not found' }] },
     });
     expect(fake.peakRequestsPerSecond().sliding).toBeGreaterThanOrEqual(6);
+  });
+
+  it('deletes a contact by id (200 {}), and answers 404 for one it does not have', async () => {
+    const account = await new ActiveCampaignFake({ tokens: ['good-token'], now: () => clock }).start();
+    try {
+      const created = await call('POST', '/api/3/contact/sync', { contact: { email: 'bia@escola.example', firstName: 'Bia' } }, 'good-token', account);
+      const id = String(created.body.contact.id);
+      expect(await call('DELETE', `/api/3/contacts/${id}`, undefined, 'good-token', account)).toMatchObject({ status: 200, body: {} });
+      expect(account.contact('bia@escola.example')).toBeUndefined();
+      expect(account.deletedContacts).toEqual([id]);
+      expect(await call('DELETE', `/api/3/contacts/${id}`, undefined, 'good-token', account)).toMatchObject({ status: 404, body: { message: `No Result found for Subscriber with id ${id}` } });
+      expect((await call('DELETE', `/api/3/contacts/${id}`, undefined, null, account)).status).toBe(401);
+    } finally {
+      await account.stop();
+    }
   });
 
   it('counts a request when it has arrived whole: a body that finishes after a later request cannot make a sixth', async () => {

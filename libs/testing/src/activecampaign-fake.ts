@@ -29,6 +29,9 @@ import type { AddressInfo } from 'node:net';
  * - POST /api/3/contactTags `{contactTag: {contact, tag}}` → 201 `{contactTag}`;
  *   an unknown contact → 404 `{errors: [{title: "Not Found", detail: "Contact not found"}]}`;
  *   a missing attribute → 422 `{errors: [{title: "Missing attribute", source: {pointer}}]}`.
+ * - DELETE /api/3/contacts/{id} → 200 `{}` and the contact (with its tags) is
+ *   gone; an unknown id → 404 `{message: "No Result found for Subscriber with id …"}`
+ *   (https://developers.activecampaign.com/reference/delete-contact).
  *
  * - POST /event (event tracking, on AC's host trackcmp.net; served here on
  *   loopback): a form with `actid`, `key`, `event`, `eventdata`, `visit`
@@ -107,6 +110,8 @@ export class ActiveCampaignFake {
   private readonly fields: FakeField[] = [];
   private readonly tags: FakeTag[] = [];
   private readonly contactTags: { id: string; contact: string; tag: string }[] = [];
+  /** The ids of the contacts deleted (DELETE /api/3/contacts/{id}), in order. */
+  readonly deletedContacts: string[] = [];
   private readonly injected: { matches: (method: string, path: string) => boolean; answer: InjectedAnswer }[] = [];
   private readonly accepted: number[] = [];
   private nextId = 1;
@@ -263,6 +268,8 @@ export class ActiveCampaignFake {
 
   private route(method: string, url: URL, body: unknown): InjectedAnswer {
     const route = `${method} ${url.pathname}`;
+    const deletion = /^DELETE \/api\/3\/contacts\/([^/]+)$/.exec(route);
+    if (deletion) return this.deleteContact(decodeURIComponent(deletion[1] as string));
     const input = (body ?? {}) as Record<string, Record<string, unknown> | undefined>;
     switch (route) {
       case 'POST /api/3/contact/sync':
@@ -321,6 +328,15 @@ export class ActiveCampaignFake {
       default:
         return notFound('No such route');
     }
+  }
+
+  private deleteContact(id: string): InjectedAnswer {
+    const contact = this.contacts.find((c) => c.id === id);
+    if (!contact) return { status: 404, body: { message: `No Result found for Subscriber with id ${id}` } };
+    this.contactsByEmail.delete(contact.email.toLowerCase());
+    for (let i = this.contactTags.length - 1; i >= 0; i -= 1) if (this.contactTags[i]?.contact === id) this.contactTags.splice(i, 1);
+    this.deletedContacts.push(id);
+    return { status: 200, body: {} };
   }
 
   private syncContact(input: Record<string, unknown>): InjectedAnswer {

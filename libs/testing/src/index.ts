@@ -9,3 +9,4 @@ export * from './activecampaign-fake';
 export * from './topic-config';
 export * from './cloudevent-records';
 export * from './test-certificates';
+export * from './personal-data-search';

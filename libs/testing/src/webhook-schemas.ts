@@ -1,6 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { isEventType, webhookPayloadSchema } from '@gancho/contracts';
+import { isEventType, personalDataErasedEventType, personalDataErasedWebhookSchema, webhookPayloadSchema } from '@gancho/contracts';
 
 /**
  * Validates webhook bodies against the published JSON Schema of their type
@@ -11,8 +11,8 @@ export function webhookSchemaValidator(): (payload: unknown) => string[] {
   addFormats(ajv);
   return (payload) => {
     const type = (payload as { type?: unknown } | null)?.type;
-    if (!isEventType(type)) return [`unknown event type ${JSON.stringify(type)}`];
-    const schema = webhookPayloadSchema(type);
+    if (!isEventType(type) && type !== personalDataErasedEventType) return [`unknown event type ${JSON.stringify(type)}`];
+    const schema = isEventType(type) ? webhookPayloadSchema(type) : personalDataErasedWebhookSchema();
     const validate = ajv.getSchema(schema.$id as string) ?? ajv.compile(schema);
     return validate(payload) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`);
   };

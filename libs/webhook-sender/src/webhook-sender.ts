@@ -55,7 +55,7 @@ export interface WebhookRequest {
   /** Default `application/json`; an API client may send a form (`application/x-www-form-urlencoded`). */
   contentType?: 'application/json' | 'application/x-www-form-urlencoded';
   /** Default POST. API clients built on the sender (ActiveCampaign) also read with GET. */
-  method?: 'POST' | 'GET';
+  method?: 'POST' | 'GET' | 'DELETE';
   /** How much of this response to keep, instead of the sender's `maxResponseBytes` (an API client reads whole JSON answers). */
   maxResponseBytes?: number;
   /**
@@ -170,8 +170,9 @@ export class WebhookSender {
       const response = await lease.pool.request({
         path: `${target.pathname}${target.search}`,
         method: request.method ?? 'POST',
-        headers: this.headersFor(request.headers, request.method === 'GET' ? null : (request.contentType ?? 'application/json')),
-        ...(request.method === 'GET' ? {} : { body: request.body }),
+        // GET and DELETE (ActiveCampaign's contact deletion) carry no body.
+        headers: this.headersFor(request.headers, request.method === 'GET' || request.method === 'DELETE' ? null : (request.contentType ?? 'application/json')),
+        ...(request.method === 'GET' || request.method === 'DELETE' ? {} : { body: request.body }),
         signal: deadline.signal,
       });
       const limit = request.maxResponseBytes === undefined ? this.maxResponseBytes : positiveInteger('maxResponseBytes', request.maxResponseBytes);

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { Topics } from '@gancho/contracts';
 import { createServiceApp } from '@gancho/service-kit';
-import { ActiveCampaignFake, createTestDatabase, eventually, startTestService, type TestDatabase, type TestService } from '@gancho/testing';
+import { ActiveCampaignFake, createTestDatabase, eventually, searchLogOutput, startTestService, type TestDatabase, type TestService } from '@gancho/testing';
 // Journey, subscriptions and delivery in one process, as their own tests start them.
 import { happyPath, journeyClient, startJourney } from '../../../apps/journey/src/testing/journey-test-app';
 import { subscriptionsOpenApi } from '../../../apps/subscriptions/src/openapi';
@@ -198,10 +198,18 @@ describe('ActiveCampaign destination: cart abandonment end to end', () => {
     expect(detail.attempts.at(-1).response_snippet).toMatch(/POST \/api\/3\/contactTags → 20\d/);
     expect(JSON.stringify(detail)).not.toContain(token);
 
-    // Both services logged (at debug level), and never a token.
+    // Both services logged (at debug level), and never a token, nor a student's name or e-mail.
     const services = new Set(lines.map((l) => (JSON.parse(l) as { service?: string }).service));
     expect(services).toEqual(new Set(['subscriptions', 'delivery']));
     expect(lines.some((l) => l.includes('"level":"debug"'))).toBe(true);
     for (const secret of [token, revokedToken, eventTracking.key]) expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+    // Names of one word ("Ana") would match ordinary words ("analysis"); the e-mails cover those students.
+    expect(
+      searchLogOutput(
+        'subscriptions and delivery',
+        lines.join('\n'),
+        [...students, buyer].flatMap((s) => (s.name.includes(' ') ? [s.name, s.email] : [s.email])),
+      ),
+    ).toEqual([]);
   }, 180_000);
 });

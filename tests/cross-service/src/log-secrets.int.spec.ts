@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { createServiceApp } from '@gancho/service-kit';
-import { createTestDatabase, eventually, requireEnv, startTestService, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
+import { createTestDatabase, eventually, requireEnv, searchLogOutput, startTestService, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
 // The subscriptions service is started here as its own tests start it: the secrets come from it.
 import { subscriptionsOpenApi } from '../../../apps/subscriptions/src/openapi';
 import { startSubscriptionsConsumers, SubscriptionsModule } from '../../../apps/subscriptions/src/subscriptions.module';
@@ -8,13 +8,18 @@ import { adminToken, subscriptionsClient, testEncryptionKey } from '../../../app
 import { DeliveryModule } from '../../../apps/delivery/src/delivery.module';
 import { deliveryOpenApi } from '../../../apps/delivery/src/openapi';
 import { deliveryEnv, SubscriptionsStandIn, TestReceiver, testTopics } from '../../../apps/delivery/src/testing/delivery-test-kit';
+import { JourneyModule } from '../../../apps/journey/src/journey.module';
+import { journeyOpenApi } from '../../../apps/journey/src/openapi';
+import { happyPath, journeyClient, journeyTestEnv } from '../../../apps/journey/src/testing/journey-test-app';
 
-// Scenario, with subscriptions and delivery in-process at LOG_LEVEL=debug, every log line captured:
+// Scenario, with journey, subscriptions and delivery in-process at LOG_LEVEL=debug, every log line captured:
 // an operator creates a partner and its API key; the partner creates an endpoint (with a credential header of
 // its own), rotates its signing secret, and reads its messages with the key; a status event with a student's
-// email is delivered, signed with both secrets. No log line holds the API key, either signing secret, the
-// admin token, the encryption key, the endpoint's credential or the student's email; the lines are JSON with
-// the service name, and the delivery was logged (so the search ran over real lines).
+// email is delivered, signed with both secrets. Then students' purchases go through journey's API (opened, a
+// refused command whose body names the student, a walk of statuses) to the endpoint, which first answers 500
+// echoing the body (a retry, a response snippet). No log line holds the API key, either signing secret, the
+// admin token, the encryption key, the endpoint's credential, or any student's name or e-mail; the lines are
+// JSON with each service's name, and the deliveries were logged (so the search ran over real lines).
 describe('logs without secrets', () => {
   const lines: string[] = [];
   const logDestination = new Writable({ write: (chunk: Buffer, _e, done) => void (lines.push(...chunk.toString().split('\n').filter(Boolean)), done()) });
@@ -24,7 +29,9 @@ describe('logs without secrets', () => {
   let database: TestDatabase;
   let subscriptions: TestService;
   let delivery: TestService;
+  let journey: TestService;
 
+  // Three services start in this process: on a busy two-core box that can take longer than the default hook timeout.
   beforeAll(async () => {
     database = await createTestDatabase('log_secrets');
     await statusEvents.createTopics();
@@ -45,10 +52,22 @@ describe('logs without secrets', () => {
     await startSubscriptionsConsumers(subscriptions.app);
     delivery = await startTestService(
       () => createServiceApp(DeliveryModule.register(), { logDestination, openApi: deliveryOpenApi }),
-      deliveryEnv(database.url, topics, [receiver.host], { LOG_LEVEL: 'debug', SECRETS_ENCRYPTION_KEY: testEncryptionKey }),
+      deliveryEnv(database.url, topics, [receiver.host], { LOG_LEVEL: 'debug', SECRETS_ENCRYPTION_KEY: testEncryptionKey, RETRY_SCHEDULE: '0s,1s' }),
     );
-  });
+    journey = await startTestService(() => createServiceApp(JourneyModule.register(), { logDestination, openApi: journeyOpenApi }), {
+      ...journeyTestEnv(),
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'debug',
+      // Subject keys travel to delivery sealed under the key it opens.
+      SECRETS_ENCRYPTION_KEY: testEncryptionKey,
+      PURCHASE_STATUS_TOPIC: topics.PURCHASE_STATUS_TOPIC,
+      PURCHASE_STATUS_V2_TOPIC: topics.PURCHASE_STATUS_V2_TOPIC,
+      SUBJECT_KEYS_TOPIC: topics.SUBJECT_KEYS_TOPIC,
+      PERSONAL_DATA_ERASURES_TOPIC: topics.PERSONAL_DATA_ERASURES_TOPIC,
+    });
+  }, 120_000);
   afterAll(async () => {
+    await journey?.close();
     await delivery?.close();
     await subscriptions?.close();
     await statusEvents.close();
@@ -56,7 +75,7 @@ describe('logs without secrets', () => {
     await database?.drop();
   });
 
-  it('keeps keys, secrets, tokens and payloads out of every log line at debug level', async () => {
+  it('keeps keys, secrets, tokens, payloads and students out of every log line at debug level', async () => {
     const api = subscriptionsClient(subscriptions.url);
     const { partnerId, key } = await api.newPartner('Escola Azul');
     expect(key).toMatch(/^gk_live_/);
@@ -90,9 +109,35 @@ describe('logs without secrets', () => {
     const messageId = String(webhook.headers['webhook-id']);
     await eventually(() => expect(lines.some((l) => l.includes(messageId) && l.includes('"level":"debug"'))).toBe(true));
 
+    // Students through journey's API: a purchase walked four statuses on, another opened, a command refused
+    // with the student in its body; the endpoint answers the first journey webhook with 500 and the body echoed.
+    const students = [
+      { name: 'Beatriz Sigilo Moura', email: 'Beatriz.Sigilo@example.com' },
+      { name: 'Caio Reservado Dias', email: 'caio.reservado@example.com' },
+    ];
+    let failed = false;
+    receiver.respond = (webhook) => {
+      if (failed) return { status: 204 };
+      failed = true;
+      return { status: 500, body: `could not store ${webhook.body}` };
+    };
+    const checkout = journeyClient(journey.url);
+    const walked = (await checkout.open({ partner_id: partnerId, student: students[0] })).body.purchase_id as string;
+    const opened = await checkout.open({ partner_id: partnerId, student: students[1] });
+    expect(opened.status).toBe(201);
+    for (const step of happyPath.slice(0, 4)) expect((await checkout.command(walked, step.path, step.body)).status).toBe(200);
+    const refused = await checkout.command(walked, happyPath[0]!.path, { student: students[0], note: `from ${students[0]!.email}` });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    // Two purchases opened and four statuses on, plus the retry of the one that failed.
+    await eventually(() => expect(receiver.received.filter((w) => !w.body.includes(email))).toHaveLength(2 + 4 + 1), { timeoutMs: 30_000 });
+    const lastMessageId = String(receiver.received.at(-1)!.headers['webhook-id']);
+    await eventually(() => expect(lines.some((l) => l.includes(lastMessageId) && l.includes('"level":"debug"'))).toBe(true));
+
     const log = lines.join('\n');
     const parsed = lines.map((line) => JSON.parse(line) as { service?: string; level?: string });
-    expect(new Set(parsed.map((l) => l.service))).toEqual(new Set(['subscriptions', 'delivery']));
+    expect(new Set(parsed.map((l) => l.service))).toEqual(new Set(['journey', 'subscriptions', 'delivery']));
+    // One search over every line: in one process, Nest's static Logger writes through the last app created, so a line's `service` is not a reliable split.
+    expect(searchLogOutput('services', log, ['Ana Segredo', email, ...students.flatMap((s) => [s.name, s.email])])).toEqual([]);
     expect(parsed.some((l) => l.level === 'debug')).toBe(true);
     const encryptionKey = testEncryptionKey.split(':')[1]!;
     for (const [what, secret] of Object.entries({ key, first, second, adminToken, encryptionKey, endpointCredential, email })) {

@@ -105,6 +105,8 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
             <dd>{t(`form.ordering.${ep.ordering}`)}</dd>
             <dt>{t('form.filter')}</dt>
             <dd>{ep.payload_filter ? <JsonBlock value={ep.payload_filter} label={t('form.filter.json')} /> : t('endpoint.filter.none')}</dd>
+            <dt>{t('form.includePersonalData')}</dt>
+            <dd>{t(ep.include_personal_data ? 'app.yes' : 'app.no')}</dd>
             <dt>{t('endpoint.headers')}</dt>
             <dd>
               {Object.keys(ep.headers).length === 0

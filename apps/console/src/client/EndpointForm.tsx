@@ -32,6 +32,7 @@ interface FormState {
   ordering: EndpointOrdering;
   payloadFilter: PayloadFilter | null;
   auth: AuthForm;
+  includePersonalData: boolean;
 }
 
 /** What the service itself chooses when a new endpoint leaves ordering out. */
@@ -51,6 +52,7 @@ const emptyForm: FormState = {
   ordering: defaultOrdering.webhook,
   payloadFilter: null,
   auth: emptyAuthForm,
+  includePersonalData: true,
 };
 
 function formOf(endpoint: Endpoint): FormState {
@@ -69,6 +71,7 @@ function formOf(endpoint: Endpoint): FormState {
     ordering: endpoint.ordering,
     payloadFilter: (endpoint.payload_filter as PayloadFilter | null | undefined) ?? null,
     auth: authFormOf(endpoint.auth),
+    includePersonalData: endpoint.include_personal_data,
   };
 }
 
@@ -136,6 +139,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
       rate_limit_per_second: form.rateLimit.trim() === '' ? null : Number(form.rateLimit),
       ordering: form.ordering,
       payload_filter: form.payloadFilter,
+      include_personal_data: form.destination === 'activecampaign' || form.includePersonalData,
     };
     const wasActiveCampaign = endpoint?.destination?.type === 'activecampaign';
     const body: CreateEndpointBody & UpdateEndpointBody =
@@ -252,6 +256,22 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
         {!form.allEvents && types ? <EventTypePicker types={types} selected={form.types} onChange={(next) => setForm({ ...form, types: next })} /> : null}
         {!form.allEvents && !types && !catalogError ? <Loading /> : null}
       </fieldset>
+
+      {form.destination === 'webhook' ? (
+        <div className="field field-inline">
+          <input
+            id="endpoint-personal-data"
+            type="checkbox"
+            checked={form.includePersonalData}
+            onChange={(e) => setForm({ ...form, includePersonalData: e.target.checked })}
+            aria-describedby="endpoint-personal-data-hint"
+          />
+          <label htmlFor="endpoint-personal-data">{t('form.includePersonalData')}</label>
+          <p id="endpoint-personal-data-hint" className="hint">
+            {t('form.includePersonalData.hint')}
+          </p>
+        </div>
+      ) : null}
 
       {form.destination === 'webhook' ? <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} /> : null}
 

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
 import { api, type EventTypeInfo } from './api';
 
-/** The phases in journey order (the catalog's order). */
-export const phaseOrder = ['open', 'waiting_for_conclusion', 'won', 'lost', 'churn', 'after_sale'];
+/** The phases in journey order (the catalog's order); types that are not statuses (phase null) come last, as `personal_data`. */
+export const phaseOrder = ['open', 'waiting_for_conclusion', 'won', 'lost', 'churn', 'after_sale', 'personal_data'];
 
 let cached: Promise<EventTypeInfo[]> | null = null;
 
@@ -29,9 +29,10 @@ export function useCatalog(): { types: EventTypeInfo[] | undefined; error: unkno
 export function groupByPhase(types: EventTypeInfo[]): [string, EventTypeInfo[]][] {
   const groups = new Map<string, EventTypeInfo[]>(phaseOrder.map((p) => [p, []]));
   for (const type of types) {
-    const list = groups.get(type.phase) ?? [];
+    const group = type.phase ?? 'personal_data';
+    const list = groups.get(group) ?? [];
     list.push(type);
-    groups.set(type.phase, list);
+    groups.set(group, list);
   }
   return [...groups.entries()].filter(([, list]) => list.length > 0);
 }

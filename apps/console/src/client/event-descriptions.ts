@@ -48,6 +48,7 @@ export const eventDescriptionsPtBR: Record<EventTypeInfo['type'], string> = {
   'purchase.negativated': 'O aluno foi negativado nos birôs de crédito pela dívida atrasada.',
   'purchase.default': 'A dívida está inadimplente.',
   'purchase.fully_paid': 'A dívida está totalmente paga.',
+  'purchase.personal_data_erased': 'Os dados pessoais do aluno foram eliminados (LGPD): elimine a sua cópia. Enviado uma vez por compra do aluno; não é um status.',
 };
 
 /** The description of an event type in the page's language. */

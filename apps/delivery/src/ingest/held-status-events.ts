@@ -20,12 +20,13 @@ interface HeldRow {
 export class HeldStatusEvents {
   constructor(private readonly dataSource: DataSource) {}
 
-  async hold(held: readonly { record: IncomingMessage; problems: readonly string[] }[]): Promise<void> {
+  /** Holds records; `awaitingSubjectId` names the subject whose key a readable record waits for (LGPD). */
+  async hold(held: readonly { record: IncomingMessage; problems: readonly string[]; awaitingSubjectId?: string }[]): Promise<void> {
     if (held.length === 0) return;
     await this.dataSource.query(
-      `INSERT INTO held_status_events (topic, "partition", "offset", key, headers, value, problems)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::jsonb[], $6::bytea[], $7::text[])
-       ON CONFLICT DO NOTHING`,
+      `INSERT INTO held_status_events (topic, "partition", "offset", key, headers, value, problems, awaiting_subject_id)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::jsonb[], $6::bytea[], $7::text[], $8::text[])
+       ON CONFLICT (topic, "partition", "offset") DO UPDATE SET problems = EXCLUDED.problems, awaiting_subject_id = EXCLUDED.awaiting_subject_id`,
       [
         held.map((h) => h.record.topic),
         held.map((h) => h.record.partition),
@@ -34,6 +35,7 @@ export class HeldStatusEvents {
         held.map((h) => JSON.stringify(h.record.headers)),
         held.map((h) => h.record.value),
         held.map((h) => h.problems.join('; ')),
+        held.map((h) => h.awaitingSubjectId ?? null),
       ],
     );
   }
@@ -41,6 +43,18 @@ export class HeldStatusEvents {
   /** Every held event, oldest first, as the transport handed it over. */
   async all(): Promise<IncomingMessage[]> {
     const rows = await queryRows<HeldRow>(this.dataSource, `SELECT topic, "partition", "offset"::text AS "offset", key, headers, value, held_at FROM held_status_events ORDER BY held_at, "partition", "offset"`);
+    return rows.map((row) => ({ topic: row.topic, partition: row.partition, offset: row.offset, key: row.key, headers: row.headers, value: row.value, timestamp: row.held_at.getTime() }));
+  }
+
+  /** The records held for these subjects' keys, oldest first. */
+  async awaiting(subjectIds: readonly string[]): Promise<IncomingMessage[]> {
+    if (subjectIds.length === 0) return [];
+    const rows = await queryRows<HeldRow>(
+      this.dataSource,
+      `SELECT topic, "partition", "offset"::text AS "offset", key, headers, value, held_at FROM held_status_events
+        WHERE awaiting_subject_id = ANY($1::text[]) ORDER BY held_at, "partition", "offset"`,
+      [subjectIds],
+    );
     return rows.map((row) => ({ topic: row.topic, partition: row.partition, offset: row.offset, key: row.key, headers: row.headers, value: row.value, timestamp: row.held_at.getTime() }));
   }
 

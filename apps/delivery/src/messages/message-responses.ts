@@ -1,4 +1,4 @@
-import { eventTypes } from '@gancho/contracts';
+import { eventTypes, webhookEventTypes } from '@gancho/contracts';
 import { z } from 'zod';
 
 // What the partner API answers, for its OpenAPI document (and so the console's generated types). Open objects: a
@@ -11,7 +11,7 @@ const nullableInstant = instant.nullable();
 export const messageSummaryResponse = z.looseObject({
   message_id: z.string(),
   endpoint_id: z.string(),
-  event_type: z.enum(eventTypes),
+  event_type: z.enum(webhookEventTypes),
   purchase_id: z.string(),
   status: z
     .enum(messageStatuses)

@@ -5,7 +5,9 @@ import { AddOrderedDelivery1764600000000 } from './add-ordered-delivery';
 import { AddMessageTraceContext1764700000000 } from './add-message-trace-context';
 import { CreateMessageLog1764500000000 } from './create-message-log';
 import { HoldUnreadableStatusEvents1765100000000 } from './hold-unreadable-status-events';
+import { IndexRetainedRows1765400000000 } from './index-retained-rows';
 import { RelayAttemptsFromLog1765000000000 } from './relay-attempts-from-log';
+import { AddSubjectKeys1765322000000 } from './add-subject-keys';
 
 /** Every migration of the delivery schema, oldest first. Attempt rows and the event store (health reports) are the outboxes to Kafka. */
 export const deliveryMigrations: ServiceCoreOptions['migrations'] = [
@@ -16,4 +18,6 @@ export const deliveryMigrations: ServiceCoreOptions['migrations'] = [
   AddActiveCampaignRateSlots1764900000000,
   RelayAttemptsFromLog1765000000000,
   HoldUnreadableStatusEvents1765100000000,
+  AddSubjectKeys1765322000000,
+  IndexRetainedRows1765400000000,
 ];

@@ -13,9 +13,9 @@ import {
   type ActiveCampaignMappingV1,
   type EndpointDestinationType,
   type EndpointStateV1,
-  type EventType,
+  type WebhookEventType,
 } from '@gancho/contracts';
-import { compilePayloadFilter, parsePayloadFilter, receivesEvent, type PayloadPredicate } from '@gancho/delivery-domain';
+import { compilePayloadFilter, parsePayloadFilter, receivesEvent, receivesEventType, type PayloadPredicate } from '@gancho/delivery-domain';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
 import { CompactedTopicFollower, topicRecordValidator } from '@gancho/service-kit';
@@ -106,16 +106,30 @@ export class EndpointDirectory implements OnApplicationShutdown {
     return this.endpoints.get(endpointId);
   }
 
-  /** The enabled endpoints of a partner whose event-type filter takes this type and whose payload filter (if any) matches `data`. */
-  route(partnerId: string, type: EventType, data: unknown): RoutedEndpoint[] {
+  /**
+   * The enabled endpoints of a partner whose event-type filter takes this type
+   * and whose payload filter (if any) matches `data`. Without `data` (the
+   * erasure notice, which a partner must get whatever its filter says) payload
+   * filters are not applied.
+   */
+  route(partnerId: string, type: WebhookEventType, data?: unknown): RoutedEndpoint[] {
     const ids = this.byPartner.get(partnerId);
     if (!ids) return [];
     const routed: RoutedEndpoint[] = [];
     for (const id of ids) {
       const endpoint = this.endpoints.get(id);
-      if (endpoint && receivesEvent(endpoint, type, data)) routed.push(endpoint);
+      if (endpoint && (data === undefined ? receivesEventType(endpoint, type) : receivesEvent(endpoint, type, data))) routed.push(endpoint);
     }
     return routed;
+  }
+
+  /** The enabled ActiveCampaign endpoints of a partner configured to delete a contact on its student's erasure (whatever their filter). */
+  erasingActiveCampaigns(partnerId: string): RoutedEndpoint[] {
+    return [...(this.byPartner.get(partnerId) ?? [])].flatMap((id) => {
+      const endpoint = this.endpoints.get(id);
+      const destination = endpoint && destinationOf(endpoint.state);
+      return endpoint?.state.enabled && endpoint.activeCampaign && destination?.type === 'activecampaign' && destination.on_erasure === 'delete' ? [endpoint] : [];
+    });
   }
 
   /** The secrets to sign with at `now`: the current one, and the previous one during a rotation. */

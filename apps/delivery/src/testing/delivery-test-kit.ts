@@ -40,6 +40,11 @@ export function testTopics() {
     DELIVERY_ATTEMPTS_TOPIC: uniqueName('test.attempts'),
     ENDPOINT_HEALTH_TOPIC: uniqueName('test.endpoint-health'),
     STATUS_CONSUMER_GROUP: uniqueName('test.delivery'),
+    PURCHASE_STATUS_V2_TOPIC: uniqueName('test.status-v2'),
+    SUBJECT_KEYS_TOPIC: uniqueName('test.subject-keys'),
+    SUBJECT_KEYS_CONSUMER_GROUP: uniqueName('test.delivery-keys'),
+    PERSONAL_DATA_ERASURES_TOPIC: uniqueName('test.erasures'),
+    ERASURE_CONSUMER_GROUP: uniqueName('test.delivery-erasures'),
   };
 }
 export type TestTopics = ReturnType<typeof testTopics>;
@@ -155,6 +160,9 @@ export class SubscriptionsStandIn {
       contractTopicSpec(Topics.purchaseStatus, { topic: this.topics.PURCHASE_STATUS_TOPIC, partitions: 3 }),
       contractTopicSpec(Topics.deliveryAttempts, { topic: this.topics.DELIVERY_ATTEMPTS_TOPIC }),
       contractTopicSpec(Topics.endpointHealth, { topic: this.topics.ENDPOINT_HEALTH_TOPIC }),
+      contractTopicSpec(Topics.purchaseStatusV2, { topic: this.topics.PURCHASE_STATUS_V2_TOPIC, partitions: 3 }),
+      contractTopicSpec(Topics.subjectKeys, { topic: this.topics.SUBJECT_KEYS_TOPIC }),
+      contractTopicSpec(Topics.personalDataErasures, { topic: this.topics.PERSONAL_DATA_ERASURES_TOPIC }),
     ]);
   }
 
@@ -186,6 +194,7 @@ export class SubscriptionsStandIn {
     headersShape?: 'sealed' | 'plain';
     rateLimitPerSecond?: number | null;
     ordering?: 'none' | 'per_purchase';
+    includePersonalData?: boolean;
     producer?: SubscriptionsProducer;
     /** Fields as a newer release of subscriptions might publish them (a destination type or a field this release does not know). */
     future?: Record<string, unknown>;
@@ -212,6 +221,7 @@ export class SubscriptionsStandIn {
           }),
       rate_limit_per_second: options.rateLimitPerSecond ?? null,
       ordering: options.ordering ?? 'none',
+      ...(options.includePersonalData !== undefined ? { include_personal_data: options.includePersonalData } : {}),
       signing_secrets: secrets.map((secret, i) => ({
         sealed: secretBox.seal(secret, endpointSecretContext(endpointId)),
         valid_from: new Date(Date.now() - 60_000).toISOString(),

@@ -1,23 +1,42 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { eventTypes, examplePayload, isEventType, statusCatalog, statusOfEventType, webhookPayloadSchema, type EventType, type JsonSchema, type Phase, type PurchaseWebhookPayload } from '@gancho/contracts';
+import {
+  examplePersonalDataErasedPayload,
+  exampleWebhookPayload,
+  isEventType,
+  isWebhookEventType,
+  personalDataErasedWebhookSchema,
+  statusCatalog,
+  statusOfEventType,
+  webhookEventTypes,
+  webhookPayloadSchema,
+  type JsonSchema,
+  type PersonalDataErasedPayload,
+  type Phase,
+  type PurchaseWebhookPayload,
+  type WebhookEventType,
+} from '@gancho/contracts';
 import { ApiProblems, openApiSchema, ProblemError } from '@gancho/service-kit';
 import { eventTypeListResponse, eventTypeResponse } from '../partner-api-responses';
 
 export interface EventTypeView {
-  type: EventType;
+  type: WebhookEventType;
   description: string;
-  phase: Phase;
+  /** null for a type that is not a status. */
+  phase: Phase | null;
   schema: JsonSchema;
 }
 
-function viewOf(type: EventType): EventTypeView {
+const personalDataErasedDescription = "A student's personal data was erased (LGPD): erase your copy of it. Sent once per purchase of the student; not a status.";
+
+function viewOf(type: WebhookEventType): EventTypeView {
+  if (!isEventType(type)) return { type, description: personalDataErasedDescription, phase: null, schema: personalDataErasedWebhookSchema() };
   const info = statusCatalog[statusOfEventType(type)];
   return { type, description: info.description, phase: info.phase, schema: webhookPayloadSchema(type) };
 }
 
-function checkType(type: string): EventType {
-  if (!isEventType(type)) throw new ProblemError('EVENT_TYPE_NOT_FOUND', `There is no event type ${type}; GET /event-types lists them.`);
+function checkType(type: string): WebhookEventType {
+  if (!isWebhookEventType(type)) throw new ProblemError('EVENT_TYPE_NOT_FOUND', `There is no event type ${type}; GET /event-types lists them.`);
   return type;
 }
 
@@ -29,7 +48,7 @@ export class EventTypesController {
   @ApiOkResponse({ schema: openApiSchema(eventTypeListResponse) })
   @ApiOperation({ summary: 'Every event type, with its description, phase and JSON Schema', operationId: 'listEventTypes' })
   list(): { items: EventTypeView[] } {
-    return { items: eventTypes.map(viewOf) };
+    return { items: webhookEventTypes.map(viewOf) };
   }
 
   @Get(':type')
@@ -43,7 +62,8 @@ export class EventTypesController {
   @Get(':type/example')
   @ApiProblems('EVENT_TYPE_NOT_FOUND')
   @ApiOperation({ summary: 'An example webhook body of the type, valid against its schema', operationId: 'getEventTypeExample' })
-  example(@Param('type') type: string): PurchaseWebhookPayload {
-    return examplePayload(checkType(type));
+  example(@Param('type') type: string): PurchaseWebhookPayload | PersonalDataErasedPayload {
+    const known = checkType(type);
+    return isEventType(known) ? exampleWebhookPayload(known) : examplePersonalDataErasedPayload();
   }
 }

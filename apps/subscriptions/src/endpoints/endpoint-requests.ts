@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { activeCampaignFieldKeys, defaultActiveCampaignMapping, endpointOrderings, purchaseStatuses } from '@gancho/contracts';
+import { activeCampaignErasures, activeCampaignFieldKeys, defaultActiveCampaignMapping, endpointOrderings, purchaseStatuses } from '@gancho/contracts';
 import { endpointAuthBody } from './endpoint-auth';
 import { customHeaderNameProblems, customHeaderProblems, customHeaderValueProblems, eventTypeFilterProblems, maxCustomHeaders, maxUrlLength } from '@gancho/subscriptions-domain';
 
@@ -49,6 +49,9 @@ const payloadFilter = z
 
 const url = z.string().min(1).max(maxUrlLength).describe('https:// URL on the public internet; no user:password@.');
 const rateLimit = z.number().int().min(1).max(10_000).nullable().describe('At most this many deliveries per second; null for no limit.');
+const includePersonalData = z
+  .boolean()
+  .describe("false: webhooks carry the student's pseudonymous id only (`student: { id }`), never name or e-mail, for partners that only need statuses (LGPD minimisation).");
 const ordering = z.enum(endpointOrderings).describe('"none": each event as soon as it can go; "per_purchase": the events of one purchase in their order, each after the one before is delivered or skipped.');
 
 const defaults = defaultActiveCampaignMapping();
@@ -104,6 +107,10 @@ const activeCampaignDestination = z
     api_token: apiToken,
     mapping: activeCampaignMapping.optional(),
     event_tracking: eventTracking.optional(),
+    on_erasure: z
+      .enum(activeCampaignErasures)
+      .optional()
+      .describe('When a student\'s personal data is erased (LGPD): "delete" deletes the contact Gancho synced in the account; "keep" (the default) leaves it, for the school to handle.'),
   })
   .describe("Status events go to an ActiveCampaign account: contacts synced by e-mail, custom fields, tags. The endpoint's url is the api_url.");
 /** On update the token may be left out to keep the current one, as long as the api_url stays the same. */
@@ -126,12 +133,14 @@ export const createEndpointBody = z
     ordering: ordering.optional(),
     payload_filter: payloadFilter.default(null),
     auth: endpointAuthBody.nullable().default(null),
+    include_personal_data: includePersonalData.default(true),
   })
   .superRefine((body, context) => {
     if (body.destination.type === 'webhook' && body.url === undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'a webhook endpoint needs a url' });
     if (body.destination.type === 'activecampaign') {
       if (body.url !== undefined) context.addIssue({ code: 'custom', path: ['url'], message: 'leave url out: an ActiveCampaign endpoint uses destination.api_url' });
       if (Object.keys(body.headers).length > 0) context.addIssue({ code: 'custom', path: ['headers'], message: 'an ActiveCampaign destination takes no custom headers' });
+      if (!body.include_personal_data) context.addIssue({ code: 'custom', path: ['include_personal_data'], message: "an ActiveCampaign destination needs the student's personal data" });
     }
   });
 export type CreateEndpointBody = z.infer<typeof createEndpointBody>;
@@ -148,5 +157,6 @@ export const updateEndpointBody = z.strictObject({
   ordering: ordering.optional(),
   payload_filter: payloadFilter.optional(),
   auth: endpointAuthBody.nullable().optional().describe('Replaces the whole auth (null removes it); left out, it is kept.'),
+  include_personal_data: includePersonalData.optional(),
 });
 export type UpdateEndpointBody = z.infer<typeof updateEndpointBody>;

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { defaultActiveCampaignMapping, endpointDestinationSecretContext, endpointEventKeySecretContext, endpointSecretContext, type ActiveCampaignMappingV1, type EndpointHealthReportV1 } from '@gancho/contracts';
+import { defaultActiveCampaignMapping, endpointDestinationSecretContext, endpointEventKeySecretContext, endpointSecretContext, type ActiveCampaignMappingV1, type EndpointHealthReportV1, type ActiveCampaignErasure } from '@gancho/contracts';
 import { foldStream, handleStreamCommand, PostgresEventStore, WHEN_APPENDED, type SqlPart, type StreamModel } from '@gancho/event-store';
 import { SecretBox } from '@gancho/secret-box';
 import { ProblemError } from '@gancho/service-kit';
@@ -54,7 +54,15 @@ export type DestinationInput =
       mapping?: ActiveCampaignMappingV1;
       /** Left out: as it is (off for a new destination); null: off. */
       eventTracking?: { actid: string; eventKey: string } | null;
+      /** Left out: as it is (keep for a new destination). */
+      onErasure?: ActiveCampaignErasure;
     };
+
+/** The erasure choice an ActiveCampaign destination ends up with: the one given, else the current one, else none (keep). */
+function onErasureOf(input: { onErasure?: ActiveCampaignErasure }, current: { onErasure?: ActiveCampaignErasure } | null): { onErasure?: ActiveCampaignErasure } {
+  const onErasure = input.onErasure ?? current?.onErasure;
+  return onErasure === undefined ? {} : { onErasure };
+}
 
 function destinationProblem(message: string): ProblemError {
   return new ProblemError('VALIDATION_FAILED', 'The request body is invalid.', { errors: [{ path: 'destination.api_token', message }] });
@@ -137,7 +145,7 @@ export class EndpointService {
     if (input.apiToken === undefined) {
       if (!currentAc) throw destinationProblem('the API token is required');
       if (currentAc.apiUrl !== input.apiUrl) throw destinationProblem('give the API token again when the api_url changes');
-      return { ...currentAc, mapping, eventTracking };
+      return { ...currentAc, mapping, eventTracking, ...onErasureOf(input, currentAc) };
     }
     return {
       type: 'activecampaign',
@@ -146,6 +154,7 @@ export class EndpointService {
       apiTokenHint: input.apiToken.slice(-4),
       mapping,
       eventTracking,
+      ...onErasureOf(input, currentAc),
     };
   }
 
@@ -284,6 +293,7 @@ interface EndpointRow {
   payload_filter: EndpointView['payload_filter'];
   /** From `endpoint_auth`; null when the endpoint has none. */
   auth: EndpointAuthView | null;
+  include_personal_data: boolean;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -306,6 +316,7 @@ function viewOfRow(row: EndpointRow): EndpointView {
     ordering: row.ordering,
     payload_filter: row.payload_filter ?? null,
     auth: row.auth ?? null,
+    include_personal_data: row.include_personal_data,
     version: row.version,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
@@ -319,16 +330,17 @@ function endpointRow(endpoint: Endpoint, deleted: boolean): SqlPart {
   return {
     sql: `INSERT INTO endpoints (endpoint_id, partner_id, url, description, event_types, enabled, disabled_reason, disabled_detail, disabled_at,
                             headers, rate_limit_per_second, ordering, version, created_at, updated_at, destination,
-                            payload_filter)
+                            payload_filter, include_personal_data)
      SELECT $1, $2, $3, $4, $5::jsonb, $6::boolean, $7, $8, $9::timestamptz, $10::jsonb, $11::int, $12, $13::int, $14::timestamptz, $15::timestamptz, $16::jsonb,
-            $17::jsonb
+            $17::jsonb, $18::boolean
       WHERE ${WHEN_APPENDED}
      ON CONFLICT (endpoint_id) DO UPDATE SET
        url = EXCLUDED.url, destination = EXCLUDED.destination, description = EXCLUDED.description, event_types = EXCLUDED.event_types, enabled = EXCLUDED.enabled,
        disabled_reason = EXCLUDED.disabled_reason, disabled_detail = EXCLUDED.disabled_detail, disabled_at = EXCLUDED.disabled_at,
        headers = EXCLUDED.headers, rate_limit_per_second = EXCLUDED.rate_limit_per_second, ordering = EXCLUDED.ordering,
        version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
-       payload_filter = EXCLUDED.payload_filter
+       payload_filter = EXCLUDED.payload_filter,
+       include_personal_data = EXCLUDED.include_personal_data
      WHERE endpoints.version < EXCLUDED.version`,
     parameters: [
       v.id,
@@ -348,6 +360,7 @@ function endpointRow(endpoint: Endpoint, deleted: boolean): SqlPart {
       v.updated_at,
       JSON.stringify(v.destination),
       v.payload_filter === null ? null : JSON.stringify(v.payload_filter),
+      v.include_personal_data,
     ],
   };
 }

@@ -1,4 +1,4 @@
-import type { ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1, PayloadFilterJson } from '@gancho/contracts';
+import type { ActiveCampaignErasure, ActiveCampaignMappingV1, EndpointDestinationV1, EndpointDisabledReason, EndpointOrdering, EndpointStateV1, PayloadFilterJson } from '@gancho/contracts';
 import type { StoredEvent } from '@gancho/event-store';
 import type { Endpoint, EndpointDestination, EndpointEvent, EndpointSettings, SealedHeaderValue } from '@gancho/subscriptions-domain';
 import type { SubscriptionsEventMetadata } from '../platform/caller';
@@ -13,6 +13,7 @@ export type DestinationView =
       api_token_last4: string;
       mapping: ActiveCampaignMappingV1;
       event_tracking: { actid: string; event_key_last4: string } | null;
+      on_erasure: ActiveCampaignErasure;
     };
 
 export function destinationView(destination: EndpointDestination): DestinationView {
@@ -24,6 +25,7 @@ export function destinationView(destination: EndpointDestination): DestinationVi
     api_token_last4: destination.apiTokenHint,
     mapping: destination.mapping,
     event_tracking: tracking === null ? null : { actid: tracking.actid, event_key_last4: tracking.eventKeyHint },
+    on_erasure: destination.onErasure ?? 'keep',
   };
 }
 
@@ -36,6 +38,7 @@ function destinationState(destination: EndpointDestination): EndpointDestination
     api_token_sealed: destination.sealedApiToken,
     mapping: destination.mapping,
     event_tracking: tracking === null ? null : { actid: tracking.actid, event_key_sealed: tracking.sealedEventKey },
+    on_erasure: destination.onErasure ?? 'keep',
   };
 }
 
@@ -66,6 +69,7 @@ export interface EndpointView {
   /** null: every event of event_types. */
   payload_filter: PayloadFilterJson | null;
   auth: EndpointAuthView | null;
+  include_personal_data: boolean;
   version: number;
   created_at: string;
   updated_at: string;
@@ -89,6 +93,7 @@ export function endpointView(endpoint: Endpoint): EndpointView {
     ordering: settings.ordering,
     payload_filter: settings.payloadFilter ?? null,
     auth: endpointAuthView(settings.auth),
+    include_personal_data: settings.includePersonalData,
     version: endpoint.version,
     created_at: endpoint.createdAt,
     updated_at: endpoint.updatedAt,
@@ -117,6 +122,7 @@ export function endpointStateV1(endpoint: Endpoint): EndpointStateV1 {
     ...(endpoint.settings.payloadFilter ? { payload_filter: endpoint.settings.payloadFilter } : {}),
     // Left out when none, so a state without auth is what a delivery of the previous release reads (it would hold back a state with an unknown field).
     ...authStateField(endpoint),
+    include_personal_data: endpoint.settings.includePersonalData,
     signing_secrets: [current, ...(previous ? [previous] : [])].map((s) => ({ sealed: s.sealed, valid_from: s.validFrom, valid_until: s.validUntil })),
     version: endpoint.version,
     created_at: endpoint.createdAt,
@@ -144,6 +150,7 @@ function settingsChanges(changes: Partial<EndpointSettings>): Record<string, unk
   if (changes.payloadFilter !== undefined) out['payload_filter'] = changes.payloadFilter;
   // Masked as the API shows it: which credential it was, never the credential.
   if (changes.auth !== undefined) out['auth'] = endpointAuthView(changes.auth);
+  if (changes.includePersonalData !== undefined) out['include_personal_data'] = changes.includePersonalData;
   return out;
 }
 

@@ -50,6 +50,7 @@ function changesOf(body: UpdateEndpointBody, url: string | undefined, auth: Endp
     ...(body.ordering !== undefined ? { ordering: body.ordering } : {}),
     ...(body.payload_filter !== undefined ? { payloadFilter: body.payload_filter } : {}),
     ...(auth !== undefined ? { auth } : {}),
+    ...(body.include_personal_data !== undefined ? { includePersonalData: body.include_personal_data } : {}),
   };
 }
 
@@ -93,6 +94,7 @@ export class EndpointsController {
       ordering: body.ordering ?? (destination.type === 'activecampaign' ? 'per_purchase' : 'none'),
       payloadFilter: body.payload_filter,
       auth: await this.authInput(body.auth),
+      includePersonalData: body.include_personal_data,
     };
     const caller = requestCaller(request, partnerActor(request));
     // Scoped per partner: two partners using the same key never see each other's responses.
@@ -161,6 +163,7 @@ export class EndpointsController {
       ...(body.api_token === undefined ? {} : { apiToken: body.api_token }),
       ...(body.mapping === undefined ? {} : { mapping: body.mapping }),
       ...(body.event_tracking === undefined ? {} : { eventTracking: body.event_tracking === null ? null : { actid: body.event_tracking.actid, eventKey: body.event_tracking.event_key } }),
+      ...(body.on_erasure === undefined ? {} : { onErasure: body.on_erasure }),
     };
   }
 

@@ -77,6 +77,7 @@ describe('endpoints', () => {
       ordering: 'none',
       payload_filter: null,
       auth: null,
+      include_personal_data: true,
       version: 1,
       created_at: expect.any(String),
       updated_at: created.body.created_at,
@@ -221,6 +222,7 @@ describe('endpoints', () => {
       sealed_headers: { 'X-Tenant': expect.stringMatching(/^v1\.test\./) },
       rate_limit_per_second: 3,
       ordering: 'none',
+      include_personal_data: true,
       signing_secrets: [{ sealed: expect.stringMatching(/^v1\.test\./), valid_from: endpoint.created_at, valid_until: null }],
       version: 1,
       created_at: endpoint.created_at,
@@ -258,7 +260,7 @@ describe('endpoints', () => {
     const [state] = statesOf(id) as EndpointStateV1[];
     if (!state) throw new Error('no state');
     expect(state.url).toBe('http://127.0.0.1:9');
-    expect(state.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_sealed: expect.stringMatching(/^v1\.test\./), mapping, event_tracking: null });
+    expect(state.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_sealed: expect.stringMatching(/^v1\.test\./), mapping, event_tracking: null, on_erasure: 'keep' });
     const sealed = state.destination?.type === 'activecampaign' ? state.destination.api_token_sealed : '';
     const box = SecretBox.fromConfig(testEncryptionKey);
     expect(box.open(sealed, endpointDestinationSecretContext(id))).toBe(token);
@@ -314,7 +316,7 @@ describe('endpoints', () => {
       expect(JSON.stringify((await partner('GET', `/endpoints/${id}/audit`)).body)).not.toContain(secret);
     }
     const audit = (await partner('GET', `/endpoints/${id}/audit`)).body.items;
-    expect(audit[0].changes.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_last4: '7e3a', mapping, event_tracking: null });
+    expect(audit[0].changes.destination).toEqual({ type: 'activecampaign', api_url: 'http://127.0.0.1:9', api_token_last4: '7e3a', mapping, event_tracking: null, on_erasure: 'keep' });
   });
 
   it('names what is wrong with an ActiveCampaign destination', async () => {

@@ -5,6 +5,7 @@ import { AddEndpointDestination1764800000000 } from './add-endpoint-destination'
 import { CreateSubscriptionsReadModels1764500000000 } from './create-read-models';
 import { SealEndpointHeaders1765100000000 } from './seal-endpoint-headers';
 import { AddEndpointPayloadFilter1765400000000 } from './add-endpoint-payload-filter';
+import { AddEndpointPersonalDataChoice1765321000000 } from './add-endpoint-personal-data-choice';
 
 /** Every migration of the subscriptions schema, oldest first. */
 export const subscriptionsMigrations: ServiceCoreOptions['migrations'] = [
@@ -12,6 +13,7 @@ export const subscriptionsMigrations: ServiceCoreOptions['migrations'] = [
   CreateSubscriptionsReadModels1764500000000,
   AddEndpointDestination1764800000000,
   SealEndpointHeaders1765100000000,
-  AddEndpointPayloadFilter1765400000000,
   AddEndpointAuth1765300000000,
+  AddEndpointPersonalDataChoice1765321000000,
+  AddEndpointPayloadFilter1765400000000,
 ];

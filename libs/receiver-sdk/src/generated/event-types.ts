@@ -105,10 +105,14 @@ export interface Course {
 
 /** The student who is buying. */
 export interface Student {
+  /** The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. Matches `^sub_[0-9a-f]{32}$`. */
+  id?: string;
   /** The student's name. */
-  name: string;
+  name?: string;
   /** The student's e-mail address. */
-  email: string;
+  email?: string;
+  /** The student's personal data was erased (LGPD): name and e-mail are gone for good. */
+  erased?: true;
 }
 
 /**
@@ -136,6 +140,7 @@ export interface PurchaseNotLoggedData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -164,6 +169,7 @@ export interface PurchaseLoggedData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -192,6 +198,7 @@ export interface PurchaseShoppingCartCreatedData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -220,6 +227,7 @@ export interface PurchaseBasicInfoIncompleteData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -248,6 +256,7 @@ export interface PurchaseBasicInfoReviewData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -276,6 +285,7 @@ export interface PurchaseDocumentInfoIncompleteData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -304,6 +314,7 @@ export interface PurchaseDocumentInfoReviewData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -332,6 +343,7 @@ export interface PurchaseGuarantorNeededData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -360,6 +372,7 @@ export interface PurchaseGuarantorIncompleteData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -388,6 +401,7 @@ export interface PurchaseGuarantorReviewData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -416,6 +430,7 @@ export interface PurchaseNotApprovedByProviData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -444,6 +459,7 @@ export interface PurchaseApprovedByProviData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -472,6 +488,7 @@ export interface PurchaseAnalysisData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -500,6 +517,7 @@ export interface PurchaseWaitingSignatureData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -528,6 +546,7 @@ export interface PurchaseWaitingPaymentData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -556,6 +575,7 @@ export interface PurchaseApprovedData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -584,6 +604,7 @@ export interface PurchaseMadeEffectiveData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -612,6 +633,7 @@ export interface PurchaseAbandonmentBeforeSignedData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -640,6 +662,7 @@ export interface PurchaseLinkInactiveData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -668,6 +691,7 @@ export interface PurchaseExpiredData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -696,6 +720,7 @@ export interface PurchaseDeniedData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -724,6 +749,7 @@ export interface PurchaseAbandonmentAfterSignedData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -752,6 +778,7 @@ export interface PurchaseAbandonmentAfterUpfrontData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -780,6 +807,7 @@ export interface PurchaseAbandonmentAfterSettledData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -808,6 +836,7 @@ export interface PurchaseIsaAbandonmentAfterSignedData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -836,6 +865,7 @@ export interface PurchaseIsaDefaultData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -864,6 +894,7 @@ export interface PurchaseEffectiveData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -892,6 +923,7 @@ export interface PurchaseStudyingData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -920,6 +952,7 @@ export interface PurchasePendingData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -948,6 +981,7 @@ export interface PurchasePaidData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -976,6 +1010,7 @@ export interface PurchaseAwaitingDeclarationData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1004,6 +1039,7 @@ export interface PurchaseLateDeclarationData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1032,6 +1068,7 @@ export interface PurchaseDeclarationAnalysisData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1060,6 +1097,7 @@ export interface PurchaseDeclarationReviewData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1088,6 +1126,7 @@ export interface PurchaseNoIncomeData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1116,6 +1155,7 @@ export interface PurchaseIncomeBelowMinData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1144,6 +1184,7 @@ export interface PurchaseLateData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1172,6 +1213,7 @@ export interface PurchaseProtestData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1200,6 +1242,7 @@ export interface PurchaseNegativatedData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1228,6 +1271,7 @@ export interface PurchaseDefaultData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 
@@ -1256,6 +1300,7 @@ export interface PurchaseFullyPaidData {
   /** Position of this change in the purchase's history; orders events of one purchase. An integer, at least 1. */
   sequence: number;
   course: Course;
+  /** The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
   student: Student;
 }
 

@@ -71,6 +71,9 @@ export const endpointNetworkPolicyShape = {
 /** A duration in milliseconds from the environment, e.g. "90000"; with a default. */
 export const durationMs = (defaultMs: number) => z.coerce.number().int().min(0).default(defaultMs);
 
+/** How long a store keeps a row, in ms: at least an hour (a smaller value is a mistake that would delete live data), with a default. */
+export const retentionPeriodMs = (defaultMs: number) => z.coerce.number().int().min(3_600_000, 'a retention period is at least an hour (3600000 ms)').default(defaultMs);
+
 /** A comma-separated list of secrets (tokens), each long enough to resist guessing. */
 export const tokenList = (name: string) =>
   z

@@ -28,4 +28,11 @@ describe('topics created from their contracts', () => {
   it('refuse a retention that is not milliseconds', () => {
     expect(() => contractTopicSpec(Topics.deliveryAttempts, { env: { TOPIC_RETENTION_MS_DELIVERY_ATTEMPTS_V1: '7d' } })).toThrow(TopicConfigError);
   });
+
+  it('refuse an unlimited retention on a topic that carries personal data', () => {
+    expect(() => contractTopicSpec(Topics.purchaseStatusV2, { env: { TOPIC_RETENTION_MS_JOURNEY_PURCHASE_STATUS_V2: '-1' } })).toThrow(/bounded retention.*carries personal data/);
+    expect(() => contractTopicSpec(Topics.purchaseStatus, { env: { TOPIC_RETENTION_MS_JOURNEY_PURCHASE_STATUS_V1: '0' } })).toThrow(TopicConfigError);
+    expect(contractTopicSpec(Topics.purchaseStatusV2, { env: { TOPIC_RETENTION_MS_JOURNEY_PURCHASE_STATUS_V2: '86400000' } }).config).toMatchObject({ 'retention.ms': '86400000' });
+    expect(contractTopicSpec(Topics.deliveryAttempts, { env: { TOPIC_RETENTION_MS_DELIVERY_ATTEMPTS_V1: '-1' } }).config).toMatchObject({ 'retention.ms': '-1' });
+  });
 });

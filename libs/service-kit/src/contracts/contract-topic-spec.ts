@@ -9,7 +9,8 @@ export class TopicConfigError extends Error {
  * How to create a topic of the registry: its cleanup policy and retention as
  * the contract says (`topicContracts`), the retention overridable by the
  * contract's environment variable (e.g. `TOPIC_RETENTION_MS_DELIVERY_ATTEMPTS_V1`,
- * milliseconds, -1 for no limit). `topic` is the name in use when a service
+ * milliseconds, -1 for no limit, except on a topic that carries personal data).
+ * `topic` is the name in use when a service
  * or test configures its own; every creator of a topic asks here, so whoever
  * creates it first creates it the same way.
  */
@@ -20,6 +21,8 @@ export function contractTopicSpec(contractTopic: TopicName, options: { topic?: s
   if (raw !== undefined && raw !== '') {
     override = Number(raw);
     if (!Number.isInteger(override) || override < -1) throw new TopicConfigError(`${contract.retention.env} must be milliseconds (an integer ≥ -1)`);
+    // Personal data on the broker must go within a known time (docs/personal-data.md): no unlimited retention.
+    if (contract.personalData.length > 0 && override < 1) throw new TopicConfigError(`${contract.retention.env} must be a bounded retention in milliseconds (≥ 1): ${contract.topic} carries personal data`);
   }
   const config = topicConfigOf(contract, override);
   return {

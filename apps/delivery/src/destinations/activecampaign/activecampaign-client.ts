@@ -25,7 +25,7 @@ export interface ActiveCampaignAccount {
 
 /** One HTTP call of an attempt, for the attempt log. */
 export interface ActiveCampaignCall {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   status: number | null;
   errorClass: AttemptErrorClass | null;
@@ -38,7 +38,7 @@ export interface ActiveCampaignCall {
 export type ApplyOutcome =
   /** Nothing was sent: the account's next free request slot is too far away; try the message again then, without counting an attempt. */
   | { kind: 'postpone'; delayMs: number; calls: [] }
-  | { kind: 'applied'; calls: ActiveCampaignCall[] }
+  | { kind: 'applied'; calls: ActiveCampaignCall[]; /** The contact synced (absent for a deletion). */ contactId?: string }
   /** A call failed (or no slot came in time mid-way): the decision for the attempt, from that call. */
   | { kind: 'failed'; calls: ActiveCampaignCall[]; decision: AttemptDecision; failedCall: ActiveCampaignCall | null };
 
@@ -125,6 +125,30 @@ export class ActiveCampaignClient {
         await this.call(session, 'POST', '/api/3/contactTags', { contactTag: { contact: contactId, tag: tagId } });
       }
       if (event) await this.recordEvent(session, event);
+      return { kind: 'applied', calls, contactId };
+    } catch (error) {
+      if (error instanceof Postponed) return { kind: 'postpone', delayMs: error.delayMs, calls: [] };
+      if (error instanceof CallFailed) return { kind: 'failed', calls, decision: error.decision, failedCall: error.call };
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes contacts by id (DELETE /api/3/contacts/{id},
+   * https://developers.activecampaign.com/reference/delete-contact): a
+   * student's erasure. A contact already gone (404) counts as deleted.
+   */
+  async deleteContacts(account: ActiveCampaignAccount, contactIds: readonly string[], budget: ApplyBudget): Promise<ApplyOutcome> {
+    const calls: ActiveCampaignCall[] = [];
+    const session = { account, calls, budget, first: true };
+    try {
+      for (const id of contactIds) {
+        try {
+          await this.call(session, 'DELETE', `/api/3/contacts/${encodeURIComponent(id)}`);
+        } catch (error) {
+          if (!(error instanceof CallFailed && error.call?.status === 404)) throw error;
+        }
+      }
       return { kind: 'applied', calls };
     } catch (error) {
       if (error instanceof Postponed) return { kind: 'postpone', delayMs: error.delayMs, calls: [] };
@@ -227,7 +251,7 @@ export class ActiveCampaignClient {
   /** One request: a rate slot, the call, its classification; answers the parsed JSON of a 2xx. */
   private async call<T>(
     session: Session,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body?: unknown,
     /** A form to another URL of AC's (event tracking): no Api-Token, and `secret` redacted like the token. */

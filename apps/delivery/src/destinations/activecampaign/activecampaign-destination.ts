@@ -1,12 +1,14 @@
 import type { ConfigService } from '@nestjs/config';
 import type { DataSource } from 'typeorm';
 import { activeCampaignEventForm, activeCampaignUpdate, parseRetrySchedule, planNextAttempt, unauthorizedDetail, type ActiveCampaignStatusEvent, type RetrySchedule } from '@gancho/delivery-domain';
+import { personalDataErasedEventType, type PersonalDataErasedPayload } from '@gancho/contracts';
 import { WebhookSender } from '@gancho/webhook-sender';
 import type { DeliveryConfig } from '../../delivery.config';
 import type { LeasedMessage } from '../../dispatch/message-store';
 import type { Destination, DestinationOutcome } from '../destination';
 import type { RoutedEndpoint } from '../../routing/endpoint-directory';
-import { ActiveCampaignClient, type ActiveCampaignCall, type ApplyOutcome } from './activecampaign-client';
+import { ActiveCampaignClient, type ActiveCampaignCall, type ApplyBudget, type ApplyOutcome } from './activecampaign-client';
+import { ActiveCampaignContacts } from './activecampaign-contacts';
 import { ActiveCampaignRateLimiter } from './activecampaign-rate-limiter';
 
 const maxSnippet = 4096;
@@ -30,6 +32,7 @@ export class ActiveCampaignDestination implements Destination {
   private readonly requestTimeoutMs: number;
   private readonly callTimeoutMs: number;
   private readonly eventsUrl: string;
+  private readonly contacts: ActiveCampaignContacts;
 
   constructor(dataSource: DataSource, config: ConfigService<DeliveryConfig, true>) {
     this.requestTimeoutMs = config.get('REQUEST_TIMEOUT_MS', { infer: true });
@@ -48,6 +51,7 @@ export class ActiveCampaignDestination implements Destination {
     this.client = new ActiveCampaignClient(this.sender, new ActiveCampaignRateLimiter(dataSource));
     this.schedule = parseRetrySchedule(config.get('RETRY_SCHEDULE', { infer: true }));
     this.eventsUrl = config.get('ACTIVECAMPAIGN_EVENTS_URL', { infer: true });
+    this.contacts = new ActiveCampaignContacts(dataSource);
   }
 
   /** Closes its connections (after the attempts in flight). */
@@ -56,24 +60,54 @@ export class ActiveCampaignDestination implements Destination {
   }
 
   /**
-   * One attempt: the sequence of AC calls the status event maps to is one
-   * attempt, with the status of the failing (or last) call, AC's error text,
-   * and a snippet listing every call; or nothing sent yet when the account's
-   * rate limit is booked up.
+   * One attempt: a status event's AC calls (the contact synced by e-mail,
+   * its id remembered for the subject), or, for `purchase.personal_data_erased`,
+   * the deletion of the subject's contacts.
    */
   async deliver(message: LeasedMessage, endpoint: RoutedEndpoint): Promise<DestinationOutcome> {
     const activeCampaign = endpoint.activeCampaign;
     if (!activeCampaign) throw new Error(`endpoint ${endpoint.state.endpoint_id} has no ActiveCampaign destination`);
-    const event = (JSON.parse(message.payload) as { data: ActiveCampaignStatusEvent }).data;
+    const account = { apiUrl: activeCampaign.apiUrl, apiToken: activeCampaign.apiToken };
+    if (message.eventType === personalDataErasedEventType) return this.eraseContacts(message, endpoint, account);
+    const event = (JSON.parse(message.payload) as { data: ActiveCampaignStatusEvent & { student: { id?: string } } }).data;
+    // A body redacted after the student's erasure (a retry, a resend): no contact to find, nothing to sync.
+    if (typeof event.student.email !== 'string') return nothingToSync(message, this.schedule);
     const update = activeCampaignUpdate(event, activeCampaign.mapping);
     const startedAt = new Date();
     const tracking = activeCampaign.eventTracking;
     const outcome: ApplyOutcome = await this.client.apply(
-      { apiUrl: activeCampaign.apiUrl, apiToken: activeCampaign.apiToken },
+      account,
       update,
-      { startCallsBy: startedAt.getTime() + this.requestTimeoutMs + 4_000 - this.callTimeoutMs, maxFirstWaitMs: 2_000 },
+      this.budget(startedAt),
       tracking ? { url: this.eventsUrl, form: activeCampaignEventForm(event, tracking), eventKey: tracking.eventKey } : undefined,
     );
+    // The contact's id (not personal data) per subject, so the student's erasure can delete it.
+    if (outcome.kind === 'applied' && outcome.contactId && event.student.id) await this.contacts.remember(endpoint.state.endpoint_id, event.student.id, outcome.contactId);
+    return this.outcomeOf(outcome, message, startedAt, activeCampaign.apiUrl);
+  }
+
+  /** The erasure of a student at an account configured to delete: every contact synced for the subject, deleted by id. */
+  private async eraseContacts(message: LeasedMessage, endpoint: RoutedEndpoint, account: { apiUrl: string; apiToken: string }): Promise<DestinationOutcome> {
+    const subjectId = (JSON.parse(message.payload) as PersonalDataErasedPayload).data.student.id;
+    const endpointId = endpoint.state.endpoint_id;
+    const contactIds = await this.contacts.of(endpointId, subjectId);
+    const startedAt = new Date();
+    const outcome = await this.client.deleteContacts(account, contactIds, this.budget(startedAt));
+    if (outcome.kind === 'applied') await this.contacts.forget(endpointId, subjectId);
+    return this.outcomeOf(outcome, message, startedAt, account.apiUrl);
+  }
+
+  private budget(startedAt: Date): ApplyBudget {
+    return { startCallsBy: startedAt.getTime() + this.requestTimeoutMs + 4_000 - this.callTimeoutMs, maxFirstWaitMs: 2_000 };
+  }
+
+  /**
+   * One attempt's record: the sequence of AC calls is one attempt, with the
+   * status of the failing (or last) call, AC's error text, and a snippet
+   * listing every call; or nothing sent yet when the account's rate limit is
+   * booked up.
+   */
+  private outcomeOf(outcome: ApplyOutcome, message: LeasedMessage, startedAt: Date, apiUrl: string): DestinationOutcome {
     if (outcome.kind === 'postpone') return { kind: 'postpone', delayMs: outcome.delayMs };
     const finishedAt = new Date();
     const decision = outcome.kind === 'applied' ? ({ outcome: 'succeeded' } as const) : outcome.decision;
@@ -94,7 +128,13 @@ export class ActiveCampaignDestination implements Destination {
       responseSnippet: snippet,
       plan,
       // For the partner, when the plan disables the endpoint (a refused token).
-      ...(plan.state === 'endpoint_disabled' && failed ? { disableDetail: unauthorizedDetail(failed.status ?? 0, activeCampaign.apiUrl, failed.errorText ?? '') } : {}),
+      ...(plan.state === 'endpoint_disabled' && failed ? { disableDetail: unauthorizedDetail(failed.status ?? 0, apiUrl, failed.errorText ?? '') } : {}),
     };
   }
+}
+
+function nothingToSync(message: LeasedMessage, schedule: RetrySchedule): DestinationOutcome {
+  const at = new Date();
+  const plan = planNextAttempt({ decision: { outcome: 'succeeded' }, attemptsMade: message.attempts, schedule, now: at, random: Math.random });
+  return { kind: 'attempted', startedAt: at, finishedAt: at, latencyMs: 0, statusCode: null, errorClass: null, errorMessage: null, responseSnippet: '(the student was erased: nothing to sync)', plan };
 }
