@@ -1111,6 +1111,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "purchase.personal_data_erased": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * purchase.personal_data_erased: a student's personal data was erased (LGPD); erase your copy
+         * @description POSTed, once per purchase of the erased student, to every enabled endpoint of the partner subscribed to this type (or to purchase.* or *), signed like every webhook. Not a status: the purchase keeps its status.
+         */
+        post: operations["webhook_purchase_personal_data_erased"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1177,14 +1197,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1231,14 +1259,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1285,14 +1321,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1339,14 +1383,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1393,14 +1445,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1447,14 +1507,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1501,14 +1569,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1555,14 +1631,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1609,14 +1693,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1663,14 +1755,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1717,14 +1817,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1771,14 +1879,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1825,14 +1941,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1879,14 +2003,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1933,14 +2065,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1987,14 +2127,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2041,14 +2189,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2095,14 +2251,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2149,14 +2313,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2203,14 +2375,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2257,14 +2437,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2311,14 +2499,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2365,14 +2561,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2419,14 +2623,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2473,14 +2685,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2527,14 +2747,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2581,14 +2809,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2635,14 +2871,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2689,14 +2933,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2743,14 +2995,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2797,14 +3057,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2851,14 +3119,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2905,14 +3181,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2959,14 +3243,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3013,14 +3305,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3067,14 +3367,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3121,14 +3429,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3175,14 +3491,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3229,14 +3553,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3283,14 +3615,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3337,15 +3677,51 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
+            };
+        };
+        /**
+         * purchase.personal_data_erased webhook, v1
+         * @description Sent for each purchase of a student whose personal data was erased (LGPD art. 18, VI and §6): erase your copy of the student's name, e-mail and any other personal data you keep for it. Statuses of the purchase may still follow, with student { id, erased: true }.
+         */
+        "webhook.purchase.personal_data_erased": {
+            /** @constant */
+            type: "purchase.personal_data_erased";
+            /**
+             * Format: date-time
+             * @description When the erasure happened (RFC 3339); the same on every redelivery.
+             */
+            timestamp: string;
+            data: {
+                /** @description The purchase whose student was erased. */
+                purchase_id: string;
+                /** @description The partner school that sells the course. */
+                partner_id: string;
+                student: {
+                    /** @description The student's pseudonymous id, as in the purchase's status webhooks (data.student.id). */
+                    id: string;
+                };
+                /**
+                 * Format: date-time
+                 * @description When the personal data was erased (RFC 3339).
+                 */
+                erased_at: string;
             };
         };
     };
@@ -4130,6 +4506,11 @@ export interface operations {
                                 } & {
                                     [key: string]: unknown;
                                 }) | null;
+                                /**
+                                 * @description On a student's erasure: delete the synced contact, or keep it.
+                                 * @enum {string}
+                                 */
+                                on_erasure: "keep" | "delete";
                             } & {
                                 [key: string]: unknown;
                             });
@@ -4150,6 +4531,8 @@ export interface operations {
                             rate_limit_per_second: number | null;
                             /** @enum {string} */
                             ordering: "none" | "per_purchase";
+                            /** @description false: webhooks carry the student's id only. */
+                            include_personal_data: boolean;
                             version: number;
                             /** @description RFC 3339, UTC. */
                             created_at: string;
@@ -4322,6 +4705,11 @@ export interface operations {
                             /** @description The event key (same page). Stored encrypted; shown only as its last four characters. */
                             event_key: string;
                         } | null;
+                        /**
+                         * @description When a student's personal data is erased (LGPD): "delete" deletes the contact Gancho synced in the account; "keep" (the default) leaves it, for the school to handle.
+                         * @enum {string}
+                         */
+                        on_erasure?: "keep" | "delete";
                     };
                     /** @default  */
                     description?: string;
@@ -4346,6 +4734,11 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
+                    /**
+                     * @description false: webhooks carry the student's pseudonymous id only (`student: { id }`), never name or e-mail, for partners that only need statuses (LGPD minimisation).
+                     * @default true
+                     */
+                    include_personal_data?: boolean;
                 } | {
                     destination?: {
                         /** @constant */
@@ -4388,6 +4781,11 @@ export interface operations {
                             } & {
                                 [key: string]: unknown;
                             }) | null;
+                            /**
+                             * @description On a student's erasure: delete the synced contact, or keep it.
+                             * @enum {string}
+                             */
+                            on_erasure: "keep" | "delete";
                         } & {
                             [key: string]: unknown;
                         });
@@ -4408,6 +4806,8 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
+                        /** @description false: webhooks carry the student's id only. */
+                        include_personal_data: boolean;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -4571,6 +4971,11 @@ export interface operations {
                             } & {
                                 [key: string]: unknown;
                             }) | null;
+                            /**
+                             * @description On a student's erasure: delete the synced contact, or keep it.
+                             * @enum {string}
+                             */
+                            on_erasure: "keep" | "delete";
                         } & {
                             [key: string]: unknown;
                         });
@@ -4591,6 +4996,8 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
+                        /** @description false: webhooks carry the student's id only. */
+                        include_personal_data: boolean;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -4844,6 +5251,11 @@ export interface operations {
                             /** @description The event key (same page). Stored encrypted; shown only as its last four characters. */
                             event_key: string;
                         } | null;
+                        /**
+                         * @description When a student's personal data is erased (LGPD): "delete" deletes the contact Gancho synced in the account; "keep" (the default) leaves it, for the school to handle.
+                         * @enum {string}
+                         */
+                        on_erasure?: "keep" | "delete";
                     };
                     description?: string;
                     /** @description Exact types (purchase.made_effective), prefixes (purchase.*) or * for all; see GET /event-types. */
@@ -4860,6 +5272,8 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
+                    /** @description false: webhooks carry the student's pseudonymous id only (`student: { id }`), never name or e-mail, for partners that only need statuses (LGPD minimisation). */
+                    include_personal_data?: boolean;
                 };
             };
         };
@@ -4892,6 +5306,11 @@ export interface operations {
                             } & {
                                 [key: string]: unknown;
                             }) | null;
+                            /**
+                             * @description On a student's erasure: delete the synced contact, or keep it.
+                             * @enum {string}
+                             */
+                            on_erasure: "keep" | "delete";
                         } & {
                             [key: string]: unknown;
                         });
@@ -4912,6 +5331,8 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
+                        /** @description false: webhooks carry the student's id only. */
+                        include_personal_data: boolean;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -5414,11 +5835,11 @@ export interface operations {
                     "application/json": {
                         items: ({
                             /** @enum {string} */
-                            type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid";
+                            type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid" | "purchase.personal_data_erased";
                             /** @description In English; the console shows its own translation of each type. */
                             description: string;
-                            /** @enum {string} */
-                            phase: "open" | "waiting_for_conclusion" | "won" | "lost" | "churn" | "after_sale";
+                            /** @description The status's phase; null for a type that is not a status (purchase.personal_data_erased). */
+                            phase: ("open" | "waiting_for_conclusion" | "won" | "lost" | "churn" | "after_sale") | null;
                             /** @description The JSON Schema (2020-12) of the webhook body. */
                             schema: {
                                 [key: string]: unknown;
@@ -5479,11 +5900,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid";
+                        type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid" | "purchase.personal_data_erased";
                         /** @description In English; the console shows its own translation of each type. */
                         description: string;
-                        /** @enum {string} */
-                        phase: "open" | "waiting_for_conclusion" | "won" | "lost" | "churn" | "after_sale";
+                        /** @description The status's phase; null for a type that is not a status (purchase.personal_data_erased). */
+                        phase: ("open" | "waiting_for_conclusion" | "won" | "lost" | "churn" | "after_sale") | null;
                         /** @description The JSON Schema (2020-12) of the webhook body. */
                         schema: {
                             [key: string]: unknown;
@@ -5918,6 +6339,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -5995,6 +6417,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6072,6 +6495,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6149,6 +6573,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6226,6 +6651,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6303,6 +6729,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6380,6 +6807,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6457,6 +6885,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6534,6 +6963,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6611,6 +7041,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6688,6 +7119,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6765,6 +7197,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6842,6 +7275,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6919,6 +7353,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6996,6 +7431,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7073,6 +7509,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7150,6 +7587,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7227,6 +7665,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7304,6 +7743,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7381,6 +7821,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7458,6 +7899,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7535,6 +7977,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7612,6 +8055,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7689,6 +8133,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7766,6 +8211,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7843,6 +8289,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7920,6 +8367,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7997,6 +8445,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8074,6 +8523,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8151,6 +8601,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8228,6 +8679,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8305,6 +8757,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8382,6 +8835,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8459,6 +8913,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8536,6 +8991,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8613,6 +9069,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8690,6 +9147,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8767,6 +9225,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8844,6 +9303,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8921,6 +9381,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8998,6 +9459,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9005,6 +9467,72 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["webhook.purchase.fully_paid"];
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled and nothing more is sent to it. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Received: delivered, nothing is sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer in time): the message is tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_purchase_personal_data_erased: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message id (msg_…): the same on every redelivery; de-duplicate on it.
+                 * @example msg_2pT6Vq8yZkYf3b1wW0rA9cN4dE
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds when this attempt was signed; refuse one far from your clock (replay).
+                 * @example 1795807727
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Standard Webhooks signatures (v1,<base64 HMAC-SHA256>), space separated; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "purchase.personal_data_erased",
+                 *       "timestamp": "2026-11-30T12:00:00.000Z",
+                 *       "data": {
+                 *         "purchase_id": "pur_01JDZ8Q6Y3M4T5V6W7X8Y9Z0AB",
+                 *         "partner_id": "ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX",
+                 *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b"
+                 *         },
+                 *         "erased_at": "2026-11-30T12:00:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["webhook.purchase.personal_data_erased"];
             };
         };
         responses: {
