@@ -6,6 +6,10 @@ import { SealEndpointHeaders1765100000000 } from './seal-endpoint-headers';
 import { AddEndpointPersonalDataChoice1765321000000 } from './add-endpoint-personal-data-choice';
 
 /** Every migration of the subscriptions schema, oldest first. */
-export const subscriptionsMigrations: ServiceCoreOptions['migrations'] = [CreateEventStore1764300000000, CreateSubscriptionsReadModels1764500000000, AddEndpointDestination1764800000000, SealEndpointHeaders1765100000000,
+export const subscriptionsMigrations: ServiceCoreOptions['migrations'] = [
+  CreateEventStore1764300000000,
+  CreateSubscriptionsReadModels1764500000000,
+  AddEndpointDestination1764800000000,
+  SealEndpointHeaders1765100000000,
   AddEndpointPersonalDataChoice1765321000000,
 ];
