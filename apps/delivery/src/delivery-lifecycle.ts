@@ -37,11 +37,10 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     this.dispatcher.start();
     this.consumer.onMessagesStored(() => this.dispatcher.wake());
     this.consumer.handOffTo(this.dispatcher);
-    // Keys first: status events whose key is already on the topic are then rarely held.
-    await this.subjectKeys.start();
-    await this.consumer.start();
     this.erasures.onMessagesStored(() => this.dispatcher.wake());
-    await this.erasures.start();
+    // Side by side: each joins its consumer group (seconds on a broker), and none needs another started first
+    // (an event whose key is not read yet is held, and released when it is).
+    await Promise.all([this.subjectKeys.start(), this.consumer.start(), this.erasures.start()]);
     await this.outbox.start();
     this.retention.start(this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true }));
   }

@@ -536,8 +536,9 @@ function subjectKeysContract(): TopicContract {
     consumers: [
       {
         service: 'delivery',
-        group: 'gancho-delivery.subject-keys.<host>.<pid>.<random> (one per process, from the beginning)',
-        description: 'Opens the sealed student of status events to build webhooks; forgets a key on its tombstone.',
+        group: 'gancho-delivery.subject-keys (SUBJECT_KEYS_CONSUMER_GROUP; the replicas share it, from the beginning)',
+        description:
+          "Keeps each key re-sealed under delivery's SECRETS_ENCRYPTION_KEY in its subject_keys table (which every replica reads) to open the sealed student of status events; a tombstone deletes the key there and releases the events held for it, shown erased.",
       },
     ],
     mustUnderstand: [

@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { eventTypes } from './event-types';
 import { topicConfigOf, topicContract, topicContracts, topicValueSchemaId } from './topic-contracts';
 import { Topics } from './topics';
-import { examplePayload, webhookPayloadSchema, type JsonSchema } from './webhook-payload';
+import { examplePayload, statusEventStudentV1Schema, webhookPayloadSchema, type JsonSchema } from './webhook-payload';
 
 function compiler() {
   const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -49,7 +49,7 @@ describe('topic contracts', () => {
     }
   });
 
-  it("make the status event's value exactly the webhook's data, for every event type", () => {
+  it("make the status event's value exactly the webhook's data, the student in clear (both fields required), for every event type", () => {
     const schema = topicContract(Topics.purchaseStatus).valueSchema;
     const branches = schema['oneOf'] as JsonSchema[];
     expect(branches).toHaveLength(eventTypes.length);
@@ -57,7 +57,7 @@ describe('topic contracts', () => {
       const data = (webhookPayloadSchema(type)['properties'] as Record<string, JsonSchema>)['data'] as JsonSchema;
       const { title: _title, description: _description, ...branch } = branches[i] as JsonSchema;
       const { description: _dataDescription, ...dataRules } = data;
-      expect(branch).toEqual(dataRules);
+      expect(branch).toEqual({ ...dataRules, properties: { ...(dataRules['properties'] as Record<string, JsonSchema>), student: statusEventStudentV1Schema() } });
     });
     const validate = compiler().compile(schema);
     for (const type of eventTypes) expect(validate(examplePayload(type).data)).toBe(true);

@@ -1,4 +1,4 @@
-import { eventTypes, personalDataErasedEventType, statusOfEventType, type EventType, type WebhookEventType } from './event-types';
+import { eventTypes, personalDataErasedEventType, statusOfEventType, type WebhookEventType } from './event-types';
 import { examplePersonalDataErasedPayload, personalDataErasedWebhookSchema } from './personal-data-webhook';
 import { describeStatus } from './status-catalog';
 import { exampleWebhookPayload, webhookPayloadSchema, type JsonSchema } from './webhook-payload';

@@ -96,7 +96,20 @@ describe('webhook payloads refused by the schema (and by our own checker)', () =
     expect(verdict(type, payload)).toBe(false);
   });
 
-  const requiredFields = objectPaths.flatMap((path) => Object.keys(at(clone(examplePayload(type)) as unknown as Mutable, path)).map((key) => [...path, key]));
+  // The student's fields are optional (LGPD: left out for an endpoint without personal data, and once erased).
+  const requiredFields = objectPaths.flatMap((path) => (path.join('.') === 'data.student' ? [] : Object.keys(at(clone(examplePayload(type)) as unknown as Mutable, path)).map((key) => [...path, key])));
+
+  it.each([
+    ['with its id', { id: 'sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b', name: 'Maria Silva', email: 'maria.silva@example.com' }, true],
+    ['by id only', { id: 'sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b' }, true],
+    ['erased', { id: 'sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b', erased: true }, true],
+    ['erased: false', { id: 'sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b', erased: false }, false],
+    ['an id that is not a subject id', { id: 'maria.silva@example.com' }, false],
+  ])('a student %s', (_name, student, valid) => {
+    const payload = clone(examplePayload(type)) as unknown as Mutable;
+    (payload['data'] as Mutable)['student'] = student as unknown as Mutable;
+    expect(verdict(type, payload)).toBe(valid);
+  });
 
   it.each(requiredFields.map((path) => [path.join('.'), path] as const))('a missing %s', (_name, path) => {
     const payload = clone(examplePayload(type)) as unknown as Mutable;

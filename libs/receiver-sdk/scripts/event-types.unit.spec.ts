@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   eventTypes as contractEventTypes,
   examplePayload,
+  exampleWebhookPayload,
   webhookPayloadSchema,
   type EventType as ContractEventType,
   type PurchaseStatus as ContractPurchaseStatus,
@@ -43,7 +44,7 @@ describe('generated event types', () => {
     const sameStatuses: Same<PurchaseStatus, ContractPurchaseStatus> = true;
     const sameCourse: Same<Course, WebhookCourse> = true;
     const sameStudent: Same<Student, WebhookStudent> = true;
-    const sameData: Same<Omit<WebhookEvent['data'], 'status' | 'phase'>, Omit<ReturnType<typeof examplePayload>['data'], 'status' | 'phase'>> = true;
+    const sameData: Same<Omit<WebhookEvent['data'], 'status' | 'phase'>, Omit<ReturnType<typeof exampleWebhookPayload>['data'], 'status' | 'phase'>> = true;
     expect([sameEventTypes, sameStatuses, sameCourse, sameStudent, sameData]).toEqual([true, true, true, true, true]);
     const madeEffective: WebhookEventOf<'purchase.made_effective'> = {
       ...examplePayload('purchase.made_effective'),

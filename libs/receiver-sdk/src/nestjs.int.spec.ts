@@ -17,7 +17,7 @@ class WebhooksController {
   @Post('webhooks')
   @HttpCode(200)
   @UseGuards(new WebhookSignatureGuard({ secret }))
-  receive(@ReceivedWebhook() { id, event }: VerifiedWebhook): { type: string; email: string } {
+  receive(@ReceivedWebhook() { id, event }: VerifiedWebhook): { type: string; email: string | undefined } {
     handled.push(id);
     return { type: event.type, email: event.data.student.email };
   }

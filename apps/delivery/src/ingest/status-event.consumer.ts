@@ -221,10 +221,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
   }
 }
 
-type StudentInput =
-  | { kind: 'ready'; student: StudentPersonalData | null; subjectId: string | undefined }
-  | { kind: 'awaiting'; subjectId: string }
-  | { kind: 'unopenable'; problem: string };
+type StudentInput = { kind: 'ready'; student: StudentPersonalData | null; subjectId: string | undefined } | { kind: 'awaiting'; subjectId: string } | { kind: 'unopenable'; problem: string };
 
 /** The student of a status event as its webhooks show it: in clear (v1), opened (v2), erased (null), or not yet known. */
 function studentOf(read: StatusEventOfVersion, knowledge: Map<string, SubjectKnowledge>): StudentInput {

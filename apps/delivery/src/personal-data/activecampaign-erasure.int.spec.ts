@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { cloudEventSources, cloudEventTypes, defaultActiveCampaignMapping, endpointDestinationSecretContext, endpointSecretContext, toCloudEventsRecord, type ActiveCampaignErasure, type EndpointStateV1 } from '@gancho/contracts';
+import {
+  cloudEventSources,
+  cloudEventTypes,
+  defaultActiveCampaignMapping,
+  endpointDestinationSecretContext,
+  endpointSecretContext,
+  toCloudEventsRecord,
+  type ActiveCampaignErasure,
+  type EndpointStateV1,
+} from '@gancho/contracts';
 import { ActiveCampaignFake, createTestDatabase, eventually, uniqueName, type TestDatabase, type TestService } from '@gancho/testing';
 import { generateSecret } from '@gancho/webhook-signing';
 import { purchaseId, routesVersion, secretBox, startDelivery, SubscriptionsStandIn, testTopics } from '../testing/delivery-test-kit';

@@ -100,17 +100,17 @@ export class ErasureConsumer implements OnApplicationShutdown {
       // ActiveCampaign endpoints take no notice: their erasure is the contact's deletion, where configured.
       const webhooks = this.directory.route(purchase.partner_id, personalDataErasedEventType).filter((endpoint) => !endpoint.activeCampaign);
       return [...webhooks, ...this.directory.erasingActiveCampaigns(purchase.partner_id)].map((endpoint) => ({
-          messageId: messageIdFor(eventId, endpoint.state.endpoint_id),
-          eventId,
-          endpointId: endpoint.state.endpoint_id,
-          partnerId: purchase.partner_id,
-          eventType: personalDataErasedEventType,
-          purchaseId: purchase.purchase_id,
-          payload,
-          eventRecordedAt: erasure.erased_at,
-          sequence: 0,
-          ordered: false,
-        }));
+        messageId: messageIdFor(eventId, endpoint.state.endpoint_id),
+        eventId,
+        endpointId: endpoint.state.endpoint_id,
+        partnerId: purchase.partner_id,
+        eventType: personalDataErasedEventType,
+        purchaseId: purchase.purchase_id,
+        payload,
+        eventRecordedAt: erasure.erased_at,
+        sequence: 0,
+        ordered: false,
+      }));
     });
   }
 }

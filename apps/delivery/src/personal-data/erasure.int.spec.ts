@@ -79,8 +79,7 @@ describe('a personal-data erasure in delivery', () => {
     purchases: [{ purchase_id: anaPurchase, partner_id: partnerId }],
     erased_at: new Date().toISOString(),
   };
-  const erasureRecord = () =>
-    toCloudEventsRecord({ id: erasure.erasure_id, type: cloudEventTypes.personalDataErasure, source: cloudEventSources.journey, time: erasure.erased_at, subject: ana.subjectId, data: erasure });
+  const erasureRecord = () => toCloudEventsRecord({ id: erasure.erasure_id, type: cloudEventTypes.personalDataErasure, source: cloudEventSources.journey, time: erasure.erased_at, subject: ana.subjectId, data: erasure });
 
   it('purges the student from the message log and tells the endpoints subscribed to the notice', async () => {
     const before = await deliveryTablesText();
@@ -125,7 +124,9 @@ describe('a personal-data erasure in delivery', () => {
     const count = async () => (await client.query('SELECT 1 FROM messages WHERE event_type = $1', [personalDataErasedEventType])).rowCount;
     expect(await count()).toBe(1);
     const record = erasureRecord();
-    await service.app.get(ErasureConsumer).apply({ topic: topics.PERSONAL_DATA_ERASURES_TOPIC, partition: 0, offset: '1', key: record.key, headers: record.headers, value: Buffer.from(record.value), timestamp: Date.now() });
+    await service.app
+      .get(ErasureConsumer)
+      .apply({ topic: topics.PERSONAL_DATA_ERASURES_TOPIC, partition: 0, offset: '1', key: record.key, headers: record.headers, value: Buffer.from(record.value), timestamp: Date.now() });
     expect(await count()).toBe(1);
   });
 });

@@ -25,10 +25,6 @@ export async function purgeErasedStudent(dataSource: DataSource, purchases: read
       rewritten.map((r) => r.payload),
     ]);
   }
-  const attempts = await queryRows(
-    dataSource,
-    'UPDATE attempts SET response_snippet = NULL WHERE message_id = ANY($1::text[]) AND response_snippet IS NOT NULL RETURNING 1',
-    [messages.map((m) => m.message_id)],
-  );
+  const attempts = await queryRows(dataSource, 'UPDATE attempts SET response_snippet = NULL WHERE message_id = ANY($1::text[]) AND response_snippet IS NOT NULL RETURNING 1', [messages.map((m) => m.message_id)]);
   return { bodies: rewritten.length, attempts: attempts.length };
 }

@@ -96,7 +96,9 @@ describe('status events of journey.purchase-status.v2 and the subject keys', () 
 
     // A key record after the tombstone (a replay), applied as the consumer applies it, stores nothing.
     const record = caio.keyRecord();
-    await service.app.get(SubjectKeysConsumer).apply([{ topic: topics.SUBJECT_KEYS_TOPIC, partition: 0, offset: '0', key: caio.subjectId, headers: {}, value: Buffer.from(JSON.stringify(record)), timestamp: Date.now() }]);
+    await service.app
+      .get(SubjectKeysConsumer)
+      .apply([{ topic: topics.SUBJECT_KEYS_TOPIC, partition: 0, offset: '0', key: caio.subjectId, headers: {}, value: Buffer.from(JSON.stringify(record)), timestamp: Date.now() }]);
     // Dora's key and webhooks are untouched.
     const doraPurchase = purchaseId(4);
     await journey.publishStatus(partnerId, 'shopping_cart_created', dora, { purchase_id: doraPurchase });

@@ -49,9 +49,7 @@ const payloadFilter = z
 
 const url = z.string().min(1).max(maxUrlLength).describe('https:// URL on the public internet; no user:password@.');
 const rateLimit = z.number().int().min(1).max(10_000).nullable().describe('At most this many deliveries per second; null for no limit.');
-const includePersonalData = z
-  .boolean()
-  .describe("false: webhooks carry the student's pseudonymous id only (`student: { id }`), never name or e-mail, for partners that only need statuses (LGPD minimisation).");
+const includePersonalData = z.boolean().describe("false: webhooks carry the student's pseudonymous id only (`student: { id }`), never name or e-mail, for partners that only need statuses (LGPD minimisation).");
 const ordering = z.enum(endpointOrderings).describe('"none": each event as soon as it can go; "per_purchase": the events of one purchase in their order, each after the one before is delivered or skipped.');
 
 const defaults = defaultActiveCampaignMapping();

@@ -3,7 +3,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { defaultActiveCampaignMapping, endpointDestinationSecretContext, endpointEventKeySecretContext, endpointSecretContext, type ActiveCampaignMappingV1, type EndpointHealthReportV1, type ActiveCampaignErasure } from '@gancho/contracts';
+import {
+  defaultActiveCampaignMapping,
+  endpointDestinationSecretContext,
+  endpointEventKeySecretContext,
+  endpointSecretContext,
+  type ActiveCampaignMappingV1,
+  type EndpointHealthReportV1,
+  type ActiveCampaignErasure,
+} from '@gancho/contracts';
 import { foldStream, handleStreamCommand, PostgresEventStore, WHEN_APPENDED, type SqlPart, type StreamModel } from '@gancho/event-store';
 import { SecretBox } from '@gancho/secret-box';
 import { ProblemError } from '@gancho/service-kit';
