@@ -227,4 +227,10 @@ describe('endpoint rules', () => {
     expect(eventTypeFilterProblems([])).toHaveLength(1);
     expect(eventTypeFilterProblems(['purchase.nope', 'refund.*'])).toHaveLength(2);
   });
+
+  it('accepts operational event types, alone or beside purchase types, and refuses unknown ones', () => {
+    expect(eventTypeFilterProblems(['endpoint.disabled', 'message.exhausted'])).toEqual([]);
+    expect(eventTypeFilterProblems(['purchase.*', 'endpoint.*', 'message.*'])).toEqual([]);
+    expect(eventTypeFilterProblems(['endpoint.deleted', 'message.*x'])).toHaveLength(2);
+  });
 });
