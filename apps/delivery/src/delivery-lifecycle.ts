@@ -8,6 +8,7 @@ import type { DeliveryConfig } from './delivery.config';
 import { DeliveryOutbox } from './dispatch/delivery-outbox';
 import { Dispatcher } from './dispatch/dispatcher';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { OperationalEventConsumer } from './operational/operational-event.consumer';
 import { EndpointDirectory } from './routing/endpoint-directory';
 
 /**
@@ -24,6 +25,7 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     private readonly directory: EndpointDirectory,
     private readonly dispatcher: Dispatcher,
     private readonly consumer: StatusEventConsumer,
+    private readonly operationalConsumer: OperationalEventConsumer,
     private readonly outbox: DeliveryOutbox,
     private readonly store: PostgresEventStore,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -38,6 +40,8 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     this.consumer.onMessagesStored(() => this.dispatcher.wake());
     this.consumer.handOffTo(this.dispatcher);
     await this.consumer.start();
+    this.operationalConsumer.onMessagesStored(() => this.dispatcher.wake());
+    await this.operationalConsumer.start();
     await this.outbox.start();
     const interval = this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true });
     if (interval > 0) {

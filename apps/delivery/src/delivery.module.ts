@@ -12,6 +12,7 @@ import { Dispatcher } from './dispatch/dispatcher';
 import { MessageStore } from './dispatch/message-store';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
+import { OperationalEventConsumer } from './operational/operational-event.consumer';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
@@ -58,10 +59,15 @@ export class DeliveryModule {
               idlePoolTimeoutMs: config.get('ENDPOINT_POOL_IDLE_MS', { infer: true }),
             }),
         },
-        { provide: MessageStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new MessageStore(dataSource) },
+        {
+          provide: MessageStore,
+          inject: [getDataSourceToken(), ConfigService],
+          useFactory: (dataSource: DataSource, config: ConfigService<DeliveryConfig, true>) => new MessageStore(dataSource, config.get('ENDPOINT_RECOVERED_AFTER_FAILURES', { infer: true })),
+        },
         EndpointDirectory,
         DeliveryMetrics,
         StatusEventConsumer,
+        OperationalEventConsumer,
         Dispatcher,
         DeliveryOutbox,
         DeliveryLifecycle,

@@ -8,12 +8,14 @@ import {
   endpointEventKeySecretContext,
   endpointSecretContext,
   matchesEventTypeFilter,
+  matchesOperationalEventType,
   openEndpointHeaders,
   Topics,
   type ActiveCampaignMappingV1,
   type EndpointDestinationType,
   type EndpointStateV1,
   type EventType,
+  type OperationalEventType,
 } from '@gancho/contracts';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
 import { SecretBox } from '@gancho/secret-box';
@@ -106,6 +108,20 @@ export class EndpointDirectory implements OnApplicationShutdown {
     for (const id of ids) {
       const endpoint = this.endpoints.get(id);
       if (endpoint?.state.enabled && matchesEventTypeFilter(endpoint.state.event_types, type)) routed.push(endpoint);
+    }
+    return routed;
+  }
+
+  /**
+   * The enabled webhook endpoints of a partner whose filter names this
+   * operational event type, but `aboutEndpointId`: an endpoint is never told
+   * about its own trouble (it may be the trouble).
+   */
+  routeOperational(partnerId: string, type: OperationalEventType, aboutEndpointId: string): RoutedEndpoint[] {
+    const routed: RoutedEndpoint[] = [];
+    for (const id of this.byPartner.get(partnerId) ?? []) {
+      const endpoint = this.endpoints.get(id);
+      if (id !== aboutEndpointId && endpoint?.state.enabled && !endpoint.activeCampaign && matchesOperationalEventType(endpoint.state.event_types, type)) routed.push(endpoint);
     }
     return routed;
   }

@@ -40,6 +40,8 @@ export function testTopics() {
     DELIVERY_ATTEMPTS_TOPIC: uniqueName('test.attempts'),
     ENDPOINT_HEALTH_TOPIC: uniqueName('test.endpoint-health'),
     STATUS_CONSUMER_GROUP: uniqueName('test.delivery'),
+    OPERATIONAL_EVENTS_TOPIC: uniqueName('test.operational-events'),
+    OPERATIONAL_CONSUMER_GROUP: uniqueName('test.delivery-operational'),
   };
 }
 export type TestTopics = ReturnType<typeof testTopics>;
@@ -155,6 +157,7 @@ export class SubscriptionsStandIn {
       contractTopicSpec(Topics.purchaseStatus, { topic: this.topics.PURCHASE_STATUS_TOPIC, partitions: 3 }),
       contractTopicSpec(Topics.deliveryAttempts, { topic: this.topics.DELIVERY_ATTEMPTS_TOPIC }),
       contractTopicSpec(Topics.endpointHealth, { topic: this.topics.ENDPOINT_HEALTH_TOPIC }),
+      contractTopicSpec(Topics.operationalEvents, { topic: this.topics.OPERATIONAL_EVENTS_TOPIC }),
     ]);
   }
 
