@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { eventTypes } from '@gancho/contracts';
+import { eventTypes, operationalEventTypes } from '@gancho/contracts';
 import { buildOpenApiDocument, httpStatusOf, type OpenApiInfo } from '@gancho/service-kit';
 import { DeliveryModule } from '../../../apps/delivery/src/delivery.module';
 import { deliveryOpenApi } from '../../../apps/delivery/src/openapi';
@@ -153,7 +153,7 @@ describe('the OpenAPI documents', () => {
 
   it('subscriptions carries the webhooks: one per event type, its body the catalog’s schema, by reference', async () => {
     const subscriptions = documents.get('subscriptions') as Json;
-    expect(Object.keys(subscriptions['webhooks']).sort()).toEqual([...eventTypes].sort());
+    expect(Object.keys(subscriptions['webhooks']).sort()).toEqual([...eventTypes, ...operationalEventTypes].sort());
     expect(eventTypes).toHaveLength(41);
     const dereferenced = await swaggerParser('dereference', subscriptions);
     const paid = dereferenced['webhooks']['purchase.paid'].post.requestBody.content['application/json'];
