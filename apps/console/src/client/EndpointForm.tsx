@@ -4,6 +4,7 @@ import { groupByPhase, isAllEvents, useCatalog } from './catalog';
 import { Link, navigate, useI18n, useLoad } from './core';
 import { eventDescription } from './event-descriptions';
 import type { MessageKey } from './i18n';
+import { isOperationalEntry, OperationalEventsFieldset } from './OperationalEvents';
 import { ErrorMessage, JsonBlock, Loading } from './ui';
 
 interface HeaderRow {
@@ -24,6 +25,8 @@ interface FormState {
   enabled: boolean;
   allEvents: boolean;
   types: Set<string>;
+  /** Operational event types (or their prefixes), which `*` does not include. */
+  operational: Set<string>;
   headers: HeaderRow[];
   rateLimit: string;
   ordering: EndpointOrdering;
@@ -41,6 +44,7 @@ const emptyForm: FormState = {
   enabled: true,
   allEvents: false,
   types: new Set(),
+  operational: new Set(),
   headers: [],
   rateLimit: '',
   ordering: defaultOrdering.webhook,
@@ -56,7 +60,8 @@ function formOf(endpoint: Endpoint): FormState {
     description: endpoint.description,
     enabled: endpoint.enabled,
     allEvents: isAllEvents(endpoint.event_types),
-    types: new Set(isAllEvents(endpoint.event_types) ? [] : endpoint.event_types),
+    types: new Set(isAllEvents(endpoint.event_types) ? [] : endpoint.event_types.filter((entry) => !isOperationalEntry(entry))),
+    operational: new Set(endpoint.event_types.filter(isOperationalEntry)),
     headers: Object.entries(endpoint.headers).map(([name, header]) => ({ name, value: '', stored: { last4: header.value_last4 } })),
     rateLimit: endpoint.rate_limit_per_second === null ? '' : String(endpoint.rate_limit_per_second),
     ordering: endpoint.ordering,
@@ -105,7 +110,8 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (!form.allEvents && form.types.size === 0) {
+    const operational = form.destination === 'webhook' ? [...form.operational] : [];
+    if (!form.allEvents && form.types.size === 0 && operational.length === 0) {
       setEventsProblem(t('form.events.none'));
       document.getElementById('events-all')?.focus();
       return;
@@ -114,7 +120,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
     const headers = endpoint ? headersPatch(endpoint, form.headers) : Object.fromEntries(form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value]));
     const common = {
       description: form.description,
-      event_types: form.allEvents ? ['*'] : [...form.types],
+      event_types: [...(form.allEvents ? ['*'] : form.types), ...operational],
       enabled: form.enabled,
       rate_limit_per_second: form.rateLimit.trim() === '' ? null : Number(form.rateLimit),
       ordering: form.ordering,
@@ -234,6 +240,8 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
         {!form.allEvents && types ? <EventTypePicker types={types} selected={form.types} onChange={(next) => setForm({ ...form, types: next })} /> : null}
         {!form.allEvents && !types && !catalogError ? <Loading /> : null}
       </fieldset>
+
+      {form.destination === 'webhook' ? <OperationalEventsFieldset selected={form.operational} onChange={(operational) => setForm({ ...form, operational })} /> : null}
 
       {form.destination === 'webhook' ? <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} /> : null}
 
