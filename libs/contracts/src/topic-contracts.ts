@@ -607,13 +607,15 @@ function operationalEventsContract(): TopicContract {
   return {
     topic: Topics.operationalEvents,
     version: 1,
-    summary: "What subscriptions knows that a partner's operational endpoints are told: an endpoint disabled (by its partner or on delivery's report) or enabled again, a secret rotation whose previous secret stops verifying.",
+    summary:
+      "What subscriptions knows that a partner's operational endpoints are told: an endpoint disabled (by its partner or on delivery's report) or enabled again, a secret rotation whose previous secret stops verifying.",
     key: { description: 'The endpoint the event is about.', valueField: 'endpoint_id', schema: { type: 'string', minLength: 1 } },
     valueSchema: {
       $schema: schemaDialect,
       $id: topicValueSchemaId(Topics.operationalEvents),
       title: 'Operational event, v1',
-      description: 'Exactly the `data` of the operational webhook of type ce_type: delivery sends `{ type: ce_type, timestamp, data: <this value> }` to every enabled endpoint of the partner whose filter names the type, but the endpoint the event is about.',
+      description:
+        'Exactly the `data` of the operational webhook of type ce_type: delivery sends `{ type: ce_type, timestamp, data: <this value> }` to every enabled endpoint of the partner whose filter names the type, but the endpoint the event is about.',
       oneOf: operationalEventTypesOnTopic.map((type) => ({ title: type, description: `The data of the ${type} webhook (${operationalSchemaId(type)}#/properties/data).`, ...operationalEventDataSchema(type) })),
     },
     tombstones: { allowed: false },
@@ -629,8 +631,16 @@ function operationalEventsContract(): TopicContract {
     retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_SUBSCRIPTIONS_OPERATIONAL_EVENTS_V1' },
     compaction: { cleanupPolicy: 'delete', reason: 'Facts applied once by a committed consumer group; a week covers any outage of delivery.' },
     producer: { service: 'subscriptions', description: 'The operational-events outbox relay publishes EndpointDisabled, EndpointEnabled and EndpointSecretRotated (with an overlap) of the event store, once committed.' },
-    consumers: [{ service: 'delivery', group: 'gancho-delivery.operational-events (OPERATIONAL_CONSUMER_GROUP)', description: "Stores one message per operational endpoint of the partner (never the endpoint it is about); a rotation's notice is due hours_remaining before the previous secret expires." }],
-    mustUnderstand: ['ce_type is a type of this list and the value validates against its branch. Otherwise nothing is sent for it; delivery logs and counts it (gancho_messaging_records_not_understood_total) and goes on.'],
+    consumers: [
+      {
+        service: 'delivery',
+        group: 'gancho-delivery.operational-events (OPERATIONAL_CONSUMER_GROUP)',
+        description: "Stores one message per operational endpoint of the partner (never the endpoint it is about); a rotation's notice is due hours_remaining before the previous secret expires.",
+      },
+    ],
+    mustUnderstand: [
+      'ce_type is a type of this list and the value validates against its branch. Otherwise nothing is sent for it; delivery logs and counts it (gancho_messaging_records_not_understood_total) and goes on.',
+    ],
     personalData: [],
     examples: [
       {

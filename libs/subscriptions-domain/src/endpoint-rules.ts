@@ -72,7 +72,5 @@ export function customHeaderProblems(headers: Readonly<Record<string, string>>):
 /** What is wrong with an event-type filter: empty, or entries that are not a known type (purchase or operational), prefix or `*`. */
 export function eventTypeFilterProblems(filter: readonly string[]): string[] {
   if (filter.length === 0) return ['subscribe to at least one event type (or "*")'];
-  return validateEventTypeFilter(filter.filter((entry) => !isOperationalFilterEntry(entry))).map(
-    (entry) => `${JSON.stringify(entry)} is not a known event type, a known prefix like "purchase.*" or "endpoint.*", or "*"`,
-  );
+  return validateEventTypeFilter(filter.filter((entry) => !isOperationalFilterEntry(entry))).map((entry) => `${JSON.stringify(entry)} is not a known event type, a known prefix like "purchase.*" or "endpoint.*", or "*"`);
 }

@@ -92,7 +92,7 @@ export class MessageStore {
   /** `recoveredAfterFailures`: a success after this many failed attempts in a row is noted as a recovery. */
   constructor(
     private readonly dataSource: DataSource,
-    private readonly recoveredAfterFailures: number = 3,
+    private readonly recoveredAfterFailures = 3,
   ) {
     this.attemptsNotifications = appendNotifications(dataSource, 'attempts');
   }

@@ -70,7 +70,13 @@ describe('operational webhooks', () => {
     const troubledEp = await subscriptions.putEndpoint({ partnerId: partner, url: troubled.url(), eventTypes: ['purchase.*', 'endpoint.disabled', 'endpoint.enabled'] });
     const everythingEp = await subscriptions.putEndpoint({ partnerId: partner, url: everything.url(), eventTypes: ['*'] });
     const otherEp = await subscriptions.putEndpoint({ partnerId: other, url: otherPartners.url(), eventTypes: ['endpoint.*'] });
-    for (const [receiver, endpoint] of [[ops, opsEp], [troubled, troubledEp], [everything, everythingEp], [otherPartners, otherEp]] as const) receiver.secrets = endpoint.secrets;
+    for (const [receiver, endpoint] of [
+      [ops, opsEp],
+      [troubled, troubledEp],
+      [everything, everythingEp],
+      [otherPartners, otherEp],
+    ] as const)
+      receiver.secrets = endpoint.secrets;
     await subscriptions.routedBy(service.url, partner, [opsEp.endpointId, troubledEp.endpointId, everythingEp.endpointId]);
     await subscriptions.routedBy(service.url, other, [otherEp.endpointId]);
 
@@ -81,7 +87,14 @@ describe('operational webhooks', () => {
     await publishOperational('endpoint.disabled', disabled, disabledId);
     // A record this release cannot read (a field it does not know): nothing is sent for it, and the consumer goes on.
     await subscriptions.transport.publish(topics.OPERATIONAL_EVENTS_TOPIC, [
-      toCloudEventsRecord({ id: randomUUID(), type: 'endpoint.enabled', source: cloudEventSources.subscriptions, time: new Date(), subject: about.endpoint_id, data: { ...about, enabled_at: new Date().toISOString(), future: 1 } }),
+      toCloudEventsRecord({
+        id: randomUUID(),
+        type: 'endpoint.enabled',
+        source: cloudEventSources.subscriptions,
+        time: new Date(),
+        subject: about.endpoint_id,
+        data: { ...about, enabled_at: new Date().toISOString(), future: 1 },
+      }),
     ]);
     const enabled = { ...about, enabled_at: new Date().toISOString() };
     const enabledId = await publishOperational('endpoint.enabled', enabled);

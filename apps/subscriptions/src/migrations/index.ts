@@ -6,4 +6,10 @@ import { SealEndpointHeaders1765100000000 } from './seal-endpoint-headers';
 import { StartOperationalEventsAtHead1765300000000 } from './start-operational-events-at-head';
 
 /** Every migration of the subscriptions schema, oldest first. */
-export const subscriptionsMigrations: ServiceCoreOptions['migrations'] = [CreateEventStore1764300000000, CreateSubscriptionsReadModels1764500000000, AddEndpointDestination1764800000000, SealEndpointHeaders1765100000000, StartOperationalEventsAtHead1765300000000];
+export const subscriptionsMigrations: ServiceCoreOptions['migrations'] = [
+  CreateEventStore1764300000000,
+  CreateSubscriptionsReadModels1764500000000,
+  AddEndpointDestination1764800000000,
+  SealEndpointHeaders1765100000000,
+  StartOperationalEventsAtHead1765300000000,
+];

@@ -9,9 +9,7 @@ export class StartOperationalEventsAtHead1765300000000 implements MigrationInter
   name = 'StartOperationalEventsAtHead1765300000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(
-      `INSERT INTO checkpoints (name, position) SELECT 'subscriptions.operational-events', coalesce(max(global_position), 0) FROM events ON CONFLICT (name) DO NOTHING`,
-    );
+    await q.query(`INSERT INTO checkpoints (name, position) SELECT 'subscriptions.operational-events', coalesce(max(global_position), 0) FROM events ON CONFLICT (name) DO NOTHING`);
   }
 
   async down(q: QueryRunner): Promise<void> {

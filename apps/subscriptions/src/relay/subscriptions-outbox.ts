@@ -170,11 +170,7 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
       store: this.store,
       transport: this.transport,
       databaseUrl: this.config.get('DATABASE_URL', { infer: true }),
-      topics: [
-        contractTopicSpec(Topics.endpoints, { topic: endpointsTopic }),
-        contractTopicSpec(Topics.apiKeys, { topic: apiKeysTopic }),
-        contractTopicSpec(Topics.operationalEvents, { topic: operationalTopic }),
-      ],
+      topics: [contractTopicSpec(Topics.endpoints, { topic: endpointsTopic }), contractTopicSpec(Topics.apiKeys, { topic: apiKeysTopic }), contractTopicSpec(Topics.operationalEvents, { topic: operationalTopic })],
       relays: [
         { name: endpointsRelayName, topic: endpointsTopic, source: endpointStates, toMessage: (e) => endpointStates.messageOf(e) },
         // Its checkpoint is stored after every batch: issuing a key waits for it (ApiKeyPublication), on any replica.
