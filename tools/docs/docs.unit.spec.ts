@@ -65,7 +65,10 @@ const writtenAtRunTime = new Set(['tools/bench/profiles/']);
 /** Variables read by other software than ours: OpenTelemetry's SDK, and the partner's own app in the SDK examples. */
 const readByOthers = /^(OTEL_[A-Z_]+|GANCHO_WEBHOOK_SECRET)$/;
 /** A transcript of a real run keeps the run's own (random) port. */
-const transcriptPorts: Record<string, string[]> = { 'docs/subscriptions.md': ['127.0.0.1:3902'] };
+const transcriptPorts: Record<string, string[]> = {
+  'docs/subscriptions.md': ['127.0.0.1:3902'],
+  'docs/operational-webhooks.md': ['localhost:5201', 'localhost:5202', 'localhost:5203', '127.0.0.1:5298'],
+};
 
 /** The CLI's commands and options, as its --help says (run from its sources). */
 const cliHelp = (() => {

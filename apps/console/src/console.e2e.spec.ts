@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { createTestDatabase, eventually, generateTestCertificates, startServiceProcess, type ServiceProcess, type TestDatabase } from '@gancho/testing';
+import { accessibilityViolations, unnamedControls } from './testing/browser-checks';
 
 // The partner console in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core), against the
 // three services as built processes on the PostgreSQL event log, a real receiver on loopback and the console's own
@@ -101,44 +102,6 @@ async function call(url: string, token: string, method = 'GET', body?: unknown):
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's WCAG 2 A/AA rules on the page as it is; returns the violations, summarised. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const axe = (window as any).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return (result.violations as { id: string; impact: string; nodes: { target: string[] }[] }[]).map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  return violations;
-}
-
-/** Every input, select and textarea has an accessible name (its label, aria-label or aria-labelledby). */
-async function unnamedControls(page: Page): Promise<string[]> {
-  const controls = page.locator('input:not([type=hidden]), select, textarea');
-  const unnamed: string[] = [];
-  for (let i = 0; i < (await controls.count()); i++) {
-    const control = controls.nth(i);
-    const name = await control.evaluate((el) => {
-      const element = el as HTMLInputElement;
-      const byLabel = Array.from(element.labels ?? [])
-        .map((l) => l.textContent ?? '')
-        .join(' ');
-      const byAria = element.getAttribute('aria-label') ?? '';
-      const byRef = (element.getAttribute('aria-labelledby') ?? '')
-        .split(/\s+/)
-        .map((id) => (id ? (document.getElementById(id)?.textContent ?? '') : ''))
-        .join(' ');
-      return `${byLabel} ${byAria} ${byRef}`.trim();
-    });
-    if (!name) unnamed.push(await control.evaluate((el) => el.outerHTML.slice(0, 120)));
-  }
-  return unnamed;
 }
 
 async function shot(page: Page, name: string): Promise<void> {

@@ -7,6 +7,7 @@ import { StatusEventConsumer } from './ingest/status-event.consumer';
 import { ErasureConsumer } from './personal-data/erasure.consumer';
 import { SubjectKeysConsumer } from './personal-data/subject-keys.consumer';
 import { DeliveryRetention } from './retention/delivery-retention';
+import { OperationalEventConsumer } from './operational/operational-event.consumer';
 import { EndpointDirectory } from './routing/endpoint-directory';
 
 /**
@@ -25,6 +26,7 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     private readonly consumer: StatusEventConsumer,
     private readonly subjectKeys: SubjectKeysConsumer,
     private readonly erasures: ErasureConsumer,
+    private readonly operationalConsumer: OperationalEventConsumer,
     private readonly outbox: DeliveryOutbox,
     private readonly retention: DeliveryRetention,
     private readonly config: ConfigService<DeliveryConfig, true>,
@@ -38,9 +40,10 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     this.consumer.onMessagesStored(() => this.dispatcher.wake());
     this.consumer.handOffTo(this.dispatcher);
     this.erasures.onMessagesStored(() => this.dispatcher.wake());
+    this.operationalConsumer.onMessagesStored(() => this.dispatcher.wake());
     // Side by side: each joins its consumer group (seconds on a broker), and none needs another started first
     // (an event whose key is not read yet is held, and released when it is).
-    await Promise.all([this.subjectKeys.start(), this.consumer.start(), this.erasures.start()]);
+    await Promise.all([this.subjectKeys.start(), this.consumer.start(), this.erasures.start(), this.operationalConsumer.start()]);
     await this.outbox.start();
     this.retention.start(this.config.get('RETENTION_SCAN_INTERVAL_MS', { infer: true }));
   }

@@ -77,6 +77,11 @@ export const deliveryConfigSchema = z.object({
   API_KEY_CATCH_UP_MAX_WAIT_MS: durationMs(2000),
   /** Where ActiveCampaign endpoints with event tracking on record events (AC's tracking host; tests point it at a local server). */
   ACTIVECAMPAIGN_EVENTS_URL: z.string().url().default('https://trackcmp.net/event'),
+  OPERATIONAL_EVENTS_TOPIC: topic(Topics.operationalEvents),
+  /** Consumer group of the operational-event consumer (all replicas share it). */
+  OPERATIONAL_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.operational-events'),
+  /** A success after at least this many failed attempts in a row is an `endpoint.recovered`. */
+  ENDPOINT_RECOVERED_AFTER_FAILURES: z.coerce.number().int().min(1).default(3),
   /** Consumer group of the status-event consumer (all replicas share it). */
   STATUS_CONSUMER_GROUP: z.string().min(1).default('gancho-delivery.status-events'),
 });

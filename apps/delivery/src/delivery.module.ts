@@ -16,6 +16,7 @@ import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
 import { StatusEventConsumer } from './ingest/status-event.consumer';
 import { ErasureConsumer } from './personal-data/erasure.consumer';
 import { SubjectKeysConsumer } from './personal-data/subject-keys.consumer';
+import { OperationalEventConsumer } from './operational/operational-event.consumer';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { MessagesController } from './messages/messages.http.controller';
 import { deliveryMigrations } from './migrations';
@@ -69,12 +70,17 @@ export class DeliveryModule {
               ...extraCertificateAuthorities(config.get('ENDPOINT_CA_FILE', { infer: true })),
             }),
         },
-        { provide: MessageStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new MessageStore(dataSource) },
+        {
+          provide: MessageStore,
+          inject: [getDataSourceToken(), ConfigService],
+          useFactory: (dataSource: DataSource, config: ConfigService<DeliveryConfig, true>) => new MessageStore(dataSource, config.get('ENDPOINT_RECOVERED_AFTER_FAILURES', { infer: true })),
+        },
         EndpointDirectory,
         DeliveryMetrics,
         StatusEventConsumer,
         SubjectKeysConsumer,
         ErasureConsumer,
+        OperationalEventConsumer,
         Dispatcher,
         DeliveryOutbox,
         DeliveryRetention,

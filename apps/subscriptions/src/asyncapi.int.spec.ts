@@ -33,11 +33,11 @@ describe('subscriptions serves the AsyncAPI document of its own topics', () => {
       Object.values(served.channels)
         .map((c) => c.address)
         .sort(),
-    ).toEqual(['delivery.endpoint-health.v1', 'subscriptions.api-keys.v1', 'subscriptions.endpoints.v1']);
+    ).toEqual(['delivery.endpoint-health.v1', 'subscriptions.api-keys.v1', 'subscriptions.endpoints.v1', 'subscriptions.operational-events.v1']);
     const sent = Object.values(served.operations)
       .filter((o) => o.action === 'send')
       .map((o) => served.channels[o.channel.$ref.split('/').at(-1) as string]?.address);
-    expect(sent.sort()).toEqual(['subscriptions.api-keys.v1', 'subscriptions.endpoints.v1']);
+    expect(sent.sort()).toEqual(['subscriptions.api-keys.v1', 'subscriptions.endpoints.v1', 'subscriptions.operational-events.v1']);
     for (const operation of Object.values(served.operations)) expect(operation.summary).toMatch(/^subscriptions /);
   });
 

@@ -36,6 +36,9 @@ export const subscriptionsConfigSchema = z.object({
   /** Tests give each run its own topics; deployments keep the contract's names. */
   ENDPOINTS_TOPIC: z.string().min(1).default(Topics.endpoints),
   API_KEYS_TOPIC: z.string().min(1).default(Topics.apiKeys),
+  OPERATIONAL_EVENTS_TOPIC: z.string().min(1).default(Topics.operationalEvents),
+  /** `endpoint.secret_rotation_ending` is sent this long before the previous secret stops verifying (at the rotation when the overlap is shorter). */
+  SECRET_ROTATION_NOTICE_MS: durationMs(day),
   /** Consumer group that applies delivery's endpoint-health reports (one per deployment). */
   ENDPOINT_HEALTH_CONSUMER_GROUP: z.string().min(1).default('gancho-subscriptions.endpoint-health'),
   ...portalConfigShape,

@@ -6,6 +6,7 @@ import { PartnerAuthModule } from '@gancho/partner-auth';
 import { contractTopicSpec, ServiceCoreModule } from '@gancho/service-kit';
 import type { ResolveHost } from '@gancho/url-safety';
 import { EventTypesController } from './catalog/event-types.http.controller';
+import { OperationalEventTypesController } from './catalog/operational-event-types.http.controller';
 import { EndpointHealthController } from './endpoints/endpoint-health.message.controller';
 import { EndpointService } from './endpoints/endpoint-service';
 import { EndpointUrlPolicy } from './endpoints/endpoint-url-policy';
@@ -51,7 +52,7 @@ export class SubscriptionsModule {
           },
         }),
       ],
-      controllers: [PartnersAdminController, PortalSessionsAdminController, PartnerSelfController, EndpointsController, EventTypesController, EndpointHealthController],
+      controllers: [PartnersAdminController, PortalSessionsAdminController, PartnerSelfController, EndpointsController, EventTypesController, OperationalEventTypesController, EndpointHealthController],
       providers: [
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: RESOLVE_HOST, useValue: options.resolveHost ?? systemResolveHost },

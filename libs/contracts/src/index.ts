@@ -1,6 +1,7 @@
 export * from './topics';
 export * from './status-catalog';
 export * from './event-types';
+export * from './operational-event-types';
 export * from './webhook-payload';
 export * from './cloudevents-kafka';
 export * from './api-key-record';

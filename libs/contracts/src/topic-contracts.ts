@@ -4,6 +4,7 @@ import { activeCampaignErasures, activeCampaignFieldKeys, endpointDestinationTyp
 import { deliveryAttemptOutcomes } from './delivery-attempt';
 import { endpointHealthReasons } from './endpoint-health';
 import { eventTypes } from './event-types';
+import { exampleOperationalPayload, operationalEventDataSchema, operationalSchemaId, type OperationalEventType } from './operational-event-types';
 import { purchaseStatuses } from './status-catalog';
 import { erasureIdPattern, sealedValuePattern, subjectIdPattern, subjectKeyIdPattern } from './personal-data';
 import { Topics, type TopicName } from './topics';
@@ -855,6 +856,68 @@ function deliveryAttemptsContract(): TopicContract {
   };
 }
 
+/** The operational events subscriptions knows of (an endpoint disabled or enabled, a rotation started); delivery knows the others itself. */
+export const operationalEventTypesOnTopic = ['endpoint.disabled', 'endpoint.enabled', 'endpoint.secret_rotation_ending'] as const satisfies readonly OperationalEventType[];
+
+function operationalEventsContract(): TopicContract {
+  const example = exampleOperationalPayload('endpoint.disabled');
+  return {
+    topic: Topics.operationalEvents,
+    version: 1,
+    summary:
+      "What subscriptions knows that a partner's operational endpoints are told: an endpoint disabled (by its partner or on delivery's report) or enabled again, a secret rotation whose previous secret stops verifying.",
+    key: { description: 'The endpoint the event is about.', valueField: 'endpoint_id', schema: { type: 'string', minLength: 1 } },
+    valueSchema: {
+      $schema: schemaDialect,
+      $id: topicValueSchemaId(Topics.operationalEvents),
+      title: 'Operational event, v1',
+      description:
+        'Exactly the `data` of the operational webhook of type ce_type: delivery sends `{ type: ce_type, timestamp, data: <this value> }` to every enabled endpoint of the partner whose filter names the type, but the endpoint the event is about.',
+      oneOf: operationalEventTypesOnTopic.map((type) => ({ title: type, description: `The data of the ${type} webhook (${operationalSchemaId(type)}#/properties/data).`, ...operationalEventDataSchema(type) })),
+    },
+    tombstones: { allowed: false },
+    headers: cloudEventHeaders({
+      type: { type: 'string', enum: [...operationalEventTypesOnTopic], description: 'The operational webhook type.' },
+      source: cloudEventSources.subscriptions,
+      subject: 'The endpoint id (the key).',
+      id: 'The id of the endpoint event (EndpointDisabled, EndpointEnabled, EndpointSecretRotated) behind it; delivery derives the webhook-id from it, so a record read twice is sent once.',
+    }),
+    cloudEvents: { type: '<operational event type>', typePattern: '^(endpoint|message)\\.[a-z0-9_]+$', source: cloudEventSources.subscriptions, dataSchema: topicValueSchemaId(Topics.operationalEvents) },
+    partitioning: { key: 'endpoint_id', reason: "One endpoint's events stay in order (disabled before enabled).", partitions: 'The broker default.' },
+    ordering: 'Per endpoint, in the order of its event stream. At-least-once: de-duplicate on ce_id.',
+    retention: { retentionMs: 7 * day, deleteRetentionMs: null, env: 'TOPIC_RETENTION_MS_SUBSCRIPTIONS_OPERATIONAL_EVENTS_V1' },
+    compaction: { cleanupPolicy: 'delete', reason: 'Facts applied once by a committed consumer group; a week covers any outage of delivery.' },
+    producer: { service: 'subscriptions', description: 'The operational-events outbox relay publishes EndpointDisabled, EndpointEnabled and EndpointSecretRotated (with an overlap) of the event store, once committed.' },
+    consumers: [
+      {
+        service: 'delivery',
+        group: 'gancho-delivery.operational-events (OPERATIONAL_CONSUMER_GROUP)',
+        description: "Stores one message per operational endpoint of the partner (never the endpoint it is about); a rotation's notice is due hours_remaining before the previous secret expires.",
+      },
+    ],
+    mustUnderstand: [
+      'ce_type is a type of this list and the value validates against its branch. Otherwise nothing is sent for it; delivery logs and counts it (gancho_messaging_records_not_understood_total) and goes on.',
+    ],
+    personalData: [],
+    examples: [
+      {
+        name: 'endpoint disabled',
+        key: example.data.endpoint_id,
+        headers: {
+          ce_specversion: '1.0',
+          ce_id: '0193a8c2-0000-7000-8000-000000000005',
+          ce_type: example.type,
+          ce_source: '/gancho/subscriptions',
+          ce_time: exampleTime,
+          ce_subject: example.data.endpoint_id,
+          'content-type': 'application/json',
+        },
+        value: example.data as unknown as JsonValue,
+      },
+    ],
+  };
+}
+
 /** Every topic's contract, one per name in `Topics`. */
 export const topicContracts: readonly TopicContract[] = [
   purchaseStatusContract(),
@@ -865,6 +928,7 @@ export const topicContracts: readonly TopicContract[] = [
   apiKeysContract(),
   endpointHealthContract(),
   deliveryAttemptsContract(),
+  operationalEventsContract(),
 ];
 
 /** The contract of a topic by its (contract) name; throws for a name not in the registry. */

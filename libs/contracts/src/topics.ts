@@ -17,6 +17,8 @@ export const Topics = {
   /** Key: endpoint id; value: `EndpointHealthReportV1`. Delivery tells subscriptions to disable an endpoint. */
   endpointHealth: 'delivery.endpoint-health.v1',
   deliveryAttempts: 'delivery.attempts.v1',
+  /** Key: endpoint id; value: the `data` of an operational webhook (`endpoint.disabled`, `endpoint.enabled`, `endpoint.secret_rotation_ending`). Delivery sends them to the partner's operational endpoints. */
+  operationalEvents: 'subscriptions.operational-events.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

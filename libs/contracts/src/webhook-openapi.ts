@@ -1,4 +1,5 @@
 import { eventTypes, personalDataErasedEventType, statusOfEventType, type WebhookEventType } from './event-types';
+import { exampleOperationalPayload, operationalEventDescriptions, operationalEventTypes, operationalWebhookSchema } from './operational-event-types';
 import { examplePersonalDataErasedPayload, personalDataErasedWebhookSchema } from './personal-data-webhook';
 import { describeStatus } from './status-catalog';
 import { exampleWebhookPayload, webhookPayloadSchema, type JsonSchema } from './webhook-payload';
@@ -65,5 +66,27 @@ export function webhookOpenApi(): { webhooks: Record<string, unknown>; schemas: 
       },
     },
   };
+  for (const type of operationalEventTypes) {
+    const { $schema: _dialect, ...schema } = operationalWebhookSchema(type);
+    schemas[`webhook.${type}`] = schema;
+    webhooks[type] = {
+      post: {
+        operationId: `webhook_${type.replace(/\W/g, '_')}`,
+        summary: `${type} (operational): ${operationalEventDescriptions[type]}`,
+        description:
+          'POSTed to every enabled endpoint of the partner whose event-type filter names this type (or `endpoint.*` / `message.*`; `*` does not), but never to the endpoint it is about; signed with the receiving endpoint’s secret (Standard Webhooks) and retried like any webhook.',
+        tags: ['operational webhooks'],
+        parameters: signatureHeaders,
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: `#/components/schemas/webhook.${type}` }, example: exampleOperationalPayload(type) } },
+        },
+        responses: {
+          '2XX': { description: 'Received: delivered, nothing is sent again.' },
+          default: { description: 'Anything else (or no answer in time): the message is tried again later.' },
+        },
+      },
+    };
+  }
   return { webhooks, schemas };
 }

@@ -247,4 +247,10 @@ describe('endpoint rules', () => {
     // Not a status, but a type an endpoint subscribes to.
     expect(eventTypeFilterProblems(['purchase.personal_data_erased'])).toEqual([]);
   });
+
+  it('accepts operational event types, alone or beside purchase types, and refuses unknown ones', () => {
+    expect(eventTypeFilterProblems(['endpoint.disabled', 'message.exhausted'])).toEqual([]);
+    expect(eventTypeFilterProblems(['purchase.*', 'endpoint.*', 'message.*'])).toEqual([]);
+    expect(eventTypeFilterProblems(['endpoint.deleted', 'message.*x'])).toHaveLength(2);
+  });
 });

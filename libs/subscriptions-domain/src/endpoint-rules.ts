@@ -1,4 +1,4 @@
-import { validateEventTypeFilter } from '@gancho/contracts';
+import { isOperationalFilterEntry, validateEventTypeFilter } from '@gancho/contracts';
 
 /** At most this many custom headers per endpoint. */
 export const maxCustomHeaders = 20;
@@ -69,8 +69,8 @@ export function customHeaderProblems(headers: Readonly<Record<string, string>>):
   return problems;
 }
 
-/** What is wrong with an event-type filter: empty, or entries that are not a known type, prefix or `*`. */
+/** What is wrong with an event-type filter: empty, or entries that are not a known type (purchase or operational), prefix or `*`. */
 export function eventTypeFilterProblems(filter: readonly string[]): string[] {
   if (filter.length === 0) return ['subscribe to at least one event type (or "*")'];
-  return validateEventTypeFilter(filter).map((entry) => `${JSON.stringify(entry)} is not a known event type, a known prefix like "purchase.*", or "*"`);
+  return validateEventTypeFilter(filter.filter((entry) => !isOperationalFilterEntry(entry))).map((entry) => `${JSON.stringify(entry)} is not a known event type, a known prefix like "purchase.*" or "endpoint.*", or "*"`);
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { eventTypes, webhookEventTypes } from '@gancho/contracts';
+import { eventTypes, operationalEventTypes, webhookEventTypes } from '@gancho/contracts';
 import { buildOpenApiDocument, httpStatusOf, type OpenApiInfo } from '@gancho/service-kit';
 import { DeliveryModule } from '../../../apps/delivery/src/delivery.module';
 import { deliveryOpenApi } from '../../../apps/delivery/src/openapi';
@@ -155,8 +155,8 @@ describe('the OpenAPI documents', () => {
 
   it('subscriptions carries the webhooks: one per event type, its body the catalog’s schema, by reference', async () => {
     const subscriptions = documents.get('subscriptions') as Json;
-    expect(Object.keys(subscriptions['webhooks']).sort()).toEqual([...webhookEventTypes].sort());
-    // The 41 statuses and purchase.personal_data_erased.
+    expect(Object.keys(subscriptions['webhooks']).sort()).toEqual([...webhookEventTypes, ...operationalEventTypes].sort());
+    // The 41 statuses, purchase.personal_data_erased and the operational types.
     expect(eventTypes).toHaveLength(41);
     expect(webhookEventTypes).toHaveLength(42);
     const dereferenced = await swaggerParser('dereference', subscriptions);

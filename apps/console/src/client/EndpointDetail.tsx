@@ -7,6 +7,7 @@ import { AuthFacts } from './EndpointAuth';
 import { destinationType } from './Endpoints';
 import { formatDateTimeInput, formatMs, formatPercent, formatTime, parseDateTimeInput } from './format';
 import type { MessageKey } from './i18n';
+import { isOperationalEntry } from './OperationalEvents';
 import { ConfirmAction, CopyButton, DateTimeField, EnabledBadge, ErrorMessage, JsonBlock, Loading, Notice, TableWrap } from './ui';
 
 export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
@@ -28,6 +29,8 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
     );
   }
   const ep = endpoint.data;
+  const operationalEntries = ep.event_types.filter(isOperationalEntry);
+  const purchaseEntries = ep.event_types.filter((entry) => !isOperationalEntry(entry));
 
   const act = async (work: () => Promise<unknown>, done?: string) => {
     setActionError(undefined);
@@ -100,7 +103,17 @@ export function EndpointDetailPage({ endpointId }: { endpointId: string }) {
               <EnabledBadge enabled={ep.enabled} />
             </dd>
             <dt>{t('endpoints.col.events')}</dt>
-            <dd>{isAllEvents(ep.event_types) ? t('endpoints.allEvents') : <EventTypeChips filter={ep.event_types} />}</dd>
+            <dd>{isAllEvents(ep.event_types) ? t('endpoints.allEvents') : purchaseEntries.length > 0 ? <EventTypeChips filter={purchaseEntries} /> : '—'}</dd>
+            <dt>{t('ops.title')}</dt>
+            <dd>
+              {operationalEntries.length === 0
+                ? '—'
+                : operationalEntries.map((entry) => (
+                    <code key={entry} className="chip">
+                      {entry}
+                    </code>
+                  ))}
+            </dd>
             <dt>{t('form.ordering')}</dt>
             <dd>{t(`form.ordering.${ep.ordering}`)}</dd>
             <dt>{t('form.filter')}</dt>

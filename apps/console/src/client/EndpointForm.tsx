@@ -5,6 +5,7 @@ import { Link, navigate, useI18n, useLoad } from './core';
 import { AuthEditor, authBody, authFormOf, emptyAuthForm, type AuthForm } from './EndpointAuth';
 import { eventDescription } from './event-descriptions';
 import type { MessageKey } from './i18n';
+import { isOperationalEntry, OperationalEventsFieldset } from './OperationalEvents';
 import { ErrorMessage, JsonBlock, Loading } from './ui';
 import type { PayloadFilter } from './payload-filter-builder';
 import { PayloadFilterEditor } from './PayloadFilterEditor';
@@ -27,6 +28,8 @@ interface FormState {
   enabled: boolean;
   allEvents: boolean;
   types: Set<string>;
+  /** Operational event types (or their prefixes), which `*` does not include. */
+  operational: Set<string>;
   headers: HeaderRow[];
   rateLimit: string;
   ordering: EndpointOrdering;
@@ -47,6 +50,7 @@ const emptyForm: FormState = {
   enabled: true,
   allEvents: false,
   types: new Set(),
+  operational: new Set(),
   headers: [],
   rateLimit: '',
   ordering: defaultOrdering.webhook,
@@ -65,7 +69,8 @@ function formOf(endpoint: Endpoint): FormState {
     description: endpoint.description,
     enabled: endpoint.enabled,
     allEvents: isAllEvents(endpoint.event_types),
-    types: new Set(isAllEvents(endpoint.event_types) ? [] : endpoint.event_types),
+    types: new Set(isAllEvents(endpoint.event_types) ? [] : endpoint.event_types.filter((entry) => !isOperationalEntry(entry))),
+    operational: new Set(endpoint.event_types.filter(isOperationalEntry)),
     headers: Object.entries(endpoint.headers).map(([name, header]) => ({ name, value: '', stored: { last4: header.value_last4 } })),
     rateLimit: endpoint.rate_limit_per_second === null ? '' : String(endpoint.rate_limit_per_second),
     ordering: endpoint.ordering,
@@ -118,7 +123,8 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (!form.allEvents && form.types.size === 0) {
+    const operational = form.destination === 'webhook' ? [...form.operational] : [];
+    if (!form.allEvents && form.types.size === 0 && operational.length === 0) {
       setEventsProblem(t('form.events.none'));
       document.getElementById('events-all')?.focus();
       return;
@@ -134,7 +140,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
     const headers = endpoint ? headersPatch(endpoint, form.headers) : Object.fromEntries(form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value]));
     const common = {
       description: form.description,
-      event_types: form.allEvents ? ['*'] : [...form.types],
+      event_types: [...(form.allEvents ? ['*'] : form.types), ...operational],
       enabled: form.enabled,
       rate_limit_per_second: form.rateLimit.trim() === '' ? null : Number(form.rateLimit),
       ordering: form.ordering,
@@ -272,6 +278,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | undefined }) {
           </p>
         </div>
       ) : null}
+      {form.destination === 'webhook' ? <OperationalEventsFieldset selected={form.operational} onChange={(operational) => setForm({ ...form, operational })} /> : null}
 
       {form.destination === 'webhook' ? <HeadersEditor rows={form.headers} onChange={(headers) => setForm({ ...form, headers })} /> : null}
 

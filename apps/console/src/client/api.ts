@@ -29,6 +29,7 @@ export type UpdateEndpointBody = JsonBody<SubscriptionsOperations['updateEndpoin
 export type EndpointOrdering = Endpoint['ordering'];
 export type EndpointSecrets = SubscriptionsAnswer<'getEndpointSecret', 200>;
 export type EventTypeInfo = SubscriptionsAnswer<'listEventTypes', 200>['items'][number];
+export type OperationalEventTypeInfo = SubscriptionsAnswer<'listOperationalEventTypes', 200>['items'][number];
 export type Me = SubscriptionsAnswer<'getSelf', 200>;
 export type MessageSummary = DeliveryAnswer<'listMessages', 200>['items'][number];
 export type MessageQuery = NonNullable<DeliveryOperations['listMessages']['parameters']['query']>;

@@ -346,6 +346,14 @@ const ptBR = {
   'field.auth.private_key': 'Chave privada',
   'field.auth.token_url': 'URL de token',
   'sendError.auth_token': 'O endpoint de token OAuth não deu um token; o webhook não foi enviado.',
+  'ops.title': 'Eventos operacionais',
+  'ops.hint': 'Avisos sobre os seus outros endpoints e entregas, assinados com o segredo deste endpoint. Um endpoint nunca recebe avisos sobre si mesmo. “Todos os eventos” não os inclui.',
+  'ops.details': 'Esquema',
+  'ops.type.endpoint.disabled': 'Um endpoint foi desativado (por você, ou pelo Gancho: 410 Gone, falhando há tempo demais, credenciais recusadas), com o motivo.',
+  'ops.type.endpoint.enabled': 'Um endpoint foi reativado.',
+  'ops.type.endpoint.recovered': 'Um endpoint que vinha falhando várias tentativas seguidas voltou a responder com sucesso.',
+  'ops.type.endpoint.secret_rotation_ending': 'O segredo anterior de um endpoint deixa de verificar em N horas (hours_remaining): atualize o seu receptor.',
+  'ops.type.message.exhausted': 'Uma entrega esgotou as tentativas e não será tentada de novo, a menos que você a reenvie ou recupere.',
 };
 
 export type MessageKey = keyof typeof ptBR;
@@ -692,6 +700,14 @@ const en: Record<MessageKey, string> = {
   'field.auth.private_key': 'Private key',
   'field.auth.token_url': 'Token URL',
   'sendError.auth_token': 'The OAuth token endpoint gave no token; the webhook was not sent.',
+  'ops.title': 'Operational events',
+  'ops.hint': 'Notices about your other endpoints and deliveries, signed with this endpoint’s secret. An endpoint never receives notices about itself. “All events” does not include them.',
+  'ops.details': 'Schema',
+  'ops.type.endpoint.disabled': 'An endpoint was disabled (by you, or by Gancho: 410 Gone, failing for too long, credentials refused), with the reason.',
+  'ops.type.endpoint.enabled': 'An endpoint was enabled again.',
+  'ops.type.endpoint.recovered': 'An endpoint that had failed several attempts in a row succeeded again.',
+  'ops.type.endpoint.secret_rotation_ending': 'An endpoint’s previous secret stops verifying in N hours (hours_remaining): update your receiver.',
+  'ops.type.message.exhausted': 'A delivery used up its retries and will not be tried again unless you resend or recover it.',
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { 'pt-BR': ptBR, en };

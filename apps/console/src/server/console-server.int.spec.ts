@@ -110,6 +110,7 @@ describe('the console server', () => {
     for (const [service, route] of [
       ['subscriptions', '/me'],
       ['subscriptions', '/event-types/purchase.paid/example'],
+      ['subscriptions', '/operational-event-types'],
       ['subscriptions', '/endpoints/ep_1/secret/rotate'],
       ['delivery', '/messages/msg_1/resend'],
       ['delivery', '/endpoints/ep_1/recover'],

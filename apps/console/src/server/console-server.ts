@@ -12,7 +12,7 @@ import type { ConsoleConfig } from './console.config';
  * as a way into routes a partner has no business with.
  */
 export const proxiedRoutes: Record<'subscriptions' | 'delivery', RegExp> = {
-  subscriptions: /^\/(me|event-types(\/[^/]+(\/example)?)?|endpoints(\/[^/]+(\/secret(\/rotate)?|\/audit)?)?)$/,
+  subscriptions: /^\/(me|(operational-)?event-types(\/[^/]+(\/example)?)?|endpoints(\/[^/]+(\/secret(\/rotate)?|\/audit)?)?)$/,
   delivery: /^\/(messages(\/[^/]+(\/resend|\/skip)?)?|endpoints\/[^/]+\/(recover|test|stats(\/timeseries)?))$/,
 };
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { EndpointHealthReportV1 } from '@gancho/contracts';
+import { isOperationalEventType, type EndpointHealthReportV1 } from '@gancho/contracts';
 import { PostgresEventStore, type NewEvent } from '@gancho/event-store';
 import { shouldDisableEndpoint, summarizeEndpointOutcomes, type EndpointOutcomeSummary } from '@gancho/delivery-domain';
+import { occurrenceId, type OperationalMessages, type OperationalNotice } from '../operational/operational-messages';
 import type { AttemptRecord, HealthClock, MessageStore } from './message-store';
 
 export const healthReportEventType = 'EndpointHealthReported';
@@ -20,30 +21,74 @@ export const healthReportEventType = 'EndpointHealthReported';
 export class AttemptRecorder {
   private readonly healthyEndpoints = new RecentSuccesses(5_000);
 
+  /** `operational`: where `message.exhausted` and `endpoint.recovered` are stored as messages (none when absent). */
   constructor(
     private readonly dataSource: DataSource,
     private readonly messages: MessageStore,
     private readonly events: PostgresEventStore,
     private readonly disableAfterMs: number,
+    private readonly operational?: { messages: OperationalMessages; onStored: () => void },
   ) {}
 
   async record(attempts: readonly AttemptRecord[]): Promise<void> {
     if (attempts.length === 0) return;
     const summaries = summarizeEndpointOutcomes(attempts.map((a) => ({ endpointId: a.endpointId, partnerId: a.partnerId, succeeded: a.plan.state === 'succeeded', finishedAt: a.finishedAt })));
     const toWrite = this.healthyEndpoints.worthWriting(summaries);
-    if (attempts.some((a) => a.plan.state === 'endpoint_disabled')) {
-      await this.dataSource.transaction(async (manager) => {
-        const clocks = await this.messages.settle(attempts, toWrite, manager);
-        for (const report of this.reportsOf(attempts, summaries, clocks)) await this.reportUnhealthy(manager, report);
+    const exhausted = this.operational ? exhaustedNotices(attempts) : [];
+    let clocks: Map<string, HealthClock>;
+    // Rare batches (an endpoint disabled, retries used up) commit what they ask for with the attempts: nothing is lost to a crash.
+    if (exhausted.length > 0 || attempts.some((a) => a.plan.state === 'endpoint_disabled')) {
+      clocks = await this.dataSource.transaction(async (manager) => {
+        const settled = await this.messages.settle(attempts, toWrite, manager);
+        for (const report of this.reportsOf(attempts, summaries, settled)) await this.reportUnhealthy(manager, report);
+        await this.storeOperational(exhausted, manager);
+        return settled;
       });
-      return;
+    } else {
+      clocks = await this.messages.settle(attempts, toWrite);
+      const reports = this.reportsOf(attempts, summaries, clocks);
+      if (reports.length > 0)
+        await this.dataSource.transaction(async (manager) => {
+          for (const report of reports) await this.reportUnhealthy(manager, report);
+        });
     }
-    const clocks = await this.messages.settle(attempts, toWrite);
-    const reports = this.reportsOf(attempts, summaries, clocks);
-    if (reports.length > 0)
-      await this.dataSource.transaction(async (manager) => {
-        for (const report of reports) await this.reportUnhealthy(manager, report);
-      });
+    await this.announceRecoveries(attempts, clocks);
+  }
+
+  /**
+   * Stores `endpoint.recovered` for the recoveries the settle noted, and
+   * forgets each in the same transaction; one lost to a crash stays noted
+   * and is stored at the endpoint's next settle.
+   */
+  private async announceRecoveries(attempts: readonly AttemptRecord[], clocks: Map<string, HealthClock>): Promise<void> {
+    if (!this.operational) return;
+    const recovered = [...clocks.entries()].flatMap(([endpointId, clock]) => {
+      const attempt = clock.recovery && attempts.find((a) => a.endpointId === endpointId);
+      return clock.recovery && attempt ? [{ endpointId, recovery: clock.recovery, attempt }] : [];
+    });
+    if (recovered.length === 0) return;
+    await this.dataSource.transaction(async (manager) => {
+      const notices: OperationalNotice[] = recovered.map(({ endpointId, recovery, attempt }) => ({
+        eventId: occurrenceId(`endpoint.recovered:${endpointId}:${recovery.failingSince.toISOString()}`),
+        type: 'endpoint.recovered',
+        data: {
+          partner_id: attempt.partnerId,
+          endpoint_id: endpointId,
+          endpoint_url: attempt.endpointUrl,
+          failing_since: recovery.failingSince.toISOString(),
+          failed_attempts: recovery.failedAttempts,
+          recovered_at: recovery.recoveredAt.toISOString(),
+        },
+      }));
+      await this.storeOperational(notices, manager);
+      for (const { endpointId, recovery } of recovered) await this.messages.clearRecovery(manager, endpointId, recovery.failingSince);
+    });
+  }
+
+  private async storeOperational(notices: readonly OperationalNotice[], manager: EntityManager): Promise<void> {
+    if (!this.operational || notices.length === 0) return;
+    const stored = await this.operational.messages.store(notices, manager);
+    if (stored.length > 0) this.operational.onStored();
   }
 
   /** The endpoints a batch asks to disable: those that answered 410 (or refused our credentials), and those failing for too long. */
@@ -77,6 +122,31 @@ export class AttemptRecorder {
     const event: NewEvent<EndpointHealthReportV1> = { eventId: randomUUID(), type: healthReportEventType, data: report, metadata: {} };
     await this.events.appendToStream(`endpoint-health:${report.endpoint_id}`, [event], { expectedVersion: 'any', manager });
   }
+}
+
+/**
+ * `message.exhausted` for each attempt that used up its message's retries.
+ * Not for an operational message itself: a partner's operational endpoints
+ * failing for days would otherwise tell each other so, in a loop.
+ */
+function exhaustedNotices(attempts: readonly AttemptRecord[]): OperationalNotice[] {
+  return attempts
+    .filter((a) => a.plan.state === 'exhausted' && !isOperationalEventType(a.eventType))
+    .map((a) => ({
+      eventId: occurrenceId(`message.exhausted:${a.messageId}`),
+      type: 'message.exhausted',
+      data: {
+        partner_id: a.partnerId,
+        endpoint_id: a.endpointId,
+        endpoint_url: a.endpointUrl,
+        message_id: a.messageId,
+        event_type: a.eventType,
+        attempts: a.attemptNumber,
+        last_status_code: a.statusCode,
+        last_error: a.errorClass,
+        exhausted_at: a.finishedAt.toISOString(),
+      },
+    }));
 }
 
 /**

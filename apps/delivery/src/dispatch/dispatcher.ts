@@ -11,6 +11,7 @@ import { tokenRequestTimeoutMs, WebhookDestination } from '../destinations/webho
 import type { FirstAttemptHandOff } from '../ingest/status-event.consumer';
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
 import { EndpointDirectory, type RoutedEndpoint } from '../routing/endpoint-directory';
+import { OperationalMessages } from '../operational/operational-messages';
 import { AttemptRecorder } from './attempt-recorder';
 import { GroupCommit } from './group-commit';
 import { MessageStore, type AttemptOutcomeRecord, type AttemptRecord, type LeasedMessage } from './message-store';
@@ -49,7 +50,10 @@ export class Dispatcher implements FirstAttemptHandOff, OnApplicationShutdown {
     const schedule = parseRetrySchedule(config.get('RETRY_SCHEDULE', { infer: true }));
     this.webhook = new WebhookDestination(sender, directory, schedule);
     this.activeCampaign = new ActiveCampaignDestination(dataSource, config);
-    const recorder = new AttemptRecorder(dataSource, messages, events, config.get('ENDPOINT_DISABLE_AFTER_MS', { infer: true }));
+    const recorder = new AttemptRecorder(dataSource, messages, events, config.get('ENDPOINT_DISABLE_AFTER_MS', { infer: true }), {
+      messages: new OperationalMessages(directory),
+      onStored: () => this.scheduler.wake('first'),
+    });
     this.attemptLog = new GroupCommit((attempts) => recorder.record(attempts), config.get('DISPATCH_CONCURRENCY', { infer: true }));
     this.scheduler = new DispatchScheduler(messages, (message, via) => this.attempt(message, via), {
       concurrency: config.get('DISPATCH_CONCURRENCY', { infer: true }),

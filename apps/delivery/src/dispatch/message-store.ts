@@ -66,6 +66,8 @@ export type AttemptOutcomeRecord = Omit<AttemptRecord, 'messageId' | 'endpointId
 export interface HealthClock {
   lastSuccessAt: Date | null;
   firstFailureSinceSuccessAt: Date | null;
+  /** A recovery noted and not yet announced: a success after enough failures in a row (see `AddEndpointRecovery`). */
+  recovery?: { failingSince: Date; failedAttempts: number; recoveredAt: Date };
 }
 
 const messageStatusOf: Record<DeliveryPlan['state'], string> = {
@@ -87,7 +89,11 @@ const nextAttemptOf = (a: AttemptRecord) => (a.plan.state === 'scheduled' ? a.pl
 export class MessageStore {
   private readonly claimSql = claimDueMessagesSql();
 
-  constructor(private readonly dataSource: DataSource) {
+  /** `recoveredAfterFailures`: a success after this many failed attempts in a row is noted as a recovery. */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly recoveredAfterFailures = 3,
+  ) {
     this.attemptsNotifications = appendNotifications(dataSource, 'attempts');
   }
 
@@ -185,7 +191,7 @@ export class MessageStore {
       attempts.map((a) => messageStatusOf[a.plan.state]),
     ];
     const healthColumns = [health.map((s) => s.endpointId), health.map((s) => s.partnerId), health.map((s) => s.lastSuccessAt), health.map((s) => s.firstFailureAfterSuccessAt), health.map((s) => s.failuresAfterSuccess)];
-    const [row] = await queryRows<{ clocks: { endpoint_id: string; last_success_at: string | null; first_failure_since_success_at: string | null }[] | null }>(
+    const [row] = await queryRows<{ clocks: HealthClockRow[] | null }>(
       manager ?? this.dataSource,
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[], $11::text[],
@@ -218,20 +224,25 @@ export class MessageStore {
                                                  ELSE COALESCE(h.first_failure_since_success_at, EXCLUDED.first_failure_since_success_at) END,
            consecutive_failures = CASE WHEN EXCLUDED.last_success_at IS NOT NULL THEN EXCLUDED.consecutive_failures
                                        ELSE h.consecutive_failures + EXCLUDED.consecutive_failures END,
-           reported_at = CASE WHEN EXCLUDED.last_success_at IS NOT NULL THEN NULL ELSE h.reported_at END
-         RETURNING endpoint_id, last_success_at, first_failure_since_success_at
+           reported_at = CASE WHEN EXCLUDED.last_success_at IS NOT NULL THEN NULL ELSE h.reported_at END,
+           -- h is the row before this statement: a success after a long enough failing spell notes the recovery (kept until announced).
+           recovered_from = CASE WHEN h.recovered_from IS NULL AND EXCLUDED.last_success_at IS NOT NULL AND h.consecutive_failures >= $23 THEN h.first_failure_since_success_at ELSE h.recovered_from END,
+           recovered_after_failures = CASE WHEN h.recovered_from IS NULL AND EXCLUDED.last_success_at IS NOT NULL AND h.consecutive_failures >= $23 THEN h.consecutive_failures ELSE h.recovered_after_failures END,
+           recovered_at = CASE WHEN h.recovered_from IS NULL AND EXCLUDED.last_success_at IS NOT NULL AND h.consecutive_failures >= $23 THEN EXCLUDED.last_success_at ELSE h.recovered_at END
+         RETURNING endpoint_id, last_success_at, first_failure_since_success_at, recovered_from, recovered_after_failures, recovered_at
        )
        SELECT (SELECT count(*) FROM logged) AS logged, (SELECT count(*) FROM settled) AS settled,
-              (SELECT json_agg(json_build_object('endpoint_id', endpoint_id, 'last_success_at', last_success_at, 'first_failure_since_success_at', first_failure_since_success_at))
+              (SELECT json_agg(json_build_object('endpoint_id', endpoint_id, 'last_success_at', last_success_at, 'first_failure_since_success_at', first_failure_since_success_at,
+                                                 'recovered_from', recovered_from, 'recovered_after_failures', recovered_after_failures, 'recovered_at', recovered_at))
                  FROM health) AS clocks`,
-      [...attemptColumns, this.attemptsNotifications.channel, this.attemptsNotifications.payload, ...healthColumns],
+      [...attemptColumns, this.attemptsNotifications.channel, this.attemptsNotifications.payload, ...healthColumns, this.recoveredAfterFailures],
     );
-    return new Map(
-      (row?.clocks ?? []).map((c) => [
-        c.endpoint_id,
-        { lastSuccessAt: c.last_success_at ? new Date(c.last_success_at) : null, firstFailureSinceSuccessAt: c.first_failure_since_success_at ? new Date(c.first_failure_since_success_at) : null },
-      ]),
-    );
+    return new Map((row?.clocks ?? []).map((c) => [c.endpoint_id, healthClockOf(c)]));
+  }
+
+  /** Forgets a recovery once its `endpoint.recovered` messages are stored (in the same transaction). */
+  async clearRecovery(manager: EntityManager, endpointId: string, failingSince: Date): Promise<void> {
+    await manager.query('UPDATE endpoint_health SET recovered_from = NULL, recovered_after_failures = NULL, recovered_at = NULL WHERE endpoint_id = $1 AND recovered_from = $2', [endpointId, failingSince]);
   }
 
   /** Marks an endpoint reported for disabling, once per failing spell; true if this call did. */
@@ -272,6 +283,26 @@ export class MessageStore {
     const events = rows.filter((row) => row.log_position !== null).map(storedAttemptOf);
     return { events, heldBack: rows[0]?.held_back ?? false };
   }
+}
+
+interface HealthClockRow {
+  endpoint_id: string;
+  last_success_at: string | null;
+  first_failure_since_success_at: string | null;
+  recovered_from: string | null;
+  recovered_after_failures: number | null;
+  recovered_at: string | null;
+}
+
+function healthClockOf(c: HealthClockRow): HealthClock {
+  const clock: HealthClock = {
+    lastSuccessAt: c.last_success_at ? new Date(c.last_success_at) : null,
+    firstFailureSinceSuccessAt: c.first_failure_since_success_at ? new Date(c.first_failure_since_success_at) : null,
+  };
+  if (c.recovered_from && c.recovered_at && c.recovered_after_failures) {
+    clock.recovery = { failingSince: new Date(c.recovered_from), failedAttempts: c.recovered_after_failures, recoveredAt: new Date(c.recovered_at) };
+  }
+  return clock;
 }
 
 interface AttemptLogRow {

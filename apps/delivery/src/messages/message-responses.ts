@@ -1,4 +1,4 @@
-import { eventTypes, webhookEventTypes } from '@gancho/contracts';
+import { eventTypes, operationalEventTypes, webhookEventTypes } from '@gancho/contracts';
 import { z } from 'zod';
 
 // What the partner API answers, for its OpenAPI document (and so the console's generated types). Open objects: a
@@ -11,8 +11,8 @@ const nullableInstant = instant.nullable();
 export const messageSummaryResponse = z.looseObject({
   message_id: z.string(),
   endpoint_id: z.string(),
-  event_type: z.enum(webhookEventTypes),
-  purchase_id: z.string(),
+  event_type: z.enum([...webhookEventTypes, ...operationalEventTypes]).describe('A purchase event type, or an operational one (endpoint.*, message.*) for a message to an operational endpoint.'),
+  purchase_id: z.string().describe('Empty for an operational message (it is about an endpoint, not a purchase).'),
   status: z
     .enum(messageStatuses)
     .describe(

@@ -4,7 +4,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { eventTypes, webhookEventTypes, type EventType } from '@gancho/contracts';
+import { eventTypes, operationalEventTypes, webhookEventTypes, type EventType } from '@gancho/contracts';
 import { PartnerAuthGuard, PartnerId } from '@gancho/partner-auth';
 import { ApiProblems, ApiQueryFrom, dateTimeParameter, openApiSchema, parseDateTime, parseOrThrow, ProblemError, ZodBody } from '@gancho/service-kit';
 import { z } from 'zod';
@@ -17,7 +17,7 @@ import { chooseBucket, endpointTimeseries, maxTimeseriesPoints, timeseriesBucket
 
 const listQuery = z.strictObject({
   endpoint_id: z.string().max(64).optional(),
-  event_type: z.enum(webhookEventTypes).optional(),
+  event_type: z.enum([...webhookEventTypes, ...operationalEventTypes]).optional(),
   status: z.enum(messageStatuses).optional(),
   since: dateTimeParameter.optional(),
   until: dateTimeParameter.optional(),

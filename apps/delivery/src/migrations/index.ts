@@ -1,6 +1,7 @@
 import { CreateEventStore1764300000000 } from '@gancho/event-store';
 import type { ServiceCoreOptions } from '@gancho/service-kit';
 import { AddActiveCampaignRateSlots1764900000000 } from './add-activecampaign-rate-slots';
+import { AddEndpointRecovery1765300000000 } from './add-endpoint-recovery';
 import { AddOrderedDelivery1764600000000 } from './add-ordered-delivery';
 import { AddMessageTraceContext1764700000000 } from './add-message-trace-context';
 import { CreateMessageLog1764500000000 } from './create-message-log';
@@ -18,6 +19,7 @@ export const deliveryMigrations: ServiceCoreOptions['migrations'] = [
   AddActiveCampaignRateSlots1764900000000,
   RelayAttemptsFromLog1765000000000,
   HoldUnreadableStatusEvents1765100000000,
+  AddEndpointRecovery1765300000000,
   AddSubjectKeys1765322000000,
   IndexRetainedRows1765400000000,
 ];

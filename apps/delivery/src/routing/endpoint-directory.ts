@@ -8,12 +8,16 @@ import {
   endpointDestinationTypes,
   endpointEventKeySecretContext,
   endpointSecretContext,
+  matchesEventTypeFilter,
+  matchesOperationalEventType,
   openEndpointHeaders,
   Topics,
   type ActiveCampaignMappingV1,
   type EndpointDestinationType,
   type EndpointStateV1,
   type WebhookEventType,
+  type EventType,
+  type OperationalEventType,
 } from '@gancho/contracts';
 import { compilePayloadFilter, parsePayloadFilter, receivesEvent, receivesEventType, type PayloadPredicate } from '@gancho/delivery-domain';
 import { EVENT_TRANSPORT, type EventTransport, type IncomingMessage } from '@gancho/messaging';
@@ -130,6 +134,20 @@ export class EndpointDirectory implements OnApplicationShutdown {
       const destination = endpoint && destinationOf(endpoint.state);
       return endpoint?.state.enabled && endpoint.activeCampaign && destination?.type === 'activecampaign' && destination.on_erasure === 'delete' ? [endpoint] : [];
     });
+  }
+
+  /**
+   * The enabled webhook endpoints of a partner whose filter names this
+   * operational event type, but `aboutEndpointId`: an endpoint is never told
+   * about its own trouble (it may be the trouble).
+   */
+  routeOperational(partnerId: string, type: OperationalEventType, aboutEndpointId: string): RoutedEndpoint[] {
+    const routed: RoutedEndpoint[] = [];
+    for (const id of this.byPartner.get(partnerId) ?? []) {
+      const endpoint = this.endpoints.get(id);
+      if (id !== aboutEndpointId && endpoint?.state.enabled && !endpoint.activeCampaign && matchesOperationalEventType(endpoint.state.event_types, type)) routed.push(endpoint);
+    }
+    return routed;
   }
 
   /** The secrets to sign with at `now`: the current one, and the previous one during a rotation. */

@@ -45,6 +45,8 @@ export function testTopics() {
     SUBJECT_KEYS_CONSUMER_GROUP: uniqueName('test.delivery-keys'),
     PERSONAL_DATA_ERASURES_TOPIC: uniqueName('test.erasures'),
     ERASURE_CONSUMER_GROUP: uniqueName('test.delivery-erasures'),
+    OPERATIONAL_EVENTS_TOPIC: uniqueName('test.operational-events'),
+    OPERATIONAL_CONSUMER_GROUP: uniqueName('test.delivery-operational'),
   };
 }
 export type TestTopics = ReturnType<typeof testTopics>;
@@ -163,6 +165,7 @@ export class SubscriptionsStandIn {
       contractTopicSpec(Topics.purchaseStatusV2, { topic: this.topics.PURCHASE_STATUS_V2_TOPIC, partitions: 3 }),
       contractTopicSpec(Topics.subjectKeys, { topic: this.topics.SUBJECT_KEYS_TOPIC }),
       contractTopicSpec(Topics.personalDataErasures, { topic: this.topics.PERSONAL_DATA_ERASURES_TOPIC }),
+      contractTopicSpec(Topics.operationalEvents, { topic: this.topics.OPERATIONAL_EVENTS_TOPIC }),
     ]);
   }
 

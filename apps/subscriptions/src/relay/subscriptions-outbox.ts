@@ -13,6 +13,7 @@ import type { ApiKeyIssued, ApiKeyRevoked } from '@gancho/subscriptions-domain';
 import type { PortalSessionIssued } from '../portal/portal-session';
 import type { SubscriptionsConfig } from '../subscriptions.config';
 import { apiKeysRelayName } from './api-key-publication';
+import { OperationalEventPublication, operationalEventsRelayName } from './operational-event-publication';
 
 const endpointStreamPrefix = 'endpoint:';
 
@@ -126,6 +127,11 @@ export class EndpointStateSource implements NotifyingOutboxSource {
     return page;
   }
 
+  /** The endpoint's state right after an event of the page `readPage` returned last: null once deleted, undefined for an event of no endpoint. */
+  stateAfterEvent(eventId: string): EndpointStateV1 | null | undefined {
+    return this.stateAfter.get(eventId);
+  }
+
   /** The message for an event of the page `readPage` returned last. */
   messageOf(event: StoredEvent): OutgoingMessage | undefined {
     if (!this.stateAfter.has(event.eventId)) return undefined;
@@ -157,16 +163,19 @@ export class SubscriptionsOutbox implements OnApplicationBootstrap, OnApplicatio
     if (!this.config.get('OUTBOX_RELAY_ENABLED', { infer: true })) return;
     const endpointsTopic = this.config.get('ENDPOINTS_TOPIC', { infer: true });
     const apiKeysTopic = this.config.get('API_KEYS_TOPIC', { infer: true });
+    const operationalTopic = this.config.get('OPERATIONAL_EVENTS_TOPIC', { infer: true });
     const endpointStates = new EndpointStateSource(this.store, this.secretBox);
+    const operationalEvents = new OperationalEventPublication(new EndpointStateSource(this.store, this.secretBox), this.config.get('SECRET_ROTATION_NOTICE_MS', { infer: true }));
     this.outbox = await ServiceOutbox.start({
       store: this.store,
       transport: this.transport,
       databaseUrl: this.config.get('DATABASE_URL', { infer: true }),
-      topics: [contractTopicSpec(Topics.endpoints, { topic: endpointsTopic }), contractTopicSpec(Topics.apiKeys, { topic: apiKeysTopic })],
+      topics: [contractTopicSpec(Topics.endpoints, { topic: endpointsTopic }), contractTopicSpec(Topics.apiKeys, { topic: apiKeysTopic }), contractTopicSpec(Topics.operationalEvents, { topic: operationalTopic })],
       relays: [
         { name: endpointsRelayName, topic: endpointsTopic, source: endpointStates, toMessage: (e) => endpointStates.messageOf(e) },
         // Its checkpoint is stored after every batch: issuing a key waits for it (ApiKeyPublication), on any replica.
         { name: apiKeysRelayName, topic: apiKeysTopic, toMessage: apiKeyMessageOf, checkpointIntervalMs: 0 },
+        { name: operationalEventsRelayName, topic: operationalTopic, source: operationalEvents.source, toMessage: (e) => operationalEvents.messageOf(e) },
       ],
       log: new Logger('SubscriptionsOutbox'),
       trackLag: (relay) => this.metrics.trackOutbox(relay),

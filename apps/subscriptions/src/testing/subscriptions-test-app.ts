@@ -15,6 +15,7 @@ export function testTopics(): Record<string, string> {
   return {
     ENDPOINTS_TOPIC: uniqueName('test.subscriptions-endpoints'),
     API_KEYS_TOPIC: uniqueName('test.subscriptions-api-keys'),
+    OPERATIONAL_EVENTS_TOPIC: uniqueName('test.subscriptions-operational-events'),
     ENDPOINT_HEALTH_CONSUMER_GROUP: uniqueName('test.subscriptions-health'),
   };
 }

@@ -257,6 +257,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operational-event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every operational event type, with its description and JSON Schema */
+        get: operations["listOperationalEventTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operational-event-types/{type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One operational event type */
+        get: operations["getOperationalEventType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operational-event-types/{type}/example": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An example webhook body of the operational type, valid against its schema */
+        get: operations["getOperationalEventTypeExample"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -1105,6 +1156,106 @@ export interface webhooks {
          * @description POSTed to every enabled endpoint subscribed to this type, signed with the endpoint’s secret (Standard Webhooks). Retried on any answer but 2xx, with backoff; a 410 disables the endpoint.
          */
         post: operations["webhook_purchase_fully_paid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * endpoint.disabled (operational): An endpoint of yours was disabled (by you, or by Gancho: 410 Gone, failing for too long, credentials refused); nothing more is sent to it until it is enabled.
+         * @description POSTed to every enabled endpoint of the partner whose event-type filter names this type (or `endpoint.*` / `message.*`; `*` does not), but never to the endpoint it is about; signed with the receiving endpoint’s secret (Standard Webhooks) and retried like any webhook.
+         */
+        post: operations["webhook_endpoint_disabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.enabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * endpoint.enabled (operational): An endpoint of yours was enabled again.
+         * @description POSTed to every enabled endpoint of the partner whose event-type filter names this type (or `endpoint.*` / `message.*`; `*` does not), but never to the endpoint it is about; signed with the receiving endpoint’s secret (Standard Webhooks) and retried like any webhook.
+         */
+        post: operations["webhook_endpoint_enabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.recovered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * endpoint.recovered (operational): An endpoint that had failed several attempts in a row succeeded again.
+         * @description POSTed to every enabled endpoint of the partner whose event-type filter names this type (or `endpoint.*` / `message.*`; `*` does not), but never to the endpoint it is about; signed with the receiving endpoint’s secret (Standard Webhooks) and retried like any webhook.
+         */
+        post: operations["webhook_endpoint_recovered"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.secret_rotation_ending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * endpoint.secret_rotation_ending (operational): An endpoint's previous signing secret stops verifying soon (hours_remaining): after that only the current secret signs.
+         * @description POSTed to every enabled endpoint of the partner whose event-type filter names this type (or `endpoint.*` / `message.*`; `*` does not), but never to the endpoint it is about; signed with the receiving endpoint’s secret (Standard Webhooks) and retried like any webhook.
+         */
+        post: operations["webhook_endpoint_secret_rotation_ending"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.exhausted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * message.exhausted (operational): A message to an endpoint of yours used up its retries; it will not be tried again unless you resend or recover it.
+         * @description POSTed to every enabled endpoint of the partner whose event-type filter names this type (or `endpoint.*` / `message.*`; `*` does not), but never to the endpoint it is about; signed with the receiving endpoint’s secret (Standard Webhooks) and retried like any webhook.
+         */
+        post: operations["webhook_message_exhausted"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3346,6 +3497,167 @@ export interface components {
                      */
                     email: string;
                 };
+            };
+        };
+        /**
+         * endpoint.disabled operational webhook, v1
+         * @description An endpoint of yours was disabled (by you, or by Gancho: 410 Gone, failing for too long, credentials refused); nothing more is sent to it until it is enabled.
+         */
+        "webhook.endpoint.disabled": {
+            /** @constant */
+            type: "endpoint.disabled";
+            /**
+             * Format: date-time
+             * @description When it happened (RFC 3339): data.disabled_at.
+             */
+            timestamp: string;
+            data: {
+                /** @description Your partner id. */
+                partner_id: string;
+                /** @description The endpoint the event is about (never the endpoint receiving it). */
+                endpoint_id: string;
+                /** @description That endpoint's URL. */
+                endpoint_url: string;
+                /**
+                 * @description by_partner, gone (410), failing (no success for the configured period), unauthorized (credentials refused).
+                 * @enum {unknown}
+                 */
+                reason: "by_partner" | "gone" | "failing" | "unauthorized";
+                /** @description Why, in words. */
+                detail: string;
+                /**
+                 * Format: date-time
+                 * @description When it was disabled.
+                 */
+                disabled_at: string;
+            };
+        };
+        /**
+         * endpoint.enabled operational webhook, v1
+         * @description An endpoint of yours was enabled again.
+         */
+        "webhook.endpoint.enabled": {
+            /** @constant */
+            type: "endpoint.enabled";
+            /**
+             * Format: date-time
+             * @description When it happened (RFC 3339): data.enabled_at.
+             */
+            timestamp: string;
+            data: {
+                /** @description Your partner id. */
+                partner_id: string;
+                /** @description The endpoint the event is about (never the endpoint receiving it). */
+                endpoint_id: string;
+                /** @description That endpoint's URL. */
+                endpoint_url: string;
+                /**
+                 * Format: date-time
+                 * @description When it was enabled.
+                 */
+                enabled_at: string;
+            };
+        };
+        /**
+         * endpoint.recovered operational webhook, v1
+         * @description An endpoint that had failed several attempts in a row succeeded again.
+         */
+        "webhook.endpoint.recovered": {
+            /** @constant */
+            type: "endpoint.recovered";
+            /**
+             * Format: date-time
+             * @description When it happened (RFC 3339): data.recovered_at.
+             */
+            timestamp: string;
+            data: {
+                /** @description Your partner id. */
+                partner_id: string;
+                /** @description The endpoint the event is about (never the endpoint receiving it). */
+                endpoint_id: string;
+                /** @description That endpoint's URL. */
+                endpoint_url: string;
+                /**
+                 * Format: date-time
+                 * @description The first failure of the spell that ended.
+                 */
+                failing_since: string;
+                /** @description Failed attempts in a row before the success. */
+                failed_attempts: number;
+                /**
+                 * Format: date-time
+                 * @description When the successful attempt finished.
+                 */
+                recovered_at: string;
+            };
+        };
+        /**
+         * endpoint.secret_rotation_ending operational webhook, v1
+         * @description An endpoint's previous signing secret stops verifying soon (hours_remaining): after that only the current secret signs.
+         */
+        "webhook.endpoint.secret_rotation_ending": {
+            /** @constant */
+            type: "endpoint.secret_rotation_ending";
+            /**
+             * Format: date-time
+             * @description When it happened (RFC 3339): data.rotated_at.
+             */
+            timestamp: string;
+            data: {
+                /** @description Your partner id. */
+                partner_id: string;
+                /** @description The endpoint the event is about (never the endpoint receiving it). */
+                endpoint_id: string;
+                /** @description That endpoint's URL. */
+                endpoint_url: string;
+                /**
+                 * Format: date-time
+                 * @description When the secret was rotated.
+                 */
+                rotated_at: string;
+                /**
+                 * Format: date-time
+                 * @description From then on only the current secret verifies.
+                 */
+                previous_secret_expires_at: string;
+                /** @description Hours from the sending of this event until previous_secret_expires_at. */
+                hours_remaining: number;
+            };
+        };
+        /**
+         * message.exhausted operational webhook, v1
+         * @description A message to an endpoint of yours used up its retries; it will not be tried again unless you resend or recover it.
+         */
+        "webhook.message.exhausted": {
+            /** @constant */
+            type: "message.exhausted";
+            /**
+             * Format: date-time
+             * @description When it happened (RFC 3339): data.exhausted_at.
+             */
+            timestamp: string;
+            data: {
+                /** @description Your partner id. */
+                partner_id: string;
+                /** @description The endpoint the event is about (never the endpoint receiving it). */
+                endpoint_id: string;
+                /** @description That endpoint's URL. */
+                endpoint_url: string;
+                /** @description The message (its webhook-id). */
+                message_id: string;
+                /** @description Its event type. */
+                event_type: string;
+                /** @description Attempts made. */
+                attempts: number;
+                /** @description The last answer, or null when none came. */
+                last_status_code: number | null;
+                /** @description Why the last attempt got no answer, or null. */
+                last_error: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the last attempt finished.
+                 */
+                exhausted_at: string;
             };
         };
     };
@@ -5736,6 +6048,203 @@ export interface operations {
         };
     };
     getEventTypeExample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: EVENT_TYPE_NOT_FOUND, ROUTE_NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "EVENT_TYPE_NOT_FOUND" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Problem: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description Problem: DATABASE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listOperationalEventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: ({
+                            /** @enum {string} */
+                            type: "endpoint.disabled" | "endpoint.enabled" | "endpoint.recovered" | "endpoint.secret_rotation_ending" | "message.exhausted";
+                            /** @description In English; the console shows its own translation of each type. */
+                            description: string;
+                            /** @description The JSON Schema (2020-12) of the webhook body. */
+                            schema: {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Problem: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description Problem: DATABASE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getOperationalEventType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "endpoint.disabled" | "endpoint.enabled" | "endpoint.recovered" | "endpoint.secret_rotation_ending" | "message.exhausted";
+                        /** @description In English; the console shows its own translation of each type. */
+                        description: string;
+                        /** @description The JSON Schema (2020-12) of the webhook body. */
+                        schema: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Problem: EVENT_TYPE_NOT_FOUND, ROUTE_NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "EVENT_TYPE_NOT_FOUND" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Problem: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description Problem: DATABASE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getOperationalEventTypeExample: {
         parameters: {
             query?: never;
             header?: never;
@@ -9213,6 +9722,302 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Received: delivered, nothing is sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer in time): the message is tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_endpoint_disabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message id (msg_…): the same on every redelivery; de-duplicate on it.
+                 * @example msg_2pT6Vq8yZkYf3b1wW0rA9cN4dE
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds when this attempt was signed; refuse one far from your clock (replay).
+                 * @example 1795807727
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Standard Webhooks signatures (v1,<base64 HMAC-SHA256>), space separated; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "endpoint.disabled",
+                 *       "timestamp": "2026-11-27T19:28:47.123Z",
+                 *       "data": {
+                 *         "partner_id": "ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX",
+                 *         "endpoint_id": "ep_01JDZ9A1B2C3D4E5F6G7H8J9K0",
+                 *         "endpoint_url": "https://hooks.escola-azul.example/gancho",
+                 *         "reason": "gone",
+                 *         "detail": "410 Gone from https://hooks.escola-azul.example/gancho",
+                 *         "disabled_at": "2026-11-27T19:28:47.123Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["webhook.endpoint.disabled"];
+            };
+        };
+        responses: {
+            /** @description Received: delivered, nothing is sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer in time): the message is tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_endpoint_enabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message id (msg_…): the same on every redelivery; de-duplicate on it.
+                 * @example msg_2pT6Vq8yZkYf3b1wW0rA9cN4dE
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds when this attempt was signed; refuse one far from your clock (replay).
+                 * @example 1795807727
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Standard Webhooks signatures (v1,<base64 HMAC-SHA256>), space separated; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "endpoint.enabled",
+                 *       "timestamp": "2026-11-27T19:28:47.123Z",
+                 *       "data": {
+                 *         "partner_id": "ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX",
+                 *         "endpoint_id": "ep_01JDZ9A1B2C3D4E5F6G7H8J9K0",
+                 *         "endpoint_url": "https://hooks.escola-azul.example/gancho",
+                 *         "enabled_at": "2026-11-27T19:28:47.123Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["webhook.endpoint.enabled"];
+            };
+        };
+        responses: {
+            /** @description Received: delivered, nothing is sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer in time): the message is tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_endpoint_recovered: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message id (msg_…): the same on every redelivery; de-duplicate on it.
+                 * @example msg_2pT6Vq8yZkYf3b1wW0rA9cN4dE
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds when this attempt was signed; refuse one far from your clock (replay).
+                 * @example 1795807727
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Standard Webhooks signatures (v1,<base64 HMAC-SHA256>), space separated; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "endpoint.recovered",
+                 *       "timestamp": "2026-11-27T19:28:47.123Z",
+                 *       "data": {
+                 *         "partner_id": "ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX",
+                 *         "endpoint_id": "ep_01JDZ9A1B2C3D4E5F6G7H8J9K0",
+                 *         "endpoint_url": "https://hooks.escola-azul.example/gancho",
+                 *         "failing_since": "2026-11-27T17:02:11.000Z",
+                 *         "failed_attempts": 6,
+                 *         "recovered_at": "2026-11-27T19:28:47.123Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["webhook.endpoint.recovered"];
+            };
+        };
+        responses: {
+            /** @description Received: delivered, nothing is sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer in time): the message is tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_endpoint_secret_rotation_ending: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message id (msg_…): the same on every redelivery; de-duplicate on it.
+                 * @example msg_2pT6Vq8yZkYf3b1wW0rA9cN4dE
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds when this attempt was signed; refuse one far from your clock (replay).
+                 * @example 1795807727
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Standard Webhooks signatures (v1,<base64 HMAC-SHA256>), space separated; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "endpoint.secret_rotation_ending",
+                 *       "timestamp": "2026-11-26T19:28:47.123Z",
+                 *       "data": {
+                 *         "partner_id": "ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX",
+                 *         "endpoint_id": "ep_01JDZ9A1B2C3D4E5F6G7H8J9K0",
+                 *         "endpoint_url": "https://hooks.escola-azul.example/gancho",
+                 *         "rotated_at": "2026-11-26T19:28:47.123Z",
+                 *         "previous_secret_expires_at": "2026-11-28T19:28:47.123Z",
+                 *         "hours_remaining": 24
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["webhook.endpoint.secret_rotation_ending"];
+            };
+        };
+        responses: {
+            /** @description Received: delivered, nothing is sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer in time): the message is tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_message_exhausted: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message id (msg_…): the same on every redelivery; de-duplicate on it.
+                 * @example msg_2pT6Vq8yZkYf3b1wW0rA9cN4dE
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds when this attempt was signed; refuse one far from your clock (replay).
+                 * @example 1795807727
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Standard Webhooks signatures (v1,<base64 HMAC-SHA256>), space separated; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "message.exhausted",
+                 *       "timestamp": "2026-11-27T19:28:47.123Z",
+                 *       "data": {
+                 *         "partner_id": "ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX",
+                 *         "endpoint_id": "ep_01JDZ9A1B2C3D4E5F6G7H8J9K0",
+                 *         "endpoint_url": "https://hooks.escola-azul.example/gancho",
+                 *         "message_id": "msg_2pt6vq8yzkyf3b1ww0ra9cn4de",
+                 *         "event_type": "purchase.waiting_payment",
+                 *         "attempts": 10,
+                 *         "last_status_code": 503,
+                 *         "last_error": null,
+                 *         "exhausted_at": "2026-11-27T19:28:47.123Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["webhook.message.exhausted"];
+            };
+        };
+        responses: {
             /** @description Received: delivered, nothing is sent again. */
             "2XX": {
                 headers: {
