@@ -52,12 +52,17 @@ export class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationS
     clearInterval(this.retentionTimer);
   }
 
-  /** Deletes settled messages (with their attempts), published events and held status events (they carry student data) older than the retention. */
-  async purge(now: Date = new Date()): Promise<{ messages: number; events: number }> {
+  /**
+   * Deletes settled messages (with their attempts), published events and held status events (they carry student data)
+   * older than the retention, and the events API's status events older than its own.
+   */
+  async purge(now: Date = new Date()): Promise<{ messages: number; events: number; statusEvents: number }> {
     const before = new Date(now.getTime() - this.config.get('RETENTION_MS', { infer: true }));
     const messages = await queryRows(this.dataSource, "DELETE FROM messages WHERE created_at < $1 AND status IN ('succeeded', 'failed', 'exhausted') RETURNING 1", [before]);
     const events = await this.store.deleteEventsRecordedBefore(before);
     await this.dataSource.query('DELETE FROM held_status_events WHERE held_at < $1', [before]);
-    return { messages: messages.length, events };
+    const statusEventsBefore = new Date(now.getTime() - this.config.get('EVENTS_RETENTION_MS', { infer: true }));
+    const [statusEvents] = await queryRows<{ count: number }>(this.dataSource, 'WITH d AS (DELETE FROM status_events WHERE ingested_at < $1 RETURNING 1) SELECT count(*)::int AS count FROM d', [statusEventsBefore]);
+    return { messages: messages.length, events, statusEvents: statusEvents?.count ?? 0 };
   }
 }

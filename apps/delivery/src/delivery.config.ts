@@ -49,6 +49,8 @@ export const deliveryConfigSchema = z.object({
   /** Messages and attempts older than this are purged. */
   RETENTION_MS: durationMs(30 * day),
   RETENTION_SCAN_INTERVAL_MS: durationMs(60 * 60 * 1000),
+  /** The events API shows status events this far back; older ones are purged (by the same scan). */
+  EVENTS_RETENTION_MS: durationMs(30 * day),
   /** At start, status events wait until the routing table has read the endpoints topic: quiet this long, or at most the warm-up. */
   ENDPOINTS_WARMUP_MS: durationMs(5_000),
   PURCHASE_STATUS_TOPIC: topic(Topics.purchaseStatus),

@@ -10,6 +10,7 @@ import { extractTraceContext, injectTraceContext, recordError, SpanKind, startSp
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
 import { MessageStore, type LeasedMessage, type NewMessage } from '../dispatch/message-store';
+import type { NewStatusEvent } from '../events/status-event-log';
 import { EndpointDirectory } from '../routing/endpoint-directory';
 import { HeldStatusEvents } from './held-status-events';
 
@@ -91,6 +92,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
   /** Stores the messages for a batch of status events; returns how many were new. */
   async ingest(records: IncomingMessage[]): Promise<number> {
     const rows: NewMessage[] = [];
+    const events: NewStatusEvent[] = [];
     const spans: Span[] = [];
     const unreadable: { record: IncomingMessage; problems: string[] }[] = [];
     for (const record of records) {
@@ -113,9 +115,20 @@ export class StatusEventConsumer implements OnApplicationShutdown {
       );
       spans.push(span);
       const traceContext = withActiveSpan(span, () => injectTraceContext<Record<string, string>>({}), ROOT_CONTEXT)['traceparent'] ?? null;
-      for (const endpoint of endpoints) {
+      const messageIds = endpoints.map((endpoint) => messageIdFor(event.eventId, endpoint.state.endpoint_id));
+      events.push({
+        eventId: event.eventId,
+        partnerId: event.data.partner_id,
+        eventType: event.type,
+        purchaseId: event.purchaseId,
+        sequence: event.data.sequence,
+        occurredAt: event.time,
+        messageIds,
+        payload,
+      });
+      for (const [i, endpoint] of endpoints.entries()) {
         rows.push({
-          messageId: messageIdFor(event.eventId, endpoint.state.endpoint_id),
+          messageId: messageIds[i] as string,
           eventId: event.eventId,
           endpointId: endpoint.state.endpoint_id,
           partnerId: event.data.partner_id,
@@ -135,7 +148,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
     await this.held.hold(unreadable);
     let inserted: string[] = [];
     try {
-      inserted = await this.messages.insert(rows, handOff && reserved.size > 0 ? { leased: reservedIds, leaseSeconds: handOff.leaseSeconds } : undefined);
+      inserted = await this.messages.insert(rows, handOff && reserved.size > 0 ? { leased: reservedIds, leaseSeconds: handOff.leaseSeconds } : undefined, events);
     } catch (error) {
       for (const span of spans) recordError(span, error);
       throw error;

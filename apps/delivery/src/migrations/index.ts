@@ -4,6 +4,7 @@ import { AddActiveCampaignRateSlots1764900000000 } from './add-activecampaign-ra
 import { AddOrderedDelivery1764600000000 } from './add-ordered-delivery';
 import { AddMessageTraceContext1764700000000 } from './add-message-trace-context';
 import { CreateMessageLog1764500000000 } from './create-message-log';
+import { CreateStatusEventLog1765200000000 } from './create-status-event-log';
 import { HoldUnreadableStatusEvents1765100000000 } from './hold-unreadable-status-events';
 import { RelayAttemptsFromLog1765000000000 } from './relay-attempts-from-log';
 
@@ -16,4 +17,5 @@ export const deliveryMigrations: ServiceCoreOptions['migrations'] = [
   AddActiveCampaignRateSlots1764900000000,
   RelayAttemptsFromLog1765000000000,
   HoldUnreadableStatusEvents1765100000000,
+  CreateStatusEventLog1765200000000,
 ];
