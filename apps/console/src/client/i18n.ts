@@ -1,6 +1,8 @@
 // A small i18n of our own: two languages, typed keys, {placeholders}.
 // Portuguese (pt-BR) is the default; the choice (not a secret) is remembered.
 
+import { eventsEn, eventsPtBR } from './events-i18n';
+
 export const languages = ['pt-BR', 'en'] as const;
 export type Language = (typeof languages)[number];
 
@@ -288,6 +290,7 @@ const ptBR = {
   'field.destination.api_token': 'Token da API do ActiveCampaign',
   'field.since': 'Desde',
   'field.until': 'Até',
+  ...eventsPtBR,
 };
 
 export type MessageKey = keyof typeof ptBR;
@@ -576,6 +579,7 @@ const en: Record<MessageKey, string> = {
   'field.destination.api_token': 'ActiveCampaign API token',
   'field.since': 'Since',
   'field.until': 'Until',
+  ...eventsEn,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { 'pt-BR': ptBR, en };
