@@ -115,7 +115,9 @@ export class EventsController {
     if (query.undelivered_to) {
       const endpoint = this.ownEndpoint(partnerId, query.undelivered_to);
       const types = eventTypes.filter((type) => matchesEventTypeFilter(endpoint.event_types, type));
-      if (types.length < eventTypes.length) conditions.push(`e.event_type = ANY($${params.push(types)}::text[])`);
+      // One type is an equality (the type index then yields the order, no sort); all of them, no condition.
+      if (types.length === 1) conditions.push(`e.event_type = $${params.push(types[0])}`);
+      else if (types.length < eventTypes.length) conditions.push(`e.event_type = ANY($${params.push(types)}::text[])`);
       // Its message to the endpoint (a primary-key look-up per message id): not succeeded, or none although the event
       // came after the endpoint was created (it was disabled then, or took other types).
       const x = params.push(query.undelivered_to);
