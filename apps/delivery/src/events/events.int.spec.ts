@@ -236,6 +236,20 @@ describe('GET /events (the events API)', () => {
     });
   });
 
+  it('shows the message of an endpoint added before the event was consumed again (a redelivery routes it anew)', async () => {
+    const purchase = newPurchaseId();
+    const first = await subscriptions.publishStatus(partner, 'guarantor_needed', { purchase_id: purchase, occurred_at: nextTime() });
+    await eventually(async () => expect((await get(`/events/${first.eventId}`)).body.deliveries).toEqual([]));
+    const late = await subscriptions.putEndpoint({ partnerId: partner, url: working.url('/late'), eventTypes: ['purchase.guarantor_needed'], secrets: working.secrets });
+    await subscriptions.routedBy(service.url, partner, [late.endpointId]);
+    // The same event again (the relay publishes at least once): a message for the new endpoint, linked to the event.
+    await subscriptions.publishStatus(partner, 'guarantor_needed', first.data, first.eventId);
+    await eventually(async () =>
+      expect((await get(`/events/${first.eventId}`)).body.deliveries).toEqual([expect.objectContaining({ endpoint_id: late.endpointId, message_id: messageIdFor(first.eventId, late.endpointId), status: 'succeeded' })]),
+    );
+    expect(idsOf(await list(`?purchase_id=${purchase}`))).toEqual([first.eventId]);
+  });
+
   it.each([
     ['an unknown event type', '?event_type=purchase.nope', 'event_type'],
     ['a malformed since', '?since=yesterday', 'since'],

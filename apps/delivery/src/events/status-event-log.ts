@@ -15,7 +15,9 @@ export interface NewStatusEvent {
 /**
  * The `status_events` insert as a data-modifying CTE over parameters
  * `$first`…`$first+7`, for the statement that stores the messages: one
- * round trip for both, and an event consumed again inserts nothing.
+ * round trip for both. An event consumed again writes nothing, unless it was
+ * routed to an endpoint it was not routed to before (one added since): its
+ * new message ids join the row, so the delivery state shows that message too.
  */
 export function statusEventsInsertCte(first: number): string {
   const p = (i: number) => `$${first + i}`;
@@ -24,12 +26,20 @@ export function statusEventsInsertCte(first: number): string {
          SELECT e.event_id, e.partner_id, e.event_type, e.purchase_id, e.sequence, e.occurred_at, string_to_array(e.message_ids, ','), e.payload
            FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::int[], ${p(5)}::timestamptz[], ${p(6)}::text[], ${p(7)}::text[])
                 AS e(event_id, partner_id, event_type, purchase_id, sequence, occurred_at, message_ids, payload)
-         ON CONFLICT (event_id) DO NOTHING
+         ON CONFLICT (event_id) DO UPDATE
+           SET message_ids = ARRAY(SELECT DISTINCT unnest(status_events.message_ids || EXCLUDED.message_ids))
+           WHERE NOT status_events.message_ids @> EXCLUDED.message_ids
        )`;
 }
 
-/** The CTE's parameters, in its order. */
-export function statusEventsInsertParameters(events: readonly NewStatusEvent[]): unknown[] {
+/** The CTE's parameters, in its order: one row per event id (an upsert may not meet its row twice in a statement). */
+export function statusEventsInsertParameters(batch: readonly NewStatusEvent[]): unknown[] {
+  const byId = new Map<string, NewStatusEvent>();
+  for (const event of batch) {
+    const seen = byId.get(event.eventId);
+    byId.set(event.eventId, seen ? { ...seen, messageIds: [...new Set([...seen.messageIds, ...event.messageIds])] } : event);
+  }
+  const events = [...byId.values()];
   return [
     events.map((e) => e.eventId),
     events.map((e) => e.partnerId),
