@@ -703,8 +703,11 @@ describe('the partner console in a browser', () => {
     await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
     await page.getByLabel('Purchase (purchase_id)').fill(purchaseId);
     await page.getByRole('button', { name: 'Filter' }).click();
-    const english = page.getByTestId('event-row').filter({ hasText: 'purchase.shopping_cart_created' });
-    await english.waitFor();
+    await page.waitForURL(new RegExp(`purchase_id=${purchaseId}`));
+    // The purchase's one event, once the filtered page has replaced the unfiltered one.
+    await eventually(async () => expect(await page.getByTestId('event-row').count()).toBe(1));
+    const english = page.getByTestId('event-row').filter({ hasText: purchaseId });
+    expect(await english.textContent()).toContain('purchase.shopping_cart_created');
     const [ours] = (await call(`${services.delivery.url}/events?purchase_id=${purchaseId}`, apiKey)).body.items;
     expect(ours.deliveries.length).toBeGreaterThanOrEqual(1);
     expect(await english.getByText('Delivered').count()).toBe(ours.deliveries.length);
