@@ -29,6 +29,9 @@ import { accessibilityViolations, unnamedControls } from './testing/browser-chec
 //   words, then saved), to mTLS with a pasted certificate and key (its subject shown, the key never), in pt-BR and
 //   English; a change without its secret asked again; axe finds nothing;
 // - on a 390 px wide phone: no page scrolls sideways and the event-type selects fit, in both languages;
+// - events: a purchase's status event that an endpoint whose server is down did not get is listed under "not
+//   delivered to" it, with its state; resent from its message, it leaves the list; in English, the event's deliveries
+//   to every endpoint and its data; axe finds nothing;
 // - the console's server answers 404 problem+json, not the page, for a path that is none of the page's (/metrics).
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -46,18 +49,27 @@ interface Received {
   body: string;
 }
 
-/** A school's webhook receiver: answers 200 and keeps every request. */
-async function startReceiver(): Promise<{ url: string; host: string; received: Received[]; failNext(count: number): void; close(): Promise<void> }> {
+/** A school's webhook receiver: answers 200 and keeps every request; what goes to `downUrl` fails while it is down. */
+async function startReceiver(): Promise<{
+  url: string;
+  downUrl: string;
+  host: string;
+  received: Received[];
+  failNext(count: number): void;
+  setDown(down: boolean): void;
+  close(): Promise<void>;
+}> {
   const received: Received[] = [];
   let failures = 0;
+  let down = false;
   const server: Server = createServer((request, response) => {
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
       received.push({ headers: request.headers, body });
-      if (failures > 0) {
-        failures--;
+      if (failures > 0 || (down && request.url === '/down')) {
+        if (!(down && request.url === '/down')) failures--;
         response.writeHead(503, { 'content-type': 'text/plain' }).end('manutenção programada');
         return;
       }
@@ -68,9 +80,11 @@ async function startReceiver(): Promise<{ url: string; host: string; received: R
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: `http://${host}/webhooks/gancho`,
+    downUrl: `http://${host}/down`,
     host,
     received,
     failNext: (count) => (failures = count),
+    setDown: (value) => (down = value),
     close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
 }
@@ -760,6 +774,74 @@ describe('the partner console in a browser', () => {
     } finally {
       await phone.close();
     }
+  });
+
+  it('lists the events an endpoint whose server was down did not get, and a resend takes one off the list', async () => {
+    const created = await call(`${services.subscriptions.url}/endpoints`, apiKey, 'POST', { url: receiver.downUrl, event_types: ['purchase.shopping_cart_created'] });
+    expect(created.status).toBe(201);
+    const downId = created.body.id as string;
+    await eventually(async () => expect((await call(`${services.delivery.url}/endpoints/${downId}/stats`, apiKey)).status).toBe(200), { timeoutMs: 20_000 });
+    receiver.setDown(true);
+    const opened = await call(`${services.journey.url}/purchases`, platformToken, 'POST', {
+      partner_id: partner.id,
+      course: { id: 'crs_ux', name: 'Design de Interfaces', price_cents: 450000, currency: 'BRL' },
+      student: { name: 'Bruno Lima', email: 'bruno@example.com' },
+    });
+    expect(opened.status).toBe(201);
+    const purchaseId = opened.body.purchase_id as string;
+
+    const page = await newPage();
+    await page.goto(`${consoleServer.url}/?lang=pt-BR`);
+    await page.getByLabel('Chave de API').fill(apiKey);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByRole('link', { name: 'Eventos', exact: true }).click();
+    await page.getByRole('heading', { name: 'Eventos', level: 1 }).waitFor();
+    await page.getByLabel('Não entregues ao endpoint').selectOption(downId);
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await page.waitForURL(new RegExp(`undelivered_to=${downId}`));
+    const row = page.getByTestId('event-row').filter({ hasText: purchaseId });
+    // Two tries five seconds apart, both refused: out of retries.
+    await row.getByText('Esgotou as tentativas').waitFor({ timeout: 30_000 });
+    expect(await row.textContent()).toContain('purchase.shopping_cart_created');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    expect(await unnamedControls(page)).toEqual([]);
+    await shot(page, 'events-undelivered');
+
+    // The server is back: the partner opens the delivery from the event and resends it.
+    receiver.setDown(false);
+    await row.getByRole('link', { name: 'Esgotou as tentativas' }).click();
+    await page.getByRole('heading', { name: /^Entrega msg_/ }).waitFor();
+    await page.getByRole('button', { name: 'Reenviar' }).click();
+    await page.getByText('Reenvio pedido.', { exact: false }).waitFor();
+    await eventually(async () => expect(await page.getByTestId('attempt-row').count()).toBe(3), { timeoutMs: 20_000 });
+    await page.getByRole('link', { name: 'Eventos', exact: true }).click();
+    await page.getByLabel('Não entregues ao endpoint').selectOption(downId);
+    await page.getByLabel('Compra (purchase_id)').fill(purchaseId);
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await page.getByText('Nenhum evento com esses filtros.').waitFor();
+
+    // In English, by purchase: the event's delivery to each endpoint that takes it, and its data.
+    await page.getByLabel('Idioma').first().selectOption('en');
+    await page.getByRole('link', { name: 'Events', exact: true }).click();
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    await page.getByLabel('Purchase (purchase_id)').fill(purchaseId);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(new RegExp(`purchase_id=${purchaseId}`));
+    // The purchase's one event, once the filtered page has replaced the unfiltered one.
+    await eventually(async () => expect(await page.getByTestId('event-row').count()).toBe(1));
+    const english = page.getByTestId('event-row').filter({ hasText: purchaseId });
+    expect(await english.textContent()).toContain('purchase.shopping_cart_created');
+    const [ours] = (await call(`${services.delivery.url}/events?purchase_id=${purchaseId}`, apiKey)).body.items;
+    expect(ours.deliveries.length).toBeGreaterThanOrEqual(1);
+    expect(await english.getByText('Delivered').count()).toBe(ours.deliveries.length);
+    expect(await english.textContent()).toContain(receiver.downUrl);
+    await english.getByText('Show data').click();
+    expect(await english.getByLabel(`Data of event ${ours.event_id}`).textContent()).toContain(purchaseId);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await shot(page, 'events');
+    await page.getByLabel('Language').selectOption('pt-BR');
+    expect(cspViolations).toEqual([]);
+    await page.close();
   });
 
   it('answers 404 problem+json, not the page, for a path that is none of the page’s', async () => {

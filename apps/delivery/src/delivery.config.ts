@@ -56,6 +56,8 @@ export const deliveryConfigSchema = z.object({
   HELD_STATUS_EVENT_RETENTION_MS: retentionPeriodMs(30 * day),
   /** How often the retention job runs (0: never in this process). */
   RETENTION_SCAN_INTERVAL_MS: durationMs(60 * 60 * 1000),
+  /** The events API shows status events this far back; the retention job deletes older ones (store delivery.status_events). */
+  EVENTS_RETENTION_MS: durationMs(30 * day),
   /** At start, status events wait until the routing table has read the endpoints topic up to its end at start; this is the longest they wait. */
   ENDPOINTS_WARMUP_MS: durationMs(5_000),
   PURCHASE_STATUS_TOPIC: topic(Topics.purchaseStatus),

@@ -10,6 +10,7 @@ import { WebhookSender } from '@gancho/webhook-sender';
 import { deliveryConfigSchema, type DeliveryConfig } from './delivery.config';
 import { DeliveryLifecycle } from './delivery-lifecycle';
 import { DeliveryOutbox } from './dispatch/delivery-outbox';
+import { EventsController } from './events/events.http.controller';
 import { Dispatcher } from './dispatch/dispatcher';
 import { MessageStore } from './dispatch/message-store';
 import { WEBHOOK_SENDER, type WebhookSenderPort } from './dispatch/sender';
@@ -51,7 +52,7 @@ export class DeliveryModule {
         }),
         StreamModule,
       ],
-      controllers: [MessagesController],
+      controllers: [MessagesController, EventsController],
       providers: [
         {
           provide: WEBHOOK_SENDER,

@@ -34,6 +34,7 @@ describe('delivery partner API: tenant isolation and rate limit', () => {
   let endpointB: string;
   let messageA: string;
   let messageB: string;
+  let eventB: string;
 
   const call = (key: string, path: string, method = 'GET', body?: unknown) =>
     fetch(`${service.url}${path}`, {
@@ -63,9 +64,12 @@ describe('delivery partner API: tenant isolation and rate limit', () => {
       expect((await call(keyA, `/endpoints/${endpointA}/stats`)).status).toBe(200);
       expect((await call(keyB, `/endpoints/${endpointB}/stats`)).status).toBe(200);
     });
-    const [eventA, eventB] = await Promise.all([subscriptions.publishStatus(partnerA, 'logged'), subscriptions.publishStatus(partnerB, 'logged')]);
-    messageA = messageIdFor(eventA.eventId, endpointA);
-    messageB = messageIdFor(eventB.eventId, endpointB);
+    // Occurred now: inside the events API's window, so only ownership can hide B's event from A.
+    const now = { occurred_at: new Date().toISOString() };
+    const [ofA, ofB] = await Promise.all([subscriptions.publishStatus(partnerA, 'logged', now), subscriptions.publishStatus(partnerB, 'logged', now)]);
+    messageA = messageIdFor(ofA.eventId, endpointA);
+    messageB = messageIdFor(ofB.eventId, endpointB);
+    eventB = ofB.eventId;
     await eventually(
       async () => {
         expect((await json(call(keyA, `/messages/${messageA}`))).status).toBe('succeeded');
@@ -96,7 +100,7 @@ describe('delivery partner API: tenant isolation and rate limit', () => {
       for (const [method, operation] of Object.entries(operations)) {
         if (!operation.security?.some((scheme) => 'partner' in scheme) || !path.includes('{id}')) continue;
         const route = `${method} ${path}`;
-        const theirs = path.startsWith('/messages/') ? messageB : path.startsWith('/endpoints/') ? endpointB : undefined;
+        const theirs = path.startsWith('/messages/') ? messageB : path.startsWith('/endpoints/') ? endpointB : path.startsWith('/events/') ? eventB : undefined;
         if (!theirs) throw new Error(`${route}: a partner route this test does not know how to aim at another partner; teach it`);
         const response = await call(keyA, path.replace('{id}', theirs as string), method.toUpperCase(), bodies[route] ?? (method === 'post' ? {} : undefined));
         const body = await response.text();
@@ -114,6 +118,7 @@ describe('delivery partner API: tenant isolation and rate limit', () => {
         'POST /endpoints/{id}/test',
         'GET /endpoints/{id}/stats',
         'GET /endpoints/{id}/stats/timeseries',
+        'GET /events/{id}',
       ]),
     );
 

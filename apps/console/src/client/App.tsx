@@ -4,6 +4,7 @@ import { Link, SessionProvider, navigate, useErrorText, useI18n, useLocation, us
 import { EndpointDetailPage } from './EndpointDetail';
 import { EndpointFormPage } from './EndpointForm';
 import { EndpointsPage } from './Endpoints';
+import { EventsPage } from './Events';
 import { languages, type Language, type MessageKey } from './i18n';
 import { MessageDetailPage } from './MessageDetail';
 import { MessagesPage } from './Messages';
@@ -212,7 +213,7 @@ function Shell() {
   useEffect(() => {
     main.current?.focus();
   }, [path]);
-  const section = path.startsWith('/messages') ? 'messages' : 'endpoints';
+  const section = path.startsWith('/messages') ? 'messages' : path.startsWith('/events') ? 'events' : 'endpoints';
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -229,6 +230,9 @@ function Shell() {
           </Link>
           <Link to="/messages" aria-current={section === 'messages' ? 'page' : undefined}>
             {t('app.nav.messages')}
+          </Link>
+          <Link to="/events" aria-current={section === 'events' ? 'page' : undefined}>
+            {t('app.nav.events')}
           </Link>
         </nav>
         <span className="spacer" />
@@ -255,6 +259,7 @@ function Routes({ path }: { path: string }) {
   if ((match = /^\/endpoints\/([^/]+)\/edit$/.exec(path))) return <EndpointFormPage endpointId={match[1]} />;
   if ((match = /^\/endpoints\/([^/]+)$/.exec(path))) return <EndpointDetailPage endpointId={match[1] as string} />;
   if (path === '/messages') return <MessagesPage />;
+  if (path === '/events') return <EventsPage />;
   if ((match = /^\/messages\/([^/]+)$/.exec(path))) return <MessageDetailPage messageId={match[1] as string} />;
   return <p>{t('app.notFound')}</p>;
 }

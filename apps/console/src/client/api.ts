@@ -40,6 +40,8 @@ export type Timeseries = DeliveryAnswer<'endpointStatsTimeseries', 200>;
 export type TimeseriesPoint = Timeseries['points'][number];
 export type RecoverAnswer = DeliveryAnswer<'recoverEndpoint', 202>;
 export type TestAnswer = DeliveryAnswer<'testEndpoint', 202>;
+export type StatusEvent = DeliveryAnswer<'listEvents', 200>['items'][number];
+export type EventDelivery = StatusEvent['deliveries'][number];
 
 export interface Page<T> {
   items: T[];

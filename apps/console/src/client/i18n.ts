@@ -1,6 +1,8 @@
 // A small i18n of our own: two languages, typed keys, {placeholders}.
 // Portuguese (pt-BR) is the default; the choice (not a secret) is remembered.
 
+import { eventsEn, eventsPtBR } from './events-i18n';
+
 export const languages = ['pt-BR', 'en'] as const;
 export type Language = (typeof languages)[number];
 
@@ -354,6 +356,7 @@ const ptBR = {
   'ops.type.endpoint.recovered': 'Um endpoint que vinha falhando várias tentativas seguidas voltou a responder com sucesso.',
   'ops.type.endpoint.secret_rotation_ending': 'O segredo anterior de um endpoint deixa de verificar em N horas (hours_remaining): atualize o seu receptor.',
   'ops.type.message.exhausted': 'Uma entrega esgotou as tentativas e não será tentada de novo, a menos que você a reenvie ou recupere.',
+  ...eventsPtBR,
 };
 
 export type MessageKey = keyof typeof ptBR;
@@ -708,6 +711,7 @@ const en: Record<MessageKey, string> = {
   'ops.type.endpoint.recovered': 'An endpoint that had failed several attempts in a row succeeded again.',
   'ops.type.endpoint.secret_rotation_ending': 'An endpoint’s previous secret stops verifying in N hours (hours_remaining): update your receiver.',
   'ops.type.message.exhausted': 'A delivery used up its retries and will not be tried again unless you resend or recover it.',
+  ...eventsEn,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { 'pt-BR': ptBR, en };

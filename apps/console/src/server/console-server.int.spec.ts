@@ -74,7 +74,7 @@ describe('the console server', () => {
     expect(await asset.text()).toBe('console.log(1)');
     expect(await (await fetch(`${site.url}/endpoints/ep_1/edit`)).text()).toContain('<title>console</title>');
     expect((await fetch(`${site.url}/assets/missing.js`)).status).toBe(404);
-    for (const route of ['/endpoints', '/endpoints/new', '/endpoints/ep_1', '/messages', '/messages/msg_1']) {
+    for (const route of ['/endpoints', '/endpoints/new', '/endpoints/ep_1', '/messages', '/messages/msg_1', '/events']) {
       expect({ route, status: (await fetch(`${site.url}${route}`)).status }).toEqual({ route, status: 200 });
     }
     // Not the page's: a scraper, a probe or a typo gets 404 problem+json, not the page's HTML with 200.
@@ -114,6 +114,8 @@ describe('the console server', () => {
       ['subscriptions', '/endpoints/ep_1/secret/rotate'],
       ['delivery', '/messages/msg_1/resend'],
       ['delivery', '/endpoints/ep_1/recover'],
+      ['delivery', '/events'],
+      ['delivery', '/events/0b6e1b4e-5c1f-4c35-9d3a-3b1ec8f8b0a1'],
     ] as const) {
       expect({ route, status: (await fetch(`${site.url}/api/${service}${route}`)).status }).toEqual({ route, status: 201 });
     }

@@ -13,11 +13,11 @@ import type { ConsoleConfig } from './console.config';
  */
 export const proxiedRoutes: Record<'subscriptions' | 'delivery', RegExp> = {
   subscriptions: /^\/(me|(operational-)?event-types(\/[^/]+(\/example)?)?|endpoints(\/[^/]+(\/secret(\/rotate)?|\/audit)?)?)$/,
-  delivery: /^\/(messages(\/[^/]+(\/resend|\/skip)?)?|endpoints\/[^/]+\/(recover|test|stats(\/timeseries)?))$/,
+  delivery: /^\/(messages(\/[^/]+(\/resend|\/skip)?)?|events(\/[^/]+)?|endpoints\/[^/]+\/(recover|test|stats(\/timeseries)?))$/,
 };
 
 /** The paths the page routes itself (App.tsx's Routes); the server answers them with the page. */
-export const pageRoutes = /^\/(|endpoints|endpoints\/new|endpoints\/[^/]+(\/edit)?|messages|messages\/[^/]+)$/;
+export const pageRoutes = /^\/(|endpoints|endpoints\/new|endpoints\/[^/]+(\/edit)?|messages|messages\/[^/]+|events)$/;
 
 /** Request headers passed on to a service; cookies and the rest stay behind. */
 const forwardedRequestHeaders = ['authorization', 'content-type', 'accept', 'idempotency-key', 'if-match', 'x-correlation-id', 'traceparent', 'tracestate'];

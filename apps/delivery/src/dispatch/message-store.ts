@@ -3,6 +3,7 @@ import type { DeliveryAttemptV1 } from '@gancho/contracts';
 import { queryRows } from '@gancho/persistence';
 import type { DeliveryPlan, EndpointOutcomeSummary } from '@gancho/delivery-domain';
 import { appendNotifications, type ReadPage, type StoredEvent } from '@gancho/event-store';
+import { statusEventsInsertCte, statusEventsInsertParameters, type NewStatusEvent } from '../events/status-event-log';
 import { claimDueMessagesSql } from './claim-query';
 
 /** A message to store: one per (status event, endpoint). */
@@ -100,13 +101,16 @@ export class MessageStore {
   /**
    * Inserts messages due now; an existing message id is left as it is. Those
    * in `leased` are stored already leased to this process for their first
-   * attempt. Returns the ids inserted.
+   * attempt. `events` (the status events the messages come from, routed or
+   * not) go into the events API's log in the same statement. Returns the
+   * message ids inserted.
    */
-  async insert(rows: readonly NewMessage[], handOff?: { leased: ReadonlySet<string>; leaseSeconds: number }): Promise<string[]> {
-    if (rows.length === 0) return [];
+  async insert(rows: readonly NewMessage[], handOff?: { leased: ReadonlySet<string>; leaseSeconds: number }, events: readonly NewStatusEvent[] = []): Promise<string[]> {
+    if (rows.length === 0 && events.length === 0) return [];
     const result = await queryRows<{ message_id: string }>(
       this.dataSource,
-      `INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, trace_context, next_attempt_at,
+      `WITH ${statusEventsInsertCte(14)}
+       INSERT INTO messages (message_id, event_id, endpoint_id, partner_id, event_type, purchase_id, payload, event_recorded_at, sequence, ordered, trace_context, next_attempt_at,
                              status, attempts, leased_until)
        SELECT m.message_id, m.event_id, m.endpoint_id, m.partner_id, m.event_type, m.purchase_id, m.payload, m.event_recorded_at, m.sequence, m.ordered, m.trace_context, now(),
               CASE WHEN m.leased THEN 'sending' ELSE 'pending' END, CASE WHEN m.leased THEN 1 ELSE 0 END,
@@ -129,6 +133,7 @@ export class MessageStore {
         rows.map((r) => r.traceContext ?? null),
         rows.map((r) => handOff?.leased.has(r.messageId) ?? false),
         handOff?.leaseSeconds ?? 0,
+        ...statusEventsInsertParameters(events),
       ],
     );
     return result.map((r) => r.message_id);

@@ -20,6 +20,7 @@ import { extractTraceContext, injectTraceContext, recordError, SpanKind, startSp
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { DeliveryConfig } from '../delivery.config';
 import { MessageStore, type LeasedMessage, type NewMessage } from '../dispatch/message-store';
+import type { NewStatusEvent } from '../events/status-event-log';
 import { EndpointDirectory } from '../routing/endpoint-directory';
 import { openStudent, SubjectKeyStore, type SubjectKnowledge } from '../personal-data/subject-keys';
 import { HeldStatusEvents } from './held-status-events';
@@ -133,6 +134,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
   /** The messages of a batch, and the records held (unreadable, or waiting for their subject's key). */
   private async ingestBatch(records: IncomingMessage[]): Promise<{ inserted: number; held: Set<IncomingMessage> }> {
     const rows: NewMessage[] = [];
+    const events: NewStatusEvent[] = [];
     const spans: Span[] = [];
     const unreadable: { record: IncomingMessage; problems: string[]; awaitingSubjectId?: string }[] = [];
     const read = records.map((record) => ({ record, ...this.read(record) }));
@@ -172,11 +174,23 @@ export class StatusEventConsumer implements OnApplicationShutdown {
       );
       spans.push(span);
       const traceContext = withActiveSpan(span, () => injectTraceContext<Record<string, string>>({}), ROOT_CONTEXT)['traceparent'] ?? null;
-      for (const endpoint of endpoints) {
-        // An ActiveCampaign contact is found by its e-mail: an erased student has none left to sync.
-        if (student.student === null && endpoint.activeCampaign) continue;
+      // An ActiveCampaign contact is found by its e-mail: an erased student has none left to sync.
+      const sendTo = student.student === null ? endpoints.filter((endpoint) => !endpoint.activeCampaign) : endpoints;
+      const messageIds = sendTo.map((endpoint) => messageIdFor(event.eventId, endpoint.state.endpoint_id));
+      events.push({
+        eventId: event.eventId,
+        partnerId: event.data.partner_id,
+        eventType: event.type,
+        purchaseId: event.purchaseId,
+        sequence: event.data.sequence,
+        occurredAt: event.time,
+        messageIds,
+        // The events API shows the webhook as a personal-data endpoint receives it; erasure redacts it with the message log.
+        payload: payload(student.student === null ? 'erased' : 'personal'),
+      });
+      for (const [i, endpoint] of sendTo.entries()) {
         rows.push({
-          messageId: messageIdFor(event.eventId, endpoint.state.endpoint_id),
+          messageId: messageIds[i] as string,
           eventId: event.eventId,
           endpointId: endpoint.state.endpoint_id,
           partnerId: event.data.partner_id,
@@ -196,7 +210,7 @@ export class StatusEventConsumer implements OnApplicationShutdown {
     await this.held.hold(unreadable);
     let inserted: string[] = [];
     try {
-      inserted = await this.messages.insert(rows, handOff && reserved.size > 0 ? { leased: reservedIds, leaseSeconds: handOff.leaseSeconds } : undefined);
+      inserted = await this.messages.insert(rows, handOff && reserved.size > 0 ? { leased: reservedIds, leaseSeconds: handOff.leaseSeconds } : undefined, events);
     } catch (error) {
       for (const span of spans) recordError(span, error);
       throw error;

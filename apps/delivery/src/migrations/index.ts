@@ -5,6 +5,7 @@ import { AddEndpointRecovery1765300000000 } from './add-endpoint-recovery';
 import { AddOrderedDelivery1764600000000 } from './add-ordered-delivery';
 import { AddMessageTraceContext1764700000000 } from './add-message-trace-context';
 import { CreateMessageLog1764500000000 } from './create-message-log';
+import { CreateStatusEventLog1765200000000 } from './create-status-event-log';
 import { HoldUnreadableStatusEvents1765100000000 } from './hold-unreadable-status-events';
 import { IndexRetainedRows1765400000000 } from './index-retained-rows';
 import { RelayAttemptsFromLog1765000000000 } from './relay-attempts-from-log';
@@ -19,6 +20,7 @@ export const deliveryMigrations: ServiceCoreOptions['migrations'] = [
   AddActiveCampaignRateSlots1764900000000,
   RelayAttemptsFromLog1765000000000,
   HoldUnreadableStatusEvents1765100000000,
+  CreateStatusEventLog1765200000000,
   AddEndpointRecovery1765300000000,
   AddSubjectKeys1765322000000,
   IndexRetainedRows1765400000000,

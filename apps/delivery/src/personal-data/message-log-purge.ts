@@ -26,5 +26,19 @@ export async function purgeErasedStudent(dataSource: DataSource, purchases: read
     ]);
   }
   const attempts = await queryRows(dataSource, 'UPDATE attempts SET response_snippet = NULL WHERE message_id = ANY($1::text[]) AND response_snippet IS NOT NULL RETURNING 1', [messages.map((m) => m.message_id)]);
-  return { bodies: rewritten.length, attempts: attempts.length };
+  // The events API keeps its own copy of each status event's webhook body: redacted the same way.
+  const logged = await queryRows<{ event_id: string; payload: string }>(
+    dataSource,
+    `SELECT e.event_id, e.payload FROM status_events e
+       JOIN unnest($1::text[], $2::text[]) AS p(purchase_id, partner_id) ON e.partner_id = p.partner_id AND e.purchase_id = p.purchase_id`,
+    [purchases.map((p) => p.purchase_id), purchases.map((p) => p.partner_id)],
+  );
+  const relogged = logged.map((e) => ({ id: e.event_id, payload: redactedWebhookBody(e.payload) })).filter((e, i) => e.payload !== logged[i]!.payload);
+  if (relogged.length > 0) {
+    await dataSource.query(`UPDATE status_events e SET payload = r.payload FROM unnest($1::uuid[], $2::text[]) AS r(event_id, payload) WHERE e.event_id = r.event_id`, [
+      relogged.map((r) => r.id),
+      relogged.map((r) => r.payload),
+    ]);
+  }
+  return { bodies: rewritten.length + relogged.length, attempts: attempts.length };
 }

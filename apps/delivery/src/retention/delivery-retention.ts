@@ -74,6 +74,22 @@ export class DeliveryRetention extends RetentionSweeper {
         oldest: () => oldestOf('SELECT min(held_at) AS oldest FROM held_status_events'),
       },
       {
+        // The events API's log of every status event (docs/events.md): webhook bodies, so personal data.
+        name: 'delivery.status_events',
+        retentionMs: config.get('EVENTS_RETENTION_MS', { infer: true }),
+        purge: (before) =>
+          deleteInBatches(
+            (cutoff, limit) =>
+              countOf(
+                `WITH gone AS (DELETE FROM status_events WHERE event_id IN (SELECT event_id FROM status_events WHERE ingested_at < $1 LIMIT $2) RETURNING 1)
+                 SELECT count(*)::int AS n FROM gone`,
+                [cutoff, limit],
+              ),
+            before,
+          ),
+        oldest: () => oldestOf('SELECT min(ingested_at) AS oldest FROM status_events'),
+      },
+      {
         // Health reports waiting for the relay: no personal data, kept as long as the message log.
         name: 'delivery.outbox_events',
         retentionMs: config.get('RETENTION_MS', { infer: true }),

@@ -141,6 +141,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your status events of the retention window (30 days by default), newest first, with filters, a cursor and the delivery state per endpoint */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One status event, with its delivery state per endpoint */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/stream": {
         parameters: {
             query?: never;
@@ -1189,6 +1223,280 @@ export interface operations {
                         status?: 400;
                         /** @enum {unknown} */
                         code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Problem: UNAUTHORIZED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description Problem: NOT_FOUND, ROUTE_NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Problem: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Problem: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description Problem: DATABASE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                event_type?: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid";
+                purchase_id?: string;
+                /** @description Events that occurred at or after this instant (at most the retention window back, 30 days by default). */
+                since?: string;
+                /** @description Events that occurred before this instant. */
+                until?: string;
+                /** @description An endpoint id: only events of the types it takes that it has not received with a 2xx — routed to it and not succeeded (pending, failed, exhausted, skipped), or not routed to it at all because it was disabled at the time. */
+                undelivered_to?: string;
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: ({
+                            /** @description The status event (its CloudEvents id); the same for every endpoint it went to. */
+                            event_id: string;
+                            /** @enum {string} */
+                            type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid";
+                            /** @description When the status changed (the webhook’s timestamp). */
+                            occurred_at: string;
+                            purchase_id: string;
+                            /** @description The purchase’s status sequence. */
+                            sequence: number;
+                            /** @description The webhook’s data, exactly as the endpoints that take this type receive it. */
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** @description One per endpoint the event was routed to when it happened (none when no endpoint took its type); the state of each is the message’s now. */
+                            deliveries: ({
+                                endpoint_id: string;
+                                /** @description The webhook-id of the deliveries to this endpoint; resend with POST /messages/{id}/resend. */
+                                message_id: string;
+                                /** @enum {string} */
+                                status: "pending" | "sending" | "succeeded" | "failed" | "exhausted" | "skipped";
+                                attempt_count: number;
+                                last_attempt_at: string | null;
+                                last_status_code: number | null;
+                                last_error: string | null;
+                                next_attempt_at: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description Pass as `cursor` (with the same filters) for the next, older page; null on the last page. */
+                        next_cursor: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Problem: UNAUTHORIZED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description Problem: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Problem: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Problem: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description Problem: DATABASE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The status event (its CloudEvents id); the same for every endpoint it went to. */
+                        event_id: string;
+                        /** @enum {string} */
+                        type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid";
+                        /** @description When the status changed (the webhook’s timestamp). */
+                        occurred_at: string;
+                        purchase_id: string;
+                        /** @description The purchase’s status sequence. */
+                        sequence: number;
+                        /** @description The webhook’s data, exactly as the endpoints that take this type receive it. */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                        /** @description One per endpoint the event was routed to when it happened (none when no endpoint took its type); the state of each is the message’s now. */
+                        deliveries: ({
+                            endpoint_id: string;
+                            /** @description The webhook-id of the deliveries to this endpoint; resend with POST /messages/{id}/resend. */
+                            message_id: string;
+                            /** @enum {string} */
+                            status: "pending" | "sending" | "succeeded" | "failed" | "exhausted" | "skipped";
+                            attempt_count: number;
+                            last_attempt_at: string | null;
+                            last_status_code: number | null;
+                            last_error: string | null;
+                            next_attempt_at: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    } & {
+                        [key: string]: unknown;
                     };
                 };
             };
