@@ -13,6 +13,7 @@ const settings: EndpointSettings = {
   headers: {},
   rateLimitPerSecond: null,
   ordering: 'none',
+  includePersonalData: true,
 };
 const createdWith = (payloadFilter?: EndpointSettings['payloadFilter']): EndpointEvent => ({
   type: 'EndpointCreated',

@@ -19,6 +19,7 @@ const settings = (overrides: Partial<EndpointSettings>): EndpointSettings => ({
   headers: {},
   rateLimitPerSecond: null,
   ordering: 'none',
+  includePersonalData: true,
   ...overrides,
 });
 const create = (overrides: Partial<EndpointSettings>): EndpointCommand => ({

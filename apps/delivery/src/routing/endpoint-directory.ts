@@ -8,7 +8,6 @@ import {
   endpointDestinationTypes,
   endpointEventKeySecretContext,
   endpointSecretContext,
-  matchesEventTypeFilter,
   matchesOperationalEventType,
   openEndpointHeaders,
   Topics,
@@ -16,7 +15,6 @@ import {
   type EndpointDestinationType,
   type EndpointStateV1,
   type WebhookEventType,
-  type EventType,
   type OperationalEventType,
 } from '@gancho/contracts';
 import { compilePayloadFilter, parsePayloadFilter, receivesEvent, receivesEventType, type PayloadPredicate } from '@gancho/delivery-domain';

@@ -1162,6 +1162,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "purchase.personal_data_erased": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * purchase.personal_data_erased: a student's personal data was erased (LGPD); erase your copy
+         * @description POSTed, once per purchase of the erased student, to every enabled endpoint of the partner subscribed to this type (or to purchase.* or *), signed like every webhook. Not a status: the purchase keeps its status.
+         */
+        post: operations["webhook_purchase_personal_data_erased"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "endpoint.disabled": {
         parameters: {
             query?: never;
@@ -1328,14 +1348,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1382,14 +1410,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1436,14 +1472,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1490,14 +1534,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1544,14 +1596,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1598,14 +1658,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1652,14 +1720,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1706,14 +1782,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1760,14 +1844,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1814,14 +1906,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1868,14 +1968,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1922,14 +2030,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -1976,14 +2092,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2030,14 +2154,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2084,14 +2216,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2138,14 +2278,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2192,14 +2340,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2246,14 +2402,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2300,14 +2464,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2354,14 +2526,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2408,14 +2588,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2462,14 +2650,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2516,14 +2712,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2570,14 +2774,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2624,14 +2836,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2678,14 +2898,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2732,14 +2960,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2786,14 +3022,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2840,14 +3084,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2894,14 +3146,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -2948,14 +3208,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3002,14 +3270,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3056,14 +3332,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3110,14 +3394,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3164,14 +3456,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3218,14 +3518,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3272,14 +3580,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3326,14 +3642,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3380,14 +3704,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3434,14 +3766,22 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
             };
         };
@@ -3488,15 +3828,51 @@ export interface components {
                     /** @description ISO 4217 code. */
                     currency: string;
                 };
+                /** @description The student: a pseudonymous id that stays the same across purchases, and the personal fields. Name and e-mail are left out for an endpoint configured with include_personal_data: false, and after the student's personal data was erased (then erased: true). */
                 student: {
+                    /** @description The student's pseudonymous id (the data subject); absent only on events of a journey older than personal-data sealing. */
+                    id?: string;
                     /** @description The student's name. */
-                    name: string;
+                    name?: string;
                     /**
                      * Format: email
                      * @description The student's e-mail address.
                      */
-                    email: string;
+                    email?: string;
+                    /**
+                     * @description The student's personal data was erased (LGPD): name and e-mail are gone for good.
+                     * @constant
+                     */
+                    erased?: true;
                 };
+            };
+        };
+        /**
+         * purchase.personal_data_erased webhook, v1
+         * @description Sent for each purchase of a student whose personal data was erased (LGPD art. 18, VI and §6): erase your copy of the student's name, e-mail and any other personal data you keep for it. Statuses of the purchase may still follow, with student { id, erased: true }.
+         */
+        "webhook.purchase.personal_data_erased": {
+            /** @constant */
+            type: "purchase.personal_data_erased";
+            /**
+             * Format: date-time
+             * @description When the erasure happened (RFC 3339); the same on every redelivery.
+             */
+            timestamp: string;
+            data: {
+                /** @description The purchase whose student was erased. */
+                purchase_id: string;
+                /** @description The partner school that sells the course. */
+                partner_id: string;
+                student: {
+                    /** @description The student's pseudonymous id, as in the purchase's status webhooks (data.student.id). */
+                    id: string;
+                };
+                /**
+                 * Format: date-time
+                 * @description When the personal data was erased (RFC 3339).
+                 */
+                erased_at: string;
             };
         };
         /**
@@ -4442,6 +4818,11 @@ export interface operations {
                                 } & {
                                     [key: string]: unknown;
                                 }) | null;
+                                /**
+                                 * @description On a student's erasure: delete the synced contact, or keep it.
+                                 * @enum {string}
+                                 */
+                                on_erasure: "keep" | "delete";
                             } & {
                                 [key: string]: unknown;
                             });
@@ -4462,6 +4843,10 @@ export interface operations {
                             rate_limit_per_second: number | null;
                             /** @enum {string} */
                             ordering: "none" | "per_purchase";
+                            /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
+                            payload_filter: {
+                                [key: string]: unknown;
+                            } | null;
                             /** @description Authentication besides the signature; secrets never shown (last four characters of a long one, or null). null: none. */
                             auth: (({
                                 /** @constant */
@@ -4495,6 +4880,8 @@ export interface operations {
                             } & {
                                 [key: string]: unknown;
                             })) | null;
+                            /** @description false: webhooks carry the student's id only. */
+                            include_personal_data: boolean;
                             version: number;
                             /** @description RFC 3339, UTC. */
                             created_at: string;
@@ -4667,6 +5054,11 @@ export interface operations {
                             /** @description The event key (same page). Stored encrypted; shown only as its last four characters. */
                             event_key: string;
                         } | null;
+                        /**
+                         * @description When a student's personal data is erased (LGPD): "delete" deletes the contact Gancho synced in the account; "keep" (the default) leaves it, for the school to handle.
+                         * @enum {string}
+                         */
+                        on_erasure?: "keep" | "delete";
                     };
                     /** @default  */
                     description?: string;
@@ -4691,6 +5083,13 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
+                    /**
+                     * @description Only events whose `data` this filter matches are delivered; null for every event of event_types. Field paths are dotted (`course.id`); a value is equality, or an object of operators `$eq $ne $in $nin $gt $gte $lt $lte $exists`; `$and`/`$or` take lists of filters, `$not` one. Example: `{"course.id": "crs_1", "course.price_cents": {"$gte": 100000}}`. A path that none of the subscribed event types has, or a value of the wrong type, is refused with 422 INVALID_PAYLOAD_FILTER. See docs/filters.md.
+                     * @default null
+                     */
+                    payload_filter?: {
+                        [key: string]: unknown;
+                    } | null;
                     /** @default null */
                     auth?: ({
                         /** @constant */
@@ -4724,6 +5123,11 @@ export interface operations {
                         /** @description Its private key in PEM. Stored and published encrypted; never answered. */
                         private_key: string;
                     }) | null;
+                    /**
+                     * @description false: webhooks carry the student's pseudonymous id only (`student: { id }`), never name or e-mail, for partners that only need statuses (LGPD minimisation).
+                     * @default true
+                     */
+                    include_personal_data?: boolean;
                 } | {
                     destination?: {
                         /** @constant */
@@ -4766,6 +5170,11 @@ export interface operations {
                             } & {
                                 [key: string]: unknown;
                             }) | null;
+                            /**
+                             * @description On a student's erasure: delete the synced contact, or keep it.
+                             * @enum {string}
+                             */
+                            on_erasure: "keep" | "delete";
                         } & {
                             [key: string]: unknown;
                         });
@@ -4786,6 +5195,10 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
+                        /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
+                        payload_filter: {
+                            [key: string]: unknown;
+                        } | null;
                         /** @description Authentication besides the signature; secrets never shown (last four characters of a long one, or null). null: none. */
                         auth: (({
                             /** @constant */
@@ -4819,6 +5232,8 @@ export interface operations {
                         } & {
                             [key: string]: unknown;
                         })) | null;
+                        /** @description false: webhooks carry the student's id only. */
+                        include_personal_data: boolean;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -4885,7 +5300,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED, IDEMPOTENCY_KEY_REUSED. */
+            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED, IDEMPOTENCY_KEY_REUSED, INVALID_PAYLOAD_FILTER. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4895,7 +5310,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "ENDPOINT_URL_NOT_ALLOWED" | "IDEMPOTENCY_KEY_REUSED";
+                        code?: "ENDPOINT_URL_NOT_ALLOWED" | "IDEMPOTENCY_KEY_REUSED" | "INVALID_PAYLOAD_FILTER";
                     };
                 };
             };
@@ -4982,6 +5397,11 @@ export interface operations {
                             } & {
                                 [key: string]: unknown;
                             }) | null;
+                            /**
+                             * @description On a student's erasure: delete the synced contact, or keep it.
+                             * @enum {string}
+                             */
+                            on_erasure: "keep" | "delete";
                         } & {
                             [key: string]: unknown;
                         });
@@ -5002,6 +5422,10 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
+                        /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
+                        payload_filter: {
+                            [key: string]: unknown;
+                        } | null;
                         /** @description Authentication besides the signature; secrets never shown (last four characters of a long one, or null). null: none. */
                         auth: (({
                             /** @constant */
@@ -5035,6 +5459,8 @@ export interface operations {
                         } & {
                             [key: string]: unknown;
                         })) | null;
+                        /** @description false: webhooks carry the student's id only. */
+                        include_personal_data: boolean;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -5288,6 +5714,11 @@ export interface operations {
                             /** @description The event key (same page). Stored encrypted; shown only as its last four characters. */
                             event_key: string;
                         } | null;
+                        /**
+                         * @description When a student's personal data is erased (LGPD): "delete" deletes the contact Gancho synced in the account; "keep" (the default) leaves it, for the school to handle.
+                         * @enum {string}
+                         */
+                        on_erasure?: "keep" | "delete";
                     };
                     description?: string;
                     /** @description Exact types (purchase.made_effective), prefixes (purchase.*) or * for all; see GET /event-types. */
@@ -5304,6 +5735,10 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per_purchase";
+                    /** @description Only events whose `data` this filter matches are delivered; null for every event of event_types. Field paths are dotted (`course.id`); a value is equality, or an object of operators `$eq $ne $in $nin $gt $gte $lt $lte $exists`; `$and`/`$or` take lists of filters, `$not` one. Example: `{"course.id": "crs_1", "course.price_cents": {"$gte": 100000}}`. A path that none of the subscribed event types has, or a value of the wrong type, is refused with 422 INVALID_PAYLOAD_FILTER. See docs/filters.md. */
+                    payload_filter?: {
+                        [key: string]: unknown;
+                    } | null;
                     /** @description Replaces the whole auth (null removes it); left out, it is kept. */
                     auth?: ({
                         /** @constant */
@@ -5337,6 +5772,8 @@ export interface operations {
                         /** @description Its private key in PEM. Stored and published encrypted; never answered. */
                         private_key: string;
                     }) | null;
+                    /** @description false: webhooks carry the student's pseudonymous id only (`student: { id }`), never name or e-mail, for partners that only need statuses (LGPD minimisation). */
+                    include_personal_data?: boolean;
                 };
             };
         };
@@ -5369,6 +5806,11 @@ export interface operations {
                             } & {
                                 [key: string]: unknown;
                             }) | null;
+                            /**
+                             * @description On a student's erasure: delete the synced contact, or keep it.
+                             * @enum {string}
+                             */
+                            on_erasure: "keep" | "delete";
                         } & {
                             [key: string]: unknown;
                         });
@@ -5389,6 +5831,10 @@ export interface operations {
                         rate_limit_per_second: number | null;
                         /** @enum {string} */
                         ordering: "none" | "per_purchase";
+                        /** @description Only events whose data it matches are delivered; null: every event of event_types (docs/filters.md). */
+                        payload_filter: {
+                            [key: string]: unknown;
+                        } | null;
                         /** @description Authentication besides the signature; secrets never shown (last four characters of a long one, or null). null: none. */
                         auth: (({
                             /** @constant */
@@ -5422,6 +5868,8 @@ export interface operations {
                         } & {
                             [key: string]: unknown;
                         })) | null;
+                        /** @description false: webhooks carry the student's id only. */
+                        include_personal_data: boolean;
                         version: number;
                         /** @description RFC 3339, UTC. */
                         created_at: string;
@@ -5502,7 +5950,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED. */
+            /** @description Problem: ENDPOINT_URL_NOT_ALLOWED, INVALID_PAYLOAD_FILTER. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5512,7 +5960,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "ENDPOINT_URL_NOT_ALLOWED";
+                        code?: "ENDPOINT_URL_NOT_ALLOWED" | "INVALID_PAYLOAD_FILTER";
                     };
                 };
             };
@@ -5924,11 +6372,11 @@ export interface operations {
                     "application/json": {
                         items: ({
                             /** @enum {string} */
-                            type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid";
+                            type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid" | "purchase.personal_data_erased";
                             /** @description In English; the console shows its own translation of each type. */
                             description: string;
-                            /** @enum {string} */
-                            phase: "open" | "waiting_for_conclusion" | "won" | "lost" | "churn" | "after_sale";
+                            /** @description The status's phase; null for a type that is not a status (purchase.personal_data_erased). */
+                            phase: ("open" | "waiting_for_conclusion" | "won" | "lost" | "churn" | "after_sale") | null;
                             /** @description The JSON Schema (2020-12) of the webhook body. */
                             schema: {
                                 [key: string]: unknown;
@@ -5989,11 +6437,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid";
+                        type: "purchase.not_logged" | "purchase.logged" | "purchase.shopping_cart_created" | "purchase.basic_info_incomplete" | "purchase.basic_info_review" | "purchase.document_info_incomplete" | "purchase.document_info_review" | "purchase.guarantor_needed" | "purchase.guarantor_incomplete" | "purchase.guarantor_review" | "purchase.not_approved_by_provi" | "purchase.approved_by_provi" | "purchase.analysis" | "purchase.waiting_signature" | "purchase.waiting_payment" | "purchase.approved" | "purchase.made_effective" | "purchase.abandonment_before_signed" | "purchase.link_inactive" | "purchase.expired" | "purchase.denied" | "purchase.abandonment_after_signed" | "purchase.abandonment_after_upfront" | "purchase.abandonment_after_settled" | "purchase.isa_abandonment_after_signed" | "purchase.isa_default" | "purchase.effective" | "purchase.studying" | "purchase.pending" | "purchase.paid" | "purchase.awaiting_declaration" | "purchase.late_declaration" | "purchase.declaration_analysis" | "purchase.declaration_review" | "purchase.no_income" | "purchase.income_below_min" | "purchase.late" | "purchase.protest" | "purchase.negativated" | "purchase.default" | "purchase.fully_paid" | "purchase.personal_data_erased";
                         /** @description In English; the console shows its own translation of each type. */
                         description: string;
-                        /** @enum {string} */
-                        phase: "open" | "waiting_for_conclusion" | "won" | "lost" | "churn" | "after_sale";
+                        /** @description The status's phase; null for a type that is not a status (purchase.personal_data_erased). */
+                        phase: ("open" | "waiting_for_conclusion" | "won" | "lost" | "churn" | "after_sale") | null;
                         /** @description The JSON Schema (2020-12) of the webhook body. */
                         schema: {
                             [key: string]: unknown;
@@ -6625,6 +7073,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6702,6 +7151,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6779,6 +7229,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6856,6 +7307,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -6933,6 +7385,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7010,6 +7463,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7087,6 +7541,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7164,6 +7619,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7241,6 +7697,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7318,6 +7775,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7395,6 +7853,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7472,6 +7931,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7549,6 +8009,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7626,6 +8087,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7703,6 +8165,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7780,6 +8243,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7857,6 +8321,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -7934,6 +8399,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8011,6 +8477,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8088,6 +8555,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8165,6 +8633,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8242,6 +8711,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8319,6 +8789,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8396,6 +8867,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8473,6 +8945,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8550,6 +9023,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8627,6 +9101,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8704,6 +9179,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8781,6 +9257,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8858,6 +9335,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -8935,6 +9413,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9012,6 +9491,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9089,6 +9569,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9166,6 +9647,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9243,6 +9725,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9320,6 +9803,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9397,6 +9881,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9474,6 +9959,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9551,6 +10037,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9628,6 +10115,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9705,6 +10193,7 @@ export interface operations {
                  *           "currency": "BRL"
                  *         },
                  *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b",
                  *           "name": "Maria Silva",
                  *           "email": "maria.silva@example.com"
                  *         }
@@ -9712,6 +10201,72 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["webhook.purchase.fully_paid"];
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled and nothing more is sent to it. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Received: delivered, nothing is sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or no answer in time): the message is tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_purchase_personal_data_erased: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message id (msg_…): the same on every redelivery; de-duplicate on it.
+                 * @example msg_2pT6Vq8yZkYf3b1wW0rA9cN4dE
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds when this attempt was signed; refuse one far from your clock (replay).
+                 * @example 1795807727
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Standard Webhooks signatures (v1,<base64 HMAC-SHA256>), space separated; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "purchase.personal_data_erased",
+                 *       "timestamp": "2026-11-30T12:00:00.000Z",
+                 *       "data": {
+                 *         "purchase_id": "pur_01JDZ8Q6Y3M4T5V6W7X8Y9Z0AB",
+                 *         "partner_id": "ptn_01JDZ7K2M3N4P5Q6R7S8T9V0WX",
+                 *         "student": {
+                 *           "id": "sub_5d0c6b1e9a2f4e8d7c3b1a0f9e8d7c6b"
+                 *         },
+                 *         "erased_at": "2026-11-30T12:00:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["webhook.purchase.personal_data_erased"];
             };
         };
         responses: {
