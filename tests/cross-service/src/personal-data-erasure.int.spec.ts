@@ -114,7 +114,8 @@ describe('personal data erasure end to end', () => {
       },
       { timeoutMs: 60_000, intervalMs: 300 },
     );
-    // Every AC sync done (and its contact id remembered) before the erasure: see the report on a sync in flight.
+    // Every AC sync done (its contact id remembered) before the erasure: a sync still in flight when the erasure
+    // arrives can finish after the contact's deletion ran and leave the contact in the account (a known gap of issue 21).
     await eventually(
       async () => {
         const listed = (await (await fetch(`${delivery.url}/messages?endpoint_id=${activeCampaign.body.id}&limit=50`, { headers: asPartner })).json()) as { items: { status: string }[] };
