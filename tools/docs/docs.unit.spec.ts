@@ -66,7 +66,19 @@ const writtenAtRunTime = new Set(['tools/bench/profiles/']);
 const readByOthers = /^(OTEL_[A-Z_]+|GANCHO_WEBHOOK_SECRET)$/;
 /** A transcript of a real run keeps the run's own (random) port. */
 const transcriptPorts: Record<string, string[]> = {
-  'docs/subscriptions.md': ['127.0.0.1:3902'],
+  'docs/subscriptions.md': [
+    '127.0.0.1:3902',
+    // The endpoint-authentication session: services and local receivers on ports of their own.
+    'localhost:47002',
+    'localhost:47003',
+    '127.0.0.1:47101',
+    '127.0.0.1:47102',
+    '127.0.0.1:47103',
+    '127.0.0.1:47104',
+    '127.0.0.1:47105',
+  ],
+  // The payload-filter session's local receiver.
+  'docs/filters.md': ['127.0.0.1:4198'],
   'docs/operational-webhooks.md': ['localhost:5201', 'localhost:5202', 'localhost:5203', '127.0.0.1:5298'],
 };
 
