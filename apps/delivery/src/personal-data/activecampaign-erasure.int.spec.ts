@@ -115,4 +115,20 @@ describe('a student erased at ActiveCampaign', () => {
     expect(keeping.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
     expect(keeping.contact(ana.student.email)).toBeDefined();
   });
+  it('deletes a contact whose sync finished after the student’s erasure was processed (the erasure found no contact id yet)', async () => {
+    const caio = new TestSubject({ name: 'Caio Prado', email: 'caio.prado@example.com' });
+    await journey.publishKey(caio);
+    await eventually(async () => expect((await db.query('SELECT 1 FROM subject_keys WHERE subject_id = $1', [caio.subjectId])).rowCount).toBe(1));
+    // What a sync in flight meets when it settles: delivery has already processed the subject's erasure.
+    await db.query('INSERT INTO erased_subjects (subject_id) VALUES ($1)', [caio.subjectId]);
+    const deletedBefore = deleting.deletedContacts.length;
+    await journey.publishStatus(partnerId, 'shopping_cart_created', caio, { purchase_id: purchaseId(23), sequence: 1, previous_status: null });
+    await eventually(() => expect(keeping.contact(caio.student.email)).toBeDefined());
+    await eventually(() => expect(deleting.deletedContacts).toHaveLength(deletedBefore + 1));
+    expect(deleting.contact(caio.student.email)).toBeUndefined();
+    // Only the keeping account's contact id is left for the subject.
+    expect((await db.query('SELECT endpoint_id FROM activecampaign_contacts WHERE subject_id = $1', [caio.subjectId])).rowCount).toBe(1);
+    // The account that keeps contacts keeps this one too.
+    expect(keeping.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  });
 });

@@ -22,6 +22,11 @@ export class ActiveCampaignContacts {
     return rows.map((r) => r.contact_id);
   }
 
+  /** Whether delivery has processed the subject's erasure (its `erased_subjects` row). */
+  async isErased(subjectId: string): Promise<boolean> {
+    return (await queryRows(this.dataSource, 'SELECT 1 FROM erased_subjects WHERE subject_id = $1', [subjectId])).length > 0;
+  }
+
   async forget(endpointId: string, subjectId: string): Promise<void> {
     await this.dataSource.query('DELETE FROM activecampaign_contacts WHERE endpoint_id = $1 AND subject_id = $2', [endpointId, subjectId]);
   }

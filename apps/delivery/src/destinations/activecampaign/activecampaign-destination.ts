@@ -1,7 +1,7 @@
 import type { ConfigService } from '@nestjs/config';
 import type { DataSource } from 'typeorm';
 import { activeCampaignEventForm, activeCampaignUpdate, parseRetrySchedule, planNextAttempt, unauthorizedDetail, type ActiveCampaignStatusEvent, type RetrySchedule } from '@gancho/delivery-domain';
-import { personalDataErasedEventType, type PersonalDataErasedPayload } from '@gancho/contracts';
+import { destinationOf, personalDataErasedEventType, type PersonalDataErasedPayload } from '@gancho/contracts';
 import { WebhookSender } from '@gancho/webhook-sender';
 import type { DeliveryConfig } from '../../delivery.config';
 import type { LeasedMessage } from '../../dispatch/message-store';
@@ -82,7 +82,16 @@ export class ActiveCampaignDestination implements Destination {
       tracking ? { url: this.eventsUrl, form: activeCampaignEventForm(event, tracking), eventKey: tracking.eventKey } : undefined,
     );
     // The contact's id (not personal data) per subject, so the student's erasure can delete it.
-    if (outcome.kind === 'applied' && outcome.contactId && event.student.id) await this.contacts.remember(endpoint.state.endpoint_id, event.student.id, outcome.contactId);
+    if (outcome.kind === 'applied' && outcome.contactId && event.student.id) {
+      await this.contacts.remember(endpoint.state.endpoint_id, event.student.id, outcome.contactId);
+      // The student's erasure was processed while this sync was in flight: its deletion found no contact id to delete,
+      // so this sync deletes what it just made (the erasure is recorded before its notices are stored, so one of the two sees the other).
+      const destination = destinationOf(endpoint.state);
+      if (destination.type === 'activecampaign' && destination.on_erasure === 'delete' && (await this.contacts.isErased(event.student.id))) {
+        const erased = await this.client.deleteContacts(account, [outcome.contactId], this.budget(new Date()));
+        if (erased.kind === 'applied') await this.contacts.forget(endpoint.state.endpoint_id, event.student.id);
+      }
+    }
     return this.outcomeOf(outcome, message, startedAt, activeCampaign.apiUrl);
   }
 
