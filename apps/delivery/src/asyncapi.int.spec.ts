@@ -33,7 +33,17 @@ describe('delivery serves the AsyncAPI document of its own topics', () => {
       Object.values(served.channels)
         .map((c) => c.address)
         .sort(),
-    ).toEqual(['delivery.attempts.v1', 'delivery.endpoint-health.v1', 'journey.purchase-status.v1', 'subscriptions.api-keys.v1', 'subscriptions.endpoints.v1', 'subscriptions.operational-events.v1']);
+    ).toEqual([
+      'delivery.attempts.v1',
+      'delivery.endpoint-health.v1',
+      'journey.personal-data-erasures.v1',
+      'journey.purchase-status.v1',
+      'journey.purchase-status.v2',
+      'journey.subject-keys.v1',
+      'subscriptions.api-keys.v1',
+      'subscriptions.endpoints.v1',
+      'subscriptions.operational-events.v1',
+    ]);
     const sent = Object.values(served.operations)
       .filter((o) => o.action === 'send')
       .map((o) => served.channels[o.channel.$ref.split('/').at(-1) as string]?.address);

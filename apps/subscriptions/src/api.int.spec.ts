@@ -1,6 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { eventTypes } from '@gancho/contracts';
+import { webhookEventTypes } from '@gancho/contracts';
 import { createTestDatabase, eventually, type TestDatabase, type TestService } from '@gancho/testing';
 import { startSubscriptions, subscriptionsClient } from './testing/subscriptions-test-app';
 
@@ -21,7 +21,7 @@ describe('subscriptions API surface', () => {
   it('lists every event type with its description, phase and schema; examples validate against it', async () => {
     const api = subscriptionsClient(service.url);
     const catalog = await api.request(undefined, 'GET', '/event-types');
-    expect(catalog.body.items.map((t: { type: string }) => t.type)).toEqual(eventTypes);
+    expect(catalog.body.items.map((t: { type: string }) => t.type)).toEqual(webhookEventTypes);
     const made = catalog.body.items.find((t: { type: string }) => t.type === 'purchase.made_effective');
     expect(made).toMatchObject({ phase: 'won', description: expect.any(String), schema: { $id: expect.stringContaining('purchase.made_effective') } });
     const ajv = new Ajv2020({ strict: true, allErrors: true });

@@ -1,9 +1,9 @@
-import { eventTypes, statusCatalog, statusOfEventType } from '@gancho/contracts';
+import { eventTypes, statusCatalog, statusOfEventType, webhookEventTypes } from '@gancho/contracts';
 import { eventDescription, eventDescriptionsPtBR } from './event-descriptions';
 
 describe('the event-type descriptions in the page’s language', () => {
   it('has a Portuguese description for every event type of the contract, and no other', () => {
-    expect(Object.keys(eventDescriptionsPtBR).sort()).toEqual([...eventTypes].sort());
+    expect(Object.keys(eventDescriptionsPtBR).sort()).toEqual([...webhookEventTypes].sort());
     for (const type of eventTypes) expect(eventDescriptionsPtBR[type]).not.toBe(statusCatalog[statusOfEventType(type)].description);
   });
 
