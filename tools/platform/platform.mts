@@ -85,8 +85,6 @@ export function serviceEnv(name: ServiceName, options: PlatformOptions): Record<
   switch (name) {
     case 'journey':
       return {
-        // Delivery reads journey.purchase-status.v1 until it reads v2 (issue 21): journey publishes v1 too here.
-        PUBLISH_STATUS_V1: 'true',
         ...common,
         JOURNEY_PLATFORM_TOKENS: options.secrets.platformToken,
         PERSONAL_DATA_MASTER_KEYS: options.secrets.personalDataMasterKeys,
